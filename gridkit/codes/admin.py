@@ -1,0 +1,147 @@
+"""Community (12-digit) and unit grid (15-digit BGID) codes.
+
+A community code is the GB/T 2260 six-digit county code, the GB/T 10114 three-digit
+street/town code and the three-digit residents'/villagers' committee code, as the national
+statistical division codes (统计用区划代码) lay them out:
+
+- street/town digit 1: 0 街道 street, 1 镇 town, 2-3 乡 township, 4-5 similar township-level
+  units (development zones, state farms);
+- committee 001-199 居委会 residents' committee, 200-399 村委会 villagers' committee,
+  400-599 similar units.
+
+A unit grid code (GB/T 30428.1) is the community code followed by a three-digit serial
+001-999.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# GB/T 2260 province-level prefixes (first two digits of any county code).
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+
+STREET_KINDS = {
+    "0": "street",
+    "1": "town",
+    "2": "township",
+    "3": "township",
+    "4": "township-level unit",
+    "5": "township-level unit",
+}
+
+
+class CodeError(ValueError):
+    """A code that does not parse; the message says which part is wrong."""
+
+
+@dataclass(frozen=True)
+class CommunityCode:
+    county: str
+    street: str  # the 3-digit GB/T 10114 part
+    committee: str
+
+    @property
+    def code(self) -> str:
+        return self.county + self.street + self.committee
+
+    @property
+    def street_code(self) -> str:
+        """The 9-digit street/town code (county + street)."""
+        return self.county + self.street
+
+    @property
+    def street_kind(self) -> str:
+        return STREET_KINDS[self.street[0]]
+
+    @property
+    def committee_kind(self) -> str:
+        n = int(self.committee)
+        if n < 200:
+            return "residents"
+        if n < 400:
+            return "villagers"
+        return "similar"
+
+
+def _clean(code: object) -> str:
+    text = "" if code is None else str(code).strip()
+    # Spreadsheets turn codes into floats; "310116001001.0" is still the code a user meant.
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text
+
+
+def parse_community_code(code: object) -> CommunityCode:
+    text = _clean(code)
+    if not text:
+        raise CodeError("empty community code")
+    if not text.isascii() or not text.isdigit():
+        raise CodeError(f"community code {text!r} has characters other than digits")
+    if len(text) != 12:
+        raise CodeError(f"community code {text!r} has {len(text)} digits, needs 12")
+    county, street, committee = text[:6], text[6:9], text[9:]
+    if county[:2] not in PROVINCES:
+        raise CodeError(f"community code {text!r}: {county[:2]} is not a GB/T 2260 province")
+    if county[4:] == "00":
+        raise CodeError(
+            f"community code {text!r}: {county} is a prefecture, not a county (ends in 00)"
+        )
+    if street == "000" or street[0] not in STREET_KINDS:
+        raise CodeError(f"community code {text!r}: {street} is not a GB/T 10114 street/town code")
+    if committee == "000" or int(committee) >= 600:
+        raise CodeError(f"community code {text!r}: {committee} is not a committee code (001-599)")
+    return CommunityCode(county, street, committee)
+
+
+def community_code_problem(code: object) -> str | None:
+    """Why ``code`` is not a valid community code, or None when it is."""
+    try:
+        parse_community_code(code)
+    except CodeError as exc:
+        return str(exc)
+    return None
+
+
+def make_bgid(community: str, serial: int) -> str:
+    """The 15-digit unit grid code; refuses to build an invalid one."""
+    parse_community_code(community)
+    if not 1 <= serial <= 999:
+        raise CodeError(f"unit grid serial {serial} is outside 001-999")
+    return f"{community}{serial:03d}"
+
+
+def parse_bgid(code: object) -> tuple[CommunityCode, int]:
+    text = _clean(code)
+    if len(text) != 15 or not text.isascii() or not text.isdigit():
+        raise CodeError(f"unit grid code {text!r} must be 15 digits")
+    serial = int(text[12:])
+    if serial == 0:
+        raise CodeError(f"unit grid code {text!r}: serial 000 is not allowed")
+    return parse_community_code(text[:12]), serial
+
+
+def parse_county_code(code: object) -> str:
+    """The GB/T 2260 six-digit county code, checked for shape and province."""
+    text = _clean(code)
+    if len(text) != 6 or not text.isascii() or not text.isdigit():
+        raise CodeError(f"county code {text!r} must be 6 digits")
+    if text[:2] not in PROVINCES:
+        raise CodeError(f"county code {text!r}: {text[:2]} is not a GB/T 2260 province")
+    if text[4:] == "00":
+        raise CodeError(f"county code {text!r} is a prefecture, not a county (ends in 00)")
+    return text
+
+
+def parse_street_code(code: object) -> tuple[str, str]:
+    """(county, street) of a nine-digit street/town code (GB/T 2260 + GB/T 10114)."""
+    text = _clean(code)
+    if len(text) != 9 or not text.isascii() or not text.isdigit():
+        raise CodeError(f"street code {text!r} must be 9 digits")
+    county = parse_county_code(text[:6])
+    street = text[6:]
+    if street == "000" or street[0] not in STREET_KINDS:
+        raise CodeError(f"street code {text!r}: {street} is not a GB/T 10114 street/town code")
+    return county, street

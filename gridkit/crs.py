@@ -1,0 +1,70 @@
+"""Coordinate reference systems: parse what users type, choose the working CRS.
+
+gridkit works and writes in one projected metric CRS: by default the CGCS2000 3-degree
+Gauss-Krüger zone (EPSG:4534-4554, central meridians 75°E-135°E) whose central meridian is
+nearest to the data.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+
+from gridkit.errors import GridkitError
+
+CGCS2000_GEOGRAPHIC = pyproj.CRS.from_epsg(4490)
+
+ALIASES = {
+    "wgs84": "EPSG:4326",
+    "wgs-84": "EPSG:4326",
+    "cgcs2000": "EPSG:4490",
+}
+
+
+def parse_crs(text: str, *, option: str = "--crs") -> pyproj.CRS:
+    """A CRS from 'EPSG:4549', '4549', 'wgs84', 'cgcs2000', WKT or a PROJ string."""
+    key = text.strip().lower()
+    value = ALIASES.get(key, text.strip())
+    if value.isdigit():
+        value = f"EPSG:{value}"
+    try:
+        return pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        raise GridkitError(
+            f"{option} {text!r} is not a CRS: give EPSG:n (e.g. EPSG:4549), wgs84 or cgcs2000"
+        ) from None
+
+
+def gauss_kruger_zone(longitude: float) -> pyproj.CRS:
+    """The CGCS2000 3-degree Gauss-Krüger CRS (no zone prefix) for a longitude."""
+    central = 3 * round(longitude / 3)
+    if not 75 <= central <= 135:
+        raise GridkitError(
+            f"the data lies at longitude {longitude:.2f}°, outside the CGCS2000 3-degree zones "
+            "(75°E-135°E); name a projected CRS with --crs"
+        )
+    return pyproj.CRS.from_epsg(4534 + (central - 75) // 3)
+
+
+def data_longitude(frames: list[gpd.GeoDataFrame]) -> float:
+    """Longitude of the centre of the combined extent of the frames."""
+    centres = []
+    for frame in frames:
+        if frame is None or frame.empty:
+            continue
+        xmin, ymin, xmax, ymax = frame.to_crs(CGCS2000_GEOGRAPHIC).total_bounds
+        centres.append(((xmin + xmax) / 2, (ymin + ymax) / 2))
+    if not centres:
+        raise GridkitError("no features to place: every input layer is empty")
+    return float(np.mean([c[0] for c in centres]))
+
+
+def working_crs(frames: list[gpd.GeoDataFrame], override: pyproj.CRS | None = None) -> pyproj.CRS:
+    """The projected metric CRS to work in: a projected override, else the GK zone."""
+    if override is not None and override.is_projected:
+        unit = override.axis_info[0].unit_name if override.axis_info else "metre"
+        if unit not in ("metre", "meter"):
+            raise GridkitError(f"--crs {override.to_string()} is in {unit}; gridkit needs metres")
+        return override
+    return gauss_kruger_zone(data_longitude(frames))

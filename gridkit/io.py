@@ -1,0 +1,201 @@
+"""Reading any GDAL vector source and writing GeoPackages without ever damaging one.
+
+Reads go through pyogrio with Arrow. Writes go to a temporary copy beside the target that
+replaces it only when every layer is written, so a failed command leaves the previous file as
+it was, and the layers a command does not write are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from gridkit import __version__
+from gridkit.errors import GridkitError
+
+RUN_LAYER = "gridkit_run"
+
+# ESRI DBF language driver ids that mean a Chinese code page.
+_DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes for 936
+
+
+def layers_of(path: str | Path) -> list[str]:
+    path = Path(path)
+    if not path.exists():
+        raise GridkitError(f"{path}: no such file")
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """The DBF encoding to force, or None to let GDAL decide (.cpg present, or ASCII)."""
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
+        return None
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()),
+               None)
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()[: 4 << 20]
+    if len(raw) > 29 and raw[29] in _DBF_CHINESE_LDIDS:
+        return "GB18030"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut at the 4 MiB mark is not a reason to call UTF-8 text GBK.
+        if exc.start < len(raw) - 4:
+            return "GB18030"
+    return "UTF-8"
+
+
+def read_vector(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    what: str = "input",
+    crs: pyproj.CRS | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one layer of any GDAL vector source as a GeoDataFrame with a CRS.
+
+    ``what`` names the input in messages ("communities", "roads", ...). Data without a CRS is
+    refused unless ``crs`` names the one it is in.
+    """
+    path = Path(path)
+    names = layers_of(path)
+    option = "--layer" if what == "communities" else f"--{what}-layer"
+    if layer is None:
+        if len(names) > 1:
+            raise GridkitError(
+                f"{path} has {len(names)} layers ({', '.join(names)}): name one with {option}"
+            )
+        layer = names[0] if names else None
+    elif layer not in names:
+        raise GridkitError(
+            f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}"
+        )
+    try:
+        frame = pyogrio.read_dataframe(
+            path, layer=layer, use_arrow=True, fid_as_index=True,
+            encoding=_shapefile_encoding(path),
+        )
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometry column")
+    if frame.empty:
+        raise GridkitError(f"{path} ({what}): layer {layer!r} has no features")
+    if frame.crs is None:
+        if crs is None:
+            raise GridkitError(
+                f"{path} ({what}) has no CRS (no .prj or SRS): name it with --crs, e.g. "
+                "--crs EPSG:4490"
+            )
+        frame = frame.set_crs(crs)
+    frame.attrs["source"] = str(path)
+    frame.attrs["layer"] = layer
+    return frame
+
+
+def file_checksum(path: str | Path) -> str:
+    """SHA-256 of a file, and of a Shapefile's sidecars with it."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    members = [path]
+    if path.suffix.lower() == ".shp":
+        members = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    for member in members:
+        with open(member, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
+    """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
+    checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
+    return pd.DataFrame(
+        {
+            "TIME": [datetime.now(UTC).isoformat(timespec="seconds")],
+            "VERSION": [__version__],
+            "COMMAND": [command],
+            "ARGV": [" ".join(sys.argv)],
+            "PARAMETERS": [json.dumps(parameters, ensure_ascii=False, sort_keys=True,
+                                      default=str)],
+            "INPUTS": [json.dumps(checksums, ensure_ascii=False, sort_keys=True)],
+        }
+    )
+
+
+def write_geopackage(
+    path: str | Path,
+    layers: dict[str, pd.DataFrame],
+    run: pd.DataFrame | None = None,
+) -> None:
+    """Write ``layers`` (replacing those names, keeping others) and append ``run``, atomically."""
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise GridkitError(f"{path}: folder {directory} does not exist")
+    if path.exists():
+        layers_of(path)  # refuses to touch a file GDAL cannot open
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gpkg", dir=directory)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        if path.exists():
+            shutil.copyfile(path, temporary)
+        else:
+            temporary.unlink()
+        for name, frame in layers.items():
+            _write_layer(temporary, name, frame)
+        if run is not None:
+            exists = temporary.exists() and RUN_LAYER in layers_of(temporary)
+            pyogrio.write_dataframe(run, temporary, layer=RUN_LAYER, driver="GPKG",
+                                    append=exists)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
+    kwargs: dict = {"layer": name, "driver": "GPKG"}
+    if isinstance(frame, gpd.GeoDataFrame):
+        kinds = set(frame.geom_type.dropna())
+        if len(kinds) == 1:
+            kwargs["geometry_type"] = kinds.pop()
+        elif not kinds or len(kinds) > 1:
+            kwargs["geometry_type"] = "Unknown"
+        kwargs["promote_to_multi"] = False
+    pyogrio.write_dataframe(frame, path, **kwargs)
+
+
+def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ``qa_issue`` layer after ``command`` reports ``new``: its earlier rows replaced,
+    other commands' rows kept."""
+    new = new.assign(COMMAND=command)
+    path = Path(path)
+    if not path.exists() or "qa_issue" not in layers_of(path):
+        return new
+    old = pyogrio.read_dataframe(path, layer="qa_issue", use_arrow=True)
+    if "COMMAND" in old:
+        old = old[old["COMMAND"] != command]
+    if old.empty:
+        return new
+    old = old.to_crs(new.crs) if old.crs is not None and new.crs is not None else old
+    return gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=new.crs)

@@ -1,0 +1,88 @@
+"""Barriers that unit grid boundaries follow: road centre lines and water edges.
+
+Each barrier line gets a rank that says how much a grid should avoid spanning it:
+0 none (a cut gridkit made), 1 minor road, 2 major road, 3 water. Small pieces are merged
+across the lowest rank available.
+
+Road classes are read from a class field (OSM ``highway``/``fclass`` values and the Chinese
+road grades 快速路/主干路/次干路/支路); roads without a recognised class count as minor. Road
+*polygons* (carriageway surfaces) contribute their outlines, as water polygons do.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from gridkit.geometry import LINEAR, POLYGONAL, clean_geometries
+from gridkit.partition.communities import find_field
+from gridkit.qa import QAIssue
+
+CUT, MINOR, MAJOR, WATER = 0, 1, 2, 3
+
+MAJOR_CLASSES = {
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+    "secondary", "secondary_link", "expressway", "arterial",
+    "高速公路", "快速路", "主干路", "主干道", "次干路", "次干道", "国道", "省道",
+}
+CLASS_ALIASES = ["CLASS", "FCLASS", "HIGHWAY", "ROADCLASS", "RCLASS", "KIND", "TYPE", "等级",
+                 "道路等级", "道路类型"]
+
+
+def _lines(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Line parts of every feature (polygon outlines for polygons), with their row numbers."""
+    geoms = frame.geometry.to_numpy()
+    polygonal = np.isin(frame.geom_type.to_numpy(), list(POLYGONAL))
+    geoms = np.where(polygonal, shapely.boundary(geoms), geoms)
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    keep = np.isin(shapely.get_type_id(parts), [1, 2])  # LineString, LinearRing
+    return parts[keep], index[keep]
+
+
+def prepare_barriers(
+    roads: gpd.GeoDataFrame | None,
+    water: gpd.GeoDataFrame | None,
+    crs: pyproj.CRS,
+    *,
+    road_class_field: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[QAIssue]]:
+    """All barrier lines in ``crs`` with their KIND (road/water) and RANK."""
+    frames, issues = [], []
+    allowed = LINEAR | POLYGONAL
+    if roads is not None:
+        cleaned, found = clean_geometries(roads, what="roads", allowed=allowed, layer="road")
+        issues += found
+        cleaned = cleaned.to_crs(crs)
+        field = find_field(cleaned, road_class_field, CLASS_ALIASES, what="roads",
+                           option="--road-class-field")
+        classes = (cleaned[field].astype("string").fillna("").str.strip().str.lower()
+                   if field else pd.Series("", index=cleaned.index))
+        ranks = np.where(classes.isin(MAJOR_CLASSES).to_numpy(), MAJOR, MINOR)
+        lines, index = _lines(cleaned)
+        frames.append(gpd.GeoDataFrame({"KIND": "road", "RANK": ranks[index]},
+                                        geometry=lines, crs=crs))
+    if water is not None:
+        cleaned, found = clean_geometries(water, what="water", allowed=allowed, layer="water")
+        issues += found
+        lines, _ = _lines(cleaned.to_crs(crs))
+        frames.append(gpd.GeoDataFrame({"KIND": "water", "RANK": WATER},
+                                       geometry=lines, crs=crs))
+    if not frames:
+        return gpd.GeoDataFrame({"KIND": [], "RANK": []}, geometry=[], crs=crs), issues
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs), issues
+
+
+def prepare_buildings(
+    buildings: gpd.GeoDataFrame | None, crs: pyproj.CRS
+) -> tuple[np.ndarray, list[QAIssue]]:
+    """Building footprints in ``crs`` as an array of polygons."""
+    if buildings is None:
+        return np.empty(0, dtype=object), []
+    cleaned, issues = clean_geometries(buildings, what="buildings", allowed=POLYGONAL,
+                                       layer="building")
+    geoms = shapely.get_parts(cleaned.to_crs(crs).geometry.to_numpy())
+    return geoms, issues

@@ -1,0 +1,219 @@
+"""Communities (居委会/村): fields, codes, geometry, and the gaps and overlaps between them.
+
+Admin boundary data commonly has sliver gaps and overlaps where neighbours were digitised
+separately. gridkit resolves the small ones by one documented rule and refuses to guess on
+large ones:
+
+- an **overlap** piece stays with the community that borders it along the longer edge (its
+  boundary length shared with the part of that community outside the overlap) and is removed
+  from the other one;
+- a **gap** (a hole in the union of all communities that no community covers) is absorbed into
+  the neighbouring community with the longest shared edge;
+- a conflict is *small* when its area is at most ``max_conflict_area`` (default half the target
+  unit grid area) or it is a sliver whose mean width (2·area/perimeter) is under 10 m; a larger
+  one stops the partition with its location so that the boundary can be fixed at the source.
+
+Every resolved conflict is reported as a QA issue with its geometry.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from gridkit.codes.admin import CodeError, parse_community_code
+from gridkit.crs import CGCS2000_GEOGRAPHIC
+from gridkit.errors import GridkitError
+from gridkit.geometry import POLYGONAL, clean_geometries
+from gridkit.qa import QAIssue
+
+CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
+                "QHDM", "SQDM", "CJQHDM", "XZQDM"]
+NAME_ALIASES = ["NAME", "名称", "社区名称", "村居名称", "居委名称", "区划名称", "QHMC", "SQMC",
+                "XZQMC"]
+SLIVER_WIDTH = 10.0  # metres: thinner conflicts are digitising slivers whatever their area
+
+
+def find_field(frame: pd.DataFrame, wanted: str | None, aliases: list[str], *, what: str,
+               option: str) -> str | None:
+    """The column named ``wanted``, or the first alias present (case-insensitive)."""
+    columns = {str(c).strip().upper(): c for c in frame.columns if c != frame.geometry.name}
+    if wanted is not None:
+        if wanted.strip().upper() not in columns:
+            raise GridkitError(
+                f"{frame.attrs.get('source', what)} ({what}) has no field {wanted!r}; its fields "
+                f"are: {', '.join(map(str, columns.values()))}"
+            )
+        return columns[wanted.strip().upper()]
+    for alias in aliases:
+        if alias.upper() in columns:
+            return columns[alias.upper()]
+    return None
+
+
+def prepare_communities(
+    frame: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    *,
+    code_field: str | None = None,
+    name_field: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[QAIssue]]:
+    """Communities with CODE, NAME, STREET in ``crs``, repaired, codes checked."""
+    source = frame.attrs.get("source", "communities")
+    if frame.empty:
+        raise GridkitError(f"{source} (communities): no features")
+    code_col = find_field(frame, code_field, CODE_ALIASES, what="communities",
+                          option="--code-field")
+    if code_col is None:
+        raise GridkitError(
+            f"{source} (communities): no community code field (looked for "
+            f"{', '.join(CODE_ALIASES[:5])}, ...); name it with --code-field"
+        )
+    name_col = find_field(frame, name_field, NAME_ALIASES, what="communities",
+                          option="--name-field")
+    cleaned, issues = clean_geometries(frame, what="communities", allowed=POLYGONAL,
+                                       layer="community")
+    if cleaned.empty:
+        raise GridkitError(f"{source} (communities): every feature has an empty geometry")
+    codes = cleaned[code_col].map(_code_text)
+    problems = []
+    for fid, code in codes.items():
+        try:
+            parse_community_code(code)
+        except CodeError as exc:
+            problems.append((fid, str(exc) if code else "no community code"))
+    if problems:
+        fid, reason = problems[0]
+        more = f" ({len(problems) - 1} more features with bad codes)" if len(problems) > 1 else ""
+        raise GridkitError(
+            f"{source}: feature {fid} field {code_col}: {reason}{more}; fix the codes "
+            "(12 digits: county + street/town + committee) or name the field with --code-field"
+        )
+    duplicated = codes[codes.duplicated(keep=False)]
+    if not duplicated.empty:
+        code = duplicated.iloc[0]
+        fids = ", ".join(str(f) for f in duplicated[duplicated == code].index)
+        raise GridkitError(
+            f"{source}: field {code_col}: code {code} is used by features {fids}; "
+            "each community needs one feature with its own code (merge the parts into one "
+            "multipolygon or fix the codes)"
+        )
+    counties = sorted(codes.str[:6].unique())
+    if len(counties) > 1:
+        raise GridkitError(
+            f"{source}: field {code_col}: codes come from {len(counties)} counties "
+            f"({', '.join(counties[:5])}); partition one county (district) at a time"
+        )
+    names = cleaned[name_col].astype("string").fillna("") if name_col else codes.map(lambda _: "")
+    out = gpd.GeoDataFrame(
+        {"CODE": codes.to_numpy(), "NAME": names.to_numpy(), "SOURCE_FID": cleaned.index},
+        geometry=cleaned.geometry.to_crs(crs).to_numpy(),
+        crs=crs,
+    )
+    out["STREET"] = out["CODE"].str[:9]
+    # make_valid again: reprojection can fold a ring that was barely valid.
+    out.geometry = shapely.make_valid(out.geometry.to_numpy(), method="structure",
+                                      keep_collapsed=False)
+    out = out.sort_values("CODE", kind="stable").reset_index(drop=True)
+    return out, issues
+
+
+def _code_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text
+
+
+def _location(geom, crs: pyproj.CRS) -> str:
+    point = gpd.GeoSeries([geom.representative_point()], crs=crs).to_crs(CGCS2000_GEOGRAPHIC)
+    return f"{point.x.iloc[0]:.5f}°E {point.y.iloc[0]:.5f}°N"
+
+
+def _is_small(piece, max_area: float) -> bool:
+    width = 2 * piece.area / piece.length if piece.length else 0.0
+    return piece.area <= max_area or width < SLIVER_WIDTH
+
+
+def _polygonal(geom):
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _edge_with(piece, geom) -> float:
+    """Length of ``piece``'s boundary lying on ``geom`` (1 cm tolerance for rounding)."""
+    return piece.boundary.intersection(geom.buffer(0.01)).length
+
+
+def resolve_conflicts(
+    communities: gpd.GeoDataFrame, *, max_area: float
+) -> tuple[gpd.GeoDataFrame, list[QAIssue]]:
+    """Remove overlaps and fill interior gaps between communities, per the module rule."""
+    crs = communities.crs
+    geoms = list(communities.geometry.to_numpy())
+    codes = communities["CODE"].tolist()
+    issues: list[QAIssue] = []
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    for i, j in sorted({(a, b) for a, b in zip(left, right, strict=True) if a < b}):
+        overlap = _polygonal(shapely.intersection(geoms[i], geoms[j]))
+        for piece in shapely.get_parts(overlap):
+            if piece.area < 1e-6:
+                continue
+            key = f"{codes[i]}|{codes[j]}"
+            if not _is_small(piece, max_area):
+                raise GridkitError(
+                    f"communities {codes[i]} and {codes[j]} overlap by {piece.area:,.0f} m² at "
+                    f"{_location(piece, crs)}: too large to resolve by rule; fix the boundaries "
+                    "or raise --max-conflict-area"
+                )
+            # Across the part of j's boundary inside i lies i-only land, and vice versa.
+            to_i = _edge_with(piece, geoms[j].boundary)
+            to_j = _edge_with(piece, geoms[i].boundary)
+            keep, drop = (i, j) if (to_i, codes[j]) >= (to_j, codes[i]) else (j, i)
+            geoms[drop] = _polygonal(shapely.difference(geoms[drop], piece))
+            issues.append(QAIssue(
+                "community", key, "admin_overlap", "warning",
+                f"overlap of {piece.area:,.1f} m² between {codes[i]} and {codes[j]} kept in "
+                f"{codes[keep]} (longer shared edge) and removed from {codes[drop]}",
+                piece))
+    union = shapely.union_all(geoms)
+    holes = [shapely.Polygon(ring) for poly in shapely.get_parts(union)
+             for ring in poly.interiors]
+    tree = shapely.STRtree(geoms)
+    for hole in sorted(holes, key=lambda h: (h.bounds[1], h.bounds[0])):
+        if hole.area < 1e-6:
+            continue
+        neighbours = tree.query(hole, predicate="dwithin", distance=0.01)
+        if len(neighbours) == 0:
+            continue
+        edges = [(_edge_with(hole, geoms[k]), codes[k], k) for k in neighbours]
+        length, _, best = max(edges)
+        key = "|".join(sorted(codes[k] for k in neighbours))
+        if not _is_small(hole, max_area):
+            raise GridkitError(
+                f"communities {key.replace('|', ', ')} leave a gap of {hole.area:,.0f} m² at "
+                f"{_location(hole, crs)} that no community covers: too large to assign by rule; "
+                "add the missing community, fix the boundaries or raise --max-conflict-area"
+            )
+        geoms[best] = _polygonal(shapely.union(geoms[best], hole))
+        issues.append(QAIssue(
+            "community", key, "admin_gap", "warning",
+            f"gap of {hole.area:,.1f} m² between {key.replace('|', ', ')} absorbed into "
+            f"{codes[best]} (longest shared edge, {length:,.1f} m)", hole))
+    out = communities.copy()
+    out.geometry = gpd.GeoSeries(geoms, crs=crs)
+    empty = out.geometry.is_empty
+    if empty.any():
+        raise GridkitError(
+            f"community {out.loc[empty, 'CODE'].iloc[0]} lies entirely inside its neighbours; "
+            "fix the boundaries"
+        )
+    return out, issues
