@@ -7,8 +7,9 @@ large ones:
 - an **overlap** piece stays with the community that borders it along the longer edge (its
   boundary length shared with the part of that community outside the overlap) and is removed
   from the other one;
-- a **gap** (a hole in the union of all communities that no community covers) is absorbed into
-  the neighbouring community with the longest shared edge;
+- a **gap** (a hole in the union of all communities that no community covers, or a sliver
+  between two neighbours open to the district's outer edge) is absorbed into the
+  neighbouring community with the longest shared edge;
 - a conflict is *small* when its area is at most ``max_conflict_area`` (default half the target
   unit grid area) or it is a sliver whose mean width (2·area/perimeter) is under 10 m; a larger
   one stops the partition with its location so that the boundary can be fixed at the source.
@@ -152,6 +153,28 @@ def _edge_with(piece, geom) -> float:
     return piece.boundary.intersection(geom.buffer(0.01)).length
 
 
+def _gaps(geoms: list, tree: shapely.STRtree) -> list:
+    """Holes in the union of communities, and slivers open to the district's outer edge.
+
+    The second kind is found by a morphological closing (buffer out and back in by half the
+    sliver width); the closing also rounds every concave corner of the outline, so a piece
+    counts only where it runs along two communities for at least twice the sliver width.
+    """
+    union = shapely.union_all(geoms)
+    holes = [shapely.Polygon(ring) for poly in shapely.get_parts(union)
+             for ring in poly.interiors]
+    closed = union.buffer(SLIVER_WIDTH / 2).buffer(-SLIVER_WIDTH / 2)
+    notches = shapely.get_parts(shapely.difference(closed, union))
+    for notch in notches:
+        if notch.geom_type != "Polygon" or any(notch.intersects(h) for h in holes):
+            continue
+        neighbours = tree.query(notch, predicate="dwithin", distance=0.01)
+        edges = sorted((_edge_with(notch, geoms[k]) for k in neighbours), reverse=True)
+        if len(edges) >= 2 and edges[1] >= 2 * SLIVER_WIDTH:
+            holes.append(notch)
+    return holes
+
+
 def resolve_conflicts(
     communities: gpd.GeoDataFrame, *, max_area: float
 ) -> tuple[gpd.GeoDataFrame, list[QAIssue]]:
@@ -184,10 +207,8 @@ def resolve_conflicts(
                 f"overlap of {piece.area:,.1f} m² between {codes[i]} and {codes[j]} kept in "
                 f"{codes[keep]} (longer shared edge) and removed from {codes[drop]}",
                 piece))
-    union = shapely.union_all(geoms)
-    holes = [shapely.Polygon(ring) for poly in shapely.get_parts(union)
-             for ring in poly.interiors]
     tree = shapely.STRtree(geoms)
+    holes = _gaps(geoms, tree)
     for hole in sorted(holes, key=lambda h: (h.bounds[1], h.bounds[0])):
         if hole.area < 1e-6:
             continue

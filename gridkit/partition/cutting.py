@@ -2,7 +2,7 @@
 
 A block is laid in the frame of its minimum rotated rectangle (long side along x), split
 into rows of about √(cell area) height, and every row into cells, each cut at the position of
-equal cumulative area. Each cut may slide within ±15% of a cell's area of that position; it
+equal cumulative area. Each cut may slide within ±30% of a cell's area of that position; it
 takes the place that crosses the fewest buildings (smaller than the target), and among equals
 the one nearest the ideal. Cumulative areas come in closed form from the block's edges (see
 :func:`area_below`), so the search never clips the block once per candidate position.
@@ -18,7 +18,7 @@ import shapely
 from gridkit.geometry import extend_segments, rotation
 
 SLABS = 400  # resolution of the cumulative area: 1/400 of the block's extent
-WINDOW = 0.15  # how far (share of a cell's area) a cut may slide to miss buildings
+WINDOW = 0.3  # how far (share of a cell's area) a cut may slide to miss buildings
 OVERSHOOT = 0.01  # metres: cut lines cross the block edge by this much (see extend_segments)
 
 
@@ -95,26 +95,29 @@ def _cumulative(geom, lo: float, hi: float, axis: int):
     return edges, area_below(geom, edges, axis)
 
 
-def _choose(edges, cumulative, targets, window, low, high):
-    """For each target area, the slab edge within ``window`` crossing fewest buildings.
+def _choose(edges, cumulative, pieces, low, high):
+    """Cut positions dividing the area into ``pieces``, each missing buildings if it can.
 
-    ``low``/``high`` are the building extents along the cut axis: a cut at ``x`` crosses a
-    building when low < x < high.
+    Cuts are chosen in order: each aims at an equal share of the area still to divide, may
+    slide by ``WINDOW`` of a share, and takes the slab edge crossing fewest buildings
+    (``low`` < x < ``high``), nearest the aim among equals. Aiming at the remainder spreads
+    every slide over the cells still to come instead of letting slides add up.
     """
-    chosen = []
-    for target in targets:
-        near = np.flatnonzero(np.abs(cumulative - target) <= window)
+    chosen, done = [], 0.0
+    total = cumulative[-1]
+    for k in range(pieces - 1):
+        share = (total - done) / (pieces - k)
+        aim = done + share
+        near = np.flatnonzero(np.abs(cumulative - aim) <= WINDOW * share)
         if len(near) == 0:
-            near = np.array([int(np.argmin(np.abs(cumulative - target)))])
+            near = np.array([int(np.argmin(np.abs(cumulative - aim)))])
         positions = edges[near]
-        if len(low):
-            crossings = ((low[None, :] < positions[:, None])
-                         & (high[None, :] > positions[:, None])).sum(axis=1)
-        else:
-            crossings = np.zeros(len(near), dtype=np.int64)
-        best = np.lexsort((np.abs(cumulative[near] - target), crossings))[0]
-        chosen.append(positions[best])
-    return np.array(sorted(chosen))
+        crossings = ((low[None, :] < positions[:, None])
+                     & (high[None, :] > positions[:, None])).sum(axis=1)
+        best = near[np.lexsort((np.abs(cumulative[near] - aim), crossings))[0]]
+        chosen.append(edges[best])
+        done = cumulative[best]
+    return np.array(chosen)
 
 
 def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
@@ -139,9 +142,7 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
     bounds = np.array([y0, y1])
     if rows_wanted > 1:
         edges, cumulative = _cumulative(shape, y0, y1, 1)
-        per_row = area / rows_wanted
-        targets = per_row * np.arange(1, rows_wanted)
-        cuts = _choose(edges, cumulative, targets, WINDOW * per_row, b[:, 1], b[:, 3])
+        cuts = _choose(edges, cumulative, rows_wanted, b[:, 1], b[:, 3])
         bounds = np.concatenate([[y0], cuts, [y1]])
         across = shapely.linestrings(
             np.stack([np.column_stack([np.full(len(cuts), x0 - 1), cuts]),
@@ -162,10 +163,8 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
                 continue
             px0, _, px1, _ = part.bounds
             edges, cumulative = _cumulative(part, px0, px1, 0)
-            each = part.area / pieces
             inside = in_band & (b[:, 2] > px0) & (b[:, 0] < px1)
-            cuts = _choose(edges, cumulative, each * np.arange(1, pieces), WINDOW * each,
-                           b[inside, 0], b[inside, 2])
+            cuts = _choose(edges, cumulative, pieces, b[inside, 0], b[inside, 2])
             down = shapely.linestrings(
                 np.stack([np.column_stack([cuts, np.full(len(cuts), lo - 1)]),
                           np.column_stack([cuts, np.full(len(cuts), hi + 1)])], axis=1))

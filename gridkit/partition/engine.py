@@ -291,6 +291,8 @@ def _finish(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, targets: np.ndarray
         raise GridkitError(  # a bug, not a user mistake: say where it happened
             f"internal error: {int(bad.sum())} unit grids of community "
             f"{grids.loc[bad, 'COMMUNITY'].iloc[0]} are not single polygons; please report it")
+    # Canonical ring start and orientation: the same grids come out whatever the input order.
+    grids.geometry = shapely.normalize(grids.geometry.to_numpy())
     grids = assign_bgids(grids, comm, targets)
     grids["STREET"] = grids["COMMUNITY"].str[:9]
     grids["AREA"] = grids.geometry.area.round(2)
@@ -303,8 +305,8 @@ def _finish(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, targets: np.ndarray
     comm = comm.copy()
     comm["UNITS"] = comm["CODE"].map(units).fillna(0).astype("int64")
     comm["TARGET"] = np.round(targets, 0)
-    comm.geometry = gpd.GeoSeries([shapes.get(c, g) for c, g in zip(
-        comm["CODE"], comm.geometry, strict=True)], crs=comm.crs)
+    comm.geometry = gpd.GeoSeries(shapely.normalize([shapes.get(c, g) for c, g in zip(
+        comm["CODE"], comm.geometry, strict=True)]), crs=comm.crs)
     comm["AREA"] = comm.geometry.area.round(2)
     comm = comm[["CODE", "NAME", "STREET", "AREA", "UNITS", "TARGET", "geometry"]]
     return grids.reset_index(drop=True), comm

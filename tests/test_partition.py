@@ -1,0 +1,193 @@
+"""The partition engine: invariants, admin conflicts, barriers, codes, determinism."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import X0, Y0, four_communities, layout
+
+from gridkit.errors import GridkitError
+from gridkit.partition import partition, unit_grids
+from gridkit.partition.cutting import area_below
+
+
+def assert_partition_invariants(result, communities_in_work_crs=None):
+    grids, comm = result.unit_grids, result.communities
+    geoms = grids.geometry.to_numpy()
+    assert (grids.geom_type == "Polygon").all()
+    assert shapely.is_valid(geoms).all()
+    assert shapely.coverage_is_valid(geoms)
+    # Each grid inside exactly one community, and the grids tile each community exactly.
+    for code, group in grids.groupby("COMMUNITY"):
+        shape = comm.loc[comm["CODE"] == code].geometry.iloc[0]
+        union = shapely.coverage_union_all(group.geometry.to_numpy())
+        assert shapely.symmetric_difference(union, shape).area < 1e-6 * shape.area
+        assert group.area.sum() == pytest.approx(shape.area, rel=1e-9)
+    tree = shapely.STRtree(comm.geometry.to_numpy())
+    g, c = tree.query(shapely.point_on_surface(geoms), predicate="within")
+    assert np.array_equal(np.sort(g), np.arange(len(grids)))
+    assert (comm["CODE"].to_numpy()[c] == grids["COMMUNITY"].to_numpy()[g]).all()
+    assert grids["BGID"].is_unique
+    assert (grids["BGID"].str[:12] == grids["COMMUNITY"]).all()
+    if communities_in_work_crs is not None:
+        total = communities_in_work_crs.area.sum()
+        assert grids.area.sum() == pytest.approx(total, rel=1e-6)
+
+
+def test_purely_geometric_partition_is_in_band_and_compact(communities):
+    result = partition(communities)
+    assert_partition_invariants(result, communities)
+    areas = result.unit_grids.area
+    assert areas.between(5_000, 20_000).all()
+    assert len(result.unit_grids) == pytest.approx(communities.area.sum() / 10_000, rel=0.1)
+    assert result.crs.to_epsg() == 4549
+
+
+def test_library_api_returns_geodataframe_with_spec_fields(communities):
+    grids = unit_grids(communities, target_area=20_000)
+    assert isinstance(grids, gpd.GeoDataFrame)
+    assert list(grids.columns) == ["BGID", "COMMUNITY", "STREET", "AREA", "RGID", "DENSITY",
+                                   "geometry"]
+    assert grids["AREA"].between(10_000, 40_000).all()
+    assert (grids["STREET"] == grids["BGID"].str[:9]).all()
+    assert grids.attrs["qa_issues"] == []
+
+
+def test_grids_follow_roads_and_never_cross_major_ones(communities, roads):
+    result = partition(communities, roads=roads)
+    assert_partition_invariants(result, communities)
+    primary = roads.geometry.iloc[0]
+    # No grid holds a stretch of the primary road inside it: a small disc centred on the
+    # road always straddles two grids.
+    discs = shapely.buffer(shapely.line_interpolate_point(primary, np.arange(60, 1340, 5.0)),
+                           0.5)
+    tree = shapely.STRtree(result.unit_grids.geometry.to_numpy())
+    inside, _ = tree.query(discs, predicate="within")
+    assert len(inside) == 0
+
+
+def test_cuts_avoid_buildings(communities):
+    # Rows of 40 x 12 m slabs with 20 m gaps: a naive equal-area cut would split many.
+    slabs = [shapely.box(X0 + x, Y0 + y, X0 + x + 40, Y0 + y + 12)
+             for x in range(15, 560, 60) for y in range(15, 560, 35)]
+    buildings = gpd.GeoDataFrame(geometry=slabs, crs=4549)
+    grids = partition(communities, buildings=buildings).unit_grids
+    tree = shapely.STRtree(grids.geometry.to_numpy())
+    b, g = tree.query(np.array(slabs), predicate="intersects")
+    share = shapely.area(shapely.intersection(np.array(slabs)[b], grids.geometry.to_numpy()[g]))
+    split = np.bincount(b[share > 0.01 * 480], minlength=len(slabs)) >= 2
+    assert split.mean() <= 0.05
+
+
+def test_bgid_serials_run_north_west_to_south_east(communities):
+    grids = partition(communities).unit_grids
+    one = grids[grids["COMMUNITY"] == "310116001001"]
+    assert one["BGID"].iloc[0] == "310116001001001"
+    points = shapely.point_on_surface(one.geometry.to_numpy())
+    y = shapely.get_y(points)
+    assert y[0] >= y.max() - 100  # the first grid lies in the northern row
+    assert y[-1] <= y.min() + 100
+    serials = one["BGID"].str[12:].astype(int).to_numpy()
+    assert np.array_equal(serials, np.arange(1, len(one) + 1))
+
+
+def test_deterministic(communities, roads):
+    a = partition(communities, roads=roads).unit_grids
+    b = partition(communities.iloc[::-1], roads=roads.iloc[::-1]).unit_grids
+    assert a["BGID"].tolist() == b["BGID"].tolist()
+    assert all(shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(), 1e-6))
+
+
+def test_small_gap_and_overlap_resolved_and_reported():
+    comm = four_communities()
+    geoms = comm.geometry.to_list()
+    geoms[0] = shapely.box(X0, Y0, X0 + 597, Y0 + 600)  # a 3 m gap along 310116001002
+    geoms[2] = shapely.Polygon([(X0, Y0 + 596), (X0 + 600, Y0 + 596), (X0 + 600, Y0 + 1150),
+                                (X0, Y0 + 1200)])  # a 4 m overlap over 310116001001
+    comm = comm.set_geometry(geoms)
+    result = partition(comm)
+    rules = sorted(i.rule for i in result.issues)
+    assert rules == ["admin_gap", "admin_overlap"]
+    assert_partition_invariants(result)
+    total = shapely.union_all(comm.geometry.to_numpy()).area
+    # The 3 m notch is filled; the closing that finds it adds nothing beyond it.
+    assert result.unit_grids.area.sum() == pytest.approx(total + 3 * 600, rel=1e-4)
+
+
+def test_interior_gap_where_four_communities_meet_is_absorbed():
+    comm = four_communities()
+    hole = shapely.Polygon([(X0 + 590, Y0 + 600), (X0 + 600, Y0 + 590), (X0 + 610, Y0 + 600),
+                            (X0 + 600, Y0 + 610)])
+    comm = comm.set_geometry(shapely.difference(comm.geometry.to_numpy(), hole))
+    result = partition(comm)
+    gaps = [i for i in result.issues if i.rule == "admin_gap"]
+    assert len(gaps) == 1 and gaps[0].geometry.area == pytest.approx(200)
+    assert_partition_invariants(result)
+    assert result.unit_grids.area.sum() == pytest.approx(comm.area.sum() + 200, rel=1e-9)
+
+
+def test_large_gap_is_refused_with_its_location():
+    comm = four_communities()
+    comm = comm.set_geometry([comm.geometry.iloc[0].difference(
+        shapely.box(X0 + 200, Y0 + 200, X0 + 400, Y0 + 400)), *comm.geometry.iloc[1:]])
+    with pytest.raises(GridkitError, match=r"gap of 40,000 m² at 121\.\d+°E 30\.\d+°N"):
+        partition(comm)
+
+
+def test_community_needing_over_999_grids_gets_a_raised_target():
+    comm = layout([shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)])
+    result = partition(comm, target_area=500)  # 2,000 grids at 500 m²
+    assert len(result.unit_grids) <= 999
+    assert [i.rule for i in result.issues] == ["target_raised"]
+    assert_partition_invariants(result)
+
+
+def test_community_smaller_than_half_the_target_is_one_grid():
+    comm = layout([shapely.box(X0, Y0, X0 + 60, Y0 + 60), shapely.box(X0 + 60, Y0, X0 + 400,
+                                                                       Y0 + 60)])
+    grids = partition(comm).unit_grids
+    assert (grids["COMMUNITY"] == "310116001001").sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        (["310116001001", "31011600100"], "has 11 digits, needs 12"),
+        (["310116001001", "310116001001"], "is used by features"),
+        (["310116001001", "320582001001"], "come from 2 counties"),
+        (["310116001001", None], "no community code"),
+        (["310116001001", "31011600100A"], "characters other than digits"),
+    ],
+)
+def test_bad_codes_are_refused(codes, message):
+    comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 300),
+                   shapely.box(X0 + 300, Y0, X0 + 600, Y0 + 300)], codes)
+    with pytest.raises(GridkitError, match=message):
+        partition(comm)
+
+
+def test_non_polygon_community_is_refused():
+    comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 300), shapely.Point(X0, Y0)])
+    with pytest.raises(GridkitError, match="feature 1 is a Point"):
+        partition(comm)
+
+
+def test_self_intersecting_community_is_repaired_and_reported():
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 400, Y0 + 400), (X0 + 400, Y0), (X0, Y0 + 400)])
+    comm = layout([bowtie])
+    result = partition(comm)
+    assert [i.rule for i in result.issues] == ["invalid_geometry"]
+    assert "Self-intersection" in result.issues[0].message
+    assert_partition_invariants(result)
+
+
+def test_area_below_matches_clipping():
+    shape = shapely.Polygon([(0, 0), (40, 0), (40, 30), (20, 50), (0, 30)],
+                            [[(10, 10), (20, 10), (20, 20), (10, 20)]])
+    t = np.linspace(-5, 55, 25)
+    x_ref = [shapely.intersection(shape, shapely.box(-99, -99, v, 99)).area for v in t]
+    y_ref = [shapely.intersection(shape, shapely.box(-99, -99, 99, v)).area for v in t]
+    assert np.allclose(area_below(shape, t, 0), x_ref)
+    assert np.allclose(area_below(shape, t, 1), y_ref)
