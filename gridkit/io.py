@@ -41,7 +41,7 @@ def layers_of(path: str | Path) -> list[str]:
         raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
 
 
-def _shapefile_encoding(path: Path) -> str | None:
+def shapefile_encoding(path: Path) -> str | None:
     """The DBF encoding to force, or None to let GDAL decide (.cpg present, or ASCII)."""
     if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
         return None
@@ -89,10 +89,17 @@ def read_vector(
     try:
         frame = pyogrio.read_dataframe(
             path, layer=layer, use_arrow=True, fid_as_index=True,
-            encoding=_shapefile_encoding(path),
+            encoding=shapefile_encoding(path),
         )
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
+    except UnicodeDecodeError:
+        raise GridkitError(
+            f"{path}: field names or values are not valid text in the file's encoding (a "
+            "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "
+            "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
+            "naming the encoding"
+        ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometry column")
     if frame.empty:

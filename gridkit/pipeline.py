@@ -22,6 +22,7 @@ from pathlib import Path
 
 import click
 
+from gridkit.console import emit_json, show_progress
 from gridkit.errors import GridkitError
 from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
 
@@ -97,8 +98,6 @@ def run(config, output, as_json):
         gridkit run                      # the sample district → out/sample.gpkg
         gridkit run city.toml -o out/city.gpkg
     """
-    from gridkit.cli import emit_json, show_progress
-
     say, status = stage_printer(show_progress() and not as_json)
     try:
         figures = run_pipeline(config, output, progress=say)

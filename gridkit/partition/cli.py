@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
 from gridkit.io import merge_qa, read_vector, run_record, write_geopackage
 from gridkit.partition.engine import partition as run_partition
@@ -166,8 +167,6 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             --roads data/samples/roads.gpkg --water data/samples/water.gpkg \\
             --buildings data/samples/buildings.gpkg
     """
-    from gridkit.cli import emit_json, show_progress
-
     say, status = stage_printer(show_progress() and not as_json)
     try:
         figures = partition_to_geopackage(

@@ -1,0 +1,3 @@
+from gridkit.cli import main
+
+main()
