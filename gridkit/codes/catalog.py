@@ -1,0 +1,184 @@
+"""Class catalogs: the national component and event classes, and local ones built like them.
+
+A catalog holds major classes (two-digit codes) and minor classes (four digits: major + minor).
+The national catalogs ship as CSV in ``data/``; ``catalogs.toml`` beside them says where each
+value comes from and how sure it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from functools import cached_property, lru_cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Literal
+
+from gridkit.codes.normalize import normalize_name
+
+if TYPE_CHECKING:
+    from gridkit.codes.matcher import ClassMatcher
+
+Kind = Literal["component", "event"]
+KINDS: tuple[Kind, ...] = ("component", "event")
+GEOMETRIES = ("point", "line", "polygon")
+
+
+@dataclass(frozen=True)
+class ClassEntry:
+    code: str
+    name: str
+    name_en: str = ""
+    geometry: str = ""
+    geometry_basis: str = ""
+    status: str = ""
+    source: str = ""
+    edition: str = ""
+    note: str = ""
+
+    @property
+    def major(self) -> str:
+        return self.code[:2]
+
+    @property
+    def minor(self) -> str:
+        return self.code[2:4]
+
+    @property
+    def is_major(self) -> bool:
+        return len(self.code) == 2
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class Catalog:
+    """One kind of classes (components or events), looked up by code or by name."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        entries: Iterable[ClassEntry],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        title: str = "",
+        origin: str = "",
+    ) -> None:
+        self.kind = kind
+        self.title = title
+        self.origin = origin
+        self._entries = {entry.code: entry for entry in entries}
+        # Names are compared through their normalised key, so a name is "reused" when two
+        # classes normalise alike, not only when they are byte-equal.
+        self.name_index = {normalize_name(e.name): e.code for e in self._entries.values()}
+        self.aliases = {
+            normalize_name(alias): code
+            for alias, code in (aliases or {}).items()
+            if code in self._entries
+        }
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._entries
+
+    def __getitem__(self, code: str) -> ClassEntry:
+        return self._entries[code]
+
+    def __iter__(self) -> Iterator[ClassEntry]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, code: str) -> ClassEntry | None:
+        return self._entries.get(code)
+
+    def majors(self) -> list[ClassEntry]:
+        return [e for e in self._entries.values() if e.is_major]
+
+    def minors(self, major: str | None = None) -> list[ClassEntry]:
+        return [
+            e
+            for e in self._entries.values()
+            if not e.is_major and (major is None or e.major == major)
+        ]
+
+    def name_of(self, code: str) -> str | None:
+        entry = self._entries.get(code)
+        return entry.name if entry else None
+
+    def describe(self) -> str:
+        return self.title or f"{self.kind} catalog {self.origin}".strip()
+
+    def extended(self, other: Catalog) -> Catalog:
+        """This catalog with ``other``'s classes added (``other`` wins on a shared code)."""
+        aliases = {**self.aliases, **other.aliases}
+        return Catalog(
+            self.kind,
+            [*self._entries.values(), *(e for e in other if e.code not in self._entries)],
+            aliases=aliases,
+            title=f"{self.describe()} + {other.describe()}",
+            origin=other.origin,
+        )
+
+    @cached_property
+    def matcher(self) -> ClassMatcher:
+        from gridkit.codes.matcher import ClassMatcher
+
+        return ClassMatcher(self)
+
+
+def _data(name: str) -> str:
+    return files("gridkit.codes").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def catalog_manifest() -> dict:
+    """``data/catalogs.toml``: provenance of the shipped catalogs."""
+    return tomllib.loads(_data("catalogs.toml"))
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    for row in csv.DictReader(io.StringIO(_data("aliases.csv"))):
+        table[row["kind"]][row["alias"]] = row["code"]
+    return table
+
+
+@lru_cache(maxsize=2)
+def national_catalog(kind: Kind = "component") -> Catalog:
+    """The shipped national catalog of ``kind`` (see ``data/catalogs.toml`` for its sources)."""
+    if kind not in KINDS:
+        raise ValueError(f"catalog kind must be one of {KINDS}, not {kind!r}")
+    meta = catalog_manifest()["catalog"][kind]
+    rows = csv.DictReader(io.StringIO(_data(meta["file"])))
+    entries = [
+        ClassEntry(
+            code=row["code"],
+            name=row["name_zh"],
+            name_en=row["name_en"],
+            geometry=row["geometry"],
+            geometry_basis=row["geometry_basis"],
+            status=row["status"],
+            source=row["source"],
+            edition=row["edition"],
+            note=row["note"],
+        )
+        for row in rows
+    ]
+    return Catalog(
+        kind,
+        entries,
+        aliases=_aliases()[kind],
+        title=f"the national {kind} catalog ({meta['standard']})",
+        origin="national",
+    )
+
+
+@lru_cache(maxsize=1)
+def province_names() -> dict[str, str]:
+    """GB/T 2260 province-level codes to Chinese names."""
+    rows = csv.DictReader(io.StringIO(_data("provinces.csv")))
+    return {row["code"]: row["name_zh"] for row in rows}

@@ -1,0 +1,79 @@
+"""Turning class names as survey teams type them into comparable keys.
+
+Rules, in order: Unicode NFKC (full-width letters, digits, brackets and spaces become
+half-width), traditional and variant characters to simplified ones (``data/variants.csv``),
+case folding, and finally only letters and digits are kept: spaces, punctuation, symbols and
+brackets of every width disappear. Bracketed parts and parts split by separators are also kept
+apart so that ``井盖(污水)`` and ``公用设施-污水井盖`` can be tried in another order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from functools import lru_cache
+from importlib.resources import files
+
+# Opening/closing pairs left after NFKC (which already folds the full-width ASCII ones).
+_OPEN = "([{【〔〖「『〈《⟨<"
+_CLOSE = ")]}】〕〗」』〉》⟩>"
+# Separators that join a class name to a qualifier: 公用设施-污水井盖, 污水井盖/破损.
+_SEPARATORS = "-_/\\|,;:>、，；：·—–~"
+
+
+@lru_cache(maxsize=1)
+def _variant_table() -> dict[int, str]:
+    text = files("gridkit.codes").joinpath("data/variants.csv").read_text(encoding="utf-8")
+    return {ord(row["variant"]): row["standard"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_variant_table()).casefold()
+
+
+def _keep(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def normalize_name(name: object) -> str:
+    """The comparison key of a class name: ``' 汚水井蓋 '`` and ``'污水井盖'`` give the same."""
+    if name is None:
+        return ""
+    return _keep(_fold(str(name)))
+
+
+def name_segments(name: object) -> tuple[list[str], list[str]]:
+    """(plain parts, bracketed parts) of a name, each already normalised, empties dropped.
+
+    ``井盖（污水）`` gives (["井盖"], ["污水"]); ``公用设施-污水井盖`` gives
+    (["公用设施", "污水井盖"], []).
+    """
+    if name is None:
+        return [], []
+    text = _fold(str(name))
+    plain: list[str] = []
+    bracketed: list[str] = []
+    current: list[str] = []
+    depth = 0
+
+    def flush() -> None:
+        key = _keep("".join(current))
+        if key:
+            (bracketed if depth else plain).append(key)
+        current.clear()
+
+    for ch in text:
+        if ch in _OPEN:
+            flush()
+            depth += 1
+        elif ch in _CLOSE:
+            flush()
+            depth = max(depth - 1, 0)
+        elif ch in _SEPARATORS or ch.isspace():
+            flush()
+        else:
+            current.append(ch)
+    flush()
+    return plain, bracketed
