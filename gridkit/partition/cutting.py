@@ -95,7 +95,7 @@ def _cumulative(geom, lo: float, hi: float, axis: int):
     return edges, area_below(geom, edges, axis)
 
 
-def _choose(edges, cumulative, pieces, low, high):
+def _choose(edges, cumulative, pieces, low, high, aims=None):
     """Cut positions dividing the area into ``pieces``, each missing buildings if it can.
 
     Cuts are chosen in order: each aims at an equal share of the area still to divide, may
@@ -107,7 +107,7 @@ def _choose(edges, cumulative, pieces, low, high):
     total = cumulative[-1]
     for k in range(pieces - 1):
         share = (total - done) / (pieces - k)
-        aim = done + share
+        aim = done + share if aims is None else aims[k]
         near = np.flatnonzero(np.abs(cumulative - aim) <= WINDOW * share)
         if len(near) == 0:
             near = np.array([int(np.argmin(np.abs(cumulative - aim)))])
@@ -142,7 +142,9 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
     bounds = np.array([y0, y1])
     if rows_wanted > 1:
         edges, cumulative = _cumulative(shape, y0, y1, 1)
-        cuts = _choose(edges, cumulative, rows_wanted, b[:, 1], b[:, 3])
+        # Rows of equal height, not equal area: interior cells then come out square.
+        aims = area_below(shape, y0 + (y1 - y0) * np.arange(1, rows_wanted) / rows_wanted, 1)
+        cuts = _choose(edges, cumulative, rows_wanted, b[:, 1], b[:, 3], aims)
         bounds = np.concatenate([[y0], cuts, [y1]])
         across = shapely.linestrings(
             np.stack([np.column_stack([np.full(len(cuts), x0 - 1), cuts]),
