@@ -191,3 +191,19 @@ def test_area_below_matches_clipping():
     y_ref = [shapely.intersection(shape, shapely.box(-99, -99, 99, v)).area for v in t]
     assert np.allclose(area_below(shape, t, 0), x_ref)
     assert np.allclose(area_below(shape, t, 1), y_ref)
+
+
+def test_small_piece_merges_across_the_minor_road_not_the_major_one():
+    comm = layout([shapely.box(X0, Y0, X0 + 600, Y0 + 600)])
+    roads = gpd.GeoDataFrame(
+        {"fclass": ["primary", "residential"]},
+        geometry=[shapely.LineString([(X0, Y0 + 300), (X0 + 600, Y0 + 300)]),
+                  shapely.LineString([(X0 + 590, Y0 + 300), (X0 + 590, Y0 + 600)])],
+        crs=4549)  # leaves a 10 x 300 m strip (3,000 m²) between them and the border
+    grids = partition(comm, roads=roads).unit_grids
+    strip = shapely.Point(X0 + 595, Y0 + 450)
+    holder = grids[grids.contains(strip)]
+    assert len(holder) == 1
+    assert holder.total_bounds[1] >= Y0 + 300 - 1e-3  # it stayed north of the primary road
+    assert holder.total_bounds[0] < X0 + 590  # and joined the block across the minor road
+    assert holder.area.iloc[0] >= 5_000
