@@ -78,6 +78,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None) -
             target = config_path.parent / config["output"]
         else:
             raise GridkitError(f"{config_path}: no output = \"FILE.gpkg\"; add it or use -o")
+    target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     section = dict(config["partition"])
     communities = section.pop("communities")

@@ -68,7 +68,8 @@ def prepare_barriers(
         cleaned, found = clean_geometries(water, what="water", allowed=allowed, layer="water")
         issues += found
         lines, _ = _lines(cleaned.to_crs(crs))
-        frames.append(gpd.GeoDataFrame({"KIND": "water", "RANK": WATER},
+        frames.append(gpd.GeoDataFrame({"KIND": np.full(len(lines), "water"),
+                                        "RANK": np.full(len(lines), WATER)},
                                        geometry=lines, crs=crs))
     if not frames:
         return gpd.GeoDataFrame({"KIND": [], "RANK": []}, geometry=[], crs=crs), issues
