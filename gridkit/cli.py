@@ -13,6 +13,7 @@ from gridkit.codes.cli import codes
 from gridkit.console import GridkitGroup
 from gridkit.partition.cli import partition
 from gridkit.pipeline import run
+from gridkit.responsibility.cli import group
 
 
 @click.group(cls=GridkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,5 +29,6 @@ def main() -> None:
 
 
 main.add_command(partition)
+main.add_command(group)
 main.add_command(codes)
 main.add_command(run)

@@ -62,8 +62,9 @@ def unit_grids(
 ) -> gpd.GeoDataFrame:
     """Cut communities into coded unit grids (单元网格); see :func:`partition` for options.
 
-    Returns a GeoDataFrame with BGID, COMMUNITY, STREET, AREA, RGID and DENSITY in the
-    working CRS; the QA issues are in ``.attrs["qa_issues"]``.
+    Returns a GeoDataFrame with BGID, COMMUNITY, STREET, AREA, RGID and DENSITY (and
+    BLDG_AREA, the building footprint area, when buildings are given) in the working CRS;
+    the QA issues are in ``.attrs["qa_issues"]``.
     """
     result = partition(communities, roads=roads, water=water, buildings=buildings,
                        target_area=target_area, **options)
@@ -128,8 +129,18 @@ def partition(
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
     grids, comm = _finish(grids, comm, targets)
+    if len(footprints):
+        # The responsibility grouping falls back on it for workload when no census exists.
+        grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
     grids.attrs["target_area"] = target_area
     return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints)
+
+
+def _covered_area(grids: gpd.GeoDataFrame, footprints: np.ndarray) -> np.ndarray:
+    geoms = grids.geometry.to_numpy()
+    g, b = shapely.STRtree(footprints).query(geoms, predicate="intersects")
+    pieces = shapely.area(shapely.intersection(geoms[g], footprints[b]))
+    return np.round(np.bincount(g, weights=pieces, minlength=len(geoms)), 2)
 
 
 def _community_lines(comm: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame):

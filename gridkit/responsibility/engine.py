@@ -1,0 +1,282 @@
+"""Responsibility grids (责任网格): unit grids grouped per street and density class.
+
+Rules: a responsibility grid lies in one street/town (never across ``STREET``), holds one
+density class, is contiguous through shared edges, and holds ``dense`` 10-16 or ``sparse``
+20-30 unit grids (bands overridable). Among groupings that satisfy that, balanced workload
+and compact shapes are preferred (see :mod:`.grouping`). Where a band cannot be met (too few
+grids of a class in a street, an island of a few grids), the nearest feasible grouping is
+made and every violation reported; no unit grid is ever dropped or duplicated. A region too
+small for its band whose class came from workload (not a key area) takes the class of the
+grids around it in its street: a few busy grids amid quiet ones are patrolled with them.
+
+RGID = the 9-digit street code + a 4-digit serial. Serials run over the street's
+responsibility grids in rows of 500 m from the street's northern edge, west to east, by the
+representative point of each responsibility grid; so re-running on the same grids gives the
+same RGIDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridkit.errors import GridkitError
+from gridkit.geometry import polsby_popper
+from gridkit.qa import QAIssue
+from gridkit.responsibility.adjacency import rook_adjacency
+from gridkit.responsibility.density import (
+    DEFAULT_THRESHOLD,
+    DENSE,
+    KEY_SHARE,
+    SPARSE,
+    density_classes,
+    key_area_share,
+)
+from gridkit.responsibility.grouping import balanced_counts, group_region
+
+ROW = 500.0  # metres: the rows in which RGID serials run
+
+
+@dataclass
+class Grouping:
+    responsibility_grids: gpd.GeoDataFrame
+    unit_grids: gpd.GeoDataFrame
+    issues: list[QAIssue] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+
+def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
+    """'10-16' → (10, 16), refusing empty, reversed or zero bands."""
+    if isinstance(text, tuple):
+        lo, hi = text
+    else:
+        try:
+            lo, hi = (int(part) for part in str(text).replace("–", "-").split("-"))
+        except ValueError:
+            raise GridkitError(f"{option} {text!r} is not a band like 10-16") from None
+    if lo < 1 or hi < lo:
+        raise GridkitError(f"{option} {lo}-{hi}: a band needs 1 ≤ low ≤ high, e.g. 10-16")
+    return lo, hi
+
+
+def _neighbour_lists(n: int, adjacency: pd.DataFrame) -> list[np.ndarray]:
+    a = adjacency["a"].to_numpy().astype(np.int64)
+    b = adjacency["b"].to_numpy().astype(np.int64)
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    bounds = np.searchsorted(src, np.arange(n + 1))
+    return [dst[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
+def _regions(nodes: np.ndarray, neighbours: list[np.ndarray]) -> list[np.ndarray]:
+    """Connected parts of ``nodes`` (sorted node numbers) through the adjacency."""
+    inside = set(nodes.tolist())
+    seen: set[int] = set()
+    parts = []
+    for start in nodes.tolist():
+        if start in seen:
+            continue
+        part, stack = [start], [start]
+        seen.add(start)
+        while stack:
+            for v in neighbours[stack.pop()]:
+                v = int(v)
+                if v in inside and v not in seen:
+                    seen.add(v)
+                    part.append(v)
+                    stack.append(v)
+        parts.append(np.array(sorted(part)))
+    return parts
+
+
+def group(
+    unit_grids: gpd.GeoDataFrame,
+    key_areas: gpd.GeoDataFrame | None = None,
+    workload: np.ndarray | pd.Series | None = None,
+    *,
+    dense: tuple[int, int] | str = (10, 16),
+    sparse: tuple[int, int] | str = (20, 30),
+    dense_threshold: float = DEFAULT_THRESHOLD,
+) -> Grouping:
+    """Group unit grids into responsibility grids by the density rule.
+
+    ``workload`` (one value per unit grid) defaults to the ``BLDG_AREA`` column when present
+    (building footprint area), else the grid area. ``key_areas`` are polygons in any CRS.
+    """
+    bands = {DENSE: parse_band(dense, "--dense"), SPARSE: parse_band(sparse, "--sparse")}
+    if unit_grids.empty:
+        raise GridkitError("unit_grid has no features: run gridkit partition first")
+    for column in ("BGID", "STREET"):
+        if column not in unit_grids or unit_grids[column].isna().any() or (
+                unit_grids[column].astype(str).str.strip() == "").any():
+            raise GridkitError(f"unit_grid needs {column} on every feature; re-run "
+                               "gridkit partition to write it")
+    grids = unit_grids.reset_index(drop=True)
+    geoms = grids.geometry.to_numpy()
+    if workload is None:
+        workload = (grids["BLDG_AREA"] if "BLDG_AREA" in grids else shapely.area(geoms))
+    workload = np.asarray(workload, dtype=float)
+    if len(workload) != len(grids) or not np.isfinite(workload).all() or (workload < 0).any():
+        raise GridkitError("workload needs one finite, non-negative value per unit grid")
+    keys = np.empty(0, dtype=object)
+    if key_areas is not None:
+        keys = key_areas.to_crs(grids.crs).geometry.to_numpy()
+    density, why = density_classes(geoms, workload, keys, dense_threshold)
+    in_key = key_area_share(geoms, keys) > KEY_SHARE
+
+    adjacency = rook_adjacency(geoms)
+    neighbours = _neighbour_lists(len(grids), adjacency)
+    xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    streets = grids["STREET"].astype(str).to_numpy()
+    density, relabelled = _absorb_islands(density, in_key, streets, neighbours, bands)
+    group_of = np.full(len(grids), -1, dtype=np.int64)
+    members_of: list[np.ndarray] = []
+    region_of: list[int] = []
+    feasible_region: list[bool] = []
+    for street in sorted(set(streets)):
+        for klass in (DENSE, SPARSE):
+            lo, hi = bands[klass]
+            nodes = np.flatnonzero((streets == street) & (density == klass))
+            if len(nodes) == 0:
+                continue
+            # Neighbours only count inside the same street and class.
+            regions = _regions(nodes, neighbours)
+            counts = balanced_counts([len(r) for r in regions],
+                                     [float(workload[r].sum()) for r in regions], lo, hi)
+            for region, k in zip(regions, counts, strict=True):
+                for members in group_region(region, xy, workload, neighbours, lo, hi, k):
+                    group_of[members] = len(members_of)
+                    members_of.append(np.array(members))
+                    region_of.append(len(feasible_region))
+                feasible_region.append(len(region) >= lo)
+    assert (group_of >= 0).all()
+    result = _assemble(grids, density, workload, group_of, members_of, region_of,
+                       feasible_region, bands, why)
+    bgid = grids["BGID"].astype(str).to_numpy()
+    for nodes, old, new in relabelled:
+        result.issues.append(QAIssue(
+            "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
+            f"{len(nodes)} {old} unit grids ({bgid[nodes[0]]}...) form an island too small for "
+            f"a {old} responsibility grid; counted {new} with their neighbours",
+            shapely.coverage_union_all(geoms[nodes])))
+    result.figures["relabelled_unit_grids"] = int(sum(len(n) for n, _, _ in relabelled))
+    return result
+
+
+def _absorb_islands(density, in_key, streets, neighbours, bands):
+    """Give regions too small for their band the class of their neighbours in the street.
+
+    Key-area grids are designated, so a region holding one keeps its class (and is reported
+    as a band violation if it stays too small). Repeats until nothing changes, since an
+    absorbed island can make a neighbouring region large enough.
+    """
+    density = density.copy()
+    relabelled = []
+    for _ in range(10):
+        changed = False
+        for street in sorted(set(streets)):
+            for klass in (DENSE, SPARSE):
+                nodes = np.flatnonzero((streets == street) & (density == klass))
+                for region in _regions(nodes, neighbours):
+                    if len(region) >= bands[klass][0] or in_key[region].any():
+                        continue
+                    other = SPARSE if klass == DENSE else DENSE
+                    touching = {int(v) for u in region for v in neighbours[u]
+                                if streets[v] == street and density[v] == other}
+                    if not touching:
+                        continue
+                    density[region] = other
+                    relabelled.append((region, klass, other))
+                    changed = True
+        if not changed:
+            break
+    return density, relabelled
+
+
+def _assemble(grids, density, workload, group_of, members_of, region_of, feasible_region,
+              bands, why) -> Grouping:
+    geoms = grids.geometry.to_numpy()
+    n_groups = len(members_of)
+    shapes = np.array([geoms[m[0]] if len(m) == 1 else shapely.coverage_union_all(geoms[m])
+                       for m in members_of], dtype=object)
+    street = grids["STREET"].astype(str).to_numpy()[[m[0] for m in members_of]]
+    klass = density[[m[0] for m in members_of]]
+    units = np.array([len(m) for m in members_of])
+    load = np.bincount(group_of, weights=workload, minlength=n_groups)
+    # RGID serials: rows of ROW metres from the street's northern edge, then west to east.
+    points = shapely.point_on_surface(shapes)
+    px, py = shapely.get_x(points), shapely.get_y(points)
+    north = pd.Series(shapely.bounds(geoms)[:, 3]).groupby(
+        grids["STREET"].astype(str).to_numpy()).max()
+    row = np.floor((north.loc[street].to_numpy() - py) / ROW)
+    order = np.lexsort((-py, px, row, street))
+    serial = np.zeros(n_groups, dtype=np.int64)
+    counter: dict[str, int] = {}
+    for g in order:
+        counter[street[g]] = counter.get(street[g], 0) + 1
+        serial[g] = counter[street[g]]
+    if serial.max() > 9999:
+        raise GridkitError("a street would need over 9,999 responsibility grids; widen the bands")
+    rgid = np.array([f"{s}{n:04d}" for s, n in zip(street, serial, strict=True)])
+    band_text = np.array([f"{bands[k][0]}-{bands[k][1]}" for k in klass])
+    responsibility = gpd.GeoDataFrame({
+        "RGID": rgid, "STREET": street, "DENSITY": klass, "BAND": band_text, "UNITS": units,
+        "WORKLOAD": np.round(load, 3), "AREA": np.round(shapely.area(shapes), 2),
+    }, geometry=shapely.normalize(shapes), crs=grids.crs)
+    responsibility = responsibility.iloc[order].reset_index(drop=True)
+    out = grids.copy()
+    out["RGID"] = rgid[group_of]
+    out["DENSITY"] = density
+    issues, figures = _report(responsibility, shapes[order], np.array(region_of)[order],
+                              feasible_region, bands)
+    figures["dense_by"] = why
+    return Grouping(responsibility, out, issues, figures)
+
+
+def _report(resp: gpd.GeoDataFrame, shapes, region_of, feasible_region, bands):
+    issues = []
+    lo = np.array([bands[k][0] for k in resp["DENSITY"]])
+    hi = np.array([bands[k][1] for k in resp["DENSITY"]])
+    units = resp["UNITS"].to_numpy()
+    in_band = (units >= lo) & (units <= hi)
+    for i in np.flatnonzero(~in_band):
+        row = resp.iloc[i]
+        why = ("its region has too few grids of this class"
+               if not feasible_region[region_of[i]] else "no split of its region fits the band")
+        issues.append(QAIssue("responsibility_grid", row["RGID"], "band_violation", "warning",
+                              f"{row['RGID']} ({row['DENSITY']}) holds {units[i]} unit grids, "
+                              f"outside the band {row['BAND']}: {why}", shapes[i]))
+    contiguous = np.array([s.geom_type == "Polygon" for s in shapes])
+    for i in np.flatnonzero(~contiguous):
+        issues.append(QAIssue("responsibility_grid", resp["RGID"].iloc[i], "not_contiguous",
+                              "error", f"{resp['RGID'].iloc[i]} is not contiguous", shapes[i]))
+    judged = np.array([feasible_region[r] for r in region_of], dtype=bool)
+    per = []
+    for (street, klass), part in resp.groupby(["STREET", "DENSITY"], sort=True):
+        load = part["WORKLOAD"].to_numpy()
+        mean = load.mean()
+        per.append({
+            "street": street, "density": klass, "groups": int(len(part)),
+            "units": int(part["UNITS"].sum()),
+            "in_band_share": float(in_band[part.index].mean()),
+            "workload_cv": float(load.std() / mean) if mean > 0 else 0.0,
+        })
+    compact = polsby_popper(shapes)
+    figures = {
+        "responsibility_grids": int(len(resp)),
+        "unit_grids": int(units.sum()),
+        "in_band_share": float(in_band.mean()),
+        "in_band_share_where_feasible": float(in_band[judged].mean()) if judged.any() else 1.0,
+        "contiguous_share": float(contiguous.mean()),
+        "workload_cv_max": max((p["workload_cv"] for p in per if p["groups"] > 1), default=0.0),
+        "polsby_popper_median": float(np.median(compact)),
+        "violations": int((~in_band).sum()),
+        "by_street_and_density": per,
+    }
+    return issues, figures
