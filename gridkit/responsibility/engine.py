@@ -117,13 +117,22 @@ def group(
                 unit_grids[column].astype(str).str.strip() == "").any():
             raise GridkitError(f"unit_grid needs {column} on every feature; re-run "
                                "gridkit partition to write it")
-    grids = unit_grids.reset_index(drop=True)
-    geoms = grids.geometry.to_numpy()
     if workload is None:
-        workload = (grids["BLDG_AREA"] if "BLDG_AREA" in grids else shapely.area(geoms))
+        workload = (unit_grids["BLDG_AREA"] if "BLDG_AREA" in unit_grids
+                    else unit_grids.geometry.area)
     workload = np.asarray(workload, dtype=float)
-    if len(workload) != len(grids) or not np.isfinite(workload).all() or (workload < 0).any():
+    if len(workload) != len(unit_grids) or not np.isfinite(workload).all() or (
+            workload < 0).any():
         raise GridkitError("workload needs one finite, non-negative value per unit grid")
+    duplicated = unit_grids["BGID"][unit_grids["BGID"].duplicated()]
+    if not duplicated.empty:
+        raise GridkitError(f"unit_grid: BGID {duplicated.iloc[0]} appears more than once; "
+                           "re-run gridkit partition")
+    # Work in BGID order so that the input's row order cannot change the result.
+    order = np.argsort(unit_grids["BGID"].astype(str).to_numpy(), kind="stable")
+    grids = unit_grids.iloc[order].reset_index(drop=True)
+    workload = workload[order]
+    geoms = grids.geometry.to_numpy()
     keys = np.empty(0, dtype=object)
     if key_areas is not None:
         keys = key_areas.to_crs(grids.crs).geometry.to_numpy()
