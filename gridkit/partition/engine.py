@@ -226,8 +226,46 @@ def _split_disconnected(faces, unit_of_face, shapes):
     return unit_of_face
 
 
+def _plan_blocks(faces, block, community, targets, footprints) -> dict:
+    """A cut plan for every block of at least SPLIT_RATIO × its community's target."""
+    block_area = np.bincount(block, weights=shapely.area(faces))
+    block_community = np.zeros(len(block_area), dtype=np.int64)
+    block_community[block] = community
+    big = np.flatnonzero(block_area >= SPLIT_RATIO * targets[block_community])
+    building_tree = shapely.STRtree(footprints) if len(footprints) else None
+    plans = {}
+    for b in big:
+        shape = shapely.coverage_union_all(faces[block == b])
+        target = targets[block_community[b]]
+        pieces = max(2, round(block_area[b] / target))
+        near = footprints[building_tree.query(shape)] if building_tree else footprints
+        near = near[shapely.area(near) < target] if len(near) else near
+        plans[b] = plan_cuts(shape, block_area[b] / pieces, near)
+    return plans
+
+
+def _cells(faces, community, block, noded, plans, edges_for):
+    """Faces of the linework with the cut lines added, labelled by block and cell."""
+    cells, _ = polygonize(np.concatenate([noded, *(p.lines for p in plans.values())]))
+    points = shapely.point_on_surface(cells)
+    parent = locate(points, faces)
+    found = parent >= 0
+    cell_community = np.where(found, community[np.maximum(parent, 0)], -2)
+    cell_community[~found & (shapely.area(cells) >= MICRO_AREA)] = -1
+    cell_community = _adopt_micro(cells, cell_community, lambda sub: edges_for(cells, sub))
+    cell_block = np.where(found, block[np.maximum(parent, 0)], -1)
+    label = np.zeros(len(cells), dtype=np.int64)
+    for b, plan in plans.items():
+        mine = np.flatnonzero(cell_block == b)
+        if len(mine):
+            label[mine] = plan.cell_of(points[mine]) + 1
+    # Slivers adopted from outside every face are units of their own until merged.
+    alone = np.where(found, 0, np.arange(len(cells)) + 1)
+    unit = pd.factorize(pd.MultiIndex.from_arrays([cell_block, label, alone]))[0]
+    return cells, cell_community, unit
+
+
 def _cut(comm, barriers, footprints, targets, say) -> gpd.GeoDataFrame:
-    comm_geoms = comm.geometry.to_numpy()
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
 
     def edges_for(faces, subset):
@@ -235,55 +273,21 @@ def _cut(comm, barriers, footprints, targets, say) -> gpd.GeoDataFrame:
 
     say("noding communities and barriers")
     faces, noded = polygonize(lines)
-    community = _label_faces(faces, comm_geoms)
+    community = _label_faces(faces, comm.geometry.to_numpy())
     community = _adopt_micro(faces, community, lambda sub: edges_for(faces, sub))
     say("merging small blocks")
-    faces, community, block = _merge(faces, community, np.arange(len(faces)), targets,
-                                     edges_for, cap=False)
-    block_area = np.bincount(block, weights=shapely.area(faces))
-    block_community = np.zeros(len(block_area), dtype=np.int64)
-    block_community[block] = community
-    big = np.flatnonzero(block_area >= SPLIT_RATIO * targets[block_community])
-    say(f"cutting {len(big)} large blocks")
-    building_tree = shapely.STRtree(footprints) if len(footprints) else None
-    plans, cut_lines = {}, []
-    for b in big:
-        shape = shapely.coverage_union_all(faces[block == b])
-        t = targets[block_community[b]]
-        pieces = max(2, round(block_area[b] / t))
-        near = footprints[building_tree.query(shape)] if building_tree else footprints
-        near = near[shapely.area(near) < t] if len(near) else near
-        plan = plan_cuts(shape, block_area[b] / pieces, near)
-        plans[b] = plan
-        cut_lines.append(plan.lines)
-    if cut_lines:
-        say("noding cut lines")
-        cells, _ = polygonize(np.concatenate([noded, *cut_lines]))
-        parent = locate(shapely.point_on_surface(cells), faces)
-        cell_community = np.where(parent >= 0, community[np.maximum(parent, 0)], -2)
-        cell_community[(parent < 0) & (shapely.area(cells) >= MICRO_AREA)] = -1
-        cell_community = _adopt_micro(cells, cell_community, lambda sub: edges_for(cells, sub))
-        cell_block = np.where(parent >= 0, block[np.maximum(parent, 0)], -1)
-        unit = cell_block * 0
-        label = np.zeros(len(cells), dtype=np.int64)
-        points = shapely.point_on_surface(cells)
-        for b, plan in plans.items():
-            mine = np.flatnonzero(cell_block == b)
-            if len(mine):
-                label[mine] = plan.cell_of(points[mine]) + 1
-        unit = pd.factorize(pd.MultiIndex.from_arrays([cell_block, label,
-                                                        np.arange(len(cells)) * (cell_block < 0)]
-                                                       ))[0]
-        faces, community = cells, cell_community
-    else:
-        unit = block
+    faces, community, unit = _merge(faces, community, np.arange(len(faces)), targets,
+                                    edges_for, cap=False)
+    plans = _plan_blocks(faces, unit, community, targets, footprints)
+    if plans:
+        say(f"cutting {len(plans)} large blocks")
+        faces, community, unit = _cells(faces, community, unit, noded, plans, edges_for)
     say("merging small cells")
     keep = community >= 0
-    shapes = _dissolve(faces[keep], pd.factorize(unit[keep])[0])
-    unit_kept = pd.factorize(unit[keep])[0]
-    unit_kept = _split_disconnected(faces[keep], unit_kept, shapes)
+    kept = pd.factorize(unit[keep])[0]
+    kept = _split_disconnected(faces[keep], kept, _dissolve(faces[keep], kept))
     unit = np.full(len(faces), -1, dtype=np.int64)
-    unit[keep] = unit_kept
+    unit[keep] = kept
     faces, community, unit = _merge(faces, community, unit, targets, edges_for, cap=True)
     say("dissolving unit grids")
     shapes = _dissolve(faces, unit)
