@@ -14,7 +14,8 @@ from gridkit.errors import GridkitError
 
 
 class GridkitGroup(click.Group):
-    """Turns a GridkitError anywhere below into one line on stderr and its exit code."""
+    """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
+    its exit code (2 for bad usage or input, 1 for a failed check)."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -22,6 +23,20 @@ class GridkitGroup(click.Group):
         except GridkitError as exc:
             click.echo(f"gridkit: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:  # the group's own options, parsed before invoke
+            _usage_error(exc)
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    where = exc.ctx.command_path if exc.ctx is not None else "gridkit"
+    click.echo(f"gridkit: error: {exc.format_message()} (see '{where} --help')", err=True)
+    sys.exit(exc.exit_code)
 
 
 def emit_json(payload: dict) -> None:

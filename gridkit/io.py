@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,19 +69,22 @@ def read_vector(
     layer: str | None = None,
     what: str = "input",
     crs: pyproj.CRS | None = None,
+    layer_option: str = "--layer",
+    crs_option: str = "--crs",
 ) -> gpd.GeoDataFrame:
     """Read one layer of any GDAL vector source as a GeoDataFrame with a CRS.
 
-    ``what`` names the input in messages ("communities", "roads", ...). Data without a CRS is
-    refused unless ``crs`` names the one it is in.
+    ``what`` names the input in messages ("communities", "roads", ...), and the options are
+    the ones that fix a missing layer name or CRS. Data without a CRS is refused unless
+    ``crs`` names the one it is in.
     """
     path = Path(path)
     names = layers_of(path)
-    option = "--layer" if what == "communities" else f"--{what}-layer"
     if layer is None:
         if len(names) > 1:
             raise GridkitError(
-                f"{path} has {len(names)} layers ({', '.join(names)}): name one with {option}"
+                f"{path} has {len(names)} layers ({', '.join(names)}): name one with "
+                f"{layer_option}"
             )
         layer = names[0] if names else None
     elif layer not in names:
@@ -101,19 +106,29 @@ def read_vector(
             "naming the encoding"
         ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometry column")
+        raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometries; give a "
+                           "spatial file (GeoPackage, Shapefile, GeoJSON, ...)")
     if frame.empty:
         raise GridkitError(f"{path} ({what}): layer {layer!r} has no features")
     if frame.crs is None:
         if crs is None:
             raise GridkitError(
-                f"{path} ({what}) has no CRS (no .prj or SRS): name it with --crs, e.g. "
-                "--crs EPSG:4490"
+                f"{path} ({what}) has no CRS (no .prj or SRS): name it with {crs_option}, "
+                f"e.g. {crs_option} EPSG:4490"
             )
         frame = frame.set_crs(crs)
     frame.attrs["source"] = str(path)
     frame.attrs["layer"] = layer
     return frame
+
+
+def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
+    """A command must never write its result over one of its own input files."""
+    target = Path(output).resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == target:
+            raise GridkitError(f"{output} is also an input: writing there would replace the "
+                               "input data; choose another output file")
 
 
 def file_checksum(path: str | Path) -> str:
@@ -146,20 +161,42 @@ def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.D
     )
 
 
+@dataclass
+class ArrowLayer:
+    """A layer as an Arrow table with a WKB geometry column (or none), for
+    :func:`write_geopackage`: written by ``pyogrio.write_arrow``, without pandas, which is what
+    millions of rows need."""
+
+    table: object  # pyarrow.Table
+    crs: str | None = None
+    geometry_type: str | None = None  # "Point", "Unknown", ... (None: no geometry)
+    geometry_name: str | None = "geometry"
+
+
 def write_geopackage(
     path: str | Path,
-    layers: dict[str, pd.DataFrame],
+    layers: dict[str, pd.DataFrame | ArrowLayer],
     run: pd.DataFrame | None = None,
+    *,
+    drop: tuple[str, ...] = (),
 ) -> None:
-    """Write ``layers`` (replacing those names, keeping others) and append ``run``, atomically."""
+    """Write ``layers`` (replacing those names, keeping others), remove the ``drop`` layers
+    and append ``run``, atomically."""
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise GridkitError(f"{path}: folder {directory} does not exist")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GridkitError(f"{path}: cannot create folder {directory} ({exc.strerror})") \
+            from None
     if path.exists():
-        layers_of(path)  # refuses to touch a file GDAL cannot open
+        try:
+            layers_of(path)
+        except GridkitError:
+            raise GridkitError(f"{path}: the output exists but is not a GeoPackage GDAL can "
+                               "open; choose another output path") from None
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gpkg", dir=directory)
     os.close(handle)
     temporary = Path(temporary)
@@ -168,6 +205,8 @@ def write_geopackage(
             shutil.copyfile(path, temporary)
         else:
             temporary.unlink()
+        if drop and temporary.exists():
+            drop_layers(temporary, set(drop) & set(layers_of(temporary)))
         for name, frame in layers.items():
             _write_layer(temporary, name, frame)
         if run is not None:
@@ -180,7 +219,49 @@ def write_geopackage(
         raise
 
 
-def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
+def drop_layers(path: Path, names: set[str]) -> None:
+    """Delete layers from a GeoPackage: each table, its spatial index and its metadata rows.
+
+    pyogrio cannot delete a layer; the GeoPackage standard says what a layer consists of, so
+    SQLite can. Only ever called on the temporary copy.
+    """
+    if not names:
+        return
+    meta = ["gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents",
+            "gpkg_data_columns", "gpkg_metadata_reference"]
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        for name in sorted(names):
+            for column in (row[0] for row in db.execute(
+                    "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                    (name,))):
+                db.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{column}"')
+            db.execute(f'DROP TABLE IF EXISTS "{name}"')
+            for table in meta:
+                if table in tables:
+                    db.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
+    with sqlite3.connect(path) as db:
+        db.execute("VACUUM")
+
+
+# SQLite settings for bulk writes: a bigger page cache (the R-tree build lives in it) and no
+# fsync per transaction, which is safe here because a write only ever goes to a temporary
+# copy that replaces the target after it is complete.
+_BULK_SQLITE = {"OGR_SQLITE_CACHE": "512", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+
+
+def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
+    if isinstance(frame, ArrowLayer):
+        geometry = frame.geometry_name if frame.geometry_type else None
+        before = {key: pyogrio.get_gdal_config_option(key) for key in _BULK_SQLITE}
+        pyogrio.set_gdal_config_options(_BULK_SQLITE)
+        try:
+            pyogrio.write_arrow(frame.table, path, layer=name, driver="GPKG",
+                                geometry_name=geometry, geometry_type=frame.geometry_type,
+                                crs=frame.crs if geometry else None, append=False)
+        finally:
+            pyogrio.set_gdal_config_options(before)
+        return
     kwargs: dict = {"layer": name, "driver": "GPKG"}
     if isinstance(frame, gpd.GeoDataFrame):
         kinds = set(frame.geom_type.dropna())
@@ -192,16 +273,17 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
     pyogrio.write_dataframe(frame, path, **kwargs)
 
 
-def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The ``qa_issue`` layer after ``command`` reports ``new``: its earlier rows replaced,
-    other commands' rows kept."""
+def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
+             stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """The ``qa_issue`` layer after ``command`` reports ``new``: its earlier rows (and those
+    of the ``stale`` commands, whose results it invalidates) replaced, others kept."""
     new = new.assign(COMMAND=command)
     path = Path(path)
     if not path.exists() or "qa_issue" not in layers_of(path):
         return new
     old = pyogrio.read_dataframe(path, layer="qa_issue", use_arrow=True)
     if "COMMAND" in old:
-        old = old[old["COMMAND"] != command]
+        old = old[~old["COMMAND"].isin({command, *stale})]
     if old.empty:
         return new
     old = old.to_crs(new.crs) if old.crs is not None and new.crs is not None else old

@@ -9,10 +9,20 @@ import click
 
 from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
-from gridkit.io import merge_qa, read_vector, run_record, write_geopackage
+from gridkit.io import (
+    layers_of,
+    merge_qa,
+    read_vector,
+    refuse_overwriting_inputs,
+    run_record,
+    write_geopackage,
+)
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
 from gridkit.qa import qa_frame
+
+# Layers built on the unit grids, removed when the grids are cut anew (re-run gridkit group).
+STALE_AFTER_PARTITION = ("responsibility_grid",)
 
 
 def partition_to_geopackage(
@@ -36,14 +46,16 @@ def partition_to_geopackage(
 ) -> dict:
     """Read the inputs, partition, write ``output``; returns the figures for the report."""
     started = time.perf_counter()
+    refuse_overwriting_inputs(output, [communities, roads, water, buildings])
     user_crs = parse_crs(crs) if crs else None
     comm = read_vector(communities, layer=layer, what="communities", crs=user_crs)
-    road_frame = read_vector(roads, layer=roads_layer, what="roads", crs=user_crs) if roads \
-        else None
-    water_frame = read_vector(water, layer=water_layer, what="water", crs=user_crs) if water \
-        else None
+    road_frame = (read_vector(roads, layer=roads_layer, what="roads", crs=user_crs,
+                              layer_option="--roads-layer") if roads else None)
+    water_frame = (read_vector(water, layer=water_layer, what="water", crs=user_crs,
+                               layer_option="--water-layer") if water else None)
     building_frame = (read_vector(buildings, layer=buildings_layer, what="buildings",
-                                  crs=user_crs) if buildings else None)
+                                  crs=user_crs, layer_option="--buildings-layer")
+                      if buildings else None)
     result = run_partition(
         comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
@@ -63,11 +75,15 @@ def partition_to_geopackage(
                   "name_field": name_field, "road_class_field": road_class_field,
                   "max_conflict_area": max_conflict_area}
     inputs = [p for p in (communities, roads, water, buildings) if p]
-    qa = merge_qa(output, "partition", qa_frame(result.issues, result.crs))
+    # New unit grids invalidate what was built on the old ones.
+    stale = [name for name in STALE_AFTER_PARTITION
+             if output.exists() and name in layers_of(output)]
+    qa = merge_qa(output, "partition", qa_frame(result.issues, result.crs), stale=("group",))
     write_geopackage(
         output,
         {"community": result.communities, "unit_grid": grids, "qa_issue": qa},
         run_record("partition", parameters, inputs),
+        drop=tuple(stale),
     )
     severities = [i.severity for i in result.issues]
     rules: dict[str, int] = {}
@@ -84,6 +100,7 @@ def partition_to_geopackage(
         **{k: v for k, v in figures.items() if k != "count"},
         "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
                "by_rule": rules},
+        "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -99,7 +116,8 @@ def print_summary(figures: dict) -> None:
         ("unit grids", f"{figures['unit_grids']:,}"),
         ("area m² (min / median / max)",
          f"{area['min']:,.0f} / {area['median']:,.0f} / {area['max']:,.0f}"),
-        ("in band 0.5–2× target", f"{figures['in_band_share']:.1%}"),
+        ("in band 0.5–2× target", "n/a (every community is smaller than half the target)"
+         if figures["in_band_share"] is None else f"{figures['in_band_share']:.1%}"),
         ("slivers (< 0.1× target)", str(figures["slivers"])),
         ("median Polsby–Popper", f"{figures['polsby_popper_median']:.3f}"),
     ]
@@ -113,6 +131,9 @@ def print_summary(figures: dict) -> None:
         ("CRS", figures["crs"]),
         ("seconds", f"{figures['seconds']:.1f}"),
     ]
+    if figures.get("removed_stale_layers"):
+        rows.append(("removed (built on the old grids)",
+                     ", ".join(figures["removed_stale_layers"]) + ": re-run gridkit group"))
     for name, value in rows:
         table.add_row(name, value)
     Console(stderr=False).print(table)
@@ -183,5 +204,6 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
         emit_json(figures)
     else:
         print_summary(figures)
+        click.echo(f"wrote {figures['output']}")
 
 

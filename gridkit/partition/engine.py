@@ -36,6 +36,7 @@ from gridkit.qa import QAIssue
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
 PLANNED_GRIDS = 900  # a community planned for more grids than this gets a larger target
+MIN_TARGET, MAX_TARGET = 100, 10_000_000  # m²: a unit grid between a courtyard and 10 km²
 
 Progress = Callable[[str], None]
 
@@ -94,8 +95,10 @@ def partition(
     resolved by rule (default half the target area). Fields are found by common names
     (CODE/代码/社区代码, NAME/名称, CLASS/fclass/highway/道路等级) unless named.
     """
-    if not target_area or target_area <= 0:
-        raise GridkitError(f"--target-area must be a positive number of m², not {target_area}")
+    if not MIN_TARGET <= target_area <= MAX_TARGET:
+        raise GridkitError(
+            f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
+            "is in square metres: 10000 is one hectare, the usual unit grid")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")

@@ -36,7 +36,9 @@ def area_figures(areas: np.ndarray, target: float, exempt: np.ndarray | None = N
             "median": float(np.median(areas)), "mean": float(areas.mean()),
             "p95": float(np.percentile(areas, 95)), "max": float(areas.max()),
         },
-        "in_band_share": float(np.mean((ratio >= 0.5) & (ratio <= 2.0))) if len(judged) else 1.0,
+        # None when every grid is exempt: there is nothing to judge.
+        "in_band_share": float(np.mean((ratio >= 0.5) & (ratio <= 2.0))) if len(judged)
+        else None,
         "slivers": int(np.sum(ratio < 0.1)),
         "exempt_small_communities": int(exempt.sum()),
     }

@@ -10,6 +10,7 @@ import pyogrio
 import shapely
 
 from gridkit.console import emit_json
+from gridkit.crs import parse_crs
 from gridkit.errors import GridkitError
 from gridkit.geometry import POLYGONAL, clean_geometries
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
@@ -28,8 +29,9 @@ def read_unit_grids(path: Path):
     return pyogrio.read_dataframe(path, layer="unit_grid", use_arrow=True)
 
 
-def read_key_areas(path: Path, layer: str | None, grids):
-    keys = read_vector(path, layer=layer, what="key areas")
+def read_key_areas(path: Path, layer: str | None, grids, crs: str | None = None):
+    keys = read_vector(path, layer=layer, what="key areas", crs=parse_crs(crs) if crs else None,
+                       layer_option="--key-areas-layer")
     keys, issues = clean_geometries(keys, what="key areas", allowed=POLYGONAL,
                                     layer="key_area")
     declared = keys.crs.to_string()
@@ -43,13 +45,17 @@ def read_key_areas(path: Path, layer: str | None, grids):
 
 
 def group_geopackage(output: Path, *, key_areas: Path | None = None,
-                     key_areas_layer: str | None = None, dense: str = "10-16",
-                     sparse: str = "20-30", dense_threshold: float = DEFAULT_THRESHOLD,
+                     key_areas_layer: str | None = None, crs: str | None = None,
+                     dense: str = "10-16", sparse: str = "20-30",
+                     dense_threshold: float = DEFAULT_THRESHOLD,
                      weights: Path | None = None) -> dict:
     started = time.perf_counter()
     bands = parse_band(dense, "--dense"), parse_band(sparse, "--sparse")
+    if not dense_threshold > 0:
+        raise GridkitError(f"--dense-threshold {dense_threshold:g}: it is a multiple of the "
+                           "median workload per m² and must be above 0 (default 2)")
     grids = read_unit_grids(output)
-    keys, issues = (read_key_areas(key_areas, key_areas_layer, grids) if key_areas
+    keys, issues = (read_key_areas(key_areas, key_areas_layer, grids, crs) if key_areas
                     else (None, []))
     load, source = workload_for(output, grids, load_weights(weights))
     result = group_grids(grids, keys, load, dense=bands[0], sparse=bands[1],
@@ -75,6 +81,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
 @click.option("--key-areas", type=click.Path(path_type=Path),
               help="Polygons of demonstration areas, CBDs, landscape belts: dense by rule.")
 @click.option("--key-areas-layer", help="Layer of --key-areas.")
+@click.option("--crs", help="CRS of --key-areas when the file has none, e.g. EPSG:4490.")
 @click.option("--dense", default="10-16", show_default=True,
               help="Unit grids per responsibility grid in dense areas.")
 @click.option("--sparse", default="20-30", show_default=True,
@@ -85,7 +92,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
 @click.option("--weights", type=click.Path(path_type=Path),
               help="TOML of workload weights per component/event class.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
-def group(output, key_areas, key_areas_layer, dense, sparse, dense_threshold, weights,
+def group(output, key_areas, key_areas_layer, crs, dense, sparse, dense_threshold, weights,
           as_json):
     """Group unit grids into responsibility grids (责任网格) by the density rule.
 
@@ -98,11 +105,16 @@ def group(output, key_areas, key_areas_layer, dense, sparse, dense_threshold, we
         gridkit group out/district.gpkg --key-areas data/samples/key_areas.gpkg
     """
     figures = group_geopackage(output, key_areas=key_areas, key_areas_layer=key_areas_layer,
-                               dense=dense, sparse=sparse, dense_threshold=dense_threshold,
-                               weights=weights)
+                               crs=crs, dense=dense, sparse=sparse,
+                               dense_threshold=dense_threshold, weights=weights)
     if as_json:
         emit_json(figures)
         return
+    print_group_summary(figures)
+    click.echo(f"wrote {figures['output']}")
+
+
+def print_group_summary(figures: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -171,11 +171,15 @@ def group(
     for nodes, old, new in relabelled:
         result.issues.append(QAIssue(
             "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
-            f"{len(nodes)} {old} unit grids ({bgid[nodes[0]]}...) form an island too small for "
-            f"a {old} responsibility grid; counted {new} with their neighbours",
+            f"{_island(len(nodes), old)} ({bgid[nodes[0]]}...): too few for a {old} "
+            f"responsibility grid, so counted {new} with their neighbours",
             shapely.coverage_union_all(geoms[nodes])))
     result.figures["relabelled_unit_grids"] = int(sum(len(n) for n, _, _ in relabelled))
     return result
+
+
+def _island(n: int, klass: str) -> str:
+    return f"an island of {n} {klass} unit grid{'' if n == 1 else 's'}"
 
 
 def _absorb_islands(density, in_key, streets, neighbours, bands):
