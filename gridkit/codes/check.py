@@ -213,7 +213,7 @@ def check_table(table: Table, *, components: Catalog | None = None,
         values = frame[column].astype(object).fillna("").astype(str)
         if kind == "code":
             detected = _auto_kind(values)
-            columns[column] = f"code ({detected})" if detected else "code"
+            columns[column] = f"{detected}, detected" if detected else "code"
             kind_here = detected
         else:
             kind_here = kind

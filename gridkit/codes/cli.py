@@ -119,7 +119,8 @@ def show(code: str, catalog_path: str | None, extend: bool, as_json: bool) -> No
         for problem in ex.problems:
             click.echo(f"  problem: {problem}")
     if not ex.valid:
-        raise CheckFailed(f"{code}: {'; '.join(ex.problems)}")
+        # The explanation above already says what is wrong; only the exit code is left.
+        click.get_current_context().exit(CheckFailed.exit_code)
 
 
 @codes.command("check")
