@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,6 +121,17 @@ def read_vector(
     frame.attrs["source"] = str(path)
     frame.attrs["layer"] = layer
     return frame
+
+
+def read_toml(path: str | Path, what: str) -> dict:
+    """A TOML file's contents, or a one-line error naming the file (``what`` it is for)."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise GridkitError(f"{path}: no such {what} file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GridkitError(f"{path}: not valid TOML ({exc})") from None
 
 
 def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:

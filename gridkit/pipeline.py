@@ -22,13 +22,13 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import click
 
 from gridkit.console import emit_json, show_progress
 from gridkit.errors import GridkitError
+from gridkit.io import read_toml
 from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
 from gridkit.responsibility.cli import group_geopackage
 
@@ -80,13 +80,7 @@ def _typed(path: Path, where: str, key: str, value, kind):
 
 
 def load_config(path: Path) -> dict:
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise GridkitError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GridkitError(f"{path}: not valid TOML ({exc})") from None
+    raw = read_toml(path, "config")
     unknown = sorted(set(raw) - set(TOP_LEVEL))
     if unknown:
         raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a config has "

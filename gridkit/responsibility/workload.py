@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from gridkit.errors import GridkitError
-from gridkit.io import layers_of
+from gridkit.io import layers_of, read_toml
 
 LAYERS = {"component": ("MAJOR", "MINOR"), "event": ("MAJOR", "MINOR")}
 
@@ -29,13 +29,7 @@ def load_weights(path: str | Path | None = None) -> dict[str, dict[str, float]]:
             encoding="utf-8"))
     if path is None:
         return default
-    try:
-        with open(path, "rb") as handle:
-            given = tomllib.load(handle)
-    except FileNotFoundError:
-        raise GridkitError(f"{path}: no such weights file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GridkitError(f"{path}: not valid TOML ({exc})") from None
+    given = read_toml(path, "weights")
     for kind, table in given.items():
         if kind not in LAYERS or not isinstance(table, dict):
             raise GridkitError(f"{path}: [{kind}] is not a weights table; use [component] "
