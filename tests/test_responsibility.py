@@ -141,3 +141,33 @@ def test_grouping_invariants_on_random_lattices(nx, ny, seed, band):
     resp = result.responsibility_grids
     outside = resp[~resp["UNITS"].between(*band)]
     assert set(outside["RGID"]) == violations
+
+
+def test_workload_from_component_and_event_layers_with_weights(tmp_path):
+    import pandas as pd
+
+    from gridkit.io import write_geopackage
+    from gridkit.responsibility.workload import load_weights, workload_for
+
+    grids = lattice(3, 1)
+    out = tmp_path / "d.gpkg"
+    first, second, third = grids["BGID"]
+    components = gpd.GeoDataFrame(
+        {"BGID": [first, first, second, None], "MAJOR": ["01", "01", "02", "01"],
+         "MINOR": ["02", "03", "01", "02"]},
+        geometry=[shapely.Point(X0 + 50, Y0 + 50)] * 4, crs=4549)
+    events = pd.DataFrame({"BGID": [third], "MAJOR": ["05"], "MINOR": ["05"]})
+    write_geopackage(out, {"unit_grid": grids, "component": components, "event": events})
+    weights_file = tmp_path / "w.toml"
+    weights_file.write_text('[component]\n"0102" = 5\n"02" = 2\n[event]\ndefault = 3\n',
+                            encoding="utf-8")
+    load, source = workload_for(out, grids, load_weights(weights_file))
+    assert source == "component+event"
+    activity = np.array([5 + 1, 2, 3])  # 0102 weighs 5, 0103 the default 1; major 02 weighs 2
+    assert np.allclose(load, activity + np.median(activity))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[component]\n"0102" = -1\n', encoding="utf-8")
+    with pytest.raises(GridkitError, match="non-negative"):
+        load_weights(bad)
+    with pytest.raises(GridkitError, match="no such weights file"):
+        load_weights(tmp_path / "none.toml")
