@@ -29,6 +29,7 @@ from gridkit import __version__
 from gridkit.errors import GridkitError
 
 RUN_LAYER = "gridkit_run"
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 
 # ESRI DBF language driver ids that mean a Chinese code page.
 _DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes for 936
@@ -80,32 +81,11 @@ def read_vector(
     ``crs`` names the one it is in.
     """
     path = Path(path)
-    names = layers_of(path)
-    if layer is None:
-        if len(names) > 1:
-            raise GridkitError(
-                f"{path} has {len(names)} layers ({', '.join(names)}): name one with "
-                f"{layer_option}"
-            )
-        layer = names[0] if names else None
-    elif layer not in names:
-        raise GridkitError(
-            f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}"
-        )
-    try:
-        frame = pyogrio.read_dataframe(
-            path, layer=layer, use_arrow=True, fid_as_index=True,
-            encoding=shapefile_encoding(path),
-        )
-    except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
-    except UnicodeDecodeError:
-        raise GridkitError(
-            f"{path}: field names or values are not valid text in the file's encoding (a "
-            "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "
-            "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
-            "naming the encoding"
-        ) from None
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        frame = _read_geoparquet(path, what)
+    else:
+        layer = _choose_layer(path, layer, layer_option)
+        frame = _read_gdal(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometries; give a "
                            "spatial file (GeoPackage, Shapefile, GeoJSON, ...)")
@@ -141,6 +121,49 @@ def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
         if source is not None and Path(source).resolve() == target:
             raise GridkitError(f"{output} is also an input: writing there would replace the "
                                "input data; choose another output file")
+
+
+def _choose_layer(path: Path, layer: str | None, option: str) -> str | None:
+    names = layers_of(path)
+    if layer is None:
+        if len(names) > 1:
+            raise GridkitError(
+                f"{path} has {len(names)} layers ({', '.join(names)}): name one with {option}"
+            )
+        return names[0] if names else None
+    if layer not in names:
+        raise GridkitError(
+            f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}"
+        )
+    return layer
+
+
+def _read_gdal(path: Path, layer: str | None):
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True, fid_as_index=True,
+                                      encoding=shapefile_encoding(path))
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
+    except UnicodeDecodeError:
+        raise GridkitError(
+            f"{path}: field names or values are not valid text in the file's encoding (a "
+            "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "
+            "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
+            "naming the encoding"
+        ) from None
+
+
+def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
+    """GeoParquet through pyarrow: the GDAL that pyogrio's wheels bundle has no Parquet
+    driver."""
+    if not path.exists():
+        raise GridkitError(f"{path}: no such file")
+    try:
+        frame = gpd.read_parquet(path)
+    except (ValueError, OSError) as exc:
+        raise GridkitError(f"{path} ({what}): not a GeoParquet file ({exc})") from None
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def file_checksum(path: str | Path) -> str:

@@ -214,3 +214,16 @@ def test_self_intersection_is_repaired_and_reported(tmp_path):
     assert json.loads(done.stdout)["qa"]["by_rule"] == {"invalid_geometry": 1}
     qa = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="qa_issue")
     assert qa["RULE"].tolist() == ["invalid_geometry"] and qa["SEVERITY"].iloc[0] == "warning"
+
+
+def test_flatgeobuf_and_geoparquet_inputs(tmp_path):
+    comm = chinese_communities()
+    comm.to_file(tmp_path / "comm.fgb", driver="FlatGeobuf")
+    comm.to_parquet(tmp_path / "comm.parquet")  # pyogrio's GDAL has no Parquet driver
+    for name in ("comm.fgb", "comm.parquet"):
+        done = gridkit("partition", tmp_path / name, "-o", tmp_path / f"{name}.gpkg", "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["unit_grids"] > 100
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    _one_line_error(gridkit("partition", tmp_path / "junk.parquet", "-o", tmp_path / "j.gpkg"),
+                    "junk.parquet", "not a GeoParquet file")
