@@ -9,7 +9,7 @@ growth cut off join A, so both parts stay connected. Then boundary grids move be
 neighbouring groups, first to bring sizes into the band, then to even out workload (a move
 from a heavier to a lighter group lowers the sum of squared workloads when the grid's
 workload is less than their difference), never disconnecting a group and never moving a grid
-much farther from its new group's centre than from its old one's.
+to a group whose centre is farther from it than its own group's (which keeps shapes compact).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections import deque
 import numpy as np
 
 PASSES = 12
-REACH = 1.0  # a grid may move to a group whose centre is at most this much farther away
+REACH = 1.0  # a balancing move may not take a grid farther than this × its old centre distance
 
 
 def group_count(n: int, lo: int, hi: int) -> int:
