@@ -1,0 +1,194 @@
+"""Report benchmark: the 670 km² district with a million components, in a real browser.
+
+    python benchmarks/report.py                 # build the district, report, open it
+    python benchmarks/report.py --json          # the same figures as JSON
+    python benchmarks/report.py --keep /tmp/b   # keep (and on later runs reuse) the files
+
+Steps: partition ``benchmarks.synthetic.synthetic_communities()`` (190 communities, no
+barriers) with gridkit's partition, group it into responsibility grids, add 1,000,000
+synthetic component points (national classes, 16-digit codes, states, departments) inside the
+unit grids, write the report, then open it in headless Chromium (Debian's ``chromium``; needs
+``pip install -e ".[bench]"`` for websocket-client) and measure: file size, load time to the
+first full map, a full redraw at the whole-district and at street level, and a click.
+Targets: ≤ 30 MB and ≤ 5 s to open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import synthetic_communities  # noqa: E402
+from gridkit.codes import national_catalog  # noqa: E402
+from gridkit.io import ArrowLayer, write_geopackage  # noqa: E402
+from gridkit.partition.cli import partition_to_geopackage  # noqa: E402
+from gridkit.report import build_report  # noqa: E402
+from gridkit.responsibility.cli import group_geopackage  # noqa: E402
+
+COMPONENTS = 1_000_000
+STATES = (["完好", "破损", "丢失", "占用"], [0.93, 0.04, 0.01, 0.02])
+DEPARTMENTS = ["区建设管理委员会", "区绿化和市容管理局", "区交通委员会", "区水务局",
+               "区房屋管理局", "区供电公司", "区通信管理局"]
+
+
+def district(folder: Path) -> tuple[Path, dict]:
+    """The partitioned and grouped district (reused when ``folder`` already has it)."""
+    gpkg = folder / "district.gpkg"
+    timings: dict = {}
+    if gpkg.exists():
+        return gpkg, {"reused": True}
+    communities = folder / "communities.gpkg"
+    synthetic_communities().to_file(communities, driver="GPKG")
+    started = time.perf_counter()
+    figures = partition_to_geopackage(communities, gpkg)
+    timings["partition_s"] = round(time.perf_counter() - started, 1)
+    timings["unit_grids"] = figures["unit_grids"]
+    started = time.perf_counter()
+    grouped = group_geopackage(gpkg)
+    timings["group_s"] = round(time.perf_counter() - started, 1)
+    timings["responsibility_grids"] = grouped["responsibility_grids"]
+    return gpkg, timings
+
+
+def add_components(gpkg: Path, count: int, seed: int = 0) -> float:
+    """``count`` component points inside random unit grids, written as one Arrow layer."""
+    import pyogrio
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    grids = pyogrio.read_dataframe(gpkg, layer="unit_grid", columns=["BGID"])
+    geoms = grids.geometry.to_numpy()
+    grid = rng.integers(0, len(geoms), count)
+    bounds = shapely.bounds(geoms)
+    x, y = np.empty(count), np.empty(count)
+    todo = np.arange(count)
+    while len(todo):  # rejection sampling: a point in the grid's box, kept when inside it
+        g = grid[todo]
+        cx = rng.uniform(bounds[g, 0], bounds[g, 2])
+        cy = rng.uniform(bounds[g, 1], bounds[g, 3])
+        inside = shapely.contains_xy(geoms[g], cx, cy)
+        x[todo[inside]], y[todo[inside]] = cx[inside], cy[inside]
+        todo = todo[~inside]
+    minors = national_catalog("component").minors()
+    # Manhole covers and lamps dominate real censuses; a Zipf-like share per class.
+    weights = 1 / np.arange(1, len(minors) + 1) ** 0.9
+    klass = rng.choice(len(minors), count, p=weights / weights.sum())
+    serial = np.zeros(count, np.int64)
+    for k in range(len(minors)):
+        chosen = np.flatnonzero(klass == k)
+        serial[chosen] = np.arange(1, len(chosen) + 1)
+    codes = np.array([m.code for m in minors])
+    names = np.array([m.name for m in minors])
+    objcode = np.char.add(np.char.add("310116", codes[klass]),
+                          np.char.zfill(serial.astype(str), 6))
+    dates = rng.integers(19_000, 20_400, count).astype("int32")
+    table = pa.table({
+        "OBJCODE": pa.array(objcode.astype(object), pa.string()),
+        "OBJNAME": pa.array(names[klass].astype(object), pa.string()),
+        "MAJOR": pa.array(np.array([c[:2] for c in codes], dtype=object)[klass]),
+        "MINOR": pa.array(np.array([c[2:] for c in codes], dtype=object)[klass]),
+        "DEPTNAME1": pa.array(np.array(DEPARTMENTS)[klass % len(DEPARTMENTS)].astype(object)),
+        "BGID": pa.array(grids["BGID"].to_numpy()[grid].astype(object), pa.string()),
+        "OBJSTATE": pa.array(rng.choice(STATES[0], count, p=STATES[1]).astype(object)),
+        "ORDATE": pa.array(dates, pa.int32()).cast(pa.date32()),
+        "DATASOURCE": pa.array(np.full(count, "实测", dtype=object)),
+        "SRCROW": pa.array(np.arange(2, count + 2)),
+        "geometry": pa.array(shapely.to_wkb(shapely.points(x, y)), pa.binary()),
+    })
+    crs = pyogrio.read_info(gpkg, layer="unit_grid")["crs"]
+    write_geopackage(gpkg, {"component": ArrowLayer(table, crs=crs, geometry_type="Point")})
+    return time.perf_counter() - started
+
+
+def in_browser(html: Path, shot: Path | None) -> dict:
+    from gridkit.report.browser import Chromium
+
+    with Chromium() as browser:
+        page = browser.page()
+        loaded = page.open(html, timeout=120)
+        figures = {"load_s": round(loaded, 2),
+                   "page_ready_ms": round(page.evaluate("gridkitReport.readyMs")),
+                   "drawn_whole_district": page.evaluate("gridkitReport.drawn")}
+        figures["redraw_whole_ms"] = round(page.evaluate("gridkitReport.redraw()"), 1)
+        view = page.evaluate("gridkitReport.view()")
+        # Street level: 2 px per metre around the centre (unit grid outlines on).
+        page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, 0.5)")
+        figures["redraw_street_ms"] = round(page.evaluate("gridkitReport.redraw()"), 1)
+        figures["drawn_street"] = page.evaluate("gridkitReport.drawn")
+        page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, 4)")
+        figures["redraw_detail_ms"] = round(page.evaluate("gridkitReport.redraw()"), 1)
+        x, y = page.evaluate(f"gridkitReport.toClient({view['cx']}, {view['cy']})")
+        started = time.perf_counter()
+        page.click(x, y)
+        figures["click_ms"] = round((time.perf_counter() - started) * 1000)
+        figures["click_shows"] = page.evaluate(
+            "Array.from(document.querySelectorAll('#gk-info h4')).map(h => h.textContent)"
+            ".slice(0, 4)")
+        if shot is not None:
+            page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, {view['scale']})")
+            page.scroll_to("#map")
+            page.screenshot(shot)
+        figures["errors"] = page.errors()
+        figures["requests"] = sorted({u.split("?")[0] for u in page.requests()})
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the files in")
+    parser.add_argument("--components", type=int, default=COMPONENTS)
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="gridkit-report-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    gpkg, steps = district(folder)
+    if not steps.get("reused"):
+        steps["components_s"] = round(add_components(gpkg, args.components), 1)
+    html = folder / "report.html"
+    started = time.perf_counter()
+    result = build_report(gpkg, html)
+    report_s = time.perf_counter() - started
+    browser = in_browser(html, folder / "report.png")
+    figures = {
+        "machine": f"{platform.processor() or platform.machine()}, Python "
+                   f"{platform.python_version()}",
+        "district": steps,
+        "layers": result["layers"],
+        "report_write_s": round(report_s, 1),
+        "report_mb": round(result["bytes"] / 1e6, 1),
+        "report_mib": result["megabytes"],
+        "browser": browser,
+        "targets": {"size_ok": result["bytes"] <= 30e6, "load_ok": browser["load_s"] <= 5},
+        "files": str(folder),
+    }
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    print(f"district: {result['layers'].get('unit_grid', 0):,} unit grids, "
+          f"{result['layers'].get('responsibility_grid', 0):,} responsibility grids, "
+          f"{result['layers'].get('component', 0):,} components  {steps}")
+    print(f"report: {figures['report_mb']} MB written in {figures['report_write_s']} s "
+          f"(target ≤ 30 MB)")
+    print(f"browser: ready in {browser['load_s']} s (page's own clock "
+          f"{browser['page_ready_ms']} ms; target ≤ 5 s); redraw whole "
+          f"{browser['redraw_whole_ms']} ms, street {browser['redraw_street_ms']} ms, detail "
+          f"{browser['redraw_detail_ms']} ms; click {browser['click_ms']} ms")
+    print(f"click shows: {browser['click_shows']}")
+    print(f"errors: {browser['errors'] or 'none'}; requests: {browser['requests']}")
+    print(f"files in {folder}")
+
+
+if __name__ == "__main__":
+    main()

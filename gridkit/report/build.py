@@ -1,0 +1,126 @@
+"""The report from a GeoPackage to files: read, compute, encode, assemble, write atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gridkit.errors import GridkitError
+from gridkit.report import figures as fig
+from gridkit.report.data import ReportData, read_report_data
+from gridkit.report.i18n import LANGS
+from gridkit.report.mapdata import build_map
+from gridkit.report.page import render
+
+# Per-row arrays the map needs but ``--json`` must not print.
+_MAP_ONLY = ("ratio", "per_grid", "major_codes", "class_codes")
+
+
+def compute_figures(data: ReportData, lang: str) -> dict:
+    grid_index = pd.Index(data.unit_grid["BGID"].astype(str))
+    overview = fig.overview(data)
+    overview["name"] = " ".join([*overview["county"][:3], data.path.stem]).strip()
+    points = {}
+    for name, kind, field, at in (("component", "component", "OBJCODE", 6),
+                                  ("event", "event", "EVTCODE", 0)):
+        result = fig.points(data, name, kind, field, at, grid_index)
+        if result is not None:
+            points[name] = result
+    names = {kind: (fig.class_names(kind) if lang == "zh" else fig.class_names_en(kind))
+             for kind in ("component", "event")}
+    return {
+        "overview": overview,
+        "unit_areas": fig.unit_areas(data),
+        "responsibility": fig.responsibility(data),
+        "points": points,
+        "qa": fig.qa(data),
+        "rejects": fig.rejects(data),
+        "spotcheck": fig.spotcheck(data),
+        "runs": fig.runs(data),
+        "class_names": names,
+    }
+
+
+def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
+                 png_dir: str | Path | None = None) -> dict:
+    """Write the HTML report of ``source`` to ``output`` (and PNG maps to ``png_dir``).
+
+    ``source`` is only read. ``output`` is replaced only once the new page is complete.
+    Returns the figures ``gridkit report --json`` prints.
+    """
+    started = time.perf_counter()
+    if lang not in LANGS:
+        raise GridkitError(f"--lang {lang}: choose one of {', '.join(LANGS)}")
+    source, output = Path(source), Path(output)
+    if output.exists() and output.resolve() == source.resolve():
+        raise GridkitError(f"{output} is the input GeoPackage: writing there would replace "
+                           "it; give the report another name, e.g. -o report.html")
+    if output.is_dir():
+        raise GridkitError(f"{output} is a folder; give a file name, e.g. -o "
+                           f"{output / 'report.html'}")
+    data = read_report_data(source)
+    figures = compute_figures(data, lang)
+    map_data = build_map(data, figures, lang)
+    page = render(figures, map_data, lang)
+    size = write_atomic(output, page.encode("utf-8"))
+    pngs = []
+    if png_dir is not None:
+        from gridkit.report.png import write_maps
+
+        pngs = write_maps(data, figures, Path(png_dir), lang)
+    return {
+        "output": str(output),
+        "bytes": size,
+        "megabytes": round(size / 2**20, 2),
+        "lang": lang,
+        "layers": figures["overview"]["layers"],
+        "map_omitted_fields": map_data.omitted,
+        "png": [str(p) for p in pngs],
+        "figures": _jsonable({k: v for k, v in figures.items() if k != "class_names"}),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def write_atomic(path: Path, content: bytes) -> int:
+    """Write to a temporary file beside ``path`` and rename it over: a failed or interrupted
+    write leaves the previous report as it was."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=directory)
+    except OSError as exc:
+        raise GridkitError(f"{path}: cannot write in {directory} ({exc.strerror}); choose "
+                           "another output path") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise GridkitError(f"{path}: cannot write the report ({exc.strerror}); the previous "
+                           "file, if any, is unchanged") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return len(content)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if k not in _MAP_ONLY}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return float(value) if np.isfinite(value) else None
+    return value
