@@ -53,6 +53,12 @@ def _cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
     return str(value).strip(), False
 
 
+def cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
+    """(text, was a number) of one spreadsheet cell, leading zeros put back from a "0000"
+    number format: the rule above, for readers that walk a sheet themselves."""
+    return _cell_text(value, number_format)
+
+
 def read_csv_table(path: Path) -> Table:
     last: Exception | None = None
     sep = "\t" if path.suffix.lower() == ".tsv" else ","

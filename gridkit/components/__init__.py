@@ -1,0 +1,32 @@
+"""Component census (部件普查): import survey files into the ``component`` layer and check it.
+
+See ``gridkit/components/README.md`` for the column aliases, the CRS handling (GCJ-02/BD-09 and
+their error), the edge rule, the modes, the reject reasons and the check rules.
+"""
+
+from gridkit.components.check import CensusCheck, CheckOptions, check_components
+from gridkit.components.coords import (
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from gridkit.components.importer import CensusImport, ImportOptions, import_census
+from gridkit.components.locate import GridIndex, UnitGrids
+
+__all__ = [
+    "CensusCheck",
+    "CensusImport",
+    "CheckOptions",
+    "GridIndex",
+    "ImportOptions",
+    "UnitGrids",
+    "bd09_to_wgs84",
+    "check_components",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "import_census",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]

@@ -1,0 +1,525 @@
+"""One census table turned into component fields, row problems and a unit grid per row.
+
+Everything here works on whole columns (Arrow string kernels, numpy); values with few distinct
+texts (class names, states, dates) are interpreted once per distinct text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from gridkit.codes.admin import CodeError, parse_county_code
+from gridkit.codes.catalog import Catalog
+from gridkit.codes.component import component_code_problem
+from gridkit.codes.matcher import Match
+from gridkit.components.attributes import (
+    OBJSTATES,
+    canonical_source,
+    canonical_state,
+    factorize,
+    parse_dates,
+)
+from gridkit.components.columns import ColumnMap, map_columns
+from gridkit.components.coords import SourceCRS, from_pyproj, parse_numbers, to_target
+from gridkit.components.jsonrows import json_objects
+from gridkit.components.layers import representative_xy
+from gridkit.components.locate import UnitGrids
+from gridkit.components.problems import Problems
+from gridkit.components.read import SourceTable
+from gridkit.errors import GridkitError
+
+TEXT_FIELDS = ("DEPTCODE1", "DEPTNAME1", "DEPTCODE2", "DEPTNAME2", "DEPTCODE3", "DEPTNAME3",
+               "NOTE", "PICTURE")
+_NULL = pa.scalar(None, pa.string())
+
+
+class FieldSource:
+    """One output field of a table, produced for any rows on demand.
+
+    A text column is cleaned (spaces trimmed, empty as null) only for the rows asked for, so a
+    city's census is not copied column by column; an enumeration keeps one code per row and
+    its few distinct values.
+    """
+
+    def __init__(self, column: pa.Array | None = None, *, n: int = 0,
+                 codes: np.ndarray | None = None, values: list[str | None] | None = None,
+                 array: pa.Array | None = None, kind: pa.DataType | None = None) -> None:
+        self.column, self.n, self.kind = column, n, kind or pa.string()
+        self.codes, self.array = codes, array
+        self.values = pa.array(list(values or []) + [None], pa.string()) if codes is not None \
+            else None
+
+    def take(self, rows: pa.Array) -> pa.Array:
+        if self.array is not None:
+            return self.array.take(rows)
+        if self.codes is not None:
+            return self.values.take(pa.array(self.codes[rows.to_numpy()]))
+        if self.column is None:
+            return pa.nulls(len(rows), self.kind)
+        return _nullify(pc.utf8_trim_whitespace(self.column.take(rows)))
+
+
+@dataclass
+class Prepared:
+    source: SourceTable
+    columns: ColumnMap
+    crs: str
+    x: np.ndarray  # output CRS; NaN where the row has no usable position
+    y: np.ndarray
+    shapes: np.ndarray | None  # lines/polygons from a vector source, in the output CRS
+    klass: np.ndarray  # index into the catalog's class codes, -1 when unknown
+    objcode: pa.Array  # cleaned text, "" when none
+    fields: dict[str, FieldSource]  # the SPEC text, enumeration and date fields
+    grid: np.ndarray  # index into the unit grids, -1 outside
+    problems: Problems
+
+    @property
+    def n(self) -> int:
+        return self.source.table.num_rows
+
+    def extra(self, rows: pa.Array) -> pa.Array:
+        """EXTRA (the columns no field took, as JSON) for ``rows``."""
+        columns = self.columns.extra
+        if not columns:
+            return pa.nulls(len(rows), pa.string())
+        return json_objects(self.source.table.select(columns).take(rows), columns,
+                            omit_empty=True)
+
+
+def _text(table: pa.Table, column: str | None) -> pa.Array | None:
+    """A source column as it is (trimming happens on the values that need it)."""
+    if column is None:
+        return None
+    values = table.column(column)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _nullify(values: pa.Array) -> pa.Array:
+    if pc.any(pc.equal(values, "")).as_py():
+        return pc.if_else(pc.equal(values, ""), _NULL, values)
+    return values
+
+
+def clean_code(text: str) -> str:
+    """A code as typed in a spreadsheet: without spaces, the text marker ' and a float's .0."""
+    text = text.strip().lstrip("'").strip()
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+
+def _clean_codes(values: pa.Array, width: int = 16) -> pa.Array:
+    """``clean_code`` on a column: in bulk only a check, the rare odd cells one by one."""
+    plain = pc.fill_null(pc.and_(pc.equal(pc.binary_length(values), width),
+                                 pc.utf8_is_digit(values)), False)
+    odd = np.flatnonzero(~_np(plain) & _np(pc.not_equal(values, "")))
+    if odd.size == 0:
+        return values
+    fixed = [clean_code(v) for v in values.take(pa.array(odd)).to_pylist()]
+    mask = np.zeros(len(values), bool)
+    mask[odd] = True
+    patch = np.empty(len(values), dtype=object)
+    patch[odd] = fixed
+    return pc.if_else(pa.array(mask), pa.array(patch, pa.string()), values)
+
+
+def _np(values: pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _quote(column: str, values: pa.Array, positions: np.ndarray) -> list[str]:
+    return [f"{column} {v!r}" for v in pc.take(values, pa.array(positions)).to_pylist()]
+
+
+class TablePreparer:
+    """Prepares the tables of one import against the same grids, catalog and options."""
+
+    def __init__(self, grids: UnitGrids, catalog: Catalog, *, crs: SourceCRS | None,
+                 maps: dict[str, str]) -> None:
+        self.grids = grids
+        self.catalog = catalog
+        self.crs = crs
+        self.maps = maps
+        self.class_codes = [e.code for e in catalog.minors()]
+        self._class_index = {c: i for i, c in enumerate(self.class_codes)}
+
+    def prepare(self, source: SourceTable) -> Prepared:
+        table = source.table
+        cmap = map_columns(source.columns, self.maps, source=str(source.path))
+        problems = Problems(table.num_rows)
+        crs = self._source_crs(source, cmap)
+        x, y, shapes = self._coordinates(source, cmap, crs, problems)
+        objcode = _clean_codes(_text(table, cmap.get("OBJCODE"))) if cmap.get("OBJCODE") \
+            else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
+        shaped = pc.fill_null(pc.and_(pc.equal(pc.binary_length(objcode), 16),
+                                      pc.utf8_is_digit(objcode)), False)
+        code_class = self._objcodes(cmap, objcode, shaped, problems)
+        klass = self._classes(source, cmap, code_class, problems)
+        self._clashes(cmap, objcode, code_class, klass, problems)
+        fields = self._attributes(table, cmap, problems)
+        grid = self._locate(x, y, crs, source, cmap, problems)
+        self._county(cmap, objcode, code_class, grid, problems)
+        return Prepared(source, cmap, crs.label, x, y, shapes, klass, objcode, fields, grid,
+                        problems)
+
+    # -- coordinates -------------------------------------------------------------------------
+
+    def _source_crs(self, source: SourceTable, cmap: ColumnMap) -> SourceCRS:
+        if self.crs is not None:
+            return self.crs
+        if source.crs is not None:
+            return from_pyproj(source.crs)
+        what = "geometries" if source.geometry is not None else "coordinates"
+        raise GridkitError(
+            f"{source.path}: the {what} have no CRS; name it with --crs (wgs84, cgcs2000, gcj02 "
+            "for Amap/Tencent, bd09 for Baidu, or EPSG:n)")
+
+    def _coordinates(self, source: SourceTable, cmap: ColumnMap, crs: SourceCRS,
+                     problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        table = source.table
+        n = table.num_rows
+        sx = np.full(n, np.nan)
+        sy = np.full(n, np.nan)
+        found = np.zeros(n, bool)  # a position (possibly bad) came from some source
+        shapes = None
+        names: list[str] = []
+        if source.geometry is not None:
+            geoms = source.geometry
+            names.append("geometry")
+            present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+            sx, sy = representative_xy(geoms)
+            found |= present
+            kinds = shapely.get_type_id(geoms)
+            other = present & (kinds != 0)
+            if other.any():
+                shapes = np.full(n, None, dtype=object)
+                shapes[other] = shapely.transform(
+                    geoms[other], lambda c: np.column_stack(to_target(c[:, 0], c[:, 1], crs,
+                                                                      self.grids.crs)[:2]))
+        x_col, y_col = cmap.get("X"), cmap.get("Y")
+        if x_col and y_col:
+            names.append(f"{x_col}/{y_col}")
+            self._pair(table, x_col, y_col, sx, sy, found, problems)
+        xy_col = cmap.get("XY")
+        if xy_col:
+            names.append(xy_col)
+            self._joined(table, xy_col, sx, sy, found, problems)
+        wkt_col = cmap.get("WKT")
+        if wkt_col:
+            names.append(wkt_col)
+            self._wkt(table, wkt_col, sx, sy, found, problems)
+        if not names:
+            raise GridkitError(
+                f"{source.path}: no coordinates: no geometry and no coordinate columns among "
+                f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
+                "WKT); name them with --x COLUMN --y COLUMN")
+        problems.add("no-coordinates", np.flatnonzero(~found),
+                     f"no coordinates: {' and '.join(names)} empty")
+        x, y, ok = to_target(sx, sy, crs, self.grids.crs)
+        bad = np.flatnonzero(found & ~ok & ~np.isnan(sx) & ~np.isnan(sy))
+        problems.add("bad-coordinates", bad, [self._range_message(sx[p], sy[p], crs)
+                                               for p in bad])
+        x[~ok], y[~ok] = np.nan, np.nan
+        return x, y, shapes
+
+    @staticmethod
+    def _range_message(x: float, y: float, crs: SourceCRS) -> str:
+        if crs.geographic and (abs(x) > 180 or abs(y) > 90):
+            return (f"({x:g}, {y:g}) are not longitude/latitude, but --crs is {crs.label}; name "
+                    "the CRS the coordinates are in (e.g. --crs EPSG:4549)")
+        return f"({x:g}, {y:g}) cannot be converted from {crs.label}"
+
+    @staticmethod
+    def _pair(table, x_col, y_col, sx, sy, found, problems) -> None:
+        todo = np.isnan(sx)
+        xs, x_present = parse_numbers(_text(table, x_col))
+        ys, y_present = parse_numbers(_text(table, y_col))
+        both = todo & x_present & y_present
+        good = both & np.isfinite(xs) & np.isfinite(ys)
+        sx[good], sy[good] = xs[good], ys[good]
+        found |= todo & (x_present | y_present)
+        for col, values, present, numbers in ((x_col, table.column(x_col), x_present, xs),
+                                              (y_col, table.column(y_col), y_present, ys)):
+            bad = np.flatnonzero(todo & present & ~np.isfinite(numbers))
+            problems.add("bad-coordinates", bad,
+                         [f"{q} is not a number" for q in _quote(col, values, bad)])
+        half = np.flatnonzero(todo & (x_present ^ y_present))
+        problems.add("bad-coordinates", half,
+                     [f"only {x_col if x_present[p] else y_col} is filled; the position needs "
+                      f"both {x_col} and {y_col}" for p in half])
+
+    @staticmethod
+    def _joined(table, column, sx, sy, found, problems) -> None:
+        todo = np.isnan(sx) & ~found
+        values = pc.utf8_trim_whitespace(_text(table, column))
+        present = _np(pc.not_equal(values, "")) & todo
+        parts = pc.split_pattern_regex(values, r"[,;，；\s]+")
+        count = _np(pc.list_value_length(parts))
+        two = present & (count == 2)
+        xs, _ = parse_numbers(pc.fill_null(pc.list_element(
+            pc.if_else(pa.array(count >= 1), parts, pa.scalar(["0"], parts.type)), 0), ""))
+        ys, _ = parse_numbers(pc.fill_null(pc.list_element(
+            pc.if_else(pa.array(count >= 2), parts, pa.scalar(["0", "0"], parts.type)), 1), ""))
+        good = two & np.isfinite(xs) & np.isfinite(ys)
+        sx[good], sy[good] = xs[good], ys[good]
+        found |= present
+        bad = np.flatnonzero(present & ~good)
+        problems.add("bad-coordinates", bad, [f"{q} is not 'x,y' (two numbers)"
+                                              for q in _quote(column, values, bad)])
+
+    @staticmethod
+    def _wkt(table, column, sx, sy, found, problems) -> None:
+        todo = np.isnan(sx) & ~found
+        values = pc.utf8_trim_whitespace(_text(table, column))
+        present = np.flatnonzero(_np(pc.not_equal(values, "")) & todo)
+        if present.size == 0:
+            return
+        texts = pc.take(values, pa.array(present)).to_pylist()
+        geoms = shapely.from_wkt(np.asarray(texts, dtype=object), on_invalid="ignore")
+        px, py = representative_xy(geoms)
+        ok = np.isfinite(px) & np.isfinite(py)
+        sx[present[ok]], sy[present[ok]] = px[ok], py[ok]
+        found[present] = True
+        bad = present[~ok]
+        problems.add("bad-coordinates", bad, [f"{q} is not WKT (e.g. POINT (121.3 30.7))"
+                                              for q in _quote(column, values, bad)])
+
+    # -- location ----------------------------------------------------------------------------
+
+    def _locate(self, x, y, crs: SourceCRS, source, cmap, problems: Problems) -> np.ndarray:
+        grid = self.grids.index.locate(x, y)
+        outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
+        if outside.size:
+            _, distance = self.grids.index.nearest(x[outside], y[outside])
+            swapped = self._swapped_inside(source, cmap, crs, outside)
+            problems.add("outside-area", outside, [
+                f"outside the managed area: ({x[p]:.1f}, {y[p]:.1f}) is {d:,.0f} m from the "
+                "nearest unit grid" + ("; with X and Y swapped it would be inside (Chinese "
+                                       "surveying calls the northing X): give --x and --y"
+                                       if s else "; check the coordinates and --crs")
+                for p, d, s in zip(outside, distance, swapped, strict=True)])
+        return grid
+
+    def _swapped_inside(self, source, cmap, crs, rows: np.ndarray) -> np.ndarray:
+        x_col, y_col = cmap.get("X"), cmap.get("Y")
+        if not (x_col and y_col):
+            return np.zeros(rows.size, bool)
+        xs, _ = parse_numbers(pc.take(_text(source.table, x_col), pa.array(rows)))
+        ys, _ = parse_numbers(pc.take(_text(source.table, y_col), pa.array(rows)))
+        tx, ty, ok = to_target(ys, xs, crs, self.grids.crs)
+        return ok & (self.grids.index.locate(np.where(ok, tx, np.nan),
+                                             np.where(ok, ty, np.nan)) >= 0)
+
+    # -- class and code ----------------------------------------------------------------------
+
+    def _classes(self, source, cmap, code_class: np.ndarray, problems: Problems) -> np.ndarray:
+        """The class of each row from its class code and/or name (matched once per distinct
+        combination), else from its OBJCODE."""
+        table = source.table
+        n = table.num_rows
+        roles = [r for r in ("CLASSCODE", "MAJOR", "MINOR", "OBJNAME") if cmap.get(r)]
+        if not roles and not cmap.get("OBJCODE"):
+            raise GridkitError(
+                f"{source.path}: no class column among {', '.join(source.columns)} (looked for "
+                "部件名称, 部件类型, 小类代码, OBJNAME, ...); name it with --map OBJNAME=COLUMN "
+                "or --map CLASSCODE=COLUMN")
+        decoded: list[list[str]] = []
+        indices: list[np.ndarray] = []
+        for role in roles:
+            values, index = factorize(_text(table, cmap.get(role)))
+            decoded.append([str(v) for v in values] + [""])
+            indices.append(np.where(index < 0, len(values), index))
+        if np.prod([float(len(d)) for d in decoded]) < 2**62:
+            combo = np.zeros(n, np.int64)
+            for values, index in zip(decoded, indices, strict=True):
+                combo = combo * len(values) + index
+            first, ids = pd.factorize(combo) if roles else (np.zeros(n, np.int64), [0])
+            combos = [self._digits(c, decoded) for c in ids]
+        else:  # a file of millions of distinct names: pair the indices instead
+            frame = pd.DataFrame({k: i for k, i in enumerate(indices)})
+            first, ids = pd.factorize(pd.MultiIndex.from_frame(frame))
+            combos = [list(c) for c in ids]
+        klass_of, message_of = [], []
+        for combo in combos:
+            parts = {role: d[i] for role, d, i in zip(roles, decoded, combo, strict=True)}
+            key = self._class_key(parts)
+            if not key:
+                klass_of.append(-2)  # no class given: the OBJCODE's, if any
+                message_of.append("")
+                continue
+            answer = self.catalog.matcher.match(key)
+            klass_of.append(self._class_index.get(answer.code, -1) if isinstance(answer, Match)
+                            else -1)
+            message_of.append("" if isinstance(answer, Match) else answer.message())
+        klass = np.asarray(klass_of, dtype=np.int32)[first]
+        empty = klass == -2
+        klass[empty] = code_class[empty]
+        bad = np.flatnonzero(klass < 0)
+        if bad.size:
+            where = " + ".join(cmap.get(r) for r in roles) or str(cmap.get("OBJCODE"))
+            problems.add("unknown-class", bad, [
+                f"no class: {where} empty" if not message_of[first[r]] else
+                f"{where}: {message_of[first[r]]}; correct it, or load a local catalog with "
+                "--catalog" for r in bad])
+        return klass
+
+    @staticmethod
+    def _digits(value: int, decoded: list[list[str]]) -> list[int]:
+        """The per-column indices packed into one combination number."""
+        out = []
+        for values in reversed(decoded):
+            value, rest = divmod(int(value), len(values))
+            out.append(rest)
+        return list(reversed(out))
+
+    @staticmethod
+    def _class_key(parts: dict[str, str]) -> str:
+        """What the matcher reads: '0102 污水井盖', '0102', '污水井盖' (code first, as typed)."""
+        code = clean_code(parts.get("CLASSCODE", ""))
+        if "MAJOR" in parts:
+            major = clean_code(parts["MAJOR"])
+            minor = clean_code(parts.get("MINOR", "")) if "MINOR" in parts else \
+                (code if 0 < len(code) <= 2 else "")
+            if major and minor:
+                code = major.zfill(2) + minor.zfill(2)
+        return f"{code} {parts.get('OBJNAME', '').strip()}".strip()
+
+    def _objcodes(self, cmap, objcode, shaped, problems: Problems) -> np.ndarray:
+        """Report malformed codes; returns each row's class from its code (-1 when none)."""
+        n = len(objcode)
+        code_class = np.full(n, -1, dtype=np.int32)
+        column = cmap.get("OBJCODE")
+        if column is None:
+            return code_class
+        present = _np(pc.not_equal(objcode, ""))
+        shaped_np = _np(shaped)
+        malformed = np.flatnonzero(present & ~shaped_np)
+        if malformed.size:
+            texts = pc.take(objcode, pa.array(malformed)).to_pylist()
+            problems.add("bad-objcode", malformed,
+                         [f"{column} {t!r}: {component_code_problem(t)}" for t in texts])
+        rows = np.flatnonzero(shaped_np)
+        if rows.size == 0:
+            return code_class
+        # Counties, classes and serials of well-shaped codes, each checked once per value.
+        head_values, head_index = factorize(pc.utf8_slice_codeunits(objcode.take(
+            pa.array(rows)), 0, 10))
+        zero_serial = _np(pc.equal(pc.utf8_slice_codeunits(objcode.take(pa.array(rows)), 10,
+                                                           16), "000000"))
+        head_problem, head_class = [], []
+        for head in head_values:
+            problem = _county_problem(head[:6])
+            cls = self._class_index.get(head[6:10], -1)
+            if problem is None and cls < 0:
+                problem = f"class {head[6:10]} is not in {self.catalog.describe()}"
+            head_problem.append(problem)
+            head_class.append(cls)
+        problem_of = np.array([p is not None for p in head_problem], bool)[head_index]
+        bad = problem_of | zero_serial
+        if bad.any():
+            texts = pc.take(objcode, pa.array(rows[bad])).to_pylist()
+            problems.add("bad-objcode", rows[bad], [
+                f"{column} {t}: " + (head_problem[i] or "serial 000000 is not allowed")
+                for t, i in zip(texts, head_index[bad], strict=True)])
+        good = ~bad
+        code_class[rows[good]] = np.asarray(head_class, np.int32)[head_index[good]]
+        return code_class
+
+    def _clashes(self, cmap, objcode, code_class, klass, problems: Problems) -> None:
+        column = cmap.get("OBJCODE")
+        clash = np.flatnonzero((code_class >= 0) & (klass >= 0) & (code_class != klass))
+        if clash.size:
+            texts = pc.take(objcode, pa.array(clash)).to_pylist()
+            problems.add("objcode-class", clash, [
+                f"{column} {t} is coded for class {t[6:10]} {self.catalog.name_of(t[6:10])} "
+                f"but the record is {self.class_codes[k]} "
+                f"{self.catalog.name_of(self.class_codes[k])}; correct the code or the class"
+                for t, k in zip(texts, klass[clash], strict=True)])
+
+    def _county(self, cmap, objcode, code_class, grid, problems: Problems) -> None:
+        column = cmap.get("OBJCODE")
+        if column is None:
+            return
+        rows = np.flatnonzero((code_class >= 0) & (grid >= 0))
+        if rows.size == 0:
+            return
+        county = pc.cast(pc.utf8_slice_codeunits(pc.take(objcode, pa.array(rows)), 0, 6),
+                         pa.int64()).to_numpy()
+        located = self.grids.county[grid[rows]]
+        clash = rows[county != located]
+        if clash.size:
+            texts = pc.take(objcode, pa.array(clash)).to_pylist()
+            problems.add("objcode-county", clash, [
+                f"{column} {t} is coded for county {t[:6]} but the component lies in "
+                f"{self.grids.bgid[g][:6]} (unit grid {self.grids.bgid[g]}); correct the code "
+                "or the position" for t, g in zip(texts, grid[clash], strict=True)])
+
+    # -- attributes --------------------------------------------------------------------------
+
+    def _attributes(self, table, cmap, problems: Problems) -> dict[str, FieldSource]:
+        n = table.num_rows
+        fields: dict[str, FieldSource] = {}
+        for name in TEXT_FIELDS:
+            fields[name] = FieldSource(_text(table, cmap.get(name)), n=n)
+        fields["OBJSTATE"] = self._state(table, cmap, problems)
+        source = _text(table, cmap.get("DATASOURCE"))
+        if source is None:
+            fields["DATASOURCE"] = FieldSource(n=n)
+        else:
+            values, index = factorize(source)
+            canon = [canonical_source(v) or (v.strip() or None) for v in values]
+            fields["DATASOURCE"] = FieldSource(codes=np.where(index < 0, len(values), index),
+                                               values=canon)
+        dates = {name: self._dates(table, cmap, name, problems) for name in ("ORDATE", "CHDATE")}
+        both = pc.and_(pc.is_valid(dates["ORDATE"]), pc.is_valid(dates["CHDATE"]))
+        early = np.flatnonzero(_np(pc.fill_null(pc.and_(both, pc.less(dates["CHDATE"],
+                                                                      dates["ORDATE"])),
+                                                False)))
+        if early.size:
+            o = pc.take(dates["ORDATE"], pa.array(early)).to_pylist()
+            c = pc.take(dates["CHDATE"], pa.array(early)).to_pylist()
+            problems.add("bad-date", early, [
+                f"{cmap.get('CHDATE')} {b} is before {cmap.get('ORDATE')} {a}: a component "
+                "changes after it is first recorded" for a, b in zip(o, c, strict=True)])
+        for name, values in dates.items():
+            fields[name] = FieldSource(array=values)
+        return fields
+
+    def _state(self, table, cmap, problems: Problems) -> FieldSource:
+        column = cmap.get("OBJSTATE")
+        values = _text(table, column)
+        if values is None:
+            return FieldSource(n=table.num_rows)
+        uniques, index = factorize(values)
+        canon = [canonical_state(u) for u in uniques]
+        bad_value = np.array([c is None and u.strip() != "" for c, u in zip(canon, uniques,
+                                                                             strict=True)]
+                             + [False])
+        safe = np.where(index < 0, len(uniques), index)
+        bad = np.flatnonzero(bad_value[safe])
+        problems.add("bad-state", bad, [
+            f"{column} {uniques[i]!r} is not one of {'/'.join(OBJSTATES)}" for i in safe[bad]])
+        return FieldSource(codes=safe, values=canon)
+
+    def _dates(self, table, cmap, name: str, problems: Problems) -> pa.Array:
+        column = cmap.get(name)
+        values = _text(table, column)
+        if values is None:
+            return pa.nulls(table.num_rows, pa.date32())
+        dates, problem_index, messages = parse_dates(values)
+        bad = np.flatnonzero(problem_index >= 0)
+        problems.add("bad-date", bad, [f"{column}: {messages[i]}" for i in problem_index[bad]])
+        return dates
+
+
+def _county_problem(text: str) -> str | None:
+    try:
+        parse_county_code(text)
+    except CodeError as exc:
+        return str(exc)
+    return None
+
