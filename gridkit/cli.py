@@ -9,10 +9,13 @@ from __future__ import annotations
 import click
 
 from gridkit import __version__
+from gridkit.acceptance.cli import accuracy, sample
 from gridkit.codes.cli import codes
+from gridkit.components.cli import census
 from gridkit.console import GridkitGroup
 from gridkit.partition.cli import partition
 from gridkit.pipeline import run
+from gridkit.report.cli import report
 from gridkit.responsibility.cli import group
 
 
@@ -31,4 +34,9 @@ def main() -> None:
 main.add_command(partition)
 main.add_command(group)
 main.add_command(codes)
+# The spot check (acceptance) belongs to the census: gridkit census sample / accuracy.
+census.add_command(sample)
+census.add_command(accuracy)
+main.add_command(census)
+main.add_command(report)
 main.add_command(run)

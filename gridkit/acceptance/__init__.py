@@ -1,0 +1,27 @@
+"""Census acceptance (部件普查验收): spot-check sampling and the 96% accuracy target.
+
+``gridkit census sample`` draws a stratified random sample of unit grids sized for a stated
+margin and writes the field checklist; ``gridkit census accuracy`` judges the census on the
+filled-in checklist or on an independent re-survey. See ``gridkit/acceptance/README.md``.
+"""
+
+from gridkit.acceptance.design import Design, DesignInputs, plan_design
+from gridkit.acceptance.estimate import RatioEstimate, stratified_ratio
+from gridkit.acceptance.figures import Targets
+from gridkit.acceptance.match import Matching, match
+from gridkit.acceptance.sampling import sample_geopackage
+from gridkit.acceptance.verdicts import VERDICTS, parse_verdict
+
+__all__ = ["Design", "DesignInputs", "Matching", "RatioEstimate", "Targets", "VERDICTS",
+           "accuracy_geopackage", "match", "parse_verdict", "plan_design", "sample_geopackage",
+           "stratified_ratio"]
+
+
+def __getattr__(name: str):
+    # Loaded on first use: it reads files through the census import's readers, which the
+    # commands above do not need.
+    if name == "accuracy_geopackage":
+        from gridkit.acceptance.accuracy import accuracy_geopackage
+
+        return accuracy_geopackage
+    raise AttributeError(name)

@@ -1,0 +1,196 @@
+"""How many unit grids to re-survey, and in which strata: the size of the spot check.
+
+The accuracy figure is a ratio over components, but the field checks whole grids (clusters).
+Its estimator is the stratified ratio R = sum(w y) / sum(w x) over sampled grids, where x is
+a grid's census components, y its correct ones and w = N_h / n_h. Its variance is
+
+    V = sum_h N_h^2 (1 - n_h/N_h) S_h^2 / n_h / X^2
+
+with X the census total and S_h^2 the variance of the grid residuals y - R x in stratum h.
+Before any check S_h^2 is anticipated from the census itself: a grid of m components whose
+errors share a grid effect (intra-grid correlation rho) has Var(y) = m p (1-p) (1 + (m-1) rho),
+so S_h^2 = p (1-p) * mean over the stratum's grids of m (1 + (m-1) rho). This is Kish's
+cluster design effect 1 + (m-1) rho, computed grid by grid so that unequal grid sizes count.
+
+Sizes: every stratum gets ``minimum`` grids (2, so its variance can be estimated), then grids
+are added one at a time where they cut V the most until z sqrt(V) <= margin. Each stratum's
+term falls convexly in n_h, so this greedy is the optimal integer (Neyman) allocation.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from gridkit.errors import GridkitError
+
+DEFAULT_EXPECTED = 0.96
+DEFAULT_MARGIN = 0.015
+DEFAULT_CONFIDENCE = 0.95
+# Errors cluster in grids (one team, one day, one misread class): 0.05 is a cautious guess
+# until a first spot check measures it; `gridkit census accuracy` reports the observed value.
+DEFAULT_ICC = 0.05
+DEFAULT_MINIMUM = 2
+
+
+@dataclass(frozen=True)
+class DesignInputs:
+    expected: float = DEFAULT_EXPECTED
+    margin: float = DEFAULT_MARGIN
+    confidence: float = DEFAULT_CONFIDENCE
+    icc: float = DEFAULT_ICC
+    minimum: int = DEFAULT_MINIMUM
+    grids: int | None = None  # a fixed number of grids instead of the margin
+
+    def validate(self) -> None:
+        checks = (
+            (0 < self.expected < 1, f"--expected {self.expected:g}: give a share between 0 "
+                                    "and 1, e.g. 0.96"),
+            (0 < self.margin < 0.5, f"--margin {self.margin:g}: give a share, e.g. 0.015 for "
+                                    "±1.5 points"),
+            (0.5 <= self.confidence < 1, f"--confidence {self.confidence:g}: give a level "
+                                         "between 0.5 and 1, e.g. 0.95"),
+            (0 <= self.icc < 1, f"--icc {self.icc:g}: the intra-grid correlation is between "
+                                "0 and 1, e.g. 0.05"),
+            (self.minimum >= 1, f"--min-per-stratum {self.minimum}: give at least 1 (2 lets "
+                                "each stratum's variance be estimated)"),
+            (self.grids is None or self.grids >= 1, f"--grids {self.grids}: give at least 1"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise GridkitError(message)
+
+
+@dataclass
+class Design:
+    """Sizes per stratum and what they are expected to achieve."""
+
+    strata: list[str]
+    grids: np.ndarray  # N_h
+    components: np.ndarray  # X_h, census components in the stratum
+    s2: np.ndarray  # anticipated S_h^2
+    sample: np.ndarray  # n_h
+    inputs: DesignInputs
+    margin: float  # anticipated half-width at the confidence level
+    z: float
+
+    @property
+    def n(self) -> int:
+        return int(self.sample.sum())
+
+    @property
+    def population(self) -> int:
+        return int(self.grids.sum())
+
+    @property
+    def total_components(self) -> int:
+        return int(self.components.sum())
+
+    def srs_components(self) -> float:
+        """Components a simple random sample of components would need (no clustering, no
+        finite-population correction): z^2 p (1-p) / d^2."""
+        p = self.inputs.expected
+        return self.z ** 2 * p * (1 - p) / self.inputs.margin ** 2
+
+    def design_effect(self) -> float:
+        """Anticipated variance of this design over that of a simple random sample of the
+        same expected number of components."""
+        p = self.inputs.expected
+        m = self.expected_components()
+        if m <= 0 or self.total_components == 0:
+            return 1.0
+        srs = p * (1 - p) / m * (1 - m / self.total_components)
+        return float(variance(self.grids, self.sample, self.s2, self.total_components) / srs) \
+            if srs > 0 else 1.0
+
+    def expected_components(self) -> float:
+        """Census components the sampled grids are expected to hold."""
+        mean = np.divide(self.components, self.grids, out=np.zeros(len(self.grids)),
+                         where=self.grids > 0)
+        return float((mean * self.sample).sum())
+
+    def as_dict(self) -> dict:
+        return {
+            "expected_accuracy": self.inputs.expected, "margin": self.inputs.margin,
+            "confidence": self.inputs.confidence, "icc": self.inputs.icc,
+            "min_per_stratum": self.inputs.minimum, "fixed_grids": self.inputs.grids,
+            "z": round(self.z, 6), "population_grids": self.population,
+            "population_components": self.total_components, "strata": len(self.strata),
+            "sample_grids": self.n, "expected_sample_components": round(
+                self.expected_components(), 1),
+            "srs_components": round(self.srs_components(), 1),
+            "design_effect": round(self.design_effect(), 3),
+            "anticipated_margin": round(self.margin, 5),
+        }
+
+
+def anticipated_s2(m: np.ndarray, expected: float, icc: float) -> float:
+    """Anticipated variance of grid residuals y - R x for grids of ``m`` census components."""
+    m = np.asarray(m, dtype=float)
+    if m.size == 0:
+        return 0.0
+    return float(expected * (1 - expected) * np.mean(m * (1 + (m - 1) * icc)))
+
+
+def variance(grids: np.ndarray, sample: np.ndarray, s2: np.ndarray, total: float) -> float:
+    """Variance of the stratified ratio estimator for these sizes (0 for a full census)."""
+    if total <= 0:
+        return 0.0
+    n = np.maximum(sample, 1).astype(float)
+    terms = grids.astype(float) ** 2 * (1 - sample / np.maximum(grids, 1)) * s2 / n
+    return float(terms.sum() / total ** 2)
+
+
+def allocate(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float, margin: float,
+             minimum: int = DEFAULT_MINIMUM, fixed: int | None = None) -> np.ndarray:
+    """Grids to sample per stratum: the fewest meeting ``margin`` (or exactly ``fixed``)."""
+    grids = np.asarray(grids, dtype=np.int64)
+    sample = np.minimum(grids, minimum).astype(np.int64)
+    if fixed is not None and fixed < sample.sum():
+        raise GridkitError(f"--grids {fixed}: the {len(grids)} strata need at least "
+                           f"{int(sample.sum())} grids ({minimum} each); give more grids or "
+                           "--min-per-stratum 1")
+    limit = (margin / z) ** 2 * total ** 2  # the bound on sum of terms, in unscaled units
+
+    def gain(h: int) -> float:
+        n = sample[h]
+        return grids[h] ** 2 * s2[h] * (1 / n - 1 / (n + 1))
+
+    scaled = float((grids ** 2 * (1 - sample / np.maximum(grids, 1)) * s2
+                    / np.maximum(sample, 1)).sum())
+    heap = [(-gain(h), h) for h in range(len(grids)) if sample[h] < grids[h]]
+    heapq.heapify(heap)
+    while heap:
+        done = sample.sum() >= fixed if fixed is not None else scaled <= limit
+        if done:
+            break
+        negative, h = heapq.heappop(heap)
+        sample[h] += 1
+        scaled += negative  # the term drops by exactly its gain (fpc part is linear)
+        if sample[h] < grids[h]:
+            heapq.heappush(heap, (-gain(h), h))
+    return sample
+
+
+def plan_design(strata: list[str], grid_components: list[np.ndarray],
+                inputs: DesignInputs) -> Design:
+    """The design for strata given the census component count of each of their grids."""
+    inputs.validate()
+    z = float(stats.norm.ppf(0.5 + inputs.confidence / 2))
+    grids = np.array([len(m) for m in grid_components], dtype=np.int64)
+    components = np.array([int(np.sum(m)) for m in grid_components], dtype=np.int64)
+    s2 = np.array([anticipated_s2(m, inputs.expected, inputs.icc) for m in grid_components])
+    total = float(components.sum())
+    if total == 0:
+        raise GridkitError("the census has no components in the unit grids: run gridkit "
+                           "census import first")
+    if inputs.grids is not None and inputs.grids > grids.sum():
+        raise GridkitError(f"--grids {inputs.grids}: there are only {int(grids.sum())} unit "
+                           "grids")
+    sample = allocate(grids, s2, total, z=z, margin=inputs.margin, minimum=inputs.minimum,
+                      fixed=inputs.grids)
+    achieved = z * np.sqrt(variance(grids, sample, s2, total))
+    return Design(strata, grids, components, s2, sample, inputs, float(achieved), z)

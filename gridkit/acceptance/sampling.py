@@ -1,0 +1,73 @@
+"""``gridkit census sample`` as a library call: frame, design, draw, checklist, files."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gridkit import __version__
+from gridkit.acceptance.checklist import CENSUS_COLUMNS, checklist_frame
+from gridkit.acceptance.design import DesignInputs
+from gridkit.acceptance.draw import new_seed
+from gridkit.acceptance.frame import read_components, read_frame
+from gridkit.acceptance.plan import PLAN_LAYER, STRATUM_LAYER, make_plan
+from gridkit.acceptance.planfiles import check_target, plan_folder
+from gridkit.errors import GridkitError
+from gridkit.io import refuse_overwriting_inputs, run_record, write_geopackage
+
+COMMAND = "census sample"
+STRATA_RULE = "STREET x DENSITY (all grids of a street in one stratum before gridkit group)"
+
+
+def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
+                      seed: int | None = None) -> dict:
+    """Draw a spot-check plan from OUT.gpkg into ``plan_dir`` and OUT.gpkg; the figures."""
+    started = time.perf_counter()
+    output, plan_dir = Path(output), Path(plan_dir)
+    if not output.exists():
+        raise GridkitError(f"{output}: no such file; run gridkit partition and gridkit census "
+                           "import first")
+    refuse_overwriting_inputs(plan_dir, [output])
+    check_target(plan_dir)
+    inputs.validate()
+    if seed is not None and not 0 <= seed < 2**63:
+        raise GridkitError(f"--seed {seed}: give a whole number from 0 to 2^63-1")
+    seed = new_seed() if seed is None else seed
+    frame = read_frame(output)
+    plan = make_plan(frame, inputs, seed)
+    design = plan.design.as_dict()
+    design.update(resolution(plan.design))
+    components = read_components(output, plan.bgids, CENSUS_COLUMNS)
+    checklist = checklist_frame(components, plan)
+    metadata = {
+        "gridkit": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": str(output), "plan_id": plan.plan_id, "seed": seed,
+        "strata_rule": STRATA_RULE, "design": design,
+        "strata": plan.strata.to_dict(orient="records"),
+        "grids": plan.bgids,
+    }
+    parameters = {"plan": str(plan_dir), "seed": seed, "plan_id": plan.plan_id,
+                  "expected": inputs.expected, "margin": inputs.margin,
+                  "confidence": inputs.confidence, "icc": inputs.icc,
+                  "min_per_stratum": inputs.minimum, "grids": inputs.grids}
+    with plan_folder(plan_dir, plan, checklist, metadata) as files:
+        write_geopackage(output, {PLAN_LAYER: plan.grids, STRATUM_LAYER: plan.strata},
+                         run_record(COMMAND, parameters, [output]))
+    return {
+        "output": str(output), "plan": str(plan_dir), "files": files,
+        "plan_id": plan.plan_id, "seed": seed, "strata_rule": STRATA_RULE,
+        "design": design, "sampled_grids": plan.bgids,
+        "checklist_components": len(checklist),
+        "components_outside_grids": frame.unplaced,
+        "strata": plan.strata.to_dict(orient="records"),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def resolution(design) -> dict:
+    """What the plan can tell apart, if the census accuracy is near the expected value: a
+    census this far below the target fails, and this far above passes, in 95% of draws."""
+    se = design.margin / design.z
+    return {"fails_with_95pct_below": round(design.inputs.expected - 1.645 * se, 4),
+            "passes_with_95pct_above": round(design.inputs.expected + 1.645 * se, 4)}
