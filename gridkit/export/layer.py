@@ -1,0 +1,116 @@
+"""A layer in memory: its attributes as an Arrow table and its geometries as WKB.
+
+Arrow keeps every field's type as the GeoPackage has it (text codes stay text, dates stay
+dates, integers with gaps stay integers), which a round trip through pandas would not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow as pa
+import pyproj
+import shapely
+
+# shapely type ids by the geometry family a Shapefile or a QGIS symbol can hold.
+_FAMILY = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon",
+           6: "polygon", 7: "collection"}
+FAMILIES = ("point", "line", "polygon")
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    table: pa.Table  # attributes only, in the source's field order
+    geometry: pa.Array | None = None  # binary WKB, null where a feature has none
+    crs: str | None = None
+    geometry_type: str | None = None  # as GDAL names it: "Point", "MultiPolygon", "Unknown"
+    geometry_name: str = "geom"
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def spatial(self) -> bool:
+        return self.geometry is not None
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.table.column_names)
+
+    def shapes(self) -> np.ndarray:
+        """The geometries as shapely objects (None where empty)."""
+        if self.geometry is None:
+            return np.full(len(self), None, dtype=object)
+        return shapely.from_wkb(np.asarray(self.geometry.to_numpy(zero_copy_only=False),
+                                           dtype=object))
+
+    def take(self, positions: np.ndarray) -> Layer:
+        positions = pa.array(np.asarray(positions, dtype=np.int64))
+        geometry = None if self.geometry is None else self.geometry.take(positions)
+        return replace(self, table=self.table.take(positions), geometry=geometry)
+
+    def families(self) -> np.ndarray:
+        """Per feature: point, line, polygon, collection, or '' without a geometry."""
+        shapes = self.shapes()
+        ids = shapely.get_type_id(shapes)
+        return np.array([_FAMILY.get(int(i), "") for i in ids], dtype=object)
+
+    def main_family(self) -> str | None:
+        """The family most features have (what a style draws), None without geometries."""
+        families = [f for f in self.families() if f in FAMILIES]
+        if not families:
+            return _family_of_type(self.geometry_type)
+        values, counts = np.unique(families, return_counts=True)
+        return str(values[np.argmax(counts)])
+
+
+def _family_of_type(geometry_type: str | None) -> str | None:
+    kind = (geometry_type or "").lower().replace("multi", "")
+    if kind.startswith("point"):
+        return "point"
+    if kind.startswith("line"):
+        return "line"
+    if kind.startswith("polygon"):
+        return "polygon"
+    return None
+
+
+def wkb_array(shapes: np.ndarray) -> pa.Array:
+    return pa.array(shapely.to_wkb(shapes).tolist(), pa.binary())
+
+
+def reproject(shapes: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Geometries from ``source`` to ``target`` CRS, coordinates in x/y (lon/lat) order."""
+    transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(shapes, move)
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def declared_type(layer: Layer) -> str | None:
+    """The geometry type to declare when writing ``layer``: the source's when every feature
+    fits it (so a delta declares what the full export did), else the one type all features
+    share, else "Unknown" (any geometry)."""
+    if layer.geometry is None:
+        return None
+    if layer.geometry_type in (None, "Unknown"):
+        return "Unknown"
+    names = type_names(layer)
+    if not names or names == {layer.geometry_type}:
+        return layer.geometry_type
+    return names.pop() if len(names) == 1 else "Unknown"
+
+
+def type_names(layer: Layer) -> set[str]:
+    """The geometry types the features of ``layer`` have (Point, MultiPolygon, ...)."""
+    ids = shapely.get_type_id(layer.shapes())
+    return {_TYPE_NAMES[int(i)] for i in np.unique(ids) if int(i) >= 0}

@@ -1,0 +1,88 @@
+"""Which layers of OUT.gpkg an export takes, and reading one as a :class:`Layer`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from gridkit.errors import GridkitError
+from gridkit.export.layer import Layer
+from gridkit.io import layers_of
+
+# The feature key of each layer an incremental export tracks.
+KEYS = {"community": "CODE", "unit_grid": "BGID", "responsibility_grid": "RGID",
+        "component": "OBJCODE", "event": "EVTID"}
+# Bookkeeping tables that are not data for another system.
+INTERNAL = {"gridkit_export_run", "gridkit_export_state", "layer_styles", "qgis_projects"}
+# The SPEC's order, so that outputs list layers the way the contract does.
+ORDER = ("community", "unit_grid", "responsibility_grid", "component", "component_reject",
+         "event", "event_reject", "qa_issue", "spotcheck_plan", "spotcheck_stratum",
+         "spotcheck_checklist", "spotcheck_result", "spotcheck_summary", "spotcheck_rework",
+         "gridkit_run")
+
+
+def check_source(path: Path) -> None:
+    if not path.exists():
+        raise GridkitError(f"{path}: no such file; export a GeoPackage written by gridkit "
+                           "(e.g. gridkit run -o OUT.gpkg)")
+    if path.is_dir() or path.suffix.lower() != ".gpkg":
+        raise GridkitError(f"{path}: not a GeoPackage (.gpkg); give the file gridkit wrote")
+    layers_of(path)  # a one-line error when GDAL cannot open it
+
+
+def spatial_layers(path: Path) -> dict[str, bool]:
+    """Every data layer of ``path`` in SPEC order, with whether it has geometries."""
+    try:
+        listed = {str(name): geometry is not None for name, geometry in pyogrio.list_layers(path)}
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read it ({exc})") from None
+    names = [n for n in ORDER if n in listed]
+    names += [n for n in listed if n not in ORDER and n not in INTERNAL]
+    return {n: listed[n] for n in names}
+
+
+def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool = False,
+                  keyed_only: bool = False) -> list[str]:
+    """The layers to export: ``requested`` (checked), else every data layer that fits."""
+    present = spatial_layers(path)
+    if requested:
+        chosen = []
+        for name in requested:
+            if name not in present:
+                raise GridkitError(f"--layers: {path} has no layer {name!r}; its layers are: "
+                                   f"{', '.join(present) or 'none'}")
+            if keyed_only and name not in KEYS:
+                raise GridkitError(f"--layers: {name} has no feature key, so --since cannot "
+                                   f"tell what changed; --since exports {', '.join(KEYS)}")
+            if name not in chosen:
+                chosen.append(name)
+        return chosen
+    chosen = [n for n, spatial in present.items()
+              if (spatial or not spatial_only) and (n in KEYS or not keyed_only)]
+    if not chosen:
+        what = "layers with a feature key" if keyed_only else "data layers"
+        raise GridkitError(f"{path} has no {what} to export")
+    return chosen
+
+
+def read_layer(path: Path, name: str) -> Layer:
+    try:
+        meta, table = pyogrio.read_arrow(path, layer=name)
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read layer {name!r} ({exc})") from None
+    geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    if meta.get("geometry_type") is None or geometry_name not in table.column_names:
+        return Layer(name, _plain(table))
+    wkb = table.column(geometry_name).combine_chunks().cast(pa.binary())
+    table = table.drop_columns([geometry_name])
+    return Layer(name, _plain(table), wkb, meta.get("crs"), meta.get("geometry_type"),
+                 meta.get("geometry_name") or "geom")
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Drop GDAL's per-field metadata (widths) so that writers choose their own."""
+    schema = pa.schema([pa.field(f.name, f.type) for f in table.schema])
+    return table.combine_chunks().cast(schema) if len(table.schema) else table

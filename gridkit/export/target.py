@@ -1,0 +1,109 @@
+"""Where an export goes: checking DEST before any work, and writing to a temporary sibling
+that takes DEST's place only when complete, so a failed export leaves the previous one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from gridkit.errors import GridkitError
+
+MANIFEST = "gridkit_export.json"  # in a folder export
+MANIFEST_TABLE = "gridkit_export"  # in a GeoPackage export
+Kind = Literal["file", "folder"]
+_FILE_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".csv", ".parquet", ".geoparquet"}
+
+
+def check_dest(dest: Path, kind: Kind, fmt: str, source: Path) -> None:
+    """Refuse a DEST the format cannot use, or one that holds something other than an
+    earlier gridkit export (which is all an export ever replaces)."""
+    if dest.resolve() == source.resolve() or source.resolve().is_relative_to(dest.resolve()):
+        raise GridkitError(f"{dest}: it is (or holds) the source {source}; writing there would "
+                           "destroy it; choose another DEST")
+    if kind == "file":
+        _check_file(dest, fmt)
+    else:
+        _check_folder(dest, fmt)
+
+
+def _check_file(dest: Path, fmt: str) -> None:
+    if dest.is_dir():
+        raise GridkitError(f"{dest} is a folder; --to {fmt} writes one GeoPackage: give a file "
+                           f"path such as {dest / 'handoff.gpkg'}")
+    if dest.suffix.lower() != ".gpkg":
+        raise GridkitError(f"{dest}: --to {fmt} writes a GeoPackage; give a DEST ending in .gpkg")
+    if dest.exists() and not _is_export_geopackage(dest):
+        raise GridkitError(f"{dest} exists and is not an earlier gridkit export; choose a new "
+                           "path or remove it first")
+
+
+def _is_export_geopackage(path: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            names = {row[0] for row in db.execute(
+                "SELECT table_name FROM gpkg_contents WHERE table_name = ?", (MANIFEST_TABLE,))}
+        return MANIFEST_TABLE in names
+    except sqlite3.DatabaseError:
+        return False
+
+
+def _check_folder(dest: Path, fmt: str) -> None:
+    if dest.is_file():
+        raise GridkitError(f"{dest} is a file; --to {fmt} writes a folder with one file per "
+                           "layer: give a folder path")
+    if not dest.exists() and dest.suffix.lower() in _FILE_SUFFIXES:
+        raise GridkitError(f"{dest}: --to {fmt} writes a folder with one file per layer; give "
+                           f"a folder path (e.g. {dest.with_suffix('')})")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / MANIFEST).is_file():
+        raise GridkitError(f"{dest} holds other files and no {MANIFEST} of an earlier export; "
+                           "choose a new or empty folder")
+
+
+@contextmanager
+def staged(dest: Path, kind: Kind) -> Iterator[Path]:
+    """A temporary path beside ``dest`` to write into; it replaces ``dest`` on success."""
+    parent = dest.parent if str(dest.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GridkitError(f"{dest}: cannot create folder {parent} ({exc.strerror})") from None
+    if kind == "file":
+        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".gpkg", dir=parent)
+        os.close(handle)
+        temporary = Path(name)
+        temporary.unlink()  # GDAL creates the file itself
+        try:
+            yield temporary
+            os.replace(temporary, dest)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return
+    temporary = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=parent))
+    try:
+        yield temporary
+        _swap_folder(temporary, dest)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _swap_folder(new: Path, dest: Path) -> None:
+    """Put ``new`` in the place of ``dest``; two renames, and the old folder back if the
+    second one fails."""
+    if not dest.exists():
+        os.rename(new, dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+    old.rmdir()
+    os.rename(dest, old)
+    try:
+        os.rename(new, dest)
+    except OSError:
+        os.rename(old, dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
