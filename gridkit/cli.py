@@ -13,6 +13,7 @@ from gridkit.acceptance.cli import accuracy, sample
 from gridkit.codes.cli import codes
 from gridkit.components.cli import census
 from gridkit.console import GridkitGroup
+from gridkit.events.cli import events
 from gridkit.export.cli import export
 from gridkit.partition.cli import partition
 from gridkit.pipeline import run
@@ -39,6 +40,7 @@ main.add_command(codes)
 census.add_command(sample)
 census.add_command(accuracy)
 main.add_command(census)
+main.add_command(events)
 main.add_command(export)
 main.add_command(report)
 main.add_command(run)
