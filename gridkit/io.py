@@ -208,6 +208,24 @@ class ArrowLayer:
     geometry_name: str | None = "geometry"
 
 
+def publish_mode(temporary: Path, target: Path) -> None:
+    """Give a temporary file or folder the permissions its final name should have.
+
+    mkstemp/mkdtemp create them private (0600/0700); an output replacing an earlier one keeps
+    that one's mode, a new one gets the usual mode under the process umask.
+    """
+    if target.exists():
+        mode = target.stat().st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = (0o777 if temporary.is_dir() else 0o666) & ~umask
+    os.chmod(temporary, mode)
+    if temporary.is_dir():
+        for inner in temporary.rglob("*"):
+            os.chmod(inner, (mode if inner.is_dir() else mode & 0o666))
+
+
 def write_geopackage(
     path: str | Path,
     layers: dict[str, pd.DataFrame | ArrowLayer],
@@ -248,6 +266,7 @@ def write_geopackage(
             exists = temporary.exists() and RUN_LAYER in layers_of(temporary)
             pyogrio.write_dataframe(run, temporary, layer=RUN_LAYER, driver="GPKG",
                                     append=exists)
+        publish_mode(temporary, path)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

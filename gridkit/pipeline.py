@@ -1,9 +1,13 @@
 """``gridkit run``: the whole pipeline from one TOML config.
 
-For now the pipeline is the partition and the responsibility grouping; later steps (census
-import, events, checks, report) join it as they land. Relative paths in a config are
-resolved against the config file's folder. With no config, the bundled sample district is
-used and the result written to ``out/sample.gpkg`` under the current directory.
+Steps, each run when its section is present (``[partition]`` always):
+partition → census import → events import → group → census check → spot-check plan
+(and its verdict, when a filled-in sheet is given) → report. Relative paths in a config are
+resolved against the config file's folder. Outputs sit beside the GeoPackage: the spot-check
+plan in ``<name>_spotcheck/``, the report in ``<name>.html``. With no config, the bundled
+sample district is used and the result written to ``out/sample.gpkg`` under the current
+directory. Failed checks and a failed acceptance do not stop the run: they are in the
+figures, the ``qa_issue`` layer and the report.
 
 Config (``data/samples/gridkit.toml`` is a complete example)::
 
@@ -14,10 +18,23 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
     roads = "roads.gpkg"               # optional: roads, water, buildings
     target_area = 10000                # and any other `gridkit partition` option
 
+    [census]                           # optional: component census files
+    files = ["census.csv"]
+    crs = "gcj02"
+
+    [events]                           # optional: event records
+    files = ["events.csv"]
+    crs = "wgs84"
+
     [group]                            # optional: responsibility grids
     key_areas = "key_areas.gpkg"
-    dense = "10-16"
-    sparse = "20-30"
+
+    [spotcheck]                        # optional: plan (and judge) the census spot check
+    seed = 20251121
+    sheet = "spotcheck.csv"            # a filled-in verdict sheet for that plan
+
+    [report]                           # optional: the HTML report
+    lang = "zh"
 """
 
 from __future__ import annotations
@@ -47,6 +64,11 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
         "dense_threshold": (int, float), "weights": Path,
     },
+    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+    "check": {},
+    "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
+    "report": {"lang": str},
 }
 TOP_LEVEL = {"output": Path, **{name: dict for name in SECTIONS}}
 
@@ -65,6 +87,12 @@ def sample_config() -> Path:
 
 def _typed(path: Path, where: str, key: str, value, kind):
     """``value`` checked against ``kind``; Path values are resolved against the config."""
+    if kind is list:
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and v.strip() for v in value):
+            raise GridkitError(f"{path}: {where}{key} must be a list of file paths, e.g. "
+                               f'{key} = ["census.csv"], not {value!r}')
+        return [path.parent / v for v in value]
     if kind is Path:
         if not isinstance(value, str) or not value.strip():
             raise GridkitError(f"{path}: {where}{key} must be a file path in quotes, "
@@ -113,11 +141,66 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None) -
     target = target.absolute()
     section = dict(config["partition"])
     communities = section.pop("communities")
+    say = progress or (lambda _stage: None)
     figures = {"output": str(target),
                "partition": partition_to_geopackage(communities, target, progress=progress,
                                                     **section)}
+    if "census" in config:
+        say("importing the census")
+        figures["census"] = _census(target, config["census"])
+    if "events" in config:
+        say("importing events")
+        figures["events"] = _events(target, config["events"])
     if "group" in config:
+        say("grouping responsibility grids")
         figures["group"] = group_geopackage(target, **config["group"])
+    if "census" in config:
+        say("checking the census")
+        from gridkit.components.check import CheckOptions, check_to_geopackage
+
+        figures["check"] = check_to_geopackage(target, CheckOptions())
+    if "spotcheck" in config:
+        say("planning the spot check")
+        figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
+    if "report" in config:
+        say("writing the report")
+        from gridkit.report.build import build_report
+
+        figures["report"] = build_report(target, target.with_suffix(".html"),
+                                         lang=config["report"].get("lang", "zh"))
+    return figures
+
+
+def _census(target: Path, section: dict) -> dict:
+    from gridkit.components.gpkg import import_to_geopackage
+    from gridkit.components.importer import ImportOptions
+
+    options = {k: v for k, v in section.items() if k != "files"}
+    return import_to_geopackage(section["files"], target, ImportOptions(**options))
+
+
+def _events(target: Path, section: dict) -> dict:
+    from gridkit.events.cli import import_events_to_geopackage
+    from gridkit.events.importer import EventOptions
+
+    options = {k: v for k, v in section.items() if k != "files"}
+    return import_events_to_geopackage(section["files"], target, EventOptions(**options))
+
+
+def _spotcheck(target: Path, section: dict) -> dict:
+    from gridkit.acceptance.accuracy import accuracy_geopackage
+    from gridkit.acceptance.design import DesignInputs
+    from gridkit.acceptance.sampling import sample_geopackage
+
+    design = DesignInputs(**({"margin": section["margin"]} if "margin" in section else {}))
+    plan = target.with_name(f"{target.stem}_spotcheck")
+    figures = {"plan": sample_geopackage(target, plan, design, seed=section.get("seed"))}
+    if "sheet" in section:
+        from gridkit.acceptance.figures import Targets
+
+        targets = Targets(accuracy=section["target"]) if "target" in section else None
+        figures["accuracy"] = accuracy_geopackage(target, check=section["sheet"], plan=plan,
+                                                  targets=targets)
     return figures
 
 
@@ -151,4 +234,33 @@ def run(config, output, as_json):
         from gridkit.responsibility.cli import print_group_summary
 
         print_group_summary(figures["group"])
+    for step, line in _step_lines(figures):
+        click.echo(f"{step:<10} {line}")
     click.echo(f"wrote {figures['output']}")
+    if "report" in figures:
+        click.echo(f"report   {figures['report'].get('output')}")
+
+
+def _step_lines(figures: dict):
+    if "census" in figures:
+        c = figures["census"]
+        yield "census", (f"{c['rows']:,} rows: {c['accepted']:,} components, "
+                         f"{c['rejected']:,} rejected (component_reject)")
+    if "events" in figures:
+        e = figures["events"]
+        yield "events", (f"{e['rows']:,} rows: {e['accepted']:,} events, "
+                         f"{e['rejected']:,} rejected (event_reject)")
+    if "check" in figures:
+        q = figures["check"]
+        yield "check", (f"{q.get('errors', 0):,} errors, {q.get('warnings', 0):,} warnings "
+                        "(qa_issue)")
+    if "spotcheck" in figures:
+        s = figures["spotcheck"]
+        plan = s["plan"]
+        yield "spotcheck", f"plan in {plan.get('plan', plan.get('plan_dir', ''))}"
+        if "accuracy" in s:
+            overall = s["accuracy"]["overall"]
+            acc = overall["accuracy"]
+            yield "verdict", (f"{s['accuracy']['verdict']}: accuracy {acc['estimate']:.1%} "
+                              f"(95% CI {acc['low']:.1%}-{acc['high']:.1%}) on "
+                              f"{overall['checked']:,} components in {overall['grids']} grids")

@@ -75,3 +75,15 @@ def test_gridkit_run_on_the_sample(tmp_path):
     assert {"admin_gap", "admin_overlap"} <= set(qa["RULE"])
     assert np.isclose(grids["AREA"].sum(), pyogrio.read_dataframe(
         out, layer="community")["AREA"].sum(), rtol=1e-6)
+    # The whole chain: census and events with exactly the planted broken rows rejected,
+    # grouping on their workload, the check, the spot check against its sheet, the report.
+    assert figures["census"]["rejected"] == 340 and figures["census"]["balanced"]
+    assert figures["events"]["rejected"] == 30 and figures["events"]["balanced"]
+    assert figures["group"]["workload"] == "component+event"
+    assert figures["spotcheck"]["accuracy"]["verdict"] == "pass"
+    accuracy = figures["spotcheck"]["accuracy"]["overall"]["accuracy"]
+    assert accuracy["low"] < accuracy["estimate"] < accuracy["high"]
+    assert (tmp_path / "out" / "sample.html").stat().st_size > 100_000
+    assert {"component", "component_reject", "event", "event_reject", "responsibility_grid",
+            "spotcheck_result"} <= set(dict(pyogrio.list_layers(out)))
+    assert out.stat().st_mode & 0o044  # readable by others: not left private by mkstemp

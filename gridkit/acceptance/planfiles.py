@@ -20,7 +20,7 @@ import geopandas as gpd
 from gridkit.acceptance.checklist import write_csv, write_xlsx
 from gridkit.acceptance.plan import CHECKLIST_LAYER, PLAN_FILE, PLAN_LAYER, STRATUM_LAYER, Plan
 from gridkit.errors import GridkitError
-from gridkit.io import write_geopackage
+from gridkit.io import publish_mode, write_geopackage
 
 PLAN_JSON = "plan.json"
 CHECKLIST_CSV = "checklist.csv"
@@ -73,6 +73,7 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
 
 
 def _swap(staging: Path, target: Path) -> None:
+    publish_mode(staging, target)
     if not target.exists():
         os.replace(staging, target)
         return

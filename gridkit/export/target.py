@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from gridkit.errors import GridkitError
+from gridkit.io import publish_mode
 
 MANIFEST = "gridkit_export.json"  # in a folder export
 MANIFEST_TABLE = "gridkit_export"  # in a GeoPackage export
@@ -95,6 +96,7 @@ def staged(dest: Path, kind: Kind) -> Iterator[Path]:
 def _swap_folder(new: Path, dest: Path) -> None:
     """Put ``new`` in the place of ``dest``; two renames, and the old folder back if the
     second one fails."""
+    publish_mode(new, dest)
     if not dest.exists():
         os.rename(new, dest)
         return
