@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -44,3 +46,20 @@ def roads() -> gpd.GeoDataFrame:
     ]
     return gpd.GeoDataFrame({"CLASS": ["primary", "residential", "service", "track"]},
                             geometry=lines, crs=4549)
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def partition_and_group_config(folder) -> Path:
+    """A config for the sample's partition and grouping only (no census, events, spot check
+    or report): the GeoPackage several test modules build their fixtures on."""
+    config = Path(folder) / "partition_and_group.toml"
+    config.write_text(
+        "[partition]\n"
+        + "".join(f'{key} = "{SAMPLES / name}"\n' for key, name in (
+            ("communities", "communities.gpkg"), ("roads", "roads.gpkg"),
+            ("water", "water.gpkg"), ("buildings", "buildings.gpkg")))
+        + f'[group]\nkey_areas = "{SAMPLES / "key_areas.gpkg"}"\n',
+        encoding="utf-8")
+    return config

@@ -41,6 +41,10 @@ def one_line(done: subprocess.CompletedProcess, *fragments: str) -> None:
         ('[partition]\ncommunities = "{s}/communities.gpkg"\n[group]\ndense = 10',
          "[group] dense must be text in quotes"),
         ("[partition\n", "not valid TOML"),
+        ('[partition]\ncommunities = "{s}/communities.gpkg"\n[census]\ncrs = "gcj02"',
+         "[census] needs files"),
+        ('[partition]\ncommunities = "{s}/communities.gpkg"\n[events]\nfiles = "e.csv"',
+         "[events] files must be a list of file paths"),
     ],
 )
 def test_bad_configs_name_file_and_key(tmp_path, body, fragment):
@@ -60,6 +64,9 @@ def test_run_with_a_config_partitions_and_groups(tmp_path):
     assert f"wrote {tmp_path / 'city.gpkg'}" in done.stdout
     resp = pyogrio.read_dataframe(tmp_path / "city.gpkg", layer="responsibility_grid")
     assert set(resp["BAND"]) <= {"10-16", "8-12"}
+    # Only the configured steps ran.
+    assert "component" not in dict(pyogrio.list_layers(tmp_path / "city.gpkg"))
+    assert not (tmp_path / "city.html").exists()
 
 
 def test_output_over_an_input_is_refused(tmp_path):

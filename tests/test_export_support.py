@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyogrio
 import shapely
+from conftest import partition_and_group_config
 
 from gridkit.codes import national_catalog
 from gridkit.io import ArrowLayer, write_geopackage
@@ -32,7 +33,8 @@ NOTES = ["井盖松动，需更换", None, "", "位于“人民路”交叉口�
 def _template() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="gridkit-export-tests-"))
     path = folder / "district.gpkg"
-    run_pipeline(None, path)  # the bundled sample: community, unit_grid, ..., gridkit_run
+    # The sample's partition and grouping: community, unit_grid, ..., gridkit_run.
+    run_pipeline(partition_and_group_config(folder), path)
     grids = pyogrio.read_dataframe(path, layer="unit_grid").sort_values("BGID")
     write_geopackage(path, {"component": component_layer(grids), "event": event_layer(grids)})
     return path

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from conftest import partition_and_group_config
 
 from gridkit.codes import national_catalog
 from gridkit.io import write_geopackage
@@ -36,7 +37,8 @@ def report(*args, timeout: float = 120) -> subprocess.CompletedProcess:
 def _sample() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="gridkit-report-tests-"))
     path = folder / "sample.gpkg"
-    done = subprocess.run([sys.executable, "-m", "gridkit", "run", "-o", str(path)],
+    config = partition_and_group_config(folder)
+    done = subprocess.run([sys.executable, "-m", "gridkit", "run", str(config), "-o", str(path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return path
