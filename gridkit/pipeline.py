@@ -44,6 +44,7 @@ from pathlib import Path
 import click
 
 from gridkit.console import emit_json, show_progress
+from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.io import read_toml
 from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
@@ -132,7 +133,8 @@ def load_config(path: Path) -> dict:
     return config
 
 
-def run_pipeline(config_path: Path | None, output: Path | None, progress=None) -> dict:
+def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
+                 client=None) -> dict:
     path = config_path or sample_config()
     config = load_config(path)
     if output is not None:
@@ -149,7 +151,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None) -
     say = progress or (lambda _stage: None)
     figures = {"output": str(target),
                "partition": partition_to_geopackage(communities, target, progress=progress,
-                                                    **section)}
+                                                    client=client, **section)}
     if "census" in config:
         say("importing the census")
         figures["census"] = _census(target, config["census"])
@@ -158,7 +160,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None) -
         figures["events"] = _events(target, config["events"])
     if "group" in config:
         say("grouping responsibility grids")
-        figures["group"] = group_geopackage(target, **config["group"])
+        figures["group"] = group_geopackage(target, client=client, **config["group"])
     if "census" in config:
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
@@ -215,7 +217,8 @@ def _spotcheck(target: Path, section: dict) -> dict:
               help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
                    "sample).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
-def run(config, output, as_json):
+@cluster_options
+def run(config, output, as_json, scheduler, workers):
     """Run the whole pipeline from a TOML config; with no CONFIG, on the bundled sample.
 
     Steps: partition into unit grids, then (with a [group] section) responsibility grids.
@@ -227,7 +230,8 @@ def run(config, output, as_json):
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:
-        figures = run_pipeline(config, output, progress=say)
+        with cluster_client(scheduler, workers) as client:
+            figures = run_pipeline(config, output, progress=say, client=client)
     finally:
         if status is not None:
             status.stop()

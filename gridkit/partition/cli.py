@@ -9,6 +9,7 @@ import click
 
 from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
+from gridkit.distributed import cluster_client, cluster_options
 from gridkit.io import (
     layers_of,
     merge_qa,
@@ -43,6 +44,7 @@ def partition_to_geopackage(
     road_class_field: str | None = None,
     max_conflict_area: float | None = None,
     progress=None,
+    client=None,
 ) -> dict:
     """Read the inputs, partition, write ``output``; returns the figures for the report."""
     started = time.perf_counter()
@@ -59,7 +61,7 @@ def partition_to_geopackage(
     result = run_partition(
         comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
-        max_conflict_area=max_conflict_area, progress=progress,
+        max_conflict_area=max_conflict_area, progress=progress, client=client,
     )
     grids = result.unit_grids
     area_of = dict(zip(result.communities["CODE"], result.communities["AREA"], strict=True))
@@ -174,9 +176,10 @@ def stage_printer(enabled: bool):
               help="Largest gap/overlap between communities resolved by rule, m² "
                    "(default: half the target).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
+@cluster_options
 def partition(communities, output, layer, roads, roads_layer, water, water_layer, buildings,
               buildings_layer, target_area, crs, code_field, name_field, road_class_field,
-              max_conflict_area, as_json):
+              max_conflict_area, as_json, scheduler, workers):
     """Cut communities (居委会/村) into coded unit grids (单元网格).
 
     Grids never cross a community border, follow roads and water, avoid cutting buildings,
@@ -190,13 +193,14 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:
-        figures = partition_to_geopackage(
-            communities, output, layer=layer, roads=roads, roads_layer=roads_layer, water=water,
-            water_layer=water_layer, buildings=buildings, buildings_layer=buildings_layer,
-            target_area=target_area, crs=crs, code_field=code_field, name_field=name_field,
-            road_class_field=road_class_field, max_conflict_area=max_conflict_area,
-            progress=say,
-        )
+        with cluster_client(scheduler, workers) as client:
+            figures = partition_to_geopackage(
+                communities, output, layer=layer, roads=roads, roads_layer=roads_layer,
+                water=water, water_layer=water_layer, buildings=buildings,
+                buildings_layer=buildings_layer, target_area=target_area, crs=crs,
+                code_field=code_field, name_field=name_field, road_class_field=road_class_field,
+                max_conflict_area=max_conflict_area, progress=say, client=client,
+            )
     finally:
         if status is not None:
             status.stop()

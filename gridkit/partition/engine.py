@@ -25,6 +25,7 @@ import pyproj
 import shapely
 
 from gridkit.crs import working_crs
+from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.coding import MAX_GRIDS, assign_bgids
@@ -87,6 +88,7 @@ def partition(
     road_class_field: str | None = None,
     max_conflict_area: float | None = None,
     progress: Progress | None = None,
+    client: object | None = None,
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -94,6 +96,8 @@ def partition(
     zone of the data). ``max_conflict_area``: the largest gap/overlap between communities
     resolved by rule (default half the target area). Fields are found by common names
     (CODE/代码/社区代码, NAME/名称, CLASS/fclass/highway/道路等级) unless named.
+    ``client``: a ``dask.distributed.Client`` to plan the cuts per street on (see
+    :mod:`gridkit.distributed`); the result is the same.
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
         raise GridkitError(
@@ -115,7 +119,7 @@ def partition(
     areas = comm.geometry.area.to_numpy()
     targets = np.maximum(target_area, areas / PLANNED_GRIDS)
     for _ in range(3):
-        grids = _cut(comm, barriers, footprints, targets, say)
+        grids = _cut(comm, barriers, footprints, targets, say, client)
         counts = grids["COMMUNITY"].value_counts()
         over = counts[counts > MAX_GRIDS]
         if over.empty:
@@ -229,22 +233,38 @@ def _split_disconnected(faces, unit_of_face, shapes):
     return unit_of_face
 
 
-def _plan_blocks(faces, block, community, targets, footprints) -> dict:
-    """A cut plan for every block of at least SPLIT_RATIO × its community's target."""
+def _plan_blocks(faces, block, community, targets, footprints, streets, client=None) -> dict:
+    """A cut plan for every block of at least SPLIT_RATIO × its community's target.
+
+    Plans are independent of each other, so with a Dask ``client`` they are made per street
+    on the cluster; the inputs and the planner are the same, so the plans are too.
+    """
     block_area = np.bincount(block, weights=shapely.area(faces))
     block_community = np.zeros(len(block_area), dtype=np.int64)
     block_community[block] = community
     big = np.flatnonzero(block_area >= SPLIT_RATIO * targets[block_community])
     building_tree = shapely.STRtree(footprints) if len(footprints) else None
-    plans = {}
+    jobs = []
     for b in big:
         shape = shapely.coverage_union_all(faces[block == b])
         target = targets[block_community[b]]
         pieces = max(2, round(block_area[b] / target))
         near = footprints[building_tree.query(shape)] if building_tree else footprints
         near = near[shapely.area(near) < target] if len(near) else near
-        plans[b] = plan_cuts(shape, block_area[b] / pieces, near)
-    return plans
+        jobs.append((int(b), shape, block_area[b] / pieces, near))
+    if client is None:
+        return {b: plan_cuts(shape, cell, near) for b, shape, cell, near in jobs}
+    by_street: dict[str, list] = {}
+    for job in jobs:
+        by_street.setdefault(streets[block_community[job[0]]], []).append(job)
+    plans = {}
+    for street_plans in map_ordered(client, _plan_street, list(by_street.values())):
+        plans.update(street_plans)
+    return {b: plans[b] for b, *_ in jobs}
+
+
+def _plan_street(jobs: list) -> dict:
+    return {b: plan_cuts(shape, cell, near) for b, shape, cell, near in jobs}
 
 
 def _cells(faces, community, block, noded, plans, edges_for):
@@ -268,7 +288,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
     return cells, cell_community, unit
 
 
-def _cut(comm, barriers, footprints, targets, say) -> gpd.GeoDataFrame:
+def _cut(comm, barriers, footprints, targets, say, client=None) -> gpd.GeoDataFrame:
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
 
     def edges_for(faces, subset):
@@ -281,7 +301,9 @@ def _cut(comm, barriers, footprints, targets, say) -> gpd.GeoDataFrame:
     say("merging small blocks")
     faces, community, unit = _merge(faces, community, np.arange(len(faces)), targets,
                                     edges_for, cap=False)
-    plans = _plan_blocks(faces, unit, community, targets, footprints)
+    say("planning cuts")
+    streets = comm["CODE"].str[:9].to_numpy()
+    plans = _plan_blocks(faces, unit, community, targets, footprints, streets, client)
     if plans:
         say(f"cutting {len(plans)} large blocks")
         faces, community, unit = _cells(faces, community, unit, noded, plans, edges_for)

@@ -11,6 +11,7 @@ import shapely
 
 from gridkit.console import emit_json
 from gridkit.crs import parse_crs
+from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.geometry import POLYGONAL, clean_geometries
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
@@ -48,7 +49,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
                      key_areas_layer: str | None = None, crs: str | None = None,
                      dense: str = "10-16", sparse: str = "20-30",
                      dense_threshold: float = DEFAULT_THRESHOLD,
-                     weights: Path | None = None) -> dict:
+                     weights: Path | None = None, client=None) -> dict:
     started = time.perf_counter()
     bands = parse_band(dense, "--dense"), parse_band(sparse, "--sparse")
     if not dense_threshold > 0:
@@ -59,7 +60,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
                     else (None, []))
     load, source = workload_for(output, grids, load_weights(weights))
     result = group_grids(grids, keys, load, dense=bands[0], sparse=bands[1],
-                         dense_threshold=dense_threshold)
+                         dense_threshold=dense_threshold, client=client)
     issues += result.issues
     parameters = {"dense": dense, "sparse": sparse, "dense_threshold": dense_threshold,
                   "key_areas_layer": key_areas_layer, "weights": str(weights or "default"),
@@ -92,8 +93,9 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
 @click.option("--weights", type=click.Path(path_type=Path),
               help="TOML of workload weights per component/event class.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
+@cluster_options
 def group(output, key_areas, key_areas_layer, crs, dense, sparse, dense_threshold, weights,
-          as_json):
+          as_json, scheduler, workers):
     """Group unit grids into responsibility grids (责任网格) by the density rule.
 
     Dense and key areas get 10-16 unit grids per responsibility grid, others 20-30; each is
@@ -104,9 +106,11 @@ def group(output, key_areas, key_areas_layer, crs, dense, sparse, dense_threshol
     Example:
         gridkit group out/district.gpkg --key-areas data/samples/key_areas.gpkg
     """
-    figures = group_geopackage(output, key_areas=key_areas, key_areas_layer=key_areas_layer,
-                               crs=crs, dense=dense, sparse=sparse,
-                               dense_threshold=dense_threshold, weights=weights)
+    with cluster_client(scheduler, workers) as client:
+        figures = group_geopackage(output, key_areas=key_areas,
+                                   key_areas_layer=key_areas_layer, crs=crs, dense=dense,
+                                   sparse=sparse, dense_threshold=dense_threshold,
+                                   weights=weights, client=client)
     if as_json:
         emit_json(figures)
         return

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.geometry import polsby_popper
 from gridkit.qa import QAIssue
@@ -103,11 +104,13 @@ def group(
     dense: tuple[int, int] | str = (10, 16),
     sparse: tuple[int, int] | str = (20, 30),
     dense_threshold: float = DEFAULT_THRESHOLD,
+    client: object | None = None,
 ) -> Grouping:
     """Group unit grids into responsibility grids by the density rule.
 
     ``workload`` (one value per unit grid) defaults to the ``BLDG_AREA`` column when present
     (building footprint area), else the grid area. ``key_areas`` are polygons in any CRS.
+    ``client``: a ``dask.distributed.Client`` to group the streets on; same result.
     """
     bands = {DENSE: parse_band(dense, "--dense"), SPARSE: parse_band(sparse, "--sparse")}
     if unit_grids.empty:
@@ -148,22 +151,19 @@ def group(
     members_of: list[np.ndarray] = []
     region_of: list[int] = []
     feasible_region: list[bool] = []
-    for street in sorted(set(streets)):
-        for klass in (DENSE, SPARSE):
-            lo, hi = bands[klass]
-            nodes = np.flatnonzero((streets == street) & (density == klass))
-            if len(nodes) == 0:
-                continue
-            # Neighbours only count inside the same street and class.
-            regions = _regions(nodes, neighbours)
-            counts = balanced_counts([len(r) for r in regions],
-                                     [float(workload[r].sum()) for r in regions], lo, hi)
-            for region, k in zip(regions, counts, strict=True):
-                for members in group_region(region, xy, workload, neighbours, lo, hi, k):
-                    group_of[members] = len(members_of)
-                    members_of.append(np.array(members))
-                    region_of.append(len(feasible_region))
-                feasible_region.append(len(region) >= lo)
+    # Streets are independent (no group crosses one), so with a Dask client each street is
+    # grouped on the cluster; results are put together in street order, as on one machine.
+    by_street = [(np.flatnonzero((streets == street) & (density == DENSE)),
+                  np.flatnonzero((streets == street) & (density == SPARSE)))
+                 for street in sorted(set(streets))]
+    for street_regions in map_ordered(client, _group_street, by_street, xy, workload,
+                                      neighbours, bands):
+        for groups, feasible in street_regions:
+            for members in groups:
+                group_of[members] = len(members_of)
+                members_of.append(np.array(members))
+                region_of.append(len(feasible_region))
+            feasible_region.append(feasible)
     assert (group_of >= 0).all()
     result = _assemble(grids, density, workload, group_of, members_of, region_of,
                        feasible_region, bands, why)
@@ -176,6 +176,24 @@ def group(
             shapely.coverage_union_all(geoms[nodes])))
     result.figures["relabelled_unit_grids"] = int(sum(len(n) for n, _, _ in relabelled))
     return result
+
+
+def _group_street(nodes_by_class, xy, workload, neighbours, bands) -> list:
+    """The groups of one street: per connected region of each class, its groups and whether
+    the region was large enough for its band."""
+    out = []
+    for klass, nodes in zip((DENSE, SPARSE), nodes_by_class, strict=True):
+        if len(nodes) == 0:
+            continue
+        lo, hi = bands[klass]
+        # Neighbours only count inside the same street and class.
+        regions = _regions(nodes, neighbours)
+        counts = balanced_counts([len(r) for r in regions],
+                                 [float(workload[r].sum()) for r in regions], lo, hi)
+        for region, k in zip(regions, counts, strict=True):
+            out.append((list(group_region(region, xy, workload, neighbours, lo, hi, k)),
+                        len(region) >= lo))
+    return out
 
 
 def _island(n: int, klass: str) -> str:

@@ -1,0 +1,89 @@
+"""Running the per-street work on a Dask cluster (``--scheduler`` / ``--workers``).
+
+Dask is an optional extra (``pip install gridkit[dask]``): nothing else in gridkit imports it,
+and without ``--scheduler``, ``--workers`` or ``GRIDKIT_SCHEDULER`` nothing changes.
+
+Only work that is independent by construction goes to the cluster (cut planning per street,
+grouping per street); everything that makes results agree across streets (noding, merging,
+coding) stays on the client, so the output is the same as on one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from gridkit.errors import GridkitError
+
+ENV = "GRIDKIT_SCHEDULER"
+CONNECT_TIMEOUT = "10s"
+
+
+def _dask():
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise GridkitError("--scheduler/--workers need Dask: pip install gridkit[dask]") from None
+    return Client, LocalCluster
+
+
+@contextmanager
+def cluster_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A ``dask.distributed.Client`` for ``scheduler`` (or ``$GRIDKIT_SCHEDULER``), or for a
+    local cluster of ``workers`` processes; ``None`` when neither is asked for."""
+    if workers is not None and workers < 1:
+        raise GridkitError(f"--workers {workers}: give at least 1")
+    if scheduler and workers:
+        raise GridkitError("give --scheduler or --workers, not both")
+    if not scheduler and not workers:
+        scheduler = os.environ.get(ENV, "").strip() or None
+    if not scheduler and not workers:
+        yield None
+        return
+    Client, LocalCluster = _dask()
+    if workers:
+        # One thread per process: the work is GEOS/Python and holds the GIL much of the time.
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None,
+                          # The scheduler's health endpoint would try port 8787 (and warn
+                          # when another cluster has it); any free loopback port will do.
+                          scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as local, \
+                Client(local) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise GridkitError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    with client:
+        yield client
+
+
+def map_ordered(client: Any, function: Callable, items: Sequence, *shared: Any) -> list:
+    """``[function(item, *shared) for item in items]``, on the cluster when ``client`` is set.
+
+    ``shared`` values go to every worker once (scattered), not once per task; the results
+    come back in the order of ``items`` whatever order the workers finish in.
+    """
+    if client is None or not items:
+        return [function(item, *shared) for item in items]
+    futures = client.scatter(list(shared), broadcast=True) if shared else []
+    tasks = client.map(function, list(items), *[[f] * len(items) for f in futures],
+                       pure=False)
+    return client.gather(tasks)
+
+
+def cluster_options(command: Callable) -> Callable:
+    """``--scheduler`` and ``--workers`` on a click command."""
+    command = click.option(
+        "--workers", type=int,
+        help="Start a local Dask cluster of N worker processes for the per-street work.")(command)
+    return click.option(
+        # Not click's envvar: an explicit --workers must win over a $GRIDKIT_SCHEDULER.
+        "--scheduler", metavar="ADDRESS",
+        help=f"Dask scheduler (tcp://host:8786) to run the per-street work on (or ${ENV}); "
+             "needs pip install gridkit[dask].")(command)
