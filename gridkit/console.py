@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from functools import wraps
 
 import click
 
@@ -37,6 +39,19 @@ def _usage_error(exc: click.UsageError) -> None:
     where = exc.ctx.command_path if exc.ctx is not None else "gridkit"
     click.echo(f"gridkit: error: {exc.format_message()} (see '{where} --help')", err=True)
     sys.exit(exc.exit_code)
+
+
+def one_line_errors(function: Callable) -> Callable:
+    """The same one-line errors for a command run on its own, outside a GridkitGroup."""
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except GridkitError as exc:
+            click.echo(f"gridkit: error: {exc}", err=True)
+            click.get_current_context().exit(exc.exit_code)
+
+    return wrapper
 
 
 def emit_json(payload: dict) -> None:

@@ -226,6 +226,24 @@ def publish_mode(temporary: Path, target: Path) -> None:
             os.chmod(inner, (mode if inner.is_dir() else mode & 0o666))
 
 
+def replace_folder(staging: Path, target: Path) -> None:
+    """Put the finished folder ``staging`` in the place of ``target``: two renames, and the
+    earlier folder put back if the second one fails, so ``target`` is never half-written."""
+    publish_mode(staging, target)
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    old.rmdir()
+    os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def write_geopackage(
     path: str | Path,
     layers: dict[str, pd.DataFrame | ArrowLayer],

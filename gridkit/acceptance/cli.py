@@ -7,8 +7,6 @@ the same inside the group and on their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 
 import click
@@ -23,21 +21,8 @@ from gridkit.acceptance.design import (
 )
 from gridkit.acceptance.figures import Targets
 from gridkit.acceptance.match import DEFAULT_SEARCH, DEFAULT_TOLERANCE
-from gridkit.console import emit_json
-from gridkit.errors import CheckFailed, GridkitError
-
-
-def _one_line_errors(function: Callable) -> Callable:
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except GridkitError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
-            click.get_current_context().exit(exc.exit_code)
-
-    return wrapper
-
+from gridkit.console import emit_json, one_line_errors
+from gridkit.errors import CheckFailed
 
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON object of figures on stdout, nothing else.")
@@ -66,7 +51,7 @@ json_option = click.option("--json", "as_json", is_flag=True,
 @click.option("--grids", type=int, help="Draw exactly this many grids instead of sizing for "
                                         "--margin (the plan reports the margin it achieves).")
 @json_option
-@_one_line_errors
+@one_line_errors
 def sample(output, plan, seed, margin, confidence, expected, icc, minimum, grids, as_json):
     """Draw a spot-check plan (抽查方案) for the census in OUTPUT.
 
@@ -143,7 +128,7 @@ def sample(output, plan, seed, margin, confidence, expected, icc, minimum, grids
               help="Local component catalog for class names (see gridkit codes list --help).")
 @click.option("--extend", is_flag=True, help="Add the --catalog classes to the national one.")
 @json_option
-@_one_line_errors
+@one_line_errors
 def accuracy(output, check, resurvey, plan, target, completeness_target, confidence, strict,
              crs, sheet, layer, maps, x_column, y_column, tolerance, search, catalog_path,
              extend, as_json):

@@ -8,7 +8,6 @@ wrong -o cannot wipe out unrelated files.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import geopandas as gpd
 from gridkit.acceptance.checklist import write_csv, write_xlsx
 from gridkit.acceptance.plan import CHECKLIST_LAYER, PLAN_FILE, PLAN_LAYER, STRATUM_LAYER, Plan
 from gridkit.errors import GridkitError
-from gridkit.io import publish_mode, write_geopackage
+from gridkit.io import replace_folder, write_geopackage
 
 PLAN_JSON = "plan.json"
 CHECKLIST_CSV = "checklist.csv"
@@ -62,7 +61,7 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
                                                     default=str), encoding="utf-8")
         yield {name: str(plan_dir / name)
                for name in (PLAN_FILE, CHECKLIST_CSV, CHECKLIST_XLSX, PLAN_JSON)}
-        _swap(staging, plan_dir)
+        replace_folder(staging, plan_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise GridkitError(f"-o {plan_dir}: cannot write the plan ({exc.strerror or exc})") \
@@ -70,19 +69,3 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _swap(staging: Path, target: Path) -> None:
-    publish_mode(staging, target)
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    old.rmdir()
-    os.replace(target, old)
-    try:
-        os.replace(staging, target)
-    except OSError:
-        os.replace(old, target)  # put the earlier plan back
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -7,28 +7,14 @@ same inside the group and on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, show_progress
+from gridkit.console import emit_json, one_line_errors, show_progress
 from gridkit.errors import GridkitError
 
 FORMATS = "gpkg|shp|geojson|csv|parquet"
-
-
-def _one_line_errors(function: Callable) -> Callable:
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except GridkitError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
-            click.get_current_context().exit(exc.exit_code)
-
-    return wrapper
 
 
 class _Status:
@@ -75,7 +61,7 @@ class _Status:
                    "--since cannot refer to it).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (outputs, counts per layer, format) on stdout.")
-@_one_line_errors
+@one_line_errors
 def export(output, dest, fmt, layers, encoding, since, list_runs, no_record, as_json):
     """Hand the layers of OUTPUT (a gridkit GeoPackage) to other systems.
 

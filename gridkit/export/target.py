@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from gridkit.errors import GridkitError
-from gridkit.io import publish_mode
+from gridkit.io import replace_folder
 
 MANIFEST = "gridkit_export.json"  # in a folder export
 MANIFEST_TABLE = "gridkit_export"  # in a GeoPackage export
@@ -88,24 +88,6 @@ def staged(dest: Path, kind: Kind) -> Iterator[Path]:
     temporary = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=parent))
     try:
         yield temporary
-        _swap_folder(temporary, dest)
+        replace_folder(temporary, dest)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
-
-
-def _swap_folder(new: Path, dest: Path) -> None:
-    """Put ``new`` in the place of ``dest``; two renames, and the old folder back if the
-    second one fails."""
-    publish_mode(new, dest)
-    if not dest.exists():
-        os.rename(new, dest)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
-    old.rmdir()
-    os.rename(dest, old)
-    try:
-        os.rename(new, dest)
-    except OSError:
-        os.rename(old, dest)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
