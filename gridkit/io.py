@@ -56,13 +56,19 @@ def shapefile_encoding(path: Path) -> str | None:
     raw = dbf.read_bytes()[: 4 << 20]
     if len(raw) > 29 and raw[29] in _DBF_CHINESE_LDIDS:
         return "GB18030"
+    return utf8_or_gb18030(raw).upper()
+
+
+def utf8_or_gb18030(sample: bytes) -> str:
+    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030' (China's
+    superset of GBK, what Excel and ArcGIS write there)."""
     try:
-        raw.decode("utf-8")
+        sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A cut at the 4 MiB mark is not a reason to call UTF-8 text GBK.
-        if exc.start < len(raw) - 4:
-            return "GB18030"
-    return "UTF-8"
+        # A sample cut inside a character is not a reason to call UTF-8 text GBK.
+        if exc.start < len(sample) - 4:
+            return "gb18030"
+    return "utf-8"
 
 
 def read_vector(

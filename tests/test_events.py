@@ -90,3 +90,21 @@ def test_missing_crs_and_missing_grids_are_one_line_errors(tmp_path, district):
     done = gridkit("events", "import", SAMPLES / "events.csv", "-o", tmp_path / "none.gpkg",
                    "--crs", "wgs84")
     assert done.returncode == 2 and "gridkit partition" in done.stderr
+
+
+def test_map_names_event_columns(district, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    inside = gpd.GeoSeries([shapely.Point(X0 + 150, Y0 + 150)], crs=4549).to_crs(4326)
+    csv = tmp_path / "odd.csv"
+    csv.write_text(f"案号,什么事,lng,lat\nB1,暴露垃圾,{inside.x[0]:.7f},{inside.y[0]:.7f}\n",
+                   encoding="utf-8")
+    done = gridkit("events", "import", csv, "-o", district, "--crs", "wgs84", "--map",
+                   "EVTID=案号", "--map", "EVTNAME=什么事", "--json")
+    assert done.returncode == 0, done.stderr  # --map EVTID was refused before
+    events = pyogrio.read_dataframe(district, layer="event")
+    assert events["EVTID"].tolist() == ["B1"] and events["EVTCODE"].tolist() == ["0102"]
+    bad = gridkit("events", "import", csv, "-o", district, "--crs", "wgs84", "--map",
+                  "OBJCODE=案号")
+    assert bad.returncode == 2 and "use one of EVTID" in bad.stderr

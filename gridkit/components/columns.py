@@ -56,8 +56,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 SPEC_FIELDS = ("OBJCODE", "OBJNAME", "MAJOR", "MINOR", "DEPTCODE1", "DEPTNAME1", "DEPTCODE2",
                "DEPTNAME2", "DEPTCODE3", "DEPTNAME3", "BGID", "OBJSTATE", "ORDATE", "CHDATE",
                "DATASOURCE", "NOTE", "PICTURE", "SRCROW")
-# What a user may name with --map: the SPEC fields the source can carry, and the inputs.
-MAPPABLE = tuple(ALIASES)
 LABELS = {
     "OBJCODE": "标识码", "OBJNAME": "部件名称", "CLASSCODE": "小类代码", "MAJOR": "大类代码",
     "MINOR": "小类代码", "DEPTCODE1": "主管部门代码", "DEPTNAME1": "主管部门",
@@ -79,17 +77,18 @@ def column_key(name: object) -> str:
 _ALIAS_KEYS = {f: tuple(column_key(a) for a in aliases) for f, aliases in ALIASES.items()}
 
 
-def parse_maps(items: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """``--map FIELD=COLUMN`` options into {FIELD: COLUMN}."""
+def parse_maps(items: tuple[str, ...] | list[str],
+               aliases: dict[str, tuple[str, ...]] = ALIASES) -> dict[str, str]:
+    """``--map FIELD=COLUMN`` options into {FIELD: COLUMN}; FIELD is one of ``aliases``."""
     mapping: dict[str, str] = {}
     for item in items:
         target, sep, column = item.partition("=")
         target = target.strip().upper()
         if not sep or not column.strip():
             raise GridkitError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map OBJNAME=设施类型")
-        if target not in ALIASES:
+        if target not in aliases:
             raise GridkitError(f"--map {item!r}: {target} is not a field gridkit fills; use one "
-                               f"of {', '.join(MAPPABLE)}")
+                               f"of {', '.join(aliases)}")
         mapping[target] = column.strip()
     return mapping
 
@@ -106,8 +105,12 @@ class ColumnMap:
 
 
 def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
-                source: str = "") -> ColumnMap:
-    """Assign columns to fields: ``explicit`` (from --map) first, then aliases in order."""
+                source: str = "",
+                aliases: dict[str, tuple[str, ...]] = ALIASES) -> ColumnMap:
+    """Assign columns to fields: ``explicit`` (from --map) first, then ``aliases`` in order
+    (the component fields by default; events pass their own)."""
+    alias_keys = _ALIAS_KEYS if aliases is ALIASES else {
+        f: tuple(column_key(a) for a in names) for f, names in aliases.items()}
     explicit = explicit or {}
     fields: dict[str, str] = {}
     taken: set[str] = set()
@@ -125,10 +128,10 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
     keys = {}
     for column in columns:
         keys.setdefault(column_key(column), column)
-    for target, aliases in _ALIAS_KEYS.items():
+    for target, keys_of_target in alias_keys.items():
         if target in fields:
             continue
-        for alias in aliases:
+        for alias in keys_of_target:
             column = keys.get(alias)
             if column is not None and column not in taken:
                 fields[target] = column

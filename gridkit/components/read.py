@@ -28,6 +28,7 @@ import pyproj
 import shapely
 
 from gridkit.errors import GridkitError
+from gridkit.io import utf8_or_gb18030
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -95,13 +96,7 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A sample cut inside a character is not a reason to call UTF-8 text GBK.
-        if exc.start < len(sample) - 4:
-            return "gb18030"
-    return "utf-8"
+    return utf8_or_gb18030(sample)
 
 
 def _header(path: Path, encoding: str) -> tuple[list[str], str]:

@@ -28,7 +28,7 @@ import shapely
 
 from gridkit.codes.catalog import national_catalog
 from gridkit.codes.matcher import ClassMatcher
-from gridkit.components.columns import ALIASES, column_key, parse_maps
+from gridkit.components.columns import ALIASES, map_columns, parse_maps
 from gridkit.components.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.components.locate import UnitGrids
 from gridkit.components.read import read_source
@@ -69,29 +69,6 @@ class EventImport:
     figures: dict = field(default_factory=dict)
 
 
-def _columns(columns: list[str], explicit: dict[str, str], source: str) -> dict[str, str]:
-    keys = {}
-    for column in columns:
-        keys.setdefault(column_key(column), column)
-    chosen: dict[str, str] = {}
-    for target, column in explicit.items():
-        if target not in EVENT_ALIASES:
-            raise GridkitError(f"--map {target}=...: events take {', '.join(EVENT_ALIASES)}")
-        if column not in columns:
-            raise GridkitError(f"{source}: --map {target}={column}: no column {column!r}; the "
-                               f"columns are: {', '.join(columns)}")
-        chosen[target] = column
-    for target, aliases in EVENT_ALIASES.items():
-        if target in chosen:
-            continue
-        for alias in aliases:
-            column = keys.get(column_key(alias))
-            if column is not None and column not in chosen.values():
-                chosen[target] = column
-                break
-    return chosen
-
-
 def _times(text: pd.Series) -> pd.Series:
     cleaned = text.str.strip().str.replace("/", "-", regex=False).str.replace(".", "-",
                                                                               regex=False)
@@ -103,7 +80,8 @@ def _read_one(path: Path, grids: UnitGrids, options: EventOptions, matcher: Clas
     source = read_source(path, sheet=options.sheet, layer=options.layer)
     table = source.table.to_pandas()
     name = source.name
-    chosen = _columns(source.columns, parse_maps(options.maps), str(path))
+    chosen = map_columns(source.columns, parse_maps(options.maps, EVENT_ALIASES),
+                         source=str(path), aliases=EVENT_ALIASES).fields
     reason = pd.Series("", index=table.index, dtype=object)
     rule = pd.Series("", index=table.index, dtype=object)
 
