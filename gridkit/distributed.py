@@ -1,11 +1,13 @@
-"""Running the per-street work on a Dask cluster (``--scheduler`` / ``--workers``).
+"""Running gridkit's parallel work on a Dask cluster (``--scheduler`` / ``--workers``).
 
 Dask is an optional extra (``pip install gridkit[dask]``): nothing else in gridkit imports it,
 and without ``--scheduler``, ``--workers`` or ``GRIDKIT_SCHEDULER`` nothing changes.
 
 Only work that is independent by construction goes to the cluster (cut planning per street,
-grouping per street); everything that makes results agree across streets (noding, merging,
-coding) stays on the client, so the output is the same as on one machine.
+grouping per street, the row checks of census blocks, locating components tile by tile in a
+spatial partitioning of the unit grids); everything that makes results agree across those
+parts (noding, merging, serial allocation, duplicates, writing the GeoPackage) stays on the
+client, so the output is the same as on one machine.
 """
 
 from __future__ import annotations
@@ -72,8 +74,9 @@ def map_ordered(client: Any, function: Callable, items: Sequence, *shared: Any) 
     if client is None or not items:
         return [function(item, *shared) for item in items]
     futures = client.scatter(list(shared), broadcast=True) if shared else []
-    tasks = client.map(function, list(items), *[[f] * len(items) for f in futures],
-                       pure=False)
+    # Scattered, not embedded in the task graph: items can be blocks of a census file.
+    placed = client.scatter(list(items))
+    tasks = client.map(function, placed, *[[f] * len(items) for f in futures], pure=False)
     return client.gather(tasks)
 
 
@@ -81,9 +84,9 @@ def cluster_options(command: Callable) -> Callable:
     """``--scheduler`` and ``--workers`` on a click command."""
     command = click.option(
         "--workers", type=int,
-        help="Start a local Dask cluster of N worker processes for the per-street work.")(command)
+        help="Start a local Dask cluster of N worker processes for the parallel work.")(command)
     return click.option(
         # Not click's envvar: an explicit --workers must win over a $GRIDKIT_SCHEDULER.
         "--scheduler", metavar="ADDRESS",
-        help=f"Dask scheduler (tcp://host:8786) to run the per-street work on (or ${ENV}); "
+        help=f"Dask scheduler (tcp://host:8786) to run the parallel work on (or ${ENV}); "
              "needs pip install gridkit[dask].")(command)

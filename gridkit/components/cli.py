@@ -9,8 +9,9 @@ import click
 from gridkit.codes.catalog import national_catalog
 from gridkit.components.columns import parse_maps
 from gridkit.components.duplicates import parse_tolerances
-from gridkit.components.importer import MODES, ImportOptions
+from gridkit.components.importer import BLOCK_ROWS, MODES, ImportOptions
 from gridkit.console import GridkitGroup, emit_json, show_progress
+from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import CheckFailed, GridkitError
 
 
@@ -93,9 +94,12 @@ def census() -> None:
 @catalog_option
 @extend_option
 @tolerance_option
+@cluster_options
+@click.option("--block-rows", type=int, default=BLOCK_ROWS, show_default=True,
+              help="With --scheduler/--workers: census rows per cluster task.")
 @json_option
 def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, mode,
-                   catalog_path, extend, tolerances, as_json):
+                   catalog_path, extend, tolerances, scheduler, workers, block_rows, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -121,8 +125,10 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
     options = ImportOptions(crs=crs, sheet=sheet, layer=layer, maps=mapping, mode=mode,
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
-    with _Status(show_progress() and not as_json, "census import") as say:
-        figures = import_to_geopackage(list(files), output, options, progress=say)
+    with cluster_client(scheduler, workers) as client, \
+            _Status(show_progress() and not as_json, "census import") as say:
+        figures = import_to_geopackage(list(files), output, options, progress=say,
+                                       client=client, block_rows=block_rows)
     if as_json:
         emit_json(figures)
         return
@@ -153,9 +159,10 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
 @click.option("--min-expected", type=float, default=20, show_default=True,
               help="Only flag a sparse class where the district's density predicts at least "
                    "this many components in the street.")
+@cluster_options
 @json_option
 def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_expected,
-                  as_json):
+                  scheduler, workers, as_json):
     """Check the component layer of OUTPUT: coding, attributes and coverage.
 
     Coding: every OBJCODE valid, unique and consistent with its class and the county of its
@@ -178,8 +185,9 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
                            min_expected=min_expected)
     if sparse_ratio <= 0 or sparse_ratio >= 1:
         raise GridkitError(f"--sparse-ratio {sparse_ratio}: give a share between 0 and 1")
-    with _Status(show_progress() and not as_json, "census check") as say:
-        report = check_to_geopackage(output, options, progress=say)
+    with cluster_client(scheduler, workers) as client, \
+            _Status(show_progress() and not as_json, "census check") as say:
+        report = check_to_geopackage(output, options, progress=say, client=client)
     if as_json:
         emit_json(report)
     else:

@@ -79,6 +79,12 @@ class GridIndex:
             result[points[first]] = grids[first]
         return result
 
+    def __getstate__(self) -> dict:
+        # The raster is rebuilt where it is used, for the points that go there.
+        state = dict(self.__dict__)
+        state["_table"], state["_built_for"] = None, 0
+        return state
+
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index, distance) of the nearest grid, for telling how far outside a point is."""
         if len(x) == 0 or len(self.geoms) == 0:

@@ -6,7 +6,7 @@ texts (class names, states, dates) are interpreted once per distinct text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -49,8 +49,10 @@ class FieldSource:
 
     def __init__(self, column: pa.Array | None = None, *, n: int = 0,
                  codes: np.ndarray | None = None, values: list[str | None] | None = None,
-                 array: pa.Array | None = None, kind: pa.DataType | None = None) -> None:
+                 array: pa.Array | None = None, kind: pa.DataType | None = None,
+                 source_column: str | None = None) -> None:
         self.column, self.n, self.kind = column, n, kind or pa.string()
+        self.source_column = source_column
         self.codes, self.array = codes, array
         self.values = pa.array(list(values or []) + [None], pa.string()) if codes is not None \
             else None
@@ -82,6 +84,22 @@ class Prepared:
     @property
     def n(self) -> int:
         return self.source.table.num_rows
+
+    def detached(self) -> Prepared:
+        """This table's results without the source text, which the caller already has: what
+        a cluster worker sends back (see :meth:`attach`)."""
+        fields = {name: FieldSource(n=f.n, kind=f.kind, source_column=f.source_column)
+                  if f.column is not None else f for name, f in self.fields.items()}
+        source = replace(self.source, table=self.source.table.schema.empty_table(),
+                         geometry=None)
+        return replace(self, source=source, fields=fields)
+
+    def attach(self, source: SourceTable) -> Prepared:
+        """The results of :meth:`detached` joined again with their ``source``."""
+        fields = {name: FieldSource(_text(source.table, f.source_column), n=f.n,
+                                    source_column=f.source_column)
+                  if f.source_column is not None else f for name, f in self.fields.items()}
+        return replace(self, source=source, fields=fields)
 
     def extra(self, rows: pa.Array) -> pa.Array:
         """EXTRA (the columns no field took, as JSON) for ``rows``."""
@@ -139,8 +157,10 @@ class TablePreparer:
     """Prepares the tables of one import against the same grids, catalog and options."""
 
     def __init__(self, grids: UnitGrids, catalog: Catalog, *, crs: SourceCRS | None,
-                 maps: dict[str, str]) -> None:
+                 maps: dict[str, str], locator=None) -> None:
         self.grids = grids
+        # Anything with GridIndex.locate's answers: the grids' own index, or their tiles.
+        self.locator = locator if locator is not None else grids.index
         self.catalog = catalog
         self.crs = crs
         self.maps = maps
@@ -291,7 +311,7 @@ class TablePreparer:
     # -- location ----------------------------------------------------------------------------
 
     def _locate(self, x, y, crs: SourceCRS, source, cmap, problems: Problems) -> np.ndarray:
-        grid = self.grids.index.locate(x, y)
+        grid = self.locator.locate(x, y)
         outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
         if outside.size:
             _, distance = self.grids.index.nearest(x[outside], y[outside])
@@ -464,7 +484,8 @@ class TablePreparer:
         n = table.num_rows
         fields: dict[str, FieldSource] = {}
         for name in TEXT_FIELDS:
-            fields[name] = FieldSource(_text(table, cmap.get(name)), n=n)
+            fields[name] = FieldSource(_text(table, cmap.get(name)), n=n,
+                                       source_column=cmap.get(name))
         fields["OBJSTATE"] = self._state(table, cmap, problems)
         source = _text(table, cmap.get("DATASOURCE"))
         if source is None:
