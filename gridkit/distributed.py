@@ -73,9 +73,11 @@ def map_ordered(client: Any, function: Callable, items: Sequence, *shared: Any) 
     """
     if client is None or not items:
         return [function(item, *shared) for item in items]
-    futures = client.scatter(list(shared), broadcast=True) if shared else []
+    # hash=False: naming data by its content would mean hashing all of it, which took
+    # longer than sending it (11 s for the adjacency of 67,000 unit grids).
+    futures = client.scatter(list(shared), broadcast=True, hash=False) if shared else []
     # Scattered, not embedded in the task graph: items can be blocks of a census file.
-    placed = client.scatter(list(items))
+    placed = client.scatter(list(items), hash=False)
     tasks = client.map(function, placed, *[[f] * len(items) for f in futures], pure=False)
     return client.gather(tasks)
 

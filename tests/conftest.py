@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,6 +12,13 @@ import pytest
 import shapely
 
 X0, Y0 = 624_000.0, 3_398_000.0
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A temporary folder shared by a test session (cached templates), removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def layout(polygons, codes=None, crs=4549) -> gpd.GeoDataFrame:

@@ -4,7 +4,6 @@ with a synthetic component census, and helpers to fill verdict sheets."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from conftest import X0, Y0, four_communities
+from conftest import X0, Y0, four_communities, scratch_folder
 
 from gridkit.io import run_record, write_geopackage
 from gridkit.partition import partition
@@ -59,7 +58,7 @@ def census_components(grids: gpd.GeoDataFrame, per_grid: int | np.ndarray,
 
 @cache
 def _template(per_grid: int) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="gridkit-acceptance-tests-"))
+    folder = scratch_folder("gridkit-acceptance-tests-")
     path = folder / "district.gpkg"
     result = partition(four_communities())
     # The south-west community is a key area, so its grids are dense: four strata in all.

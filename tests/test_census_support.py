@@ -6,14 +6,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyogrio
 import pyproj
-from conftest import four_communities
+from conftest import four_communities, scratch_folder
 
 from gridkit.io import run_record, write_geopackage
 from gridkit.partition import partition
@@ -25,7 +24,7 @@ CLASSES = ["路灯", "污水井盖", "雨水箅子", "垃圾箱", "行道树"]
 
 @cache
 def _template() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="gridkit-census-tests-"))
+    folder = scratch_folder("gridkit-census-tests-")
     path = folder / "district.gpkg"
     result = partition(four_communities())
     write_geopackage(path, {"community": result.communities, "unit_grid": result.unit_grids},

@@ -220,3 +220,24 @@ def test_census_error_on_a_worker_is_one_line(client, sample_district, tmp_path)
     done = gridkit("census", "import", bad, "-o", out, "--scheduler", client.scheduler.address)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "--crs" in done.stderr, done.stderr
+
+
+def test_run_on_a_running_scheduler_matches_one_machine(client, tmp_path):
+    from conftest import partition_and_group_config
+    from test_census_support import gridkit
+
+    from gridkit.pipeline import run_pipeline
+
+    config = partition_and_group_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + (
+        f'[census]\nfiles = ["{SAMPLES / "census.csv"}"]\ncrs = "gcj02"\n'), encoding="utf-8")
+    local = run_pipeline(config, tmp_path / "local.gpkg")
+    done = gridkit("run", config, "-o", tmp_path / "cluster.gpkg", "--json",
+                   "--scheduler", client.scheduler.address)
+    assert done.returncode == 0, done.stderr
+    assert local["census"]["accepted"] > 50_000
+    for layer in ("unit_grid", "responsibility_grid", "component", "component_reject",
+                  "component_coverage"):
+        a = pyogrio.read_dataframe(tmp_path / "local.gpkg", layer=layer)
+        b = pyogrio.read_dataframe(tmp_path / "cluster.gpkg", layer=layer)
+        assert len(a) > 0 and a.equals(b), layer

@@ -9,7 +9,6 @@ import json
 import math
 import re
 import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyogrio
 import shapely
-from conftest import partition_and_group_config
+from conftest import partition_and_group_config, scratch_folder
 
 from gridkit.codes import national_catalog
 from gridkit.io import ArrowLayer, write_geopackage
@@ -31,7 +30,7 @@ NOTES = ["井盖松动，需更换", None, "", "位于“人民路”交叉口�
 
 @cache
 def _template() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="gridkit-export-tests-"))
+    folder = scratch_folder("gridkit-export-tests-")
     path = folder / "district.gpkg"
     # The sample's partition and grouping: community, unit_grid, ..., gridkit_run.
     run_pipeline(partition_and_group_config(folder), path)

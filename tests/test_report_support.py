@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from conftest import partition_and_group_config
+from conftest import partition_and_group_config, scratch_folder
 
 from gridkit.codes import national_catalog
 from gridkit.io import write_geopackage
@@ -35,7 +34,7 @@ def report(*args, timeout: float = 120) -> subprocess.CompletedProcess:
 
 @cache
 def _sample() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="gridkit-report-tests-"))
+    folder = scratch_folder("gridkit-report-tests-")
     path = folder / "sample.gpkg"
     config = partition_and_group_config(folder)
     done = subprocess.run([sys.executable, "-m", "gridkit", "run", str(config), "-o", str(path)],

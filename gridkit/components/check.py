@@ -61,7 +61,7 @@ from gridkit.components.tiles import GridTiles, locate_on_cluster
 from gridkit.errors import GridkitError
 
 COMMAND = "census check"
-BLOCK_POINTS = 1_000_000
+BLOCK_POINTS = 250_000
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
             "DEPTNAME3": "warning", "ORDATE": "warning", "DATASOURCE": "warning"}
 

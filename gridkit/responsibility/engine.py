@@ -64,15 +64,29 @@ def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
     return lo, hi
 
 
-def _neighbour_lists(n: int, adjacency: pd.DataFrame) -> list[np.ndarray]:
-    a = adjacency["a"].to_numpy().astype(np.int64)
-    b = adjacency["b"].to_numpy().astype(np.int64)
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    order = np.lexsort((dst, src))
-    src, dst = src[order], dst[order]
-    bounds = np.searchsorted(src, np.arange(n + 1))
-    return [dst[bounds[i]:bounds[i + 1]] for i in range(n)]
+class Neighbours:
+    """Each unit grid's neighbours, packed in two arrays. The packed form is what crosses to
+    a Dask worker: pickling 67,000 small arrays one by one took seconds, two arrays take
+    milliseconds. ``lists()`` unpacks them once per process."""
+
+    def __init__(self, n: int, adjacency: pd.DataFrame) -> None:
+        a = adjacency["a"].to_numpy().astype(np.int64)
+        b = adjacency["b"].to_numpy().astype(np.int64)
+        src = np.concatenate([a, b])
+        dst = np.concatenate([b, a])
+        order = np.lexsort((dst, src))
+        self.targets = dst[order]
+        self.bounds = np.searchsorted(src[order], np.arange(n + 1))
+        self._lists: list[np.ndarray] | None = None
+
+    def lists(self) -> list[np.ndarray]:
+        if self._lists is None:
+            t, b = self.targets, self.bounds
+            self._lists = [t[b[i]:b[i + 1]] for i in range(len(b) - 1)]
+        return self._lists
+
+    def __getstate__(self) -> dict:
+        return {"targets": self.targets, "bounds": self.bounds, "_lists": None}
 
 
 def _regions(nodes: np.ndarray, neighbours: list[np.ndarray]) -> list[np.ndarray]:
@@ -143,7 +157,8 @@ def group(
     in_key = key_area_share(geoms, keys) > KEY_SHARE
 
     adjacency = rook_adjacency(geoms)
-    neighbours = _neighbour_lists(len(grids), adjacency)
+    packed = Neighbours(len(grids), adjacency)
+    neighbours = packed.lists()
     xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
     streets = grids["STREET"].astype(str).to_numpy()
     density, relabelled = _absorb_islands(density, in_key, streets, neighbours, bands)
@@ -157,7 +172,7 @@ def group(
                   np.flatnonzero((streets == street) & (density == SPARSE)))
                  for street in sorted(set(streets))]
     for street_regions in map_ordered(client, _group_street, by_street, xy, workload,
-                                      neighbours, bands):
+                                      packed, bands):
         for groups, feasible in street_regions:
             for members in groups:
                 group_of[members] = len(members_of)
@@ -178,9 +193,10 @@ def group(
     return result
 
 
-def _group_street(nodes_by_class, xy, workload, neighbours, bands) -> list:
+def _group_street(nodes_by_class, xy, workload, packed: Neighbours, bands) -> list:
     """The groups of one street: per connected region of each class, its groups and whether
     the region was large enough for its band."""
+    neighbours = packed.lists()
     out = []
     for klass, nodes in zip((DENSE, SPARSE), nodes_by_class, strict=True):
         if len(nodes) == 0:
