@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from test_acceptance_estimate import census  # noqa: E402
 from test_acceptance_match import synthetic_resurvey  # noqa: E402
 
 from gridkit.acceptance.design import DesignInputs, plan_design  # noqa: E402
@@ -39,25 +40,8 @@ from gridkit.acceptance.resurvey import position_check  # noqa: E402
 from gridkit.acceptance.verdicts import CODE  # noqa: E402
 
 
-def census(accuracy: float, icc: float, seed: int):
-    rng = np.random.default_rng(seed)
-    stratum = np.repeat(np.arange(6), 200)
-    mean = np.linspace(12, 38, 6)[stratum]
-    m = rng.negative_binomial(3, 3 / (3 + mean))
-    a, b = accuracy * (1 - icc) / icc, (1 - accuracy) * (1 - icc) / icc
-    y = rng.binomial(m, rng.beta(a, b, m.size))
-    gap = int(round(accuracy * m.sum())) - int(y.sum())
-    while gap:
-        i = int(rng.integers(m.size))
-        step = 1 if gap > 0 else -1
-        if 0 <= y[i] + step <= m[i]:
-            y[i] += step
-            gap -= step
-    return stratum, m, y
-
-
 def scenario(accuracy: float, icc: float, margin: float, runs: int) -> dict:
-    stratum, m, y = census(accuracy, icc, seed=11)
+    stratum, m, y = census(accuracy, seed=11, icc=icc)
     design = plan_design([str(h) for h in range(6)], [m[stratum == h] for h in range(6)],
                          DesignInputs(margin=margin))
     picks = np.stack([draw(stratum, design.sample, seed)[0] for seed in range(runs)])

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -157,14 +156,6 @@ if __name__ == "__main__":
 """
 
 
-def _import_child(csv: Path, grids: Path, out: Path, workers: int) -> dict:
-    done = subprocess.run([sys.executable, "-c", _IMPORT, str(csv), str(grids), str(out),
-                           str(workers)], capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def _same_layers(a: Path, b: Path) -> bool:
     import pyogrio
 
@@ -180,7 +171,7 @@ def _same_layers(a: Path, b: Path) -> bool:
 
 
 def census(workers: int, sizes: list[int], workdir: Path) -> list[dict]:
-    from benchmarks.census import district_grids, generate_csv
+    from benchmarks.census import _child, district_grids, generate_csv
 
     workdir.mkdir(parents=True, exist_ok=True)
     grids = district_grids(workdir)
@@ -190,8 +181,8 @@ def census(workers: int, sizes: list[int], workdir: Path) -> list[dict]:
         if not csv.exists():
             generate_csv(csv, rows, grids)
         local_out, remote_out = workdir / "local.gpkg", workdir / "cluster.gpkg"
-        local = _import_child(csv, grids, local_out, 0)
-        remote = _import_child(csv, grids, remote_out, workers)
+        local = _child(_IMPORT, str(csv), str(grids), str(local_out), "0")
+        remote = _child(_IMPORT, str(csv), str(grids), str(remote_out), str(workers))
         same = _same_layers(local_out, remote_out)
         local_out.unlink()
         remote_out.unlink()

@@ -29,6 +29,9 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' sampler of points inside unit grids
+
+from test_report_support import points_in  # noqa: E402
 
 from benchmarks.synthetic import synthetic_communities  # noqa: E402
 from gridkit.codes import national_catalog  # noqa: E402
@@ -69,18 +72,7 @@ def add_components(gpkg: Path, count: int, seed: int = 0) -> float:
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     grids = pyogrio.read_dataframe(gpkg, layer="unit_grid", columns=["BGID"])
-    geoms = grids.geometry.to_numpy()
-    grid = rng.integers(0, len(geoms), count)
-    bounds = shapely.bounds(geoms)
-    x, y = np.empty(count), np.empty(count)
-    todo = np.arange(count)
-    while len(todo):  # rejection sampling: a point in the grid's box, kept when inside it
-        g = grid[todo]
-        cx = rng.uniform(bounds[g, 0], bounds[g, 2])
-        cy = rng.uniform(bounds[g, 1], bounds[g, 3])
-        inside = shapely.contains_xy(geoms[g], cx, cy)
-        x[todo[inside]], y[todo[inside]] = cx[inside], cy[inside]
-        todo = todo[~inside]
+    grid, x, y = points_in(grids, count, rng)
     minors = national_catalog("component").minors()
     # Manhole covers and lamps dominate real censuses; a Zipf-like share per class.
     weights = 1 / np.arange(1, len(minors) + 1) ** 0.9

@@ -89,7 +89,7 @@ class Prepared:
         """This table's results without the source text, which the caller already has: what
         a cluster worker sends back (see :meth:`attach`)."""
         fields = {name: FieldSource(n=f.n, kind=f.kind, source_column=f.source_column)
-                  if f.column is not None else f for name, f in self.fields.items()}
+                  if f.source_column is not None else f for name, f in self.fields.items()}
         source = replace(self.source, table=self.source.table.schema.empty_table(),
                          geometry=None)
         return replace(self, source=source, fields=fields)

@@ -64,10 +64,11 @@ class GridTiles:
         tile = np.full(x.shape, -1, dtype=np.int64)
         finite = np.isfinite(x) & np.isfinite(y)
         column = np.searchsorted(self.x_cuts, x[finite], side="right")
+        y_finite = y[finite]
         row = np.empty(column.size, np.int64)
         for c, cuts in enumerate(self.y_cuts):
             mine = column == c
-            row[mine] = np.searchsorted(cuts, y[finite][mine], side="right")
+            row[mine] = np.searchsorted(cuts, y_finite[mine], side="right")
         tile[finite] = self.first[column] + row
         return tile
 
