@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -226,7 +228,7 @@ def test_conflicts_are_reported_once_with_a_meaningful_area():
     messages = [i.message for i in result.issues if i.rule.startswith("admin_")]
     assert len(messages) == len(set(messages)) == 1, messages
     assert messages[0].startswith("overlap of 10.0 m² in 2 pieces between")
-    assert "0.0 m²" not in " ".join(messages)
+    assert not re.search(r"(?<![0-9])0\.0 m²", " ".join(messages))
 
 
 def test_self_intersecting_community_is_repaired_and_reported():
