@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import struct
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -118,11 +119,10 @@ def _geometry(geometry: dict, gap: float):
     if "curvePaths" in geometry:
         parts = [shapely.LineString(linearise_path(p, gap)) for p in geometry["curvePaths"]]
         return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
-    rings = [shapely.LinearRing(linearise_path(r, gap)) for r in geometry["curveRings"]]
-    # Esri rings: outer rings clockwise, holes counter-clockwise; even-odd nesting by area
-    # sign is what ArcGIS means, and shapely's polygonize of the rings gives it.
-    return shapely.make_valid(shapely.symmetric_difference_all(
-        [shapely.Polygon(r) for r in rings]))
+    rings = [shapely.Polygon(linearise_path(r, gap)) for r in geometry["curveRings"]]
+    # Esri rings: outer rings clockwise, holes counter-clockwise, holes inside their outer
+    # ring; the even-odd union of the rings is that polygon whatever the orientation.
+    return shapely.make_valid(reduce(shapely.symmetric_difference, rings))
 
 
 def esri_curve_geometries(path: Path, gap: float) -> dict[int, object]:

@@ -15,6 +15,7 @@ import sqlite3
 import sys
 import tempfile
 import tomllib
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,14 +164,10 @@ def _read_gdal(path: Path, layer: str | None):
     """
     encoding = shapefile_encoding(path)
     try:
-        info = pyogrio.read_info(path, layer=layer, encoding=encoding)
-        fid_field = info.get("fid_column") or ""
-        own_fid = fid_field in set(info["fields"])
-        kwargs = {"layer": layer, "fid_as_index": not own_fid, "encoding": encoding}
-        try:
-            frame = pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
-        except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
-            frame = _read_curved(path, kwargs, info.get("crs"))
+        with warnings.catch_warnings():
+            # GDAL's note on 3D parts in a 2D container: Z is dropped and reported later.
+            warnings.filterwarnings("ignore", "Sub-geometry", RuntimeWarning)
+            frame, info = _read_layer(path, layer, encoding)
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
     except UnicodeDecodeError:
@@ -180,11 +177,24 @@ def _read_gdal(path: Path, layer: str | None):
             "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
             "naming the encoding"
         ) from None
-    if own_fid and fid_field in frame:
-        frame.index = pd.Index(frame[fid_field].to_numpy(), name=fid_field)
     if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
         _fill_esri_curves(path, frame, info.get("crs"))
     return frame
+
+
+def _read_layer(path: Path, layer: str | None, encoding: str | None):
+    """(frame, layer info): Arrow where it can, the curve and FID fallbacks where not."""
+    info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    fid_field = info.get("fid_column") or ""
+    own_fid = fid_field in set(info["fields"])
+    kwargs = {"layer": layer, "fid_as_index": not own_fid, "encoding": encoding}
+    try:
+        frame = pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+    except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
+        frame = _read_curved(path, kwargs, info.get("crs"))
+    if own_fid and fid_field in frame:
+        frame.index = pd.Index(frame[fid_field].to_numpy(), name=fid_field)
+    return frame, info
 
 
 def _curve_gap(crs: str | None) -> float:
