@@ -15,18 +15,22 @@ import sqlite3
 import sys
 import tempfile
 import tomllib
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridkit import __version__
+from gridkit.curves import CurveError, esri_curve_geometries, linearise_wkb
 from gridkit.errors import GridkitError
+from gridkit.geometry import CURVE_MAX_GAP
 
 RUN_LAYER = "gridkit_run"
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
@@ -145,9 +149,25 @@ def _choose_layer(path: Path, layer: str | None, option: str) -> str | None:
 
 
 def _read_gdal(path: Path, layer: str | None):
+    """One layer through pyogrio, its index the feature ids.
+
+    - A layer whose FID is also an attribute field (Esri JSON from ArcGIS: OBJECTID) is read
+      with that field as the index: asking pyogrio's Arrow read for the FID as index there
+      fails with "Index data must be 1-dimensional".
+    - Curved geometries (GeoPackage CurvePolygon, CompoundCurve, MultiSurface, ...) are not
+      WKB that shapely reads, so such a layer's WKB is read raw and linearised by
+      :mod:`gridkit.curves` (within CURVE_TOLERANCE of the true arc, see
+      :mod:`gridkit.geometry`); a geometry even that cannot read is left empty, for the
+      caller to report.
+    - Esri JSON true curves, which GDAL reads as no geometry, are linearised by
+      :mod:`gridkit.esri_curves` to the same tolerance.
+    """
+    encoding = shapefile_encoding(path)
     try:
-        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True, fid_as_index=True,
-                                      encoding=shapefile_encoding(path))
+        with warnings.catch_warnings():
+            # GDAL's note on 3D parts in a 2D container: Z is dropped and reported later.
+            warnings.filterwarnings("ignore", "Sub-geometry", RuntimeWarning)
+            frame, info = _read_layer(path, layer, encoding)
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
     except UnicodeDecodeError:
@@ -157,6 +177,62 @@ def _read_gdal(path: Path, layer: str | None):
             "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
             "naming the encoding"
         ) from None
+    if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
+        _fill_esri_curves(path, frame, info.get("crs"))
+    return frame
+
+
+def _read_layer(path: Path, layer: str | None, encoding: str | None):
+    """(frame, layer info): Arrow where it can, the curve and FID fallbacks where not."""
+    info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    fid_field = info.get("fid_column") or ""
+    own_fid = fid_field in set(info["fields"])
+    kwargs = {"layer": layer, "fid_as_index": not own_fid, "encoding": encoding}
+    try:
+        frame = pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+    except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
+        frame = _read_curved(path, kwargs, info.get("crs"))
+    if own_fid and fid_field in frame:
+        frame.index = pd.Index(frame[fid_field].to_numpy(), name=fid_field)
+    return frame, info
+
+
+def _curve_gap(crs: str | None) -> float:
+    """CURVE_MAX_GAP in the layer's units: metres, or degrees for geographic data."""
+    try:
+        geographic = crs is not None and pyproj.CRS(crs).is_geographic
+    except pyproj.exceptions.CRSError:
+        geographic = False
+    return CURVE_MAX_GAP / 111_320 if geographic else CURVE_MAX_GAP
+
+
+def _read_curved(path: Path, kwargs: dict, crs: str | None) -> gpd.GeoDataFrame:
+    """A layer holding curves: attributes as usual, geometries from raw WKB, linearised."""
+    frame = pyogrio.read_dataframe(path, use_arrow=True, read_geometry=False, **kwargs)
+    _, table = pyogrio.read_arrow(path, layer=kwargs["layer"], columns=[],
+                                  encoding=kwargs["encoding"])
+    wkb = table.column(table.num_columns - 1).to_pylist()
+    gap = _curve_gap(crs)
+    geoms = []
+    for data in wkb:
+        try:
+            geoms.append(linearise_wkb(data, gap))
+        except CurveError:
+            geoms.append(None)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=crs)
+
+
+def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> None:
+    missing = np.flatnonzero(frame.geometry.isna().to_numpy())
+    if len(missing) == 0:
+        return
+    curves = esri_curve_geometries(path, _curve_gap(crs))
+    found = [k for k in missing if k in curves]
+    if found:
+        column = frame.geometry.name
+        values = frame[column].to_numpy().copy()
+        values[found] = [curves[k] for k in found]
+        frame[column] = gpd.GeoSeries(values, index=frame.index, crs=frame.crs)
 
 
 def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:

@@ -10,6 +10,7 @@ import click
 from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
+from gridkit.geometry import skipped_features
 from gridkit.io import (
     layers_of,
     merge_qa,
@@ -18,6 +19,7 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
+from gridkit.partition.counties import county_figures
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
 from gridkit.qa import qa_frame
@@ -100,6 +102,8 @@ def partition_to_geopackage(
         "streets": int(result.communities["STREET"].nunique()),
         "unit_grids": int(len(grids)),
         **{k: v for k, v in figures.items() if k != "count"},
+        "counties": county_figures(grids, result.communities, target_area),
+        "skipped_features": skipped_features(result.issues),
         "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
                "by_rule": rules},
         "removed_stale_layers": stale,
@@ -127,6 +131,13 @@ def print_summary(figures: dict) -> None:
         split = figures["buildings_split"]
         rows.append(("buildings split", f"{split['split']:,} of {split['buildings']:,} "
                                         f"({split['split_share']:.2%})"))
+    if len(figures["counties"]) > 1:
+        rows.append(("counties", ", ".join(f"{c['county']}: {c['unit_grids']:,} grids"
+                                           for c in figures["counties"])))
+    for layer, skipped in figures["skipped_features"].items():
+        rows.append((f"skipped {layer} features", f"{skipped['count']} (ids "
+                     f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
+                     "; see qa_issue)"))
     rows += [
         ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
                       "(layer qa_issue)"),
