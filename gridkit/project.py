@@ -26,9 +26,10 @@ holding one sub-folder per county, named by its six-digit code (``310101`` or
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from gridkit.errors import GridkitError
 from gridkit.io import read_toml
 
 CONFIG_NAME = "gridkit.toml"
+PROVINCE_NAME = "province.toml"  # in a project folder: the mixed files, if any
+MIXED_KEYS = {"files": list, "crs": str, "sheet": str, "layer": str}
 CODE = re.compile(r"^(\d{6})(?:$|[_\-\s])")
 # A noded edge belongs to a county's border when it lies this close to it (metres): well
 # above the 0.1 mm noding grid, far below any real distance between two lines.
@@ -61,7 +64,7 @@ class Project:
 
     path: Path
     counties: tuple[County, ...]
-    figures: dict = field(default_factory=dict)
+    mixed: dict = field(default_factory=dict)  # "census"/"events" → files to route + options
 
 
 def is_project(path: Path) -> bool:
@@ -102,7 +105,14 @@ def load_project(path: Path) -> Project:
 
     path = Path(path)
     counties: list[County] = []
+    raw: dict = {}
     if path.is_dir():
+        if (path / PROVINCE_NAME).is_file():
+            raw = read_toml(path / PROVINCE_NAME, "project")
+            unknown = sorted(set(raw) - {"census", "events"})
+            if unknown:
+                raise GridkitError(f"{path / PROVINCE_NAME}: unknown key {', '.join(unknown)};"
+                                   " it holds [census] and [events] files to route")
         folders = sorted(p for p in path.iterdir() if (p / CONFIG_NAME).is_file())
         if not folders:
             raise GridkitError(f"{path}: no county folder with a {CONFIG_NAME} in it; a "
@@ -118,10 +128,10 @@ def load_project(path: Path) -> Project:
                                    folder / CONFIG_NAME))
     else:
         raw = read_toml(path, "project")
-        unknown = sorted(set(raw) - {"county"})
+        unknown = sorted(set(raw) - {"county", "census", "events"})
         if unknown:
             raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a project has "
-                               "[county.<code>] tables")
+                               "[county.<code>] tables and [census]/[events] files to route")
         tables = raw.get("county")
         if not isinstance(tables, dict) or not tables:
             raise GridkitError(f"{path}: needs at least one [county.<code>] table, e.g. "
@@ -144,7 +154,62 @@ def load_project(path: Path) -> Project:
             raise GridkitError(f"{county.source}: county {county.code} is in the project "
                                "twice; give each county once")
         seen.add(county.code)
-    return Project(path, tuple(counties))
+    where = path / PROVINCE_NAME if path.is_dir() else path
+    mixed = {step: _mixed_section(where, step, raw[step], counties)
+             for step in ("census", "events") if step in raw}
+    return Project(path, tuple(counties), mixed)
+
+
+def _mixed_section(path: Path, step: str, section, counties: list[County]) -> dict:
+    """A project-level [census]/[events] section: files holding several counties."""
+    from gridkit.pipeline import check_config
+
+    if not isinstance(section, dict):
+        raise GridkitError(f"{path}: {step} must be a [{step}] section")
+    unknown = sorted(set(section) - set(MIXED_KEYS))
+    if unknown:
+        raise GridkitError(f"{path}: [{step}] has unknown keys {', '.join(unknown)}; a "
+                           f"project's [{step}] takes {', '.join(MIXED_KEYS)}")
+    # Checked as a county's section is (types, paths resolved against the project file).
+    checked = check_config({"partition": {"communities": "-"}, step: section}, path)[step]
+    if "files" not in checked:
+        raise GridkitError(f"{path}: [{step}] needs files = [\"FILE\", ...]")
+    for county in counties:
+        own = county.config.get(step, {})
+        for key in ("crs", "sheet", "layer"):
+            if key in own and key in checked and own[key] != checked[key]:
+                raise GridkitError(
+                    f"{county.source}: county {county.code} imports its {step} with {key} = "
+                    f"{own[key]!r} but the project's mixed files have {checked[key]!r}; one "
+                    "import takes one: put the county's files in the project's [" + step
+                    + "] or make them agree")
+    return checked
+
+
+def with_routed(county: County, routes: dict[str, list[dict]]) -> County:
+    """``county`` with the rows routed to it from mixed files added to its imports.
+
+    Parameters
+    ----------
+    county : County
+    routes : dict
+        ``"census"``/``"events"`` → :func:`gridkit.routing.route_file` figures.
+
+    Returns
+    -------
+    County
+        The same county when nothing was routed to it.
+    """
+    config = dict(county.config)
+    for step, figures in routes.items():
+        files = [Path(f["files"][county.code]) for f in figures if county.code in f["files"]]
+        if not files:
+            continue
+        options = figures[0]["options"]
+        section = dict(config.get(step, options))
+        section["files"] = [*section.get("files", []), *files]
+        config[step] = section
+    return replace(county, config=config) if config != county.config else county
 
 
 # -- county borders -----------------------------------------------------------------------------
@@ -156,7 +221,8 @@ def county_outline(county: County) -> dict:
     Returns
     -------
     dict
-        ``code``, ``crs`` (WKT of the working CRS), ``border`` (LineStrings of the outer
+        ``code``, ``crs`` (WKT of the working CRS), ``area`` (the union of its communities,
+        which its unit grids will cover), ``border`` (LineStrings of the outer
         rings of the union of the communities) and ``crossings`` (barrier lines clipped to
         the county, those touching its border).
     """
@@ -190,7 +256,7 @@ def county_outline(county: County) -> dict:
         near = shapely.intersects(lines, shapely.boundary(district))
         crossings = shapely.get_parts(shapely.intersection(lines[near], district))
         crossings = crossings[np.isin(shapely.get_type_id(crossings), [1, 2])]
-    return {"code": county.code, "crs": work.to_wkt(), "border": border,
+    return {"code": county.code, "crs": work.to_wkt(), "area": district, "border": border,
             "crossings": crossings}
 
 
@@ -240,7 +306,7 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
 # -- running ------------------------------------------------------------------------------------
 
 def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp: datetime,
-               argv: str) -> dict:
+               argv: str, routes: dict[str, list[dict]] | None = None) -> dict:
     """One county's whole pipeline into ``out_dir/<code>.gpkg`` and its layers into the
     province dataset; its figures (a few numbers), or its one-line error. Runs on a worker.
 
@@ -255,6 +321,8 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
         The run's time and command line, recorded in every county alike
         (:func:`gridkit.io.stamped_run`), which makes the GeoPackage the same file
         whichever worker wrote it.
+    routes : dict, optional
+        Mixed files routed to the counties (see :func:`with_routed`).
 
     Returns
     -------
@@ -267,6 +335,7 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
 
     started = time.perf_counter()
     target = Path(out_dir) / f"{county.code}.gpkg"
+    county = with_routed(county, routes or {})
     try:
         with stamped_run(stamp, argv):
             figures = run_pipeline(None, target, config=county.config, borders=borders)
@@ -275,6 +344,8 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
         return {"code": county.code, "name": county.name, "error": str(error),
                 "seconds": round(time.perf_counter() - started, 2)}
     out = county_figures(county.code, county.name, figures)
+    out["routed"] = {step: {f["file"]: f["by_county"].get(county.code, 0) for f in found}
+                     for step, found in (routes or {}).items()}
     out["parquet_layers"] = layers
     out["seconds"] = round(time.perf_counter() - started, 2)
     return out
@@ -308,6 +379,7 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
     >>> run_project(Path("province.toml"), Path("out"))["totals"]  # doctest: +SKIP
     """
     from gridkit.province import check_borders, write_summary
+    from gridkit.routing import route_file
 
     say = progress or (lambda _stage: None)
     started = time.perf_counter()
@@ -317,16 +389,26 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
         raise GridkitError(f"{out_dir}: the output of a project is a folder; give -o a folder "
                            "path")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Routed rows of an earlier run must not be imported again.
+    shutil.rmtree(out_dir / "routed", ignore_errors=True)
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     argv = argv if argv is not None else " ".join(sys.argv)
     codes = [c.code for c in project.counties]
     say(f"noding the borders of {len(codes)} counties")
+    mixed = [(step, path, section) for step, section in project.mixed.items()
+             for path in section["files"]]
     if client is None:
-        shares = node_borders([county_outline(c) for c in project.counties])
+        outlines = [county_outline(c) for c in project.counties]
+        shares = node_borders(outlines)
+        routes: dict[str, list[dict]] = {}
+        for step, file, section in mixed:
+            say(f"routing {file.name}")
+            routes.setdefault(step, []).append(route_file(file, section, outlines, out_dir))
         results = []
         for county in project.counties:
             say(f"running county {county.code}")
-            results.append(run_county(county, out_dir, shares[county.code], stamp, argv))
+            results.append(run_county(county, out_dir, shares[county.code], stamp, argv,
+                                      routes))
         say("checking county borders")
         borders = check_borders(out_dir, [r["code"] for r in results if "error" not in r])
     else:
@@ -334,12 +416,17 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
 
         outlines = client.map(county_outline, list(project.counties), pure=False)
         noded = client.submit(node_borders, outlines, pure=False)
+        futures: dict[str, list] = {}
+        for step, file, section in mixed:
+            futures.setdefault(step, []).append(
+                client.submit(route_file, file, section, outlines, out_dir, pure=False))
         say(f"running {len(codes)} counties on the cluster")
         tasks = [client.submit(run_county, county, out_dir,
                                client.submit(getitem, noded, county.code, pure=False),
-                               stamp, argv, pure=False, key=f"county-{county.code}")
+                               stamp, argv, futures, pure=False, key=f"county-{county.code}")
                  for county in project.counties]
         results = client.gather(tasks)
+        routes = client.gather(futures)
         say("checking county borders")
         borders = client.submit(check_borders, out_dir,
                                 [r["code"] for r in results if "error" not in r],
@@ -348,6 +435,8 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
                "time": stamp.isoformat(timespec="seconds"),
                "workers": len(client.scheduler_info()["workers"]) if client else 0,
                "counties": results, "borders": borders,
+               "routing": {step: [{k: v for k, v in f.items() if k not in ("files", "options")}
+                                  for f in found] for step, found in routes.items()},
                "seconds": round(time.perf_counter() - started, 2)}
     write_summary(summary, out_dir)
     return summary

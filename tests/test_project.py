@@ -163,3 +163,36 @@ def test_county_borders_meet_and_the_handed_borders_matter(province, serial, tmp
     alone = check_borders(tmp_path, [c.code for c in project.counties])
     assert alone["t_junctions"] > 2 * b["t_junctions"]
     assert alone["overlap_m2"] > 2 * b["overlap_m2"]
+
+
+def test_a_mixed_census_file_is_routed_by_location(province, tmp_path):
+    import shutil
+
+    project = tmp_path / "province"
+    shutil.copytree(province, project)
+    lines = []
+    for k, csv in enumerate(sorted(project.glob("*/census.csv"))):
+        rows = csv.read_text(encoding="utf-8").splitlines()
+        lines += rows[:1] if k == 0 else []
+        lines += rows[1:1 + 10 * (k + 1)]  # 10, 20 and 30 rows of the three counties
+    lines += [',路灯,121.9,31.5,,,,完好,2025-05-09,实测,IMG_far',  # in the sea off Pudong
+              ',路灯,,,,,,完好,2025-05-09,实测,IMG_none']
+    (project / "全市补查.csv").write_text("\n".join(lines) + "\n", encoding="gb18030")
+    (project / "province.toml").write_text('[census]\nfiles = ["全市补查.csv"]\ncrs = "wgs84"\n',
+                                           encoding="utf-8")
+    summary = run_project(project, tmp_path / "out", stamp=STAMP, argv=ARGV)
+    routed = summary["routing"]["census"]
+    assert routed == [{"file": "全市补查.csv", "path": str(project / "全市补查.csv"),
+                       "rows": 62, "by_county": {"310101": 10, "310104": 20, "310105": 30},
+                       "unrouted": 2,
+                       "unrouted_file": str(tmp_path / "out/routed/unrouted/全市补查.csv"),
+                       "balanced": True}]
+    for county, extra in zip(summary["counties"], (10, 20, 30), strict=True):
+        assert county["routed"] == {"census": {"全市补查.csv": extra}}
+        assert county["census"]["rows"] == county["census"]["accepted"] == 300 + extra
+        files = pyogrio.read_dataframe(tmp_path / "out" / county["gpkg"], layer="component",
+                                       columns=["SRCFILE"], read_geometry=False)["SRCFILE"]
+        assert (files == "全市补查.csv").sum() == extra
+    unrouted = (tmp_path / "out/routed/unrouted/全市补查.csv").read_text(encoding="utf-8")
+    assert '"IMG_far","outside every county"' in unrouted
+    assert '"IMG_none","no position"' in unrouted
