@@ -16,6 +16,9 @@ import sys
 import tempfile
 import tomllib
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +37,10 @@ from gridkit.geometry import CURVE_MAX_GAP
 
 RUN_LAYER = "gridkit_run"
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+
+# The time and command line a run records, when fixed by :func:`stamped_run`.
+_RUN_STAMP: ContextVar[tuple[datetime, str] | None] = ContextVar("gridkit_run_stamp",
+                                                                  default=None)
 
 # ESRI DBF language driver ids that mean a Chinese code page.
 _DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes for 936
@@ -262,15 +269,55 @@ def file_checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def run_time() -> datetime:
+    """Now (UTC), or the time fixed by :func:`stamped_run` for the run under way."""
+    stamp = _RUN_STAMP.get()
+    return stamp[0] if stamp else datetime.now(UTC)
+
+
+@contextmanager
+def stamped_run(time: datetime, argv: str) -> Iterator[None]:
+    """Every record written inside takes ``time`` and the command line ``argv``.
+
+    ``gridkit_run`` rows, the GeoPackage's ``last_change`` dates (GDAL's ``OGR_CURRENT_DATE``)
+    and the report's date then no longer depend on when or in which process the writing
+    happened: a province run gives each county the same file whichever worker wrote it.
+
+    Parameters
+    ----------
+    time : datetime
+        The run's start, timezone-aware (UTC).
+    argv : str
+        The command line that started the run.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> with stamped_run(datetime(2026, 1, 1, tzinfo=UTC), "gridkit run p.toml"):
+    ...     run_time().year
+    2026
+    """
+    token = _RUN_STAMP.set((time, argv))
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+        _RUN_STAMP.reset(token)
+
+
 def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
     """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
     checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
+    stamp = _RUN_STAMP.get()
     return pd.DataFrame(
         {
-            "TIME": [datetime.now(UTC).isoformat(timespec="seconds")],
+            "TIME": [run_time().isoformat(timespec="seconds")],
             "VERSION": [__version__],
             "COMMAND": [command],
-            "ARGV": [" ".join(sys.argv)],
+            "ARGV": [stamp[1] if stamp else " ".join(sys.argv)],
             "PARAMETERS": [json.dumps(parameters, ensure_ascii=False, sort_keys=True,
                                       default=str)],
             "INPUTS": [json.dumps(checksums, ensure_ascii=False, sort_keys=True)],

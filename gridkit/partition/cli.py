@@ -47,8 +47,12 @@ def partition_to_geopackage(
     max_conflict_area: float | None = None,
     progress=None,
     client=None,
+    borders=None,
 ) -> dict:
-    """Read the inputs, partition, write ``output``; returns the figures for the report."""
+    """Read the inputs, partition, write ``output``; returns the figures for the report.
+
+    ``borders``: county border lines for :func:`gridkit.partition.engine.partition`.
+    """
     started = time.perf_counter()
     refuse_overwriting_inputs(output, [communities, roads, water, buildings])
     user_crs = parse_crs(crs) if crs else None
@@ -64,6 +68,7 @@ def partition_to_geopackage(
         comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
         max_conflict_area=max_conflict_area, progress=progress, client=client,
+        borders=borders,
     )
     grids = result.unit_grids
     area_of = dict(zip(result.communities["CODE"], result.communities["AREA"], strict=True))
