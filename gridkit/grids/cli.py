@@ -139,3 +139,25 @@ def adopt(grids, layer, code_field, communities, communities_layer, target_area,
         click.echo(f"  {rule:<24} {count:>6}")
     click.echo(f"audit: {figures['errors']} errors, {figures['warnings']} warnings (qa_issue)")
     click.echo(f"wrote {figures['output']}")
+
+
+def print_update_summary(figures: dict) -> None:
+    """What ``gridkit partition --update`` did, on the terminal."""
+    comm = figures["communities"]
+    click.echo(f"communities: {comm['unchanged']} unchanged, {comm['changed']} changed, "
+               f"{comm['new']} new, {comm['gone']} gone")
+    if not figures["changed"]:
+        click.echo(f"nothing changed; {figures['output']} left as it was")
+        return
+    recut = figures["recut"]
+    click.echo(f"unit grids: {figures['kept_unchanged']:,} kept as they were, "
+               f"{recut['old']:,} re-cut into {recut['new']:,}")
+    click.echo("grid_change: " + ", ".join(f"{count} {kind}" for kind, count
+                                           in figures["grid_change"].items()))
+    moved = figures["relocated"]
+    click.echo(f"re-located: {moved['component']:,} components, {moved['event']:,} events "
+               "(grid_relocation)")
+    if figures["removed_stale_layers"]:
+        click.echo("removed responsibility_grid: re-run gridkit group (RGIDs of unchanged "
+                   "responsibility grids are kept)")
+    click.echo(f"wrote {figures['output']}")
