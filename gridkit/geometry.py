@@ -310,3 +310,14 @@ def polsby_popper(geoms) -> np.ndarray:
     perimeter = shapely.length(geoms)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(perimeter > 0, 4 * np.pi * shapely.area(geoms) / perimeter**2, 0.0)
+
+
+def dissolve_coverage(geoms) -> shapely.Geometry:
+    """The union of polygons that tile without overlaps: the fast coverage union where the
+    shared edges carry the same vertices (gridkit's own partitions), the full overlay where
+    they do not (grids digitised by hand, or re-cut beside kept ones by ``--update``,
+    where one side of an edge has a vertex the other lacks)."""
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms)

@@ -64,6 +64,10 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
     result = group_grids(grids, keys, load, dense=bands[0], sparse=bands[1],
                          dense_threshold=dense_threshold, min_shared_edge=min_shared_edge,
                          client=client)
+    # Responsibility grids whose unit grids did not change keep their RGIDs.
+    from gridkit.grids.rgids import keep_rgids
+
+    result, kept_rgids = keep_rgids(grids, result)
     issues += result.issues
     parameters = {"dense": dense, "sparse": sparse, "dense_threshold": dense_threshold,
                   "key_areas_layer": key_areas_layer, "weights": str(weights or "default"),
@@ -75,6 +79,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
         run_record("group", parameters, [p for p in (key_areas, weights) if p]),
     )
     return {"output": str(output), "workload": source, **result.figures,
+            "kept_rgids": kept_rgids,
             "qa": {"warning": sum(i.severity == "warning" for i in issues),
                    "error": sum(i.severity == "error" for i in issues)},
             "seconds": round(time.perf_counter() - started, 2)}

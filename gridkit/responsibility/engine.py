@@ -27,7 +27,7 @@ import shapely
 
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
-from gridkit.geometry import polsby_popper
+from gridkit.geometry import dissolve_coverage, polsby_popper
 from gridkit.qa import QAIssue
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
 from gridkit.responsibility.density import (
@@ -196,7 +196,7 @@ def group(
             "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
             f"{_island(len(nodes), old)} ({bgid[nodes[0]]}...): too few for a {old} "
             f"responsibility grid, so counted {new} with their neighbours",
-            shapely.coverage_union_all(geoms[nodes])))
+            dissolve_coverage(geoms[nodes])))
     result.figures["relabelled_unit_grids"] = int(sum(len(n) for n, _, _ in relabelled))
     result.figures["min_shared_edge_m"] = float(min_shared_edge)
     result.figures["contacts_below_min_shared_edge"] = int(len(touching) - len(adjacency))
@@ -260,7 +260,7 @@ def _assemble(grids, density, workload, group_of, members_of, region_of, feasibl
               bands, why) -> Grouping:
     geoms = grids.geometry.to_numpy()
     n_groups = len(members_of)
-    shapes = np.array([geoms[m[0]] if len(m) == 1 else shapely.coverage_union_all(geoms[m])
+    shapes = np.array([geoms[m[0]] if len(m) == 1 else dissolve_coverage(geoms[m])
                        for m in members_of], dtype=object)
     street = grids["STREET"].astype(str).to_numpy()[[m[0] for m in members_of]]
     klass = density[[m[0] for m in members_of]]
