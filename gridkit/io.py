@@ -101,7 +101,7 @@ def read_vector(
     if path.suffix.lower() in PARQUET_SUFFIXES:
         frame = _read_geoparquet(path, what)
     else:
-        layer = _choose_layer(path, layer, layer_option)
+        layer = choose_layer(path, layer, layer_option)
         frame = _read_gdal(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometries; give a "
@@ -140,14 +140,34 @@ def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
                                "input data; choose another output file")
 
 
-def _choose_layer(path: Path, layer: str | None, option: str) -> str | None:
-    names = layers_of(path)
+def feature_layers(path: str | Path) -> list[str]:
+    """The layers of ``path`` that hold features: spatial layers, or every table when none is.
+
+    A GeoPackage saved by QGIS carries non-spatial tables beside its features (``layer_styles``,
+    attribute tables); they are not candidates when a command reads "the" layer of a file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GridkitError(f"{path}: no such file")
+    try:
+        listed = pyogrio.list_layers(path)
+    except (DataSourceError, DataLayerError) as exc:
+        raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
+    spatial = [str(name) for name, kind in listed if kind is not None]
+    return spatial or [str(name) for name, _ in listed if str(name) != "layer_styles"]
+
+
+def choose_layer(path: Path, layer: str | None, option: str = "--layer") -> str | None:
+    """The layer to read: ``layer`` when given (any table of the file), else the file's only
+    feature layer; a file of several needs ``option``."""
     if layer is None:
+        names = feature_layers(path)
         if len(names) > 1:
             raise GridkitError(
                 f"{path} has {len(names)} layers ({', '.join(names)}): name one with {option}"
             )
         return names[0] if names else None
+    names = layers_of(path)
     if layer not in names:
         raise GridkitError(
             f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}"
