@@ -1,8 +1,9 @@
 """Reading any GDAL vector source and writing GeoPackages without ever damaging one.
 
-Reads go through pyogrio with Arrow. Writes go to a temporary copy beside the target that
-replaces it only when every layer is written, so a failed command leaves the previous file as
-it was, and the layers a command does not write are kept.
+Reads go through pyogrio with Arrow. Writes go through :mod:`gridkit.store`: one SQLite
+transaction per command, in place, so a failed or interrupted command leaves the file as it
+was, and the layers a command does not write are kept. Folders (a spot-check plan, an export)
+are built beside their target and swapped in by :func:`replace_folder`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import tomllib
@@ -400,78 +400,63 @@ def write_geopackage(
     *,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """Write ``layers`` (replacing those names, keeping others), remove the ``drop`` layers
-    and append ``run``, atomically."""
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GridkitError(f"{path}: cannot create folder {directory} ({exc.strerror})") \
-            from None
-    if path.exists():
-        try:
-            layers_of(path)
-        except GridkitError:
-            raise GridkitError(f"{path}: the output exists but is not a GeoPackage GDAL can "
-                               "open; choose another output path") from None
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gpkg", dir=directory)
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        if path.exists():
-            shutil.copyfile(path, temporary)
-        else:
-            temporary.unlink()
-        if drop and temporary.exists():
-            drop_layers(temporary, set(drop) & set(layers_of(temporary)))
+    """Replace ``layers`` (keeping the others), remove the ``drop`` layers and append ``run``,
+    in one transaction of :mod:`gridkit.store` (in place; nothing changes if it fails).
+
+    A ``qa_issue`` frame made by :func:`merge_qa` replaces only its command's rows.
+
+    Parameters
+    ----------
+    path : str or Path
+        The GeoPackage (created when absent).
+    layers : dict of str to DataFrame, GeoDataFrame or ArrowLayer
+        The layers to write whole.
+    run : DataFrame, optional
+        The ``gridkit_run`` row (:func:`run_record`).
+    drop : tuple of str
+        Layers to remove.
+
+    Raises
+    ------
+    GridkitError
+        When ``path`` is not a GeoPackage or cannot be written.
+    """
+    from gridkit.store import transaction
+
+    command = str(run["COMMAND"].iloc[0]) if run is not None and "COMMAND" in run else "write"
+    with transaction(path, command) as tx:
+        for name in drop:
+            tx.drop_layer(name)
         for name, frame in layers.items():
-            _write_layer(temporary, name, frame)
+            merge = frame.attrs.get(_QA_MERGE) if isinstance(frame, pd.DataFrame) else None
+            if merge is not None:
+                rows = frame.drop(columns="COMMAND", errors="ignore")
+                rows.attrs = {}
+                tx.replace_qa(merge[0], rows, stale=tuple(merge[1]))
+            else:
+                tx.replace_layer(name, frame)
         if run is not None:
-            exists = temporary.exists() and RUN_LAYER in layers_of(temporary)
-            pyogrio.write_dataframe(run, temporary, layer=RUN_LAYER, driver="GPKG",
-                                    append=exists)
-        publish_mode(temporary, path)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+            tx.record_run(run)
 
 
 def drop_layers(path: Path, names: set[str]) -> None:
-    """Delete layers from a GeoPackage: each table, its spatial index and its metadata rows.
+    """Delete layers from a GeoPackage (table, spatial index, metadata rows), atomically."""
+    from gridkit.store import transaction
 
-    pyogrio cannot delete a layer; the GeoPackage standard says what a layer consists of, so
-    SQLite can. Only ever called on the temporary copy.
-    """
-    if not names:
-        return
-    meta = ["gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents",
-            "gpkg_data_columns", "gpkg_metadata_reference"]
-    with sqlite3.connect(path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    with transaction(path, "drop") as tx:
         for name in sorted(names):
-            for column in (row[0] for row in db.execute(
-                    "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                    (name,))):
-                db.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{column}"')
-            db.execute(f'DROP TABLE IF EXISTS "{name}"')
-            for table in meta:
-                if table in tables:
-                    db.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
-    with sqlite3.connect(path) as db:
-        db.execute("VACUUM")
+            tx.drop_layer(name)
 
 
-# SQLite settings for bulk writes: a bigger page cache (the R-tree build lives in it) and no
-# fsync per transaction, which is safe here because a write only ever goes to a temporary
-# copy that replaces the target after it is complete.
+# SQLite settings for GDAL's bulk writes into a stage file: a bigger page cache (the R-tree
+# build lives in it) and no fsync per transaction, which is safe because a stage file is
+# thrown away unless it is complete.
 _BULK_SQLITE = {"OGR_SQLITE_CACHE": "512", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+_QA_MERGE = "gridkit_qa_merge"
 
 
-def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
+def write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
+    """Write one layer into the (stage) GeoPackage ``path`` with GDAL."""
     if isinstance(frame, ArrowLayer):
         geometry = frame.geometry_name if frame.geometry_type else None
         before = {key: pyogrio.get_gdal_config_option(key) for key in _BULK_SQLITE}
@@ -496,16 +481,13 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
              stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """The ``qa_issue`` layer after ``command`` reports ``new``: its earlier rows (and those
-    of the ``stale`` commands, whose results it invalidates) replaced, others kept."""
+    """``command``'s new ``qa_issue`` rows, marked so that :func:`write_geopackage` replaces
+    that command's earlier rows (and those of the ``stale`` commands, whose results it
+    invalidates) and keeps the other commands' rows: no read of the existing layer.
+
+    ``path`` is kept for the callers written before the store; it is not read.
+    """
+    del path
     new = new.assign(COMMAND=command)
-    path = Path(path)
-    if not path.exists() or "qa_issue" not in layers_of(path):
-        return new
-    old = pyogrio.read_dataframe(path, layer="qa_issue", use_arrow=True)
-    if "COMMAND" in old:
-        old = old[~old["COMMAND"].isin({command, *stale})]
-    if old.empty:
-        return new
-    old = old.to_crs(new.crs) if old.crs is not None and new.crs is not None else old
-    return gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=new.crs)
+    new.attrs[_QA_MERGE] = (command, tuple(stale))
+    return new
