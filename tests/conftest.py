@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
+import subprocess
 import tempfile
+import traceback
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +24,37 @@ def scratch_folder(prefix: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, folder, True)
     return folder
+
+
+def invoke(args: Sequence[object], *, cwd: Path | None = None, command=None,
+           prog_name: str = "gridkit") -> subprocess.CompletedProcess:
+    """Run ``gridkit ARGS`` in this process with click's CliRunner, answered in the shape of
+    ``subprocess.run(..., capture_output=True, text=True)``.
+
+    A subprocess start costs more than a second of imports; the few tests that check the real
+    process end to end (exit codes, no traceback) keep using one. What a separate process
+    would print is kept: an uncaught exception appears as its traceback on stderr with exit
+    code 1, and warnings shown under Python's default filters are appended to stderr.
+    """
+    from click.testing import CliRunner
+
+    if command is None:
+        from gridkit.cli import main as command
+    argv = [str(a) for a in args]
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's defaults, not pytest's, as in a fresh process
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                         ResourceWarning):
+            warnings.filterwarnings("ignore", category=category)
+        result = CliRunner().invoke(command, argv, prog_name=prog_name)
+    stderr = result.stderr
+    stderr += "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+                      for w in caught)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, stderr)
 
 
 def layout(polygons, codes=None, crs=4549) -> gpd.GeoDataFrame:

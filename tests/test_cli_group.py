@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
+from conftest import invoke
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def gridkit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return invoke(args)
 
 
 @pytest.fixture(scope="module")
