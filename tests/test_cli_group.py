@@ -10,7 +10,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
-from conftest import invoke
+from conftest import copy_of, invoke, sample_partitioned
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -21,12 +21,8 @@ def gridkit(*args) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def partitioned(tmp_path_factory):
-    out = tmp_path_factory.mktemp("group") / "district.gpkg"
-    done = gridkit("partition", SAMPLES / "communities.gpkg", "-o", out, "--roads",
-                   SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg", "--buildings",
-                   SAMPLES / "buildings.gpkg")
-    assert done.returncode == 0, done.stderr
-    return out
+    # `gridkit partition` on the sample with roads, water and buildings, run once per session
+    return copy_of(sample_partitioned(), tmp_path_factory.mktemp("group"), "district.gpkg")
 
 
 def test_group_on_the_sample(partitioned, tmp_path):
