@@ -205,6 +205,8 @@ def skipped_features(issues: list[QAIssue]) -> dict[str, dict]:
             entry = out.setdefault(issue.layer, {"count": 0, "ids": []})
             entry["count"] += 1
             entry["ids"].append(issue.key)
+    for entry in out.values():  # in feature order: numeric ids by value
+        entry["ids"].sort(key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
     return out
 
 
