@@ -233,7 +233,9 @@ def arc_points(start, middle, end, *, max_gap: float = CURVE_MAX_GAP) -> np.ndar
     -------
     ndarray of shape (n, 2)
         From ``start`` to ``end`` inclusive; chords of at most ``CURVE_STEP_DEGREES`` of arc
-        and ``max_gap``. Collinear points give the straight segment.
+        and ``max_gap``, inner vertices at whole multiples of that step around the centre
+        (so one arc stored by two neighbours gets the same vertices). Collinear points give
+        the straight segment.
 
     Examples
     --------
@@ -261,11 +263,15 @@ def arc_points(start, middle, end, *, max_gap: float = CURVE_MAX_GAP) -> np.ndar
     radius = np.hypot(x0 - cx, y0 - cy)
     a0 = np.arctan2(y0 - cy, x0 - cx)
     step = min(np.radians(CURVE_STEP_DEGREES), 2 * np.arcsin(min(1.0, max_gap / (2 * radius))))
-    n = max(1, int(np.ceil(abs(sweep) / step)))
-    angles = a0 + sweep * np.arange(n + 1) / n
+    # Vertices at whole multiples of ``step`` from angle 0, not from the arc's start: two
+    # neighbours that store one arc (reversed, or split at other points) get the same
+    # vertices, so their linearised border leaves no sliver between them.
+    lo, hi = sorted((a0, a0 + sweep))
+    inner = np.arange(np.floor(lo / step) + 1, np.ceil(hi / step)) * step
+    inner = inner[(inner - lo > 1e-9) & (hi - inner > 1e-9)]
+    angles = inner if sweep > 0 else inner[::-1]
     pts = np.column_stack([cx + radius * np.cos(angles), cy + radius * np.sin(angles)])
-    pts[0], pts[-1] = (x0, y0), (x2, y2)
-    return pts
+    return np.vstack([[x0, y0], pts, [x2, y2]])
 
 
 def extend_segments(lines: np.ndarray, distance: float) -> np.ndarray:
