@@ -54,9 +54,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridkit.errors import GridkitError
 
+_GDAL_WRITE_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 RUN_LAYER = "gridkit_run"
 STATE_URI = "urn:gridkit:store-state:1"
 QA_LAYER = "qa_issue"
@@ -91,7 +93,7 @@ _META = ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_
 
 @dataclass
 class _Operation:
-    kind: str  # "replace", "append", "delete", "drop"
+    kind: str  # "replace", "append", "delete", "drop", "index"
     layer: str
     where: str | None = None
     params: tuple = ()
@@ -172,6 +174,11 @@ class Transaction:
         key = f"{QA_LAYER}:{command}"
         self.derivations[key] = DERIVED_FROM.get(key, ())
 
+    def ensure_index(self, layer: str, column: str) -> None:
+        """Create the SQLite index ``idx_LAYER_COLUMN`` (when the layer and column exist and
+        it does not yet): what lets a later command find rows without reading the layer."""
+        self.operations.append(_Operation("index", layer, column))
+
     def derive(self, result: str, inputs: tuple[str, ...]) -> None:
         """Record that ``result`` (a layer, or ``qa_issue:COMMAND``) was computed from the
         ``inputs`` layers as they stand after this transaction."""
@@ -241,6 +248,9 @@ class Transaction:
     def _apply(self, db: sqlite3.Connection, new_file: bool) -> None:
         changed: list[str] = []
         for op in self.operations:
+            if op.kind == "index":
+                _index(db, op.layer, op.where)
+                continue
             if new_file:
                 # The stage is the file: staged layers are in place, nothing else exists.
                 if op.kind in ("replace", "append") and op.layer not in changed:
@@ -306,11 +316,10 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     except sqlite3.DatabaseError as exc:
         raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
                            "was before the command") from None
-    except OSError as exc:
-        if exc.errno is None:
-            raise
-        raise GridkitError(f"{path}: cannot write ({exc.strerror}); the file is as it was "
-                           "before the command") from None
+    except (OSError, *_GDAL_WRITE_ERRORS) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise GridkitError(f"{path}: cannot write ({reason}); the file is as it was before "
+                           "the command") from None
     finally:
         tx.discard()
 
@@ -498,6 +507,15 @@ def _apply_operation(db: sqlite3.Connection, op: _Operation) -> bool:
         return True
     _append(db, op.layer)
     return True
+
+
+def _index(db: sqlite3.Connection, layer: str, column: str) -> None:
+    if layer not in _schema_tables(db, "main"):
+        return
+    if column not in {r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}:
+        return
+    db.execute(f"CREATE INDEX IF NOT EXISTS main.{_q(f'idx_{layer}_{column}')} "
+               f"ON {_q(layer)} ({_q(column)})")
 
 
 def _drop(db: sqlite3.Connection, layer: str) -> None:
