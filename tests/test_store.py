@@ -177,8 +177,10 @@ def _leftovers(folder: Path) -> list[str]:
 def test_run_is_atomic_under_ctrl_c_sigterm_and_sigkill(project):
     folder = project.parent
     out = folder / "out.gpkg"
+    started = time.perf_counter()
     first = _start("run", project, "-o", out, cwd=folder)
     _, err = first.communicate(timeout=600)
+    took = time.perf_counter() - started
     assert first.returncode == 0, err
     html, plan = folder / "out.html", folder / "out_spotcheck"
     assert html.exists() and plan.is_dir()
@@ -187,10 +189,11 @@ def test_run_is_atomic_under_ctrl_c_sigterm_and_sigkill(project):
     before_html = html.read_bytes()
     before_plan = sorted(p.name for p in plan.iterdir())
     outcomes = set()
-    for how, delay in ((signal.SIGINT, 1.5), (signal.SIGTERM, 3.0), (signal.SIGINT, 5.0),
-                       (signal.SIGKILL, 2.0), (signal.SIGKILL, 4.5)):
+    # Moments spread over a run (loading, partition, import, check, plan, report, publish).
+    for how, share in ((signal.SIGINT, 0.3), (signal.SIGTERM, 0.55), (signal.SIGINT, 0.8),
+                       (signal.SIGKILL, 0.45), (signal.SIGKILL, 0.9)):
         process = _start("run", project, "-o", out, cwd=folder)
-        time.sleep(delay)
+        time.sleep(share * took)
         process.send_signal(how)
         _, err = process.communicate(timeout=600)
         assert "Traceback" not in err, err
@@ -224,10 +227,17 @@ def test_census_import_under_signals_leaves_the_file_or_completes(project):
     assert done.exit_code == 0, done.output
     census_csv(folder / "more.csv", 20_000, 2)
     before = snapshot(out)
-    for how, delay in ((signal.SIGINT, 2.0), (signal.SIGKILL, 2.5), (signal.SIGTERM, 3.5)):
+    copy = folder / "copy.gpkg"
+    copy.write_bytes(out.read_bytes())
+    started = time.perf_counter()
+    whole = _start("census", "import", folder / "more.csv", "-o", copy, "--crs", "wgs84",
+                   cwd=folder)
+    whole.communicate(timeout=600)
+    took = time.perf_counter() - started
+    for how, share in ((signal.SIGINT, 0.5), (signal.SIGKILL, 0.7), (signal.SIGTERM, 0.9)):
         process = _start("census", "import", folder / "more.csv", "-o", out, "--crs", "wgs84",
                          cwd=folder)
-        time.sleep(delay)
+        time.sleep(share * took)
         process.send_signal(how)
         _, err = process.communicate(timeout=600)
         assert "Traceback" not in err, err
