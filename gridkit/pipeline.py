@@ -68,7 +68,8 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
         "dense_threshold": (int, float), "weights": Path,
     },
-    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
+               "allow_duplicates": bool},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
     "check": {},
     "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
@@ -102,6 +103,10 @@ def _typed(path: Path, where: str, key: str, value, kind):
             raise GridkitError(f"{path}: {where}{key} must be a file path in quotes, "
                                f"not {value!r}")
         return path.parent / value
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise GridkitError(f"{path}: {where}{key} must be true or false, not {value!r}")
+        return value
     expected = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) or not isinstance(value, expected):
         names = " or ".join(dict.fromkeys(
@@ -270,9 +275,10 @@ def _census(target: Path, section: dict, client) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
 
-    options = {k: v for k, v in section.items() if k != "files"}
+    options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
     return import_to_geopackage(section["files"], target, ImportOptions(**options),
-                                client=client)
+                                client=client,
+                                allow_duplicates=section.get("allow_duplicates", False))
 
 
 def _events(target: Path, section: dict) -> dict:

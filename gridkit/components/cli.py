@@ -13,6 +13,7 @@ from gridkit.components.importer import BLOCK_ROWS, MODES, ImportOptions
 from gridkit.console import GridkitGroup, emit_json, show_progress
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import CheckFailed, GridkitError
+from gridkit.staleness import warn_stale
 
 
 def _catalog(path: str | None, extend: bool):
@@ -91,6 +92,10 @@ def census() -> None:
 @click.option("--mode", type=click.Choice(MODES), default="append", show_default=True,
               help="append: replace only the components of these files (re-importing a file "
                    "never duplicates it); replace: start the component layer afresh.")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import rows even when most of them are components already held from "
+                   "another file (same class and position), or the file's content was "
+                   "imported before under another name.")
 @catalog_option
 @extend_option
 @tolerance_option
@@ -99,7 +104,8 @@ def census() -> None:
               help="With --scheduler/--workers: census rows per cluster task.")
 @json_option
 def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, mode,
-                   catalog_path, extend, tolerances, scheduler, workers, block_rows, as_json):
+                   allow_duplicates, catalog_path, extend, tolerances, scheduler, workers,
+                   block_rows, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -128,7 +134,8 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
     with cluster_client(scheduler, workers) as client, \
             _Status(show_progress() and not as_json, "census import") as say:
         figures = import_to_geopackage(list(files), output, options, progress=say,
-                                       client=client, block_rows=block_rows)
+                                       client=client, block_rows=block_rows,
+                                       allow_duplicates=allow_duplicates)
     if as_json:
         emit_json(figures)
         return
@@ -146,6 +153,7 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
                f"{dup['duplicate-objcode']:,} by OBJCODE (layer qa_issue)")
     click.echo(f"{figures['output']}: {figures['components']:,} components, "
                f"{figures['rejects']:,} rejects, {figures['seconds']:.1f} s")
+    warn_stale(figures)
 
 
 @census.command("check")
@@ -197,5 +205,6 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
             click.echo(f"  {item['severity']:<7} {rule:<22} {item['count']:,}")
         click.echo(f"{report['errors']:,} errors, {report['warnings']:,} warnings "
                    "(layer qa_issue)")
+        warn_stale(report)
     if report["errors"]:
         raise CheckFailed(f"{output}: {report['errors']} component errors (see qa_issue)")

@@ -14,6 +14,7 @@ from gridkit.components.importer import BLOCK_ROWS, COMMAND, ImportOptions, impo
 from gridkit.components.incremental import INDEXES, layer_count, neighbourhood, probe
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
+from gridkit.components.reimport import check_same_content, check_same_rows
 from gridkit.errors import GridkitError
 from gridkit.io import layers_of, run_record
 from gridkit.store import transaction
@@ -35,8 +36,11 @@ def load_grids(output: Path) -> UnitGrids:
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
                          progress: Callable[[str], None] | None = None, *, client: Any = None,
-                         block_rows: int = BLOCK_ROWS) -> dict:
+                         block_rows: int = BLOCK_ROWS, allow_duplicates: bool = False) -> dict:
     """Import ``files`` into OUT.gpkg (in one transaction) and return the figures.
+
+    Rows already held under another file name are refused unless ``allow_duplicates``
+    (:mod:`gridkit.components.reimport`).
 
     An append to an existing component layer reads only the rows it can touch and writes only
     the new ones (:mod:`gridkit.components.incremental`); ``--mode replace`` and a first
@@ -51,9 +55,14 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
     if options.mode == "append" and layer_count(output, "component") > 0:
         if progress is not None:
             progress("finding the rows it touches")
-        names, x, y, groups, codes = probe(files, grids, options)
+        names, x, y, groups, codes, classes = probe(files, grids, options)
+        if not allow_duplicates:
+            check_same_content(output, list(files), names)
         tolerance = max([options.tolerance, *options.class_tolerance.values()])
         near = neighbourhood(output, names, x, y, groups, codes, tolerance)
+        if not allow_duplicates and near.table is not None:
+            check_same_rows(names, x, y, classes, near.table.slice(near.replaced),
+                            ", ".join(str(f) for f in files))
         existing, existing_rejects = near.table, None
     else:
         existing = read_layer(output, "component")

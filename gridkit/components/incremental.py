@@ -44,8 +44,8 @@ class Neighbourhood:
 
 
 def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
-    """Positions, classes and codes of the accepted rows of ``files`` (checked as the import
-    will check them)."""
+    """What the accepted rows of ``files`` (checked as the import will check them) are:
+    (file names, x, y, county/class groups, OBJCODEs brought, class code per row)."""
     from gridkit.codes.catalog import national_catalog
     from gridkit.components.coords import parse_source_crs
     from gridkit.components.prepare import TablePreparer
@@ -54,7 +54,7 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
     catalog = options.catalog or national_catalog("component")
     crs = parse_source_crs(options.crs) if options.crs else None
     preparer = TablePreparer(grids, catalog, crs=crs, maps=options.maps)
-    xs, ys, groups, codes, names = [], [], set(), set(), []
+    xs, ys, groups, codes, names, classes = [], [], set(), set(), [], []
     for path in files:
         source = read_source(path, sheet=options.sheet, layer=options.layer)
         names.append(source.name)
@@ -65,13 +65,15 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
         klass, grid = part.klass[ok], part.grid[ok]
         county = grids.county[grid]
         class_codes = np.asarray(preparer.class_codes, dtype=object)
+        classes.append(class_codes[np.maximum(klass, 0)])
         for c, k in set(zip(county.tolist(), klass.tolist(), strict=True)):
             if c >= 0 and k >= 0:
                 groups.add(f"{c:06d}{class_codes[k]}")
         codes.update(c for c in part.objcode.to_pylist() if c)
     x = np.concatenate(xs) if xs else np.empty(0)
     y = np.concatenate(ys) if ys else np.empty(0)
-    return names, x, y, groups, codes
+    classes = np.concatenate(classes) if classes else np.empty(0, object)
+    return names, x, y, groups, codes, classes
 
 
 def neighbourhood(output: Path, names: list[str], x: np.ndarray, y: np.ndarray,
