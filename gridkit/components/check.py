@@ -169,9 +169,12 @@ def check_components(component: pa.Table, grids: UnitGrids,
     # Errors first, in qa_issue and in the summary: they are what must be fixed.
     qa = qa.iloc[np.argsort((qa["SEVERITY"] != "error").to_numpy(), kind="stable")] \
         .reset_index(drop=True)
-    by_rule = {}
-    for (rule, severity), count in qa.groupby(["RULE", "SEVERITY"]).size().items():
-        by_rule[rule] = {"severity": severity, "count": int(count)}
+    counted = qa.groupby(["RULE", "SEVERITY"]).size()
+    both = counted.index.get_level_values("RULE").duplicated(keep=False)
+    # A rule with both severities (field-empty: error for OBJSTATE, warning for others) has
+    # an entry for each, "rule/severity"; each other rule one, under its name.
+    by_rule = {f"{rule}/{severity}" if two else rule: {"severity": severity, "count": int(n)}
+               for ((rule, severity), n), two in zip(counted.items(), both, strict=True)}
     by_rule = dict(sorted(by_rule.items(), key=lambda item: (item[1]["severity"] != "error",
                                                              item[0])))
     per_grid = np.bincount(grid[grid >= 0], minlength=len(grids)) if len(grids) else \
