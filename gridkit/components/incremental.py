@@ -47,16 +47,18 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
     """What the accepted rows of ``files`` (checked as the import will check them) are:
     (file names, x, y, county/class groups, OBJCODEs brought, class code per row)."""
     from gridkit.codes.catalog import national_catalog
-    from gridkit.components.coords import parse_source_crs
     from gridkit.components.prepare import TablePreparer
-    from gridkit.components.read import read_source
+    from gridkit.records.coords import parse_source_crs
+    from gridkit.records.schema import COMPONENT
+    from gridkit.sources.tables import read_source
 
     catalog = options.catalog or national_catalog("component")
     crs = parse_source_crs(options.crs) if options.crs else None
     preparer = TablePreparer(grids, catalog, crs=crs, maps=options.maps)
     xs, ys, groups, codes, names, classes = [], [], set(), set(), [], []
     for path in files:
-        source = read_source(path, sheet=options.sheet, layer=options.layer)
+        source = read_source(path, sheet=options.sheet, layer=options.layer,
+                             header_row=options.header_row, aliases=COMPONENT.aliases)
         names.append(source.name)
         part = preparer.prepare(source)
         ok = ~part.problems.rejected
