@@ -78,6 +78,7 @@ def render(figures: dict, map_data: MapData, lang: str) -> str:
     w = strings(lang)
     sections = [
         overview_section(figures, w),
+        *([stale_section(figures["stale"], w)] if figures.get("stale") else []),
         map_section(map_data, w),
         unit_area_section(figures["unit_areas"], w),
     ]
@@ -113,6 +114,14 @@ def render(figures: dict, map_data: MapData, lang: str) -> str:
         f"<script>{_asset('inflate.js')}\n{_asset('map.js')}</script>",
         "</body></html>",
     ])
+
+
+def stale_section(stale: list[dict], w: dict) -> str:
+    """The results whose inputs changed after them (they are shown, but not to be trusted)."""
+    items = "".join(
+        f"<li>{esc(w['stale_item'].format(result=s['result'], command=s['command'], changed=', '.join(s['changed'])))}</li>"  # noqa: E501
+        for s in stale)
+    return section("stale", w["stale_title"], w["stale_note"], f'<ul class="stale">{items}</ul>')
 
 
 def _nav(figures: dict, w: dict) -> list[tuple[str, str]]:
