@@ -147,12 +147,12 @@ def _geometry_checks(geoms, fids, keys, source, found):
     geoms = geoms.copy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     kinds = np.array(["" if e else g.geom_type for g, e in zip(geoms, empty, strict=True)])
-    polygonal = np.isin(kinds, ["Polygon", "MultiPolygon"])
-    for i in np.flatnonzero(empty | ~polygonal):
+    is_polygon = np.isin(kinds, ["Polygon", "MultiPolygon"])
+    for i in np.flatnonzero(empty | ~is_polygon):
         what = "has no geometry" if empty[i] else f"is a {kinds[i]}, not a polygon"
         found.add(keys[i], "grid_empty", "error",
                   f"{source}: feature {fids[i]} ({keys[i]}) {what}; remove it or draw it")
-    usable = ~empty & polygonal
+    usable = ~empty & is_polygon
     invalid = usable & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
@@ -161,7 +161,7 @@ def _geometry_checks(geoms, fids, keys, source, found):
             found.add(keys[i], "grid_invalid_geometry", "error",
                       f"grid {keys[i]} (feature {fids[i]}) at {{place}} is invalid ({reason}); "
                       "gridkit grids adopt --repair fixes it with make_valid", geoms[i])
-            geoms[i] = _polygonal(repaired)
+            geoms[i] = polygonal(repaired)
     parts = shapely.get_num_geometries(geoms)
     multi = usable & (parts > 1)
     for i in np.flatnonzero(multi):
@@ -173,7 +173,9 @@ def _geometry_checks(geoms, fids, keys, source, found):
     return geoms, valid
 
 
-def _polygonal(geom):
+def polygonal(geom):
+    """The polygons of ``geom`` (collections opened, lines and points dropped) as one
+    Polygon or MultiPolygon, empty when there are none."""
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
         return shapely.Polygon()
@@ -222,7 +224,7 @@ def _overlaps(geoms, valid, keys, found) -> None:
     a, b = a[inner], b[inner]
     pieces = shapely.intersection(shapes[a], shapes[b])
     for i, j, piece in zip(index[a], index[b], pieces, strict=True):
-        piece = _polygonal(piece)
+        piece = polygonal(piece)
         if piece.area < GAP_AREA:
             continue
         first, second = sorted((keys[i], keys[j]))
@@ -237,10 +239,10 @@ def _gaps(area, geoms, valid, found, *, between: bool) -> None:
     if between:
         pieces = [shapely.Polygon(ring) for poly in shapely.get_parts(union)
                   for ring in poly.interiors]
-        pieces = [_polygonal(shapely.difference(p, union)) for p in pieces]
+        pieces = [polygonal(shapely.difference(p, union)) for p in pieces]
         pieces = [q for p in pieces for q in shapely.get_parts(p)]
     else:
-        pieces = list(shapely.get_parts(_polygonal(shapely.difference(area, union))))
+        pieces = list(shapely.get_parts(polygonal(shapely.difference(area, union))))
     for piece in sorted(pieces, key=lambda p: (p.bounds[1], p.bounds[0])):
         if piece.area < GAP_AREA:
             continue
@@ -274,7 +276,7 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
                       f"grid {keys[grid]} lies in community {holder[grid]} but {area:,.0f} m² "
                       f"of it at {{place}} is in community {comm_codes[other]}; a unit grid "
                       "lies in exactly one community: cut it at the border",
-                      _polygonal(pieces[piece_index]))
+                      polygonal(pieces[piece_index]))
     for grid in index:
         outside = geoms[grid].area - covered.get(grid, 0.0)
         if outside > max(ACROSS_AREA, ACROSS_SHARE * geoms[grid].area):
