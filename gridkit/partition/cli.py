@@ -10,6 +10,7 @@ import click
 from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
+from gridkit.geometry import skipped_features
 from gridkit.io import (
     layers_of,
     merge_qa,
@@ -18,6 +19,7 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
+from gridkit.partition.counties import county_figures
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
 from gridkit.qa import qa_frame
@@ -47,9 +49,11 @@ def partition_to_geopackage(
     area: Path | None = None,
     progress=None,
     client=None,
+    borders=None,
 ) -> dict:
     """Read the inputs, partition, write ``output``; returns the figures for the report.
 
+    ``borders``: county border lines for :func:`gridkit.partition.engine.partition`.
     ``area``: grid only the communities at least half inside it; ``update``: adjust the
     grids ``output`` already has, keeping their codes (see :mod:`gridkit.grids.update`).
     """
@@ -84,6 +88,7 @@ def partition_to_geopackage(
         comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
         max_conflict_area=max_conflict_area, progress=progress, client=client,
+        borders=borders,
     )
     grids = result.unit_grids
     area_of = dict(zip(result.communities["CODE"], result.communities["AREA"], strict=True))
@@ -122,6 +127,8 @@ def partition_to_geopackage(
         "streets": int(result.communities["STREET"].nunique()),
         "unit_grids": int(len(grids)),
         **{k: v for k, v in figures.items() if k != "count"},
+        "counties": county_figures(grids, result.communities, target_area),
+        "skipped_features": skipped_features(result.issues),
         "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
                "by_rule": rules},
         "removed_stale_layers": stale,
@@ -149,6 +156,13 @@ def print_summary(figures: dict) -> None:
         split = figures["buildings_split"]
         rows.append(("buildings split", f"{split['split']:,} of {split['buildings']:,} "
                                         f"({split['split_share']:.2%})"))
+    if len(figures["counties"]) > 1:
+        rows.append(("counties", ", ".join(f"{c['county']}: {c['unit_grids']:,} grids"
+                                           for c in figures["counties"])))
+    for layer, skipped in figures["skipped_features"].items():
+        rows.append((f"skipped {layer} features", f"{skipped['count']} (ids "
+                     f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
+                     "; see qa_issue)"))
     rows += [
         ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
                       "(layer qa_issue)"),
