@@ -18,17 +18,10 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gridkit.grids.audit import GAP_AREA, SLIVER_RATIO, SLIVER_WIDTH, Audit
+from gridkit.grids.audit import GAP_AREA, SLIVER_RATIO, SLIVER_WIDTH, Audit, polygonal
 from gridkit.qa import QAIssue
 
 REPAIR_AREA = 100.0  # m²: the largest gap or overlap --repair resolves
-
-
-def _polygonal(geom):
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
-    if not parts:
-        return shapely.Polygon()
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def _edge(piece, other) -> float:
@@ -79,7 +72,7 @@ def repair_grids(audit: Audit, *, target_area: float,
         rest_b = shapely.difference(geoms[b], piece)
         longer_a = (_edge(piece, rest_a), codes[b]) >= (_edge(piece, rest_b), codes[a])
         keep, cut = (a, b) if longer_a else (b, a)
-        geoms[cut] = _polygonal(shapely.difference(geoms[cut], piece))
+        geoms[cut] = polygonal(shapely.difference(geoms[cut], piece))
         repairs.append(QAIssue("unit_grid", issue.key, "repair_overlap", "warning",
                                f"overlap of {piece.area:,.1f} m² kept in {codes[keep]} (longer "
                                f"shared edge) and cut from {codes[cut]}", piece))
@@ -93,7 +86,7 @@ def repair_grids(audit: Audit, *, target_area: float,
         if not near:
             continue
         best = max(near, key=lambda k: (_edge(piece, geoms[k]), codes[k]))
-        geoms[best] = _polygonal(shapely.union(geoms[best], piece))
+        geoms[best] = polygonal(shapely.union(geoms[best], piece))
         repairs.append(QAIssue("unit_grid", issue.key, "repair_gap", "warning",
                                f"gap of {piece.area:,.1f} m² joined to {codes[best]} (longest "
                                "shared edge)", piece))
@@ -112,7 +105,7 @@ def repair_grids(audit: Audit, *, target_area: float,
         if not edges:
             continue
         _, _, best = max(edges)
-        geoms[best] = _polygonal(shapely.union(geoms[best], geoms[s]))
+        geoms[best] = polygonal(shapely.union(geoms[best], geoms[s]))
         kept[s] = False
         repairs.append(QAIssue("unit_grid", codes[s], "repair_sliver", "warning",
                                f"sliver grid {codes[s]} ({areas[s]:,.1f} m²) merged into "
