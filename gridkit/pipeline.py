@@ -63,7 +63,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "group": {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
-        "dense_threshold": (int, float), "weights": Path,
+        "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
     },
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
