@@ -48,7 +48,10 @@ from gridkit.partition.faces import polygonize  # noqa: E402
 from gridkit.partition.metrics import fishnet, partition_figures  # noqa: E402
 
 SAMPLES = ROOT / "data" / "samples"
-SHENZHEN = ROOT.parent / "shared" / "data" / "real" / "shenzhen_futian_osm_roads.gpkg"
+# ../shared/data/real beside the checkout (a worktree one level deeper finds it too).
+SHENZHEN = next((p for p in (folder / "shared" / "data" / "real" /
+                             "shenzhen_futian_osm_roads.gpkg" for folder in ROOT.parents[:2])
+                 if p.exists()), ROOT.parent / "shared" / "data" / "real")
 TARGET = 10_000.0
 METHODS = ("straight", "fabric", "fishnet", "road_blocks", "tessellation")
 

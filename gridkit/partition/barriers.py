@@ -40,8 +40,8 @@ CLASS_ALIASES = ["CLASS", "FCLASS", "HIGHWAY", "ROADCLASS", "RCLASS", "KIND", "T
 def _is_major(classes: pd.Series) -> np.ndarray:
     """Whether each road class (or any member of a class list such as
     ``"['primary', 'trunk']"``) is a major road."""
-    listed = classes.str.startswith("[")
-    major = classes.isin(MAJOR_CLASSES).to_numpy()
+    listed = classes.str.startswith("[").fillna(False)
+    major = np.array(classes.isin(MAJOR_CLASSES), dtype=bool)
     for i in np.flatnonzero(listed.to_numpy()):
         members = re.findall(r"[^\s'\"\[\],]+", classes.iloc[i])
         major[i] = any(m in MAJOR_CLASSES for m in members)
