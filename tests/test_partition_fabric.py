@@ -163,7 +163,7 @@ def fabric_districts(draw):
     starts = rng.uniform([X0 - 10, Y0 - 10], [X0 + side + 10, Y0 + side + 10],
                          size=(draw(st.integers(0, 6)), 2))
     ends = starts + rng.normal(0, 60, size=starts.shape)
-    roads = gpd.GeoDataFrame({"CLASS": "service"},
+    roads = gpd.GeoDataFrame({"CLASS": ["service"] * len(starts)},
                              geometry=shapely.linestrings(np.stack([starts, ends], 1)),
                              crs=4549) if len(starts) else None
     parcels = None
