@@ -8,11 +8,11 @@ that forbids loading anything, so it cannot reach the network even by accident.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from html import escape
 from importlib.resources import files
 
 from gridkit import __version__
+from gridkit.io import run_time
 from gridkit.report import charts, palette
 from gridkit.report.charts import number
 from gridkit.report.i18n import strings
@@ -132,7 +132,7 @@ def _nav(figures: dict, w: dict) -> list[tuple[str, str]]:
 
 def overview_section(figures: dict, w: dict) -> str:
     o = figures["overview"]
-    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    generated = run_time().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cards = [(w["district_area"], f"{o['area_km2']:,.2f} {w['km2']}"),
              (w["streets"], f"{o['streets']:,}"),
              (w["communities"], f"{o['layers'].get('community', 0):,}"),
