@@ -52,7 +52,10 @@ def area_figures(areas: np.ndarray, target: float, exempt: np.ndarray | None = N
 
 def _internal_points(grids: np.ndarray) -> np.ndarray:
     """Points every SPACING metres along the grid boundaries, without the outline."""
-    outline = shapely.boundary(shapely.coverage_union_all(grids))
+    try:
+        outline = shapely.boundary(shapely.coverage_union_all(grids))
+    except shapely.errors.GEOSException:  # a baseline that is not an exact coverage
+        outline = shapely.boundary(shapely.union_all(grids))
     rings = shapely.boundary(grids)
     lengths = shapely.length(rings)
     counts = np.maximum(1, np.ceil(lengths / SPACING).astype(np.int64))
