@@ -67,6 +67,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "partition": {
         "communities": Path, "roads": Path, "water": Path, "buildings": Path, "layer": str,
         "roads_layer": str, "water_layer": str, "buildings_layer": str,
+        "parcels": Path, "parcels_layer": str, "cutting": str,
         "target_area": (int, float), "crs": str, "code_field": str, "name_field": str,
         "road_class_field": str, "max_conflict_area": (int, float),
     },
