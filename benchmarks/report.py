@@ -105,7 +105,7 @@ def add_components(gpkg: Path, count: int, seed: int = 0) -> float:
 
 
 def in_browser(html: Path, shot: Path | None) -> dict:
-    from gridkit.report.browser import Chromium
+    from report_browser import Chromium
 
     with Chromium() as browser:
         page = browser.page()
