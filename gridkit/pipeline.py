@@ -63,7 +63,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "group": {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
-        "dense_threshold": (int, float), "weights": Path,
+        "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
     },
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
@@ -109,7 +109,13 @@ def _typed(path: Path, where: str, key: str, value, kind):
 
 
 def load_config(path: Path) -> dict:
-    raw = read_toml(path, "config")
+    """The config file at ``path``, checked, its paths resolved against its folder."""
+    return check_config(read_toml(path, "config"), path)
+
+
+def check_config(raw: dict, path: Path) -> dict:
+    """``raw`` (one county's config as read from TOML) checked; ``path`` names it in errors
+    and its folder resolves relative paths."""
     unknown = sorted(set(raw) - set(TOP_LEVEL))
     if unknown:
         raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a config has "
@@ -134,9 +140,12 @@ def load_config(path: Path) -> dict:
 
 
 def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
-                 client=None) -> dict:
-    path = config_path or sample_config()
-    config = load_config(path)
+                 client=None, *, config: dict | None = None, borders=None) -> dict:
+    """Run the configured steps into ``output``; ``config`` (from :func:`check_config`)
+    instead of reading ``config_path``; ``borders``: county border lines for the partition
+    (:func:`gridkit.project.county_borders`)."""
+    if config is None:
+        config = load_config(config_path or sample_config())
     if output is not None:
         target = output
     elif "output" in config:
@@ -151,7 +160,8 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
     say = progress or (lambda _stage: None)
     figures = {"output": str(target),
                "partition": partition_to_geopackage(communities, target, progress=progress,
-                                                    client=client, **section)}
+                                                    client=client, borders=borders,
+                                                    **section)}
     if "census" in config:
         say("importing the census")
         figures["census"] = _census(target, config["census"], client)
@@ -216,19 +226,28 @@ def _spotcheck(target: Path, section: dict) -> dict:
 @click.argument("config", required=False, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
-                   "sample).")
+                   "sample); for a PROJECT, the output folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
 @cluster_options
 def run(config, output, as_json, scheduler, workers):
     """Run the whole pipeline from a TOML config; with no CONFIG, on the bundled sample.
 
     Steps: partition into unit grids, then (with a [group] section) responsibility grids.
+    CONFIG may be a PROJECT of many counties (a TOML file of [county.<code>] tables, or a
+    folder of county folders with a gridkit.toml each): every county runs as one task and
+    -o names the output folder.
 
     \b
     Example:
         gridkit run                      # the sample district → out/sample.gpkg
         gridkit run city.toml -o out/city.gpkg
+        gridkit run province.toml -o out/ --workers 2
     """
+    from gridkit.project import is_project
+
+    if config is not None and is_project(config):
+        _run_project(config, output, as_json, scheduler, workers)
+        return
     say, status = stage_printer(show_progress() and not as_json)
     try:
         with cluster_client(scheduler, workers) as client:
@@ -249,6 +268,41 @@ def run(config, output, as_json, scheduler, workers):
     click.echo(f"wrote {figures['output']}")
     if "report" in figures:
         click.echo(f"report   {figures['report'].get('output')}")
+
+
+def _run_project(project: Path, output: Path | None, as_json: bool, scheduler, workers):
+    from gridkit.project import run_project
+
+    if output is None:
+        raise GridkitError(f"{project}: a project writes one GeoPackage per county; give the "
+                           "output folder with -o, e.g. -o out/")
+    say, status = stage_printer(show_progress() and not as_json)
+    try:
+        with cluster_client(scheduler, workers) as client:
+            summary = run_project(project, output, client=client, progress=say)
+    finally:
+        if status is not None:
+            status.stop()
+    failed = [c for c in summary["counties"] if "error" in c]
+    if as_json:
+        emit_json(summary)
+    else:
+        for c in summary["counties"]:
+            if "error" in c:
+                continue
+            census = c.get("census")
+            click.echo(f"{c['code']} {c['name']}: {c['unit_grids']:,} unit grids"
+                       + (f", {census['accepted']:,} components" if census else "")
+                       + (f", verdict {c['verdict']}" if c.get("verdict") else "")
+                       + f" ({c['seconds']} s)")
+        b = summary["borders"]
+        click.echo(f"borders  {len(b['pairs'])} shared, overlap {b['overlap_m2']:g} m², gaps "
+                   f"{b['gap_m2']:g} m², largest offset {b['max_offset_m'] * 1000:.2f} mm"
+                   + ("" if b["valid"] else ": the grids do not meet"))
+        click.echo(f"wrote {summary['output']}/province.html")
+    if failed:
+        raise GridkitError(f"{len(failed)} of {len(summary['counties'])} counties failed: "
+                           + "; ".join(f"{c['code']}: {c['error']}" for c in failed))
 
 
 def _step_lines(figures: dict):

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from test_census_support import HEADER, district, good_rows, grid_points, gridkit
 
-from gridkit.components.coords import wgs84_to_gcj02
+from gridkit.records.coords import wgs84_to_gcj02
 
 
 def write_csv(path, rows, encoding):

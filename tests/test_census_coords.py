@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridkit.components.coords import (
+from gridkit.errors import GridkitError
+from gridkit.records.coords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     dms_value,
@@ -21,7 +22,6 @@ from gridkit.components.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from gridkit.errors import GridkitError
 
 GEOD = pyproj.Geod(ellps="WGS84")
 # China's extent, with the published formula's own box around it.

@@ -12,36 +12,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridkit.components.attributes import canonical_source, canonical_state, parse_date, parse_dates
-from gridkit.components.columns import column_key, map_columns, parse_maps
 from gridkit.components.duplicates import code_repeats, parse_tolerances, position_pairs
 from gridkit.components.jsonrows import json_objects
-from gridkit.components.read import detect_encoding, unique_names
 from gridkit.errors import GridkitError
+from gridkit.records.schema import COMPONENT_ALIASES
+from gridkit.sources.columns import column_key, map_columns, parse_maps
+from gridkit.sources.tables import detect_encoding, unique_names
 
 
 def test_chinese_and_english_aliases_and_extra_columns():
     columns = ["标识码", "部件名称", "经度", "纬度", "主管部门", "权属单位", "养护单位", "状态",
                "初始时间", "数据来源", "备注", "照片", "调查员", "名称"]
-    mapped = map_columns(columns)
+    mapped = map_columns(columns, aliases=COMPONENT_ALIASES)
     assert mapped.fields["OBJNAME"] == "部件名称"  # the specific alias beats 名称
     assert mapped.fields["X"] == "经度" and mapped.fields["Y"] == "纬度"
     assert mapped.fields["DEPTNAME2"] == "权属单位" and mapped.fields["PICTURE"] == "照片"
     assert mapped.extra == ["调查员", "名称"]
-    english = map_columns(["OBJ_CODE", "ObjName", "Lng", "LAT", "Dept Name1", "objstate"])
+    english = map_columns(["OBJ_CODE", "ObjName", "Lng", "LAT", "Dept Name1", "objstate"],
+                          aliases=COMPONENT_ALIASES)
     assert english.fields == {"OBJCODE": "OBJ_CODE", "OBJNAME": "ObjName", "X": "Lng",
                               "Y": "LAT", "DEPTNAME1": "Dept Name1", "OBJSTATE": "objstate"}
     assert column_key("主管部门（名称）") == column_key("主管部门名称")
 
 
 def test_explicit_maps_win_and_bad_maps_are_refused():
-    mapped = map_columns(["设施类型", "经度", "纬度", "部件名称"], parse_maps(["objname=设施类型"]))
+    mapped = map_columns(["设施类型", "经度", "纬度", "部件名称"],
+                         parse_maps(["objname=设施类型"], COMPONENT_ALIASES),
+                         aliases=COMPONENT_ALIASES)
     assert mapped.fields["OBJNAME"] == "设施类型" and "部件名称" in mapped.extra
     with pytest.raises(GridkitError, match="FIELD=COLUMN"):
-        parse_maps(["OBJNAME"])
+        parse_maps(["OBJNAME"], COMPONENT_ALIASES)
     with pytest.raises(GridkitError, match="not a field"):
-        parse_maps(["COLOUR=颜色"])
+        parse_maps(["COLOUR=颜色"], COMPONENT_ALIASES)
     with pytest.raises(GridkitError, match="no column '类型2'"):
-        map_columns(["a"], {"OBJNAME": "类型2"}, source="x.csv")
+        map_columns(["a"], {"OBJNAME": "类型2"}, source="x.csv", aliases=COMPONENT_ALIASES)
 
 
 def test_states_sources_and_dates():

@@ -169,7 +169,7 @@ def test_duplicates_are_reported_never_dropped(tmp_path):
 
 
 def test_gcj02_input_lands_where_wgs84_does(tmp_path):
-    from gridkit.components.coords import wgs84_to_gcj02
+    from gridkit.records.coords import wgs84_to_gcj02
 
     out = district(tmp_path)
     rows = good_rows(25)

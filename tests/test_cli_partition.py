@@ -118,14 +118,14 @@ def test_write_failure_midway_keeps_the_previous_file(sources, monkeypatch):
     assert runner.invoke(main, ["partition", str(sources / "comm.gpkg"), "-o",
                                 str(out)]).exit_code == 0
     before = out.read_bytes()
-    real = gridkit.io._write_layer
+    real = gridkit.io.write_layer
 
     def failing(path, name, frame):
         if name == "unit_grid":
             raise OSError("disk full")
         real(path, name, frame)
 
-    monkeypatch.setattr(gridkit.io, "_write_layer", failing)
+    monkeypatch.setattr(gridkit.io, "write_layer", failing)
     result = runner.invoke(main, ["partition", str(sources / "comm.gpkg"), "-o", str(out)])
     assert result.exit_code != 0
     assert out.read_bytes() == before

@@ -149,13 +149,14 @@ def accuracy(output, check, resurvey, plan, target, completeness_target, confide
     from gridkit.acceptance.accuracy import accuracy_geopackage
     from gridkit.acceptance.resurvey import ResurveyOptions
     from gridkit.acceptance.sheet import SheetOptions
-    from gridkit.components.columns import parse_maps
+    from gridkit.records.schema import COMPONENT
+    from gridkit.sources.columns import parse_maps
 
     if completeness_target is None:
         completeness_target = target
     targets = Targets(accuracy=target, completeness=completeness_target or None,
                       confidence=confidence, strict=strict)
-    mapping = parse_maps(list(maps))
+    mapping = parse_maps(list(maps), COMPONENT.aliases)
     for field, column in (("X", x_column), ("Y", y_column)):
         if column:
             mapping[field] = column

@@ -54,9 +54,9 @@ class ResurveyOptions:
 def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog: Catalog,
                   options: ResurveyOptions) -> tuple[Verdicts, dict]:
     """Verdicts from matching the re-survey at ``path`` to the census; (verdicts, facts)."""
-    from gridkit.components.coords import parse_source_crs
     from gridkit.components.gpkg import load_grids
     from gridkit.components.prepare import TablePreparer
+    from gridkit.records.coords import parse_source_crs
 
     options.validate()
     grids = load_grids(output)
@@ -67,7 +67,7 @@ def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog:
     rows = source.rows
     problems = [Problem(int(b.row or 0), b.message) for b in source.bad_rows]
     first = prepared.problems.first
-    from gridkit.components.problems import RULES
+    from gridkit.records.problems import RULES
 
     blocking = np.flatnonzero(np.isin(first, [RULES.index(r) for r in _BLOCKING]))
     for position, reason in zip(blocking, prepared.problems.reasons(blocking), strict=True):

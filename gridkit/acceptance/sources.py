@@ -12,16 +12,18 @@ import numpy as np
 import pyarrow as pa
 import pyproj
 
-from gridkit.components.columns import ALIASES, column_key
-from gridkit.components.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
-from gridkit.components.read import EXCEL_SUFFIXES, SourceTable, read_source
+from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
+from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
+from gridkit.sources.columns import column_key
+from gridkit.sources.tables import EXCEL_SUFFIXES, SourceTable, read_source
 
 __all__ = ["ALIASES", "SourceTable", "clean_codes", "column_key", "find_column", "numbers",
            "read_table", "text", "to_crs"]
 
 
 def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None,
-               preferred_sheet: str | None = None) -> SourceTable:
+               preferred_sheet: str | None = None,
+               aliases: dict[str, tuple[str, ...]] | None = ALIASES) -> SourceTable:
     """A check or re-survey file as text columns. A workbook with several sheets is read at
     ``preferred_sheet`` when it has one (the checklist gridkit wrote), else needs --sheet."""
     path = Path(path)
@@ -37,7 +39,7 @@ def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None
             names = []
         if preferred_sheet in names:
             sheet = preferred_sheet
-    return read_source(path, sheet=sheet, layer=layer)
+    return read_source(path, sheet=sheet, layer=layer, aliases=aliases)
 
 
 def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:

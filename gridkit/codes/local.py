@@ -162,7 +162,7 @@ def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = F
     cols = _columns(table, path)
     builder = _Builder(path, kind, extend)
     for position, record in enumerate(table.frame.to_dict("records")):
-        row = position + 2
+        row = int(table.labels[position]) if table.labels is not None else position + 2
         cell = {name: str(record[col]).strip() for name, col in cols.items()}
         row_kind = cell.get("kind", "")
         if row_kind:

@@ -1,14 +1,14 @@
-"""Reading tables with every cell as text: codes keep their leading zeros.
+"""Tables for code checks and local catalogs, read by :mod:`gridkit.sources`.
 
-CSV (UTF-8 or GB18030), XLSX (openpyxl, each sheet a table) and any GDAL vector source
-(pyogrio, each layer a table, geometry not read). Cells that the source stored as numbers are
-flagged, because a number has already lost leading zeros or, past 15 digits in Excel, its last
-digits.
+Every CSV, XLSX sheet or vector layer of a file as a pandas frame of text (codes keep their
+leading zeros), with the cells the source stored as numbers flagged: a number has already
+lost leading zeros or, past 15 digits in Excel, its last digits. A title row above the header
+is skipped as the census import skips it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +16,18 @@ import numpy as np
 import pandas as pd
 
 from gridkit.errors import GridkitError
+from gridkit.sources.columns import Aliases
+from gridkit.sources.tables import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    SourceTable,
+    read_csv,
+    read_vector_source,
+    read_xlsx,
+    sheet_names,
+)
 
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+TEXT_SUFFIXES = CSV_SUFFIXES
 
 
 @dataclass
@@ -26,7 +35,7 @@ class Table:
     name: str
     frame: pd.DataFrame  # every cell a str ("" when empty)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)  # column -> cell was a number
-    row_label: str = "row"  # "row" for sheet rows (header = row 1), "feature" for layer FIDs
+    row_label: str = "row"  # "row" for sheet rows, "feature" for layer FIDs
     labels: np.ndarray | None = None  # row number or FID per frame row
 
     def label(self, position: int) -> str:
@@ -34,123 +43,51 @@ class Table:
         return f"{self.row_label} {labels[position]}"
 
 
-def _cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
-    """(text, was a number) of one spreadsheet cell."""
-    if value is None:
-        return "", False
-    if isinstance(value, bool):
-        return str(value), False
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not value.is_integer():
-            return repr(value), True
-        text = str(int(value))
-        # A "0000" number format shows the zeros the number lost; put them back.
-        if number_format and set(number_format) == {"0"}:
-            text = text.zfill(len(number_format))
-        return text, True
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(), False
-    return str(value).strip(), False
+def _table(name: str, source: SourceTable, row_label: str = "row") -> Table:
+    frame = pd.DataFrame({c: pd.Series(source.table.column(c).to_pylist(), dtype=object)
+                          .str.strip() for c in source.columns})
+    labels = source.rows
+    numeric = dict(source.numeric)
+    if source.bad_rows:
+        # A check reads every record: one with too few or too many cells is padded or cut.
+        width = len(source.columns)
+        cells = [(next(csv.reader([b.text]), []) + [""] * width)[:width]
+                 for b in source.bad_rows]
+        extra = pd.DataFrame([[c.strip() for c in r] for r in cells], columns=source.columns,
+                             dtype=object)
+        frame = pd.concat([frame, extra], ignore_index=True)
+        labels = np.concatenate([labels, [b.row or 0 for b in source.bad_rows]])
+        order = np.argsort(labels, kind="stable")
+        frame, labels = frame.iloc[order].reset_index(drop=True), labels[order]
+        numeric = {c: np.concatenate([f, np.zeros(len(cells), bool)])[order]
+                   for c, f in numeric.items()}
+    return Table(name, frame, numeric, row_label, labels)
 
 
-def cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
-    """(text, was a number) of one spreadsheet cell, leading zeros put back from a "0000"
-    number format: the rule above, for readers that walk a sheet themselves."""
-    return _cell_text(value, number_format)
+def read_tables(path: str | Path, layer: str | None = None, *,
+                aliases: Aliases | None = None) -> list[Table]:
+    """Every table (CSV file, XLSX sheet, vector feature layer) of ``path``, or only ``layer``.
 
+    ``aliases`` (field -> column names) lets a header under a title row be found.
+    """
+    from gridkit.io import feature_layers
 
-def read_csv_table(path: Path) -> Table:
-    last: Exception | None = None
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                                sep=sep)
-        except UnicodeDecodeError as exc:
-            last = exc
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise GridkitError(f"{path}: cannot read as CSV ({exc})") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        for col in frame.columns:
-            frame[col] = frame[col].astype(object).str.strip()
-        return Table(path.stem, frame)
-    raise GridkitError(f"{path}: neither UTF-8 nor GB18030 text ({last})")
-
-
-def read_excel_tables(path: Path, sheet: str | None = None) -> list[Table]:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise GridkitError(f"{path}: reading XLSX needs openpyxl (pip install openpyxl)") from None
-    try:
-        # Not read-only: number formats (which keep leading zeros) are only there in full mode.
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise GridkitError(f"{path}: cannot read as XLSX ({exc})") from None
-    names = book.sheetnames
-    if sheet is not None and sheet not in names:
-        raise GridkitError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
-    tables = []
-    for name in [sheet] if sheet else names:
-        rows = list(book[name].iter_rows())
-        if not rows:
-            continue
-        header = [str(c.value).strip() if c.value is not None else "" for c in rows[0]]
-        width = len(header)
-        cells = [[_cell_text(c.value, c.number_format) for c in row[:width]] for row in rows[1:]]
-        cells = [r + [("", False)] * (width - len(r)) for r in cells]
-        cells = [r for r in cells if any(text for text, _ in r)]
-        frame = pd.DataFrame([[t for t, _ in r] for r in cells], columns=header, dtype=object)
-        numeric = {
-            col: np.array([r[i][1] for r in cells], dtype=bool) for i, col in enumerate(header)
-        }
-        tables.append(Table(name, frame, numeric))
-    return tables
-
-
-def read_vector_tables(path: Path, layer: str | None = None) -> list[Table]:
-    import pyogrio
-
-    from gridkit.io import layers_of, shapefile_encoding
-
-    names = layers_of(path)
-    if layer is not None and layer not in names:
-        raise GridkitError(f"{path} has no layer {layer!r}; its layers are: {', '.join(names)}")
-    tables = []
-    for name in [layer] if layer else names:
-        try:
-            frame = pyogrio.read_dataframe(path, layer=name, read_geometry=False,
-                                           fid_as_index=True, encoding=shapefile_encoding(path))
-        except Exception as exc:  # pyogrio wraps GDAL errors in several classes
-            raise GridkitError(f"{path}: GDAL cannot read layer {name!r} ({exc})") from None
-        numeric = {
-            str(col): np.full(len(frame), pd.api.types.is_numeric_dtype(frame[col]), bool)
-            for col in frame.columns
-        }
-        text = pd.DataFrame({str(c): _column_text(frame[c]) for c in frame.columns})
-        tables.append(Table(name, text.reset_index(drop=True), numeric, "feature",
-                            frame.index.to_numpy()))
-    return tables
-
-
-def _column_text(column: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(column):
-        # A code in a Real field: 3205820102048188.0 is still the code.
-        whole = column.dropna()
-        if (whole == np.floor(whole)).all():
-            column = column.astype("Int64")
-    return column.astype("string").fillna("").str.strip().astype(object)
-
-
-def read_tables(path: str | Path, layer: str | None = None) -> list[Table]:
-    """Every table (CSV file, XLSX sheet, vector layer) of ``path``, or only ``layer``."""
     path = Path(path)
     if not path.exists():
         raise GridkitError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return [read_csv_table(path)]
+        return [_table(path.stem, read_csv(path, aliases=aliases))]
     if suffix in EXCEL_SUFFIXES:
-        return read_excel_tables(path, layer)
-    return read_vector_tables(path, layer)
+        tables = []
+        for name in [layer] if layer else sheet_names(path):
+            try:
+                source = read_xlsx(path, name, aliases=aliases, several=True)
+            except GridkitError as exc:
+                if layer is None and "is empty" in str(exc):
+                    continue  # an empty sheet among others is no table
+                raise
+            tables.append(_table(name, source))
+        return tables
+    return [_table(name, read_vector_source(path, name), "feature")
+            for name in ([layer] if layer else feature_layers(path))]

@@ -5,15 +5,15 @@ their error), the edge rule, the modes, the reject reasons and the check rules.
 """
 
 from gridkit.components.check import CensusCheck, CheckOptions, check_components
-from gridkit.components.coords import (
+from gridkit.components.importer import CensusImport, ImportOptions, import_census
+from gridkit.components.locate import GridIndex, UnitGrids
+from gridkit.records.coords import (
     bd09_to_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from gridkit.components.importer import CensusImport, ImportOptions, import_census
-from gridkit.components.locate import GridIndex, UnitGrids
 
 __all__ = [
     "CensusCheck",

@@ -59,6 +59,7 @@ from gridkit.components.locate import UnitGrids
 from gridkit.components.qaframe import issues_frame
 from gridkit.components.tiles import GridTiles, locate_on_cluster
 from gridkit.errors import GridkitError
+from gridkit.geometry import dissolve_coverage
 
 COMMAND = "census check"
 BLOCK_POINTS = 250_000
@@ -361,7 +362,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
             expected = density * area
             seen = int(observed.get((street, cls), 0))
             if expected >= options.min_expected and seen < options.sparse_ratio * expected:
-                union = shapely.coverage_union_all(grids.geoms[grids.street == street])
+                union = dissolve_coverage(grids.geoms[grids.street == street])
                 issues.one(
                     "class-sparse", "warning", f"{street}/{cls}",
                     f"{cls} {catalog.name_of(cls) or ''}: {seen:,} in street {street}, "

@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from gridkit.codes.catalog import national_catalog
-from gridkit.components.columns import parse_maps
 from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.importer import BLOCK_ROWS, MODES, ImportOptions
 from gridkit.console import GridkitGroup, emit_json, show_progress
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import CheckFailed, GridkitError
+from gridkit.records.options import crs_option, header_row_option
+from gridkit.records.schema import COMPONENT
+from gridkit.sources.columns import parse_maps
 
 
 def _catalog(path: str | None, extend: bool):
@@ -78,11 +80,10 @@ def census() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="GeoPackage holding unit_grid (from gridkit partition); gets component, "
                    "component_reject, qa_issue and a gridkit_run row.")
-@click.option("--crs", help="CRS of the coordinates: wgs84, cgcs2000, gcj02 (Amap, Tencent), "
-                            "bd09 (Baidu) or EPSG:n. Required for CSV/XLSX; overrides a "
-                            "file's own CRS (a .prj cannot say GCJ-02).")
+@crs_option
 @click.option("--sheet", help="XLSX sheet to read, when a workbook has several.")
 @click.option("--layer", help="Layer to read, when a GeoPackage or other source has several.")
+@header_row_option
 @click.option("--x", "x_column", help="Column of X/longitude (default: recognised by name).")
 @click.option("--y", "y_column", help="Column of Y/latitude (default: recognised by name).")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
@@ -98,7 +99,7 @@ def census() -> None:
 @click.option("--block-rows", type=int, default=BLOCK_ROWS, show_default=True,
               help="With --scheduler/--workers: census rows per cluster task.")
 @json_option
-def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, mode,
+def import_command(files, output, crs, sheet, layer, header_row, x_column, y_column, maps, mode,
                    catalog_path, extend, tolerances, scheduler, workers, block_rows, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
@@ -117,12 +118,13 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
     """
     from gridkit.components.gpkg import import_to_geopackage
 
-    mapping = parse_maps(list(maps))
+    mapping = parse_maps(list(maps), COMPONENT.aliases)
     for field, column in (("X", x_column), ("Y", y_column)):
         if column:
             mapping[field] = column
     default, per_class = parse_tolerances(list(tolerances))
-    options = ImportOptions(crs=crs, sheet=sheet, layer=layer, maps=mapping, mode=mode,
+    options = ImportOptions(crs=crs, sheet=sheet, layer=layer, header_row=header_row,
+                            maps=mapping, mode=mode,
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
     with cluster_client(scheduler, workers) as client, \
@@ -134,7 +136,17 @@ def import_command(files, output, crs, sheet, layer, x_column, y_column, maps, m
         return
     for item in figures["files"]:
         click.echo(f"{item['file']}: {item['rows']:,} rows, {item['accepted']:,} accepted, "
-                   f"{item['rejected']:,} rejected ({item['crs']}, {item['encoding']})")
+                   f"{item['rejected']:,} rejected ({item['crs']}, {item['encoding']}"
+                   + (f", header on row {item['header_row']}" if item["header_row"] > 1 else "")
+                   + ")")
+        if item["kept_in_extra"]:
+            click.echo(f"  kept in EXTRA (no field takes them): {', '.join(item['kept_in_extra'])}")
+        for cut, target in item["cut_names"].items():
+            click.echo(f"  {cut} read as {target} (a Shapefile field name cut at 10 bytes)")
+        if item["damaged_cells"]:
+            first = item["damaged"][0]
+            click.echo(f"  {item['damaged_cells']:,} damaged cells, e.g. row {first['row']} "
+                       f"{first['field']}: {first['problem']}")
     rules = ", ".join(f"{rule} {count:,}" for rule, count in figures["rejects_by_rule"].items())
     codes = figures["codes"]
     click.echo(f"{figures['rows']:,} rows = {figures['accepted']:,} accepted + "

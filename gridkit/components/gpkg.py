@@ -48,6 +48,7 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         progress("writing")
     parameters = {
         "crs": options.crs, "sheet": options.sheet, "layer": options.layer,
+        "header_row": options.header_row,
         "map": options.maps, "mode": options.mode, "tolerance": options.tolerance,
         "class_tolerance": options.class_tolerance,
         "catalog": options.catalog.describe() if options.catalog else None,

@@ -43,11 +43,12 @@ from gridkit.components.layers import (
 )
 from gridkit.components.locate import UnitGrids
 from gridkit.components.prepare import Prepared, TablePreparer
-from gridkit.components.read import SourceTable, read_source
 from gridkit.components.rejects import reject_table
 from gridkit.components.tiles import GridTiles
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
+from gridkit.records.schema import COMPONENT
+from gridkit.sources.tables import SourceTable, read_source
 
 MODES = ("append", "replace")
 COMMAND = "census import"
@@ -63,6 +64,7 @@ class ImportOptions:
     catalog: Catalog | None = None
     tolerance: float = DEFAULT_TOLERANCE
     class_tolerance: dict[str, float] = field(default_factory=dict)
+    header_row: int | None = None  # CSV/XLSX row of the column names; found when None
 
 
 _BATCH = 1 << 19
@@ -111,7 +113,7 @@ def import_census(
     each block located against a spatial partitioning of the grids (:mod:`tiles`); reading,
     coding, duplicates and the layers stay here, so the result is the same as without one.
     """
-    from gridkit.components.coords import parse_source_crs
+    from gridkit.records.coords import parse_source_crs
 
     started = time.perf_counter()
     options = options or ImportOptions()
@@ -127,7 +129,8 @@ def import_census(
     names: dict[str, Path] = {}
     for path in files:
         _say(progress, f"reading {Path(path).name}")
-        source = read_source(path, sheet=options.sheet, layer=options.layer)
+        source = read_source(path, sheet=options.sheet, layer=options.layer,
+                             header_row=options.header_row, aliases=COMPONENT.aliases)
         if source.name in names:
             raise GridkitError(f"{path}: a file named {source.name} is already in this import "
                                f"({names[source.name]}); components remember their file by "
@@ -171,7 +174,12 @@ def import_census(
         figures = by_file.setdefault(part.source.name, {
             "file": part.source.name, "path": str(part.source.path),
             "encoding": part.source.encoding, "crs": part.crs,
+            "header_row": part.source.header_row,
             "columns": part.columns.fields, "kept_in_extra": part.columns.extra,
+            "cut_names": part.columns.cut,
+            "damaged": [{"row": r, "field": f, "problem": w}
+                        for r, f, w in part.source.damaged[:20]],
+            "damaged_cells": len(part.source.damaged),
             "rows": 0, "accepted": 0, "rejected": 0,
         })
         figures["rows"] += rows

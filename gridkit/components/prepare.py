@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 
 from gridkit.codes.admin import CodeError, parse_county_code
 from gridkit.codes.catalog import Catalog
@@ -25,14 +24,15 @@ from gridkit.components.attributes import (
     factorize,
     parse_dates,
 )
-from gridkit.components.columns import ColumnMap, map_columns
-from gridkit.components.coords import SourceCRS, from_pyproj, parse_numbers, to_target
 from gridkit.components.jsonrows import json_objects
-from gridkit.components.layers import representative_xy
 from gridkit.components.locate import UnitGrids
-from gridkit.components.problems import Problems
-from gridkit.components.read import SourceTable
 from gridkit.errors import GridkitError
+from gridkit.records.coords import SourceCRS
+from gridkit.records.position import Positioner
+from gridkit.records.problems import Problems
+from gridkit.records.schema import COMPONENT
+from gridkit.sources.columns import ColumnMap, map_columns
+from gridkit.sources.tables import SourceTable
 
 TEXT_FIELDS = ("DEPTCODE1", "DEPTNAME1", "DEPTCODE2", "DEPTNAME2", "DEPTCODE3", "DEPTNAME3",
                "NOTE", "PICTURE")
@@ -160,7 +160,7 @@ class TablePreparer:
                  maps: dict[str, str], locator=None) -> None:
         self.grids = grids
         # Anything with GridIndex.locate's answers: the grids' own index, or their tiles.
-        self.locator = locator if locator is not None else grids.index
+        self.positioner = Positioner(grids, crs, locator)
         self.catalog = catalog
         self.crs = crs
         self.maps = maps
@@ -169,10 +169,11 @@ class TablePreparer:
 
     def prepare(self, source: SourceTable) -> Prepared:
         table = source.table
-        cmap = map_columns(source.columns, self.maps, source=str(source.path))
-        problems = Problems(table.num_rows)
-        crs = self._source_crs(source, cmap)
-        x, y, shapes = self._coordinates(source, cmap, crs, problems)
+        cmap = map_columns(source.columns, self.maps, source=str(source.path),
+                           aliases=COMPONENT.aliases)
+        problems = Problems(table.num_rows, COMPONENT.rules)
+        located = self.positioner.locate(source, cmap, problems)
+        x, y, shapes, grid = located.x, located.y, located.shapes, located.grid
         objcode = _clean_codes(_text(table, cmap.get("OBJCODE"))) if cmap.get("OBJCODE") \
             else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
         shaped = pc.fill_null(pc.and_(pc.equal(pc.binary_length(objcode), 16),
@@ -181,158 +182,9 @@ class TablePreparer:
         klass = self._classes(source, cmap, code_class, problems)
         self._clashes(cmap, objcode, code_class, klass, problems)
         fields = self._attributes(table, cmap, problems)
-        grid = self._locate(x, y, crs, source, cmap, problems)
         self._county(cmap, objcode, code_class, grid, problems)
-        return Prepared(source, cmap, crs.label, x, y, shapes, klass, objcode, fields, grid,
+        return Prepared(source, cmap, located.crs, x, y, shapes, klass, objcode, fields, grid,
                         problems)
-
-    # -- coordinates -------------------------------------------------------------------------
-
-    def _source_crs(self, source: SourceTable, cmap: ColumnMap) -> SourceCRS:
-        if self.crs is not None:
-            return self.crs
-        if source.crs is not None:
-            return from_pyproj(source.crs)
-        what = "geometries" if source.geometry is not None else "coordinates"
-        raise GridkitError(
-            f"{source.path}: the {what} have no CRS; name it with --crs (wgs84, cgcs2000, gcj02 "
-            "for Amap/Tencent, bd09 for Baidu, or EPSG:n)")
-
-    def _coordinates(self, source: SourceTable, cmap: ColumnMap, crs: SourceCRS,
-                     problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        table = source.table
-        n = table.num_rows
-        sx = np.full(n, np.nan)
-        sy = np.full(n, np.nan)
-        found = np.zeros(n, bool)  # a position (possibly bad) came from some source
-        shapes = None
-        names: list[str] = []
-        if source.geometry is not None:
-            geoms = source.geometry
-            names.append("geometry")
-            present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-            sx, sy = representative_xy(geoms)
-            found |= present
-            kinds = shapely.get_type_id(geoms)
-            other = present & (kinds != 0)
-            if other.any():
-                shapes = np.full(n, None, dtype=object)
-                shapes[other] = shapely.transform(
-                    geoms[other], lambda c: np.column_stack(to_target(c[:, 0], c[:, 1], crs,
-                                                                      self.grids.crs)[:2]))
-        x_col, y_col = cmap.get("X"), cmap.get("Y")
-        if x_col and y_col:
-            names.append(f"{x_col}/{y_col}")
-            self._pair(table, x_col, y_col, sx, sy, found, problems)
-        xy_col = cmap.get("XY")
-        if xy_col:
-            names.append(xy_col)
-            self._joined(table, xy_col, sx, sy, found, problems)
-        wkt_col = cmap.get("WKT")
-        if wkt_col:
-            names.append(wkt_col)
-            self._wkt(table, wkt_col, sx, sy, found, problems)
-        if not names:
-            raise GridkitError(
-                f"{source.path}: no coordinates: no geometry and no coordinate columns among "
-                f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
-                "WKT); name them with --x COLUMN --y COLUMN")
-        problems.add("no-coordinates", np.flatnonzero(~found),
-                     f"no coordinates: {' and '.join(names)} empty")
-        x, y, ok = to_target(sx, sy, crs, self.grids.crs)
-        bad = np.flatnonzero(found & ~ok & ~np.isnan(sx) & ~np.isnan(sy))
-        problems.add("bad-coordinates", bad, [self._range_message(sx[p], sy[p], crs)
-                                               for p in bad])
-        x[~ok], y[~ok] = np.nan, np.nan
-        return x, y, shapes
-
-    @staticmethod
-    def _range_message(x: float, y: float, crs: SourceCRS) -> str:
-        if crs.geographic and (abs(x) > 180 or abs(y) > 90):
-            return (f"({x:g}, {y:g}) are not longitude/latitude, but --crs is {crs.label}; name "
-                    "the CRS the coordinates are in (e.g. --crs EPSG:4549)")
-        return f"({x:g}, {y:g}) cannot be converted from {crs.label}"
-
-    @staticmethod
-    def _pair(table, x_col, y_col, sx, sy, found, problems) -> None:
-        todo = np.isnan(sx)
-        xs, x_present = parse_numbers(_text(table, x_col))
-        ys, y_present = parse_numbers(_text(table, y_col))
-        both = todo & x_present & y_present
-        good = both & np.isfinite(xs) & np.isfinite(ys)
-        sx[good], sy[good] = xs[good], ys[good]
-        found |= todo & (x_present | y_present)
-        for col, values, present, numbers in ((x_col, table.column(x_col), x_present, xs),
-                                              (y_col, table.column(y_col), y_present, ys)):
-            bad = np.flatnonzero(todo & present & ~np.isfinite(numbers))
-            problems.add("bad-coordinates", bad,
-                         [f"{q} is not a number" for q in _quote(col, values, bad)])
-        half = np.flatnonzero(todo & (x_present ^ y_present))
-        problems.add("bad-coordinates", half,
-                     [f"only {x_col if x_present[p] else y_col} is filled; the position needs "
-                      f"both {x_col} and {y_col}" for p in half])
-
-    @staticmethod
-    def _joined(table, column, sx, sy, found, problems) -> None:
-        todo = np.isnan(sx) & ~found
-        values = pc.utf8_trim_whitespace(_text(table, column))
-        present = _np(pc.not_equal(values, "")) & todo
-        parts = pc.split_pattern_regex(values, r"[,;，；\s]+")
-        count = _np(pc.list_value_length(parts))
-        two = present & (count == 2)
-        xs, _ = parse_numbers(pc.fill_null(pc.list_element(
-            pc.if_else(pa.array(count >= 1), parts, pa.scalar(["0"], parts.type)), 0), ""))
-        ys, _ = parse_numbers(pc.fill_null(pc.list_element(
-            pc.if_else(pa.array(count >= 2), parts, pa.scalar(["0", "0"], parts.type)), 1), ""))
-        good = two & np.isfinite(xs) & np.isfinite(ys)
-        sx[good], sy[good] = xs[good], ys[good]
-        found |= present
-        bad = np.flatnonzero(present & ~good)
-        problems.add("bad-coordinates", bad, [f"{q} is not 'x,y' (two numbers)"
-                                              for q in _quote(column, values, bad)])
-
-    @staticmethod
-    def _wkt(table, column, sx, sy, found, problems) -> None:
-        todo = np.isnan(sx) & ~found
-        values = pc.utf8_trim_whitespace(_text(table, column))
-        present = np.flatnonzero(_np(pc.not_equal(values, "")) & todo)
-        if present.size == 0:
-            return
-        texts = pc.take(values, pa.array(present)).to_pylist()
-        geoms = shapely.from_wkt(np.asarray(texts, dtype=object), on_invalid="ignore")
-        px, py = representative_xy(geoms)
-        ok = np.isfinite(px) & np.isfinite(py)
-        sx[present[ok]], sy[present[ok]] = px[ok], py[ok]
-        found[present] = True
-        bad = present[~ok]
-        problems.add("bad-coordinates", bad, [f"{q} is not WKT (e.g. POINT (121.3 30.7))"
-                                              for q in _quote(column, values, bad)])
-
-    # -- location ----------------------------------------------------------------------------
-
-    def _locate(self, x, y, crs: SourceCRS, source, cmap, problems: Problems) -> np.ndarray:
-        grid = self.locator.locate(x, y)
-        outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
-        if outside.size:
-            _, distance = self.grids.index.nearest(x[outside], y[outside])
-            swapped = self._swapped_inside(source, cmap, crs, outside)
-            problems.add("outside-area", outside, [
-                f"outside the managed area: ({x[p]:.1f}, {y[p]:.1f}) is {d:,.0f} m from the "
-                "nearest unit grid" + ("; with X and Y swapped it would be inside (Chinese "
-                                       "surveying calls the northing X): give --x and --y"
-                                       if s else "; check the coordinates and --crs")
-                for p, d, s in zip(outside, distance, swapped, strict=True)])
-        return grid
-
-    def _swapped_inside(self, source, cmap, crs, rows: np.ndarray) -> np.ndarray:
-        x_col, y_col = cmap.get("X"), cmap.get("Y")
-        if not (x_col and y_col):
-            return np.zeros(rows.size, bool)
-        xs, _ = parse_numbers(pc.take(_text(source.table, x_col), pa.array(rows)))
-        ys, _ = parse_numbers(pc.take(_text(source.table, y_col), pa.array(rows)))
-        tx, ty, ok = to_target(ys, xs, crs, self.grids.crs)
-        return ok & (self.grids.index.locate(np.where(ok, tx, np.nan),
-                                             np.where(ok, ty, np.nan)) >= 0)
 
     # -- class and code ----------------------------------------------------------------------
 

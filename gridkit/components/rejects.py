@@ -9,8 +9,8 @@ import pyarrow.compute as pc
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.layers import conform, point_wkb, reject_schema
 from gridkit.components.prepare import Prepared
-from gridkit.components.problems import Problems
-from gridkit.components.read import SourceTable
+from gridkit.records.problems import Problems
+from gridkit.sources.tables import SourceTable
 
 
 def reject_table(prepared: list[Prepared], existing: pa.Table | None, names: set[str],

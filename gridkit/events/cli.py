@@ -19,6 +19,7 @@ from gridkit.io import (
     write_geopackage,
 )
 from gridkit.qa import qa_frame
+from gridkit.records.options import crs_option, header_row_option
 
 
 def import_events_to_geopackage(files: list[Path], output: Path,
@@ -33,7 +34,8 @@ def import_events_to_geopackage(files: list[Path], output: Path,
                 if "event" in layers_of(output) else None)
     result = import_events(files, grids, options, existing)
     parameters = {"crs": options.crs, "sheet": options.sheet, "layer": options.layer,
-                  "map": list(options.maps), "mode": options.mode}
+                  "header_row": options.header_row, "map": list(options.maps),
+                  "mode": options.mode}
     write_geopackage(
         output,
         {"event": result.events, "event_reject": result.rejects,
@@ -53,15 +55,16 @@ def events() -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="The GeoPackage gridkit partition wrote (needs unit_grid).")
-@click.option("--crs", help="CRS of coordinate columns: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")
+@crs_option
 @click.option("--sheet", help="XLSX sheet, when the workbook has several.")
 @click.option("--layer", help="Layer of a multi-layer vector file.")
+@header_row_option
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Column for EVTID, EVTCODE, EVTNAME, TIME, X or Y (repeatable).")
 @click.option("--mode", type=click.Choice(["append", "replace"]), default="append",
               show_default=True, help="append: replace only these files' events; replace: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
-def import_command(files, output, crs, sheet, layer, maps, mode, as_json):
+def import_command(files, output, crs, sheet, layer, header_row, maps, mode, as_json):
     """Import event records (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUTPUT.
 
     Each event gets its class (EVTCODE from a code column or the name matched against the
@@ -74,10 +77,19 @@ def import_command(files, output, crs, sheet, layer, maps, mode, as_json):
     """
     figures = import_events_to_geopackage(
         list(files), output,
-        EventOptions(crs=crs, sheet=sheet, layer=layer, maps=tuple(maps), mode=mode))
+        EventOptions(crs=crs, sheet=sheet, layer=layer, maps=tuple(maps), mode=mode,
+                     header_row=header_row))
     if as_json:
         emit_json(figures)
         return
+    for item in figures["files"]:
+        click.echo(f"{item['file']}: {item['crs']}, {item['encoding']}"
+                   + (f", header on row {item['header_row']}" if item["header_row"] > 1 else ""))
+        if item["kept_in_extra"]:
+            click.echo(f"  kept in EXTRA (no field takes them): {', '.join(item['kept_in_extra'])}")
+        for change in item["changed_values"]:
+            click.echo(f"  {change['field']} {change['from']} -> {change['to']} "
+                       f"({change['rule']}, {change['rows']:,} rows)")
     click.echo(f"{figures['rows']:,} rows read: {figures['accepted']:,} events, "
                f"{figures['rejected']:,} rejected (layer event_reject); "
                f"{figures['events']:,} events in {figures['output']}")

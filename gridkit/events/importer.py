@@ -16,7 +16,9 @@ starts the layer afresh. Two events with one EVTID are reported in ``qa_issue``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,37 +30,48 @@ import shapely
 
 from gridkit.codes.catalog import national_catalog
 from gridkit.codes.matcher import ClassMatcher
-from gridkit.components.columns import ALIASES, map_columns, parse_maps
-from gridkit.components.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
+from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
-from gridkit.components.read import read_source
 from gridkit.errors import GridkitError
 from gridkit.qa import QAIssue
+from gridkit.records.coords import parse_source_crs
+from gridkit.records.position import Positioner, column
+from gridkit.records.problems import Problems
+from gridkit.records.schema import EVENT
+from gridkit.sources.cells import excel_serial, fold_text, pad_number
+from gridkit.sources.columns import map_columns, parse_maps
+from gridkit.sources.tables import read_source
 
-COMMAND = "events import"
-EVENT_ALIASES: dict[str, tuple[str, ...]] = {
-    "EVTID": ("evtid", "案件编号", "案卷编号", "案卷号", "事件编号", "事件编码", "工单号",
-              "caseid", "eventid", "id"),
-    "EVTCODE": ("evtcode", "事件代码", "事件小类代码", "小类代码", "类别代码", "classcode",
-                "code"),
-    "EVTNAME": ("evtname", "事件类型", "事件名称", "事件小类", "案件类型", "问题类型",
-                "小类名称", "类型", "名称", "type", "name"),
-    "TIME": ("time", "上报时间", "发生时间", "发现时间", "立案时间", "时间", "日期",
-             "reporttime", "datetime", "date"),
-    "X": ALIASES["X"],
-    "Y": ALIASES["Y"],
-}
+COMMAND = EVENT.command
 EVENT_FIELDS = ["EVTID", "EVTCODE", "EVTNAME", "MAJOR", "MINOR", "BGID", "STREET", "COMMUNITY",
                 "TIME", "SRCFILE", "SRCROW", "EXTRA"]
 
 
 @dataclass
 class EventOptions:
+    """Options of ``gridkit events import``.
+
+    Parameters
+    ----------
+    crs : str, optional
+        CRS of coordinate columns, and of a vector file's geometries over its own
+        (wgs84, cgcs2000, gcj02, bd09, bd09mc, EPSG:n).
+    sheet, layer : str, optional
+        Sheet of a workbook, layer of a multi-layer source.
+    maps : tuple of str
+        ``FIELD=COLUMN`` items naming the column of EVTID, EVTCODE, EVTNAME, TIME, X, Y.
+    mode : str
+        ``append`` (replace only these files' events) or ``replace``.
+    header_row : int, optional
+        Row of the column names in a CSV or sheet; found when None.
+    """
+
     crs: str | None = None
     sheet: str | None = None
     layer: str | None = None
     maps: tuple[str, ...] = ()
     mode: str = "append"
+    header_row: int | None = None
 
 
 @dataclass
@@ -69,99 +82,153 @@ class EventImport:
     figures: dict = field(default_factory=dict)
 
 
-def _times(text: pd.Series) -> pd.Series:
-    cleaned = text.str.strip().str.replace("/", "-", regex=False).str.replace(".", "-",
-                                                                              regex=False)
-    return pd.to_datetime(cleaned, errors="coerce", format="mixed")
+_WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]+(\d{1,2})\s*[:时]\s*(\d{1,2})"
+                   r"(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?秒?)?)?$")
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 
 
-def _read_one(path: Path, grids: UnitGrids, options: EventOptions, matcher: ClassMatcher,
-              codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    source = read_source(path, sheet=options.sheet, layer=options.layer)
-    table = source.table.to_pandas()
+def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
+    """An event time, or why ``text`` is not one (None when empty).
+
+    An Excel serial day number is a time where the sheet stored a number; in a CSV it is
+    refused with the date it probably means.
+
+    Examples
+    --------
+    >>> parse_time("２０２５年５月１２日 ８:３０", False)
+    datetime.datetime(2025, 5, 12, 8, 30)
+    >>> parse_time("45789.5", True)
+    datetime.datetime(2025, 5, 12, 12, 0)
+    """
+    text = fold_text(text).strip()
+    if not text:
+        return None
+    if _SERIAL.match(text):
+        moment = excel_serial(float(text))
+        if moment is not None:
+            if was_number:
+                return moment
+            return (f"{text!r} looks like an Excel day number ({moment:%Y-%m-%d %H:%M}); write "
+                    f"the date itself, e.g. {moment:%Y-%m-%d %H:%M}")
+    match = _WHEN.match(text)
+    try:
+        if match:
+            parts = [int(g) if g else 0 for g in match.groups()]
+            return dt.datetime(*parts[:3], parts[3], parts[4], parts[5])
+        value = pd.to_datetime(text, errors="raise")
+        return value.to_pydatetime().replace(tzinfo=None)
+    except (ValueError, TypeError, OverflowError):
+        return f"{text!r} is not a date/time; write e.g. 2025-04-10 07:53"
+
+
+def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher: ClassMatcher,
+              codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, dict]:
+    source = read_source(path, sheet=options.sheet, layer=options.layer,
+                         header_row=options.header_row, aliases=EVENT.aliases)
+    table = source.table
+    n = table.num_rows
     name = source.name
-    chosen = map_columns(source.columns, parse_maps(options.maps, EVENT_ALIASES),
-                         source=str(path), aliases=EVENT_ALIASES).fields
-    reason = pd.Series("", index=table.index, dtype=object)
-    rule = pd.Series("", index=table.index, dtype=object)
+    cmap = map_columns(source.columns, parse_maps(options.maps, EVENT.aliases),
+                       source=str(path), aliases=EVENT.aliases)
+    chosen = cmap.fields
+    problems = Problems(n, EVENT.rules)
+    changes: list[dict] = []
 
-    def reject(mask, slug: str, text) -> None:
-        mask = np.asarray(mask) & (reason == "").to_numpy()
-        reason[mask] = text if isinstance(text, str) else list(text(mask))
-        rule[mask] = slug
+    def text(field_name: str) -> np.ndarray:
+        values = column(table, chosen.get(field_name))
+        if values is None:
+            return np.full(n, "", dtype=object)
+        return np.array([fold_text(v or "").strip() for v in values.to_pylist()], dtype=object)
 
-    def blank(field_name: str) -> pd.Series:
-        column = chosen.get(field_name)
-        return table[column].astype(str).str.strip() if column else pd.Series("", index=table.index)
+    located = positioner.locate(source, cmap, problems)
 
-    # Where: geometry when the source has it, else X/Y columns in --crs.
-    if source.geometry is not None and options.crs is None:
-        if source.crs is None:
-            raise GridkitError(f"{path}: has geometries but no CRS; name it with --crs")
-        points = np.array([g.representative_point() if g is not None and not g.is_empty
-                           else None for g in source.geometry], dtype=object)
-        x, y = shapely.get_x(points), shapely.get_y(points)
-        crs = from_pyproj(source.crs)
-    else:
-        if "X" not in chosen or "Y" not in chosen:
-            raise GridkitError(f"{path}: no coordinate columns (looked for 经度/纬度, lon/lat, "
-                               "X/Y, ...); name them with --map X=COLUMN --map Y=COLUMN")
-        if options.crs is None:
-            raise GridkitError(f"{path}: give the coordinates' CRS with --crs (wgs84, cgcs2000, "
-                               "gcj02, bd09 or EPSG:n); a wrong guess moves events by 300-700 m")
-        crs = parse_source_crs(options.crs)
-        x, present_x = parse_numbers(pa.array(table[chosen["X"]].astype(str)))
-        y, present_y = parse_numbers(pa.array(table[chosen["Y"]].astype(str)))
-        missing = ~(present_x & present_y)
-        reject(missing, "no-coordinates", "no coordinates")
-        reject(~missing & ~(np.isfinite(x) & np.isfinite(y)), "bad-coordinates",
-               f"coordinates {chosen['X']}/{chosen['Y']} are not numbers")
-    tx, ty, ok = to_target(x, y, crs, grids.crs)
-    where = grids.index.locate(np.where(ok, tx, np.nan), np.where(ok, ty, np.nan))
-    reject(where < 0, "outside-area", f"outside the managed area (no unit grid holds it; "
-           f"coordinates read as {crs.label})")
-
-    # What: a valid event class code, else the name.
-    code = blank("EVTCODE").str.zfill(4).where(blank("EVTCODE") != "", "")
-    matched = matcher.match_many(blank("EVTNAME"))
+    # What: a valid event class code (a number that lost its leading zero padded back, and
+    # logged), else the name matched against the catalog.
+    code = np.array([c[:-2] if c.endswith(".0") and c[:-2].isdigit() else c.lstrip("'")
+                     for c in text("EVTCODE")], dtype=object)
+    for value in sorted(set(code[(code != "") & ~np.isin(code, list(codes))])):
+        padded = pad_number(value, 4)
+        if padded in codes:
+            rows = np.flatnonzero(code == value)
+            code[rows] = padded
+            changes.append({"field": chosen["EVTCODE"], "from": value, "to": padded,
+                            "rule": "leading-zero", "rows": int(rows.size),
+                            "first_row": int(source.rows[rows[0]])})
+    matched = matcher.match_many(pd.Series(text("EVTNAME")))
     by_name = matched["code"].fillna("").astype(str).to_numpy()
-    final = np.where(code.isin(codes), code, by_name)
-    unknown = final == ""
+    final = np.where(np.isin(code, list(codes)), code, by_name)
+    unknown = np.flatnonzero(final == "")
     why = matched["reason"].fillna("").astype(str).to_numpy()
-    reject(unknown, "unknown-class", lambda mask: (
-        f"unknown event class: {w}" if w else "no event class name or code" for w in why[mask]))
-    when = _times(blank("TIME")) if "TIME" in chosen else pd.Series(pd.NaT, index=table.index)
-    bad_time = when.isna() & (blank("TIME") != "")
-    reject(bad_time, "bad-time", lambda mask: (
-        f"{chosen['TIME']}: {t!r} is not a date/time; write e.g. 2025-04-10 07:53"
-        for t in blank("TIME")[mask]))
+    problems.add("unknown-class", unknown, [
+        f"unknown event class: {why[p]}" if why[p] else
+        (f"{chosen['EVTCODE']} {code[p]!r} is not an event class" if code[p] else
+         "no event class name or code") for p in unknown])
 
-    rejected = (reason != "").to_numpy()
-    raw = table.astype(str).to_dict(orient="records")
+    # When.
+    when = np.full(n, None, dtype=object)
+    if "TIME" in chosen:
+        raw = text("TIME")
+        numeric = source.was_number(chosen["TIME"])
+        answers: dict[tuple[str, bool], object] = {}
+        for i, (t, num) in enumerate(zip(raw, numeric, strict=True)):
+            key = (t, bool(num))
+            if key not in answers:
+                answers[key] = parse_time(t, bool(num))
+            when[i] = answers[key]
+        bad = np.array([isinstance(w, str) for w in when], bool)
+        problems.add("bad-time", np.flatnonzero(bad),
+                     [f"{chosen['TIME']}: {w}" for w in when[bad]])
+        for (t, num), answer in answers.items():
+            if num and isinstance(answer, dt.datetime):
+                rows = np.flatnonzero((raw == t) & numeric)
+                changes.append({"field": chosen["TIME"], "from": t,
+                                "to": f"{answer:%Y-%m-%d %H:%M:%S}",
+                                "rule": "excel-serial-date", "rows": int(rows.size),
+                                "first_row": int(source.rows[rows[0]])})
+        when[bad] = None
+
+    rejected = problems.rejected
+    rows_rejected = np.flatnonzero(rejected)
+    take = pa.array(rows_rejected, pa.int64())
     rejects = pd.DataFrame({
         "SRCFILE": name, "SRCROW": source.rows[rejected].astype(np.int64),
-        "RULE": rule[rejected].to_numpy(), "REASON": reason[rejected].to_numpy(),
-        "RAW": [json.dumps(raw[i], ensure_ascii=False) for i in np.flatnonzero(rejected)],
+        "RULE": problems.rule_names(rows_rejected), "REASON": problems.reasons(rows_rejected),
+        "RAW": json_objects(table.take(take), source.columns).to_pylist(),
     })
+    if source.bad_rows:
+        bad_rows = pd.DataFrame({
+            "SRCFILE": name, "SRCROW": [b.row or 0 for b in source.bad_rows],
+            "RULE": "bad-row",
+            "REASON": [f"the record has {b.message}; fix the quoting or the separators"
+                       for b in source.bad_rows],
+            "RAW": [json.dumps({"_text": b.text}, ensure_ascii=False) for b in source.bad_rows]})
+        rejects = pd.concat([rejects, bad_rows], ignore_index=True)
     keep = ~rejected
-    grid = where[keep]
-    evtid = blank("EVTID")[keep].to_numpy()
+    grid = located.grid[keep]
+    evtid = text("EVTID")[keep]
     rows = source.rows[keep].astype(np.int64)
     evtid = np.where(evtid == "", [f"{name}#{r}" for r in rows], evtid)
-    names = np.array([matcher.catalog.name_of(c) or "" for c in final[keep]], dtype=object)
-    used = set(chosen.values())
-    extra = table.loc[keep, [c for c in source.columns if c not in used]]
+    kept = final[keep]
+    names = np.array([matcher.catalog.name_of(c) or "" for c in kept], dtype=object)
+    extra = json_objects(table.filter(pa.array(keep)), cmap.extra, omit_empty=True) \
+        if cmap.extra else pa.nulls(int(keep.sum()), pa.string())
     events = pd.DataFrame({
-        "EVTID": evtid, "EVTCODE": final[keep], "EVTNAME": names,
-        "MAJOR": [c[:2] for c in final[keep]], "MINOR": [c[2:] for c in final[keep]],
-        "BGID": grids.bgid[grid], "STREET": grids.street[grid],
-        "COMMUNITY": grids.community[grid], "TIME": when[keep].to_numpy(),
-        "SRCFILE": name, "SRCROW": rows,
-        "EXTRA": [json.dumps({k: v for k, v in r.items() if v}, ensure_ascii=False)
-                  for r in extra.astype(str).to_dict(orient="records")],
+        "EVTID": evtid, "EVTCODE": kept, "EVTNAME": names,
+        "MAJOR": [c[:2] for c in kept], "MINOR": [c[2:] for c in kept],
+        "BGID": positioner.grids.bgid[grid],
+        "STREET": positioner.grids.street[grid], "COMMUNITY": positioner.grids.community[grid],
+        "TIME": pd.to_datetime(pd.Series(when[keep], dtype=object)),
+        "SRCFILE": name, "SRCROW": rows, "EXTRA": extra.to_pylist(),
     })
-    xy = np.column_stack([tx[keep], ty[keep]])
-    return events, rejects, xy
+    xy = np.column_stack([located.x[keep], located.y[keep]])
+    figures = {"file": name, "path": str(path), "encoding": source.encoding,
+               "crs": located.crs, "header_row": source.header_row, "columns": chosen,
+               "kept_in_extra": cmap.extra, "cut_names": cmap.cut,
+               "damaged": [{"row": r, "field": f, "problem": w} for r, f, w in source.damaged[:20]],
+               "damaged_cells": len(source.damaged), "changed_values": changes,
+               "rows": n + len(source.bad_rows), "rejected": len(rejects)}
+    return events, rejects, xy, figures
 
 
 def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
@@ -171,17 +238,20 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
         raise GridkitError(f"--mode {options.mode!r}: use append or replace")
     catalog = national_catalog("event")
     matcher = ClassMatcher(catalog)
+    positioner = Positioner(grids, parse_source_crs(options.crs) if options.crs else None)
     codes = {e.code for e in catalog.minors()}
     names = [Path(f).name for f in files]
     if len(set(names)) < len(names):
         raise GridkitError("two files of the same name in one call; rename one so that "
                            "SRCFILE tells them apart")
-    frames, rejects, points = [], [], []
+    frames, rejects, points, per_file = [], [], [], []
     for path in files:
-        events, rejected, xy = _read_one(Path(path), grids, options, matcher, codes)
+        events, rejected, xy, figures = _read_one(Path(path), positioner, options, matcher,
+                                                  codes)
         frames.append(events)
         rejects.append(rejected)
         points.append(xy)
+        per_file.append(figures)
     events = pd.concat(frames, ignore_index=True)
     xy = np.concatenate(points) if points else np.empty((0, 2))
     events = gpd.GeoDataFrame(events, geometry=shapely.points(xy), crs=grids.crs)
@@ -212,5 +282,6 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
         "kept_from_earlier_imports": kept_before, "events": len(events),
         "by_major_class": events["MAJOR"].value_counts().sort_index().to_dict(),
         "duplicate_evtid": len(issues),
+        "files": per_file,
     }
     return EventImport(events, reject_frame, issues, figures)

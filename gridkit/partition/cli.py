@@ -10,6 +10,7 @@ import click
 from gridkit.console import emit_json, show_progress
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
+from gridkit.geometry import skipped_features
 from gridkit.io import (
     layers_of,
     merge_qa,
@@ -19,6 +20,7 @@ from gridkit.io import (
     write_geopackage,
 )
 from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
+from gridkit.partition.counties import county_figures
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
 from gridkit.qa import qa_frame
@@ -44,14 +46,26 @@ def partition_to_geopackage(
     name_field: str | None = None,
     road_class_field: str | None = None,
     max_conflict_area: float | None = None,
+    update: bool = False,
+    area: Path | None = None,
     progress=None,
     client=None,
+    borders=None,
 ) -> dict:
-    """Read the inputs, partition, write ``output``; returns the figures for the report."""
+    """Read the inputs, partition, write ``output``; returns the figures for the report.
+
+    ``borders``: county border lines for :func:`gridkit.partition.engine.partition`.
+    ``area``: grid only the communities at least half inside it; ``update``: adjust the
+    grids ``output`` already has, keeping their codes (see :mod:`gridkit.grids.update`).
+    """
     started = time.perf_counter()
-    refuse_overwriting_inputs(output, [communities, roads, water, buildings])
+    refuse_overwriting_inputs(output, [communities, roads, water, buildings, area])
     user_crs = parse_crs(crs) if crs else None
     comm = read_vector(communities, layer=layer, what="communities", crs=user_crs)
+    if area is not None:
+        from gridkit.grids.area import managed_communities
+
+        comm = managed_communities(comm, area, user_crs)
     road_frame = (read_vector(roads, layer=roads_layer, what="roads", crs=user_crs,
                               layer_option="--roads-layer") if roads else None)
     water_frame = (read_vector(water, layer=water_layer, what="water", crs=user_crs,
@@ -59,10 +73,23 @@ def partition_to_geopackage(
     building_frame = (read_vector(buildings, layer=buildings_layer, what="buildings",
                                   crs=user_crs, layer_option="--buildings-layer")
                       if buildings else None)
+    if update and output.exists() and "unit_grid" in layers_of(output):
+        from gridkit.grids.update import update_geopackage
+
+        return update_geopackage(
+            comm, output, roads=road_frame, water=water_frame, buildings=building_frame,
+            target_area=target_area, code_field=code_field, name_field=name_field,
+            road_class_field=road_class_field, max_conflict_area=max_conflict_area,
+            parameters={"target_area": target_area, "layer": layer, "code_field": code_field,
+                        "name_field": name_field, "area": str(area) if area else None,
+                        "max_conflict_area": max_conflict_area},
+            inputs=[p for p in (communities, roads, water, buildings, area) if p],
+            progress=progress, client=client)
     result = run_partition(
         comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
         max_conflict_area=max_conflict_area, progress=progress, client=client,
+        borders=borders,
     )
     grids = result.unit_grids
     area_of = dict(zip(result.communities["CODE"], result.communities["AREA"], strict=True))
@@ -76,8 +103,8 @@ def partition_to_geopackage(
                   "layer": layer, "roads_layer": roads_layer, "water_layer": water_layer,
                   "buildings_layer": buildings_layer, "code_field": code_field,
                   "name_field": name_field, "road_class_field": road_class_field,
-                  "max_conflict_area": max_conflict_area}
-    inputs = [p for p in (communities, roads, water, buildings) if p]
+                  "max_conflict_area": max_conflict_area, "area": str(area) if area else None}
+    inputs = [p for p in (communities, roads, water, buildings, area) if p]
     # New unit grids invalidate what was built on the old ones.
     stale = [name for name in STALE_AFTER_PARTITION
              if output.exists() and name in layers_of(output)]
@@ -107,6 +134,8 @@ def partition_to_geopackage(
         "streets": int(result.communities["STREET"].nunique()),
         "unit_grids": int(len(grids)),
         **{k: v for k, v in figures.items() if k != "count"},
+        "counties": county_figures(grids, result.communities, target_area),
+        "skipped_features": skipped_features(result.issues),
         "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
                "by_rule": rules},
         "removed_stale_layers": stale,
@@ -134,6 +163,13 @@ def print_summary(figures: dict) -> None:
         split = figures["buildings_split"]
         rows.append(("buildings split", f"{split['split']:,} of {split['buildings']:,} "
                                         f"({split['split_share']:.2%})"))
+    if len(figures["counties"]) > 1:
+        rows.append(("counties", ", ".join(f"{c['county']}: {c['unit_grids']:,} grids"
+                                           for c in figures["counties"])))
+    for layer, skipped in figures["skipped_features"].items():
+        rows.append((f"skipped {layer} features", f"{skipped['count']} (ids "
+                     f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
+                     "; see qa_issue)"))
     rows += [
         ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
                       "(layer qa_issue)"),
@@ -182,11 +218,16 @@ def stage_printer(enabled: bool):
 @click.option("--max-conflict-area", type=float,
               help="Largest gap/overlap between communities resolved by rule, m² "
                    "(default: half the target).")
+@click.option("--update", is_flag=True,
+              help="OUTPUT already has unit grids: keep those of unchanged communities with "
+                   "their BGIDs, re-cut only what changed, list it in grid_change.")
+@click.option("--area", type=click.Path(path_type=Path),
+              help="Managed area polygons: grid only the communities at least half inside.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
 @cluster_options
 def partition(communities, output, layer, roads, roads_layer, water, water_layer, buildings,
               buildings_layer, target_area, crs, code_field, name_field, road_class_field,
-              max_conflict_area, as_json, scheduler, workers):
+              max_conflict_area, update, area, as_json, scheduler, workers):
     """Cut communities (居委会/村) into coded unit grids (单元网格).
 
     Grids never cross a community border, follow roads and water, avoid cutting buildings,
@@ -206,13 +247,18 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
                 water=water, water_layer=water_layer, buildings=buildings,
                 buildings_layer=buildings_layer, target_area=target_area, crs=crs,
                 code_field=code_field, name_field=name_field, road_class_field=road_class_field,
-                max_conflict_area=max_conflict_area, progress=say, client=client,
+                max_conflict_area=max_conflict_area, update=update, area=area, progress=say,
+                client=client,
             )
     finally:
         if status is not None:
             status.stop()
     if as_json:
         emit_json(figures)
+    elif figures.get("update"):
+        from gridkit.grids.cli import print_update_summary
+
+        print_update_summary(figures)
     else:
         print_summary(figures)
         click.echo(f"wrote {figures['output']}")

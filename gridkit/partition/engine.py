@@ -89,6 +89,7 @@ def partition(
     max_conflict_area: float | None = None,
     progress: Progress | None = None,
     client: object | None = None,
+    borders: np.ndarray | None = None,
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -97,7 +98,9 @@ def partition(
     resolved by rule (default half the target area). Fields are found by common names
     (CODE/代码/社区代码, NAME/名称, CLASS/fclass/highway/道路等级) unless named.
     ``client``: a ``dask.distributed.Client`` to plan the cuts per street on (see
-    :mod:`gridkit.distributed`); the result is the same.
+    :mod:`gridkit.distributed`); the result is the same. ``borders``: county border lines
+    noded once for a whole province (:func:`gridkit.project.county_borders`), noded here with
+    the county's own lines so that neighbouring counties' grids share every border vertex.
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
         raise GridkitError(
@@ -119,7 +122,7 @@ def partition(
     areas = comm.geometry.area.to_numpy()
     targets = np.maximum(target_area, areas / PLANNED_GRIDS)
     for _ in range(3):
-        grids = _cut(comm, barriers, footprints, targets, say, client)
+        grids = _cut(comm, barriers, footprints, targets, say, client, borders)
         counts = grids["COMMUNITY"].value_counts()
         over = counts[counts > MAX_GRIDS]
         if over.empty:
@@ -288,8 +291,13 @@ def _cells(faces, community, block, noded, plans, edges_for):
     return cells, cell_community, unit
 
 
-def _cut(comm, barriers, footprints, targets, say, client=None) -> gpd.GeoDataFrame:
+def _cut(comm, barriers, footprints, targets, say, client=None,
+         borders=None) -> gpd.GeoDataFrame:
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
+    if borders is not None and len(borders):
+        # They lie on community rings: they add vertices (a neighbour's, a road crossing on
+        # the other side), not faces.
+        lines = np.concatenate([lines, borders])
 
     def edges_for(faces, subset):
         return shared_edges(faces, subset, barrier_tree, barrier_ranks)

@@ -13,7 +13,6 @@ import gzip
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from importlib.resources import files
 
@@ -21,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from gridkit import __version__
+from gridkit.io import run_time
 from gridkit.report import charts, palette
 from gridkit.report.charts import number
 from gridkit.report.i18n import field_label, rule_label, strings
@@ -161,7 +161,7 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
 
 def overview_section(figures: dict, w: dict) -> dict:
     o = figures["overview"]
-    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    generated = run_time().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cards = [(w["district_area"], f"{o['area_km2']:,.2f} {w['km2']}"),
              (w["streets"], f"{o['streets']:,}"),
              (w["communities"], f"{o['layers'].get('community', 0):,}"),

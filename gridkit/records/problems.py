@@ -1,4 +1,4 @@
-"""Why a census row is rejected: one rule per kind of problem, a message per row.
+"""Why a record is rejected: one rule per kind of problem, a message per row.
 
 A row can have several problems; it is rejected under the first rule in ``RULES`` order and
 its REASON lists every problem found, so one round of corrections fixes the row.
@@ -10,35 +10,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-RULES = (
-    "bad-row",          # a CSV record with the wrong number of cells
-    "no-coordinates",   # no geometry and empty coordinate cells
-    "bad-coordinates",  # not numbers, half given, outside the CRS's range
-    "outside-area",     # in no unit grid of OUT.gpkg
-    "unknown-class",    # no class, or a name/code not in the catalog
-    "bad-objcode",      # OBJCODE not a valid 16-digit component code
-    "objcode-class",    # OBJCODE coded for another class than the record's
-    "objcode-county",   # OBJCODE coded for another county than the location's
-    "bad-state",        # OBJSTATE not 完好/破损/丢失/占用
-    "bad-date",         # ORDATE/CHDATE unparseable, impossible, out of range or out of order
-    "no-serial",        # no six-digit serial left in the county/class
-)
-_NONE = len(RULES)
+from gridkit.records.schema import COMPONENT_RULES
+
+RULES = COMPONENT_RULES  # the census import's rules, for callers that list them
 
 
 class Problems:
     """Problems of ``n`` rows: the first rule of each, and every message."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, rules: tuple[str, ...] = COMPONENT_RULES) -> None:
         self.n = n
-        self.first = np.full(n, _NONE, dtype=np.int16)
+        self.rules = rules
+        self._none = len(rules)
+        self.first = np.full(n, self._none, dtype=np.int16)
         self._notes: list[tuple[int, np.ndarray, Sequence[str]]] = []
 
     def add(self, rule: str, positions: np.ndarray, messages: Sequence[str] | str) -> None:
         positions = np.asarray(positions, dtype=np.int64)
         if positions.size == 0:
             return
-        code = RULES.index(rule)
+        code = self.rules.index(rule)
         if isinstance(messages, str):
             messages = [messages] * positions.size
         self.first[positions] = np.minimum(self.first[positions], code)
@@ -46,10 +37,10 @@ class Problems:
 
     @property
     def rejected(self) -> np.ndarray:
-        return self.first < _NONE
+        return self.first < self._none
 
     def rule_names(self, positions: np.ndarray) -> list[str]:
-        return [RULES[c] for c in self.first[positions]]
+        return [self.rules[c] for c in self.first[positions]]
 
     def reasons(self, positions: np.ndarray) -> list[str]:
         """Every message of each row in ``positions``, in rule order, joined by '; '."""
@@ -65,11 +56,11 @@ class Problems:
 
     def counts(self) -> dict[str, int]:
         codes, counts = np.unique(self.first[self.rejected], return_counts=True)
-        return {RULES[c]: int(k) for c, k in zip(codes, counts, strict=True)}
+        return {self.rules[c]: int(k) for c, k in zip(codes, counts, strict=True)}
 
     @staticmethod
     def concat(parts: list[Problems]) -> Problems:
-        merged = Problems(sum(p.n for p in parts))
+        merged = Problems(sum(p.n for p in parts), parts[0].rules if parts else COMPONENT_RULES)
         offset = 0
         for part in parts:
             merged.first[offset:offset + part.n] = part.first

@@ -32,6 +32,7 @@ import pyproj
 
 from gridkit.crs import parse_crs
 from gridkit.errors import GridkitError
+from gridkit.sources.cells import nfkc
 
 # Krasovsky 1940, the ellipsoid of the published GCJ-02 formula.
 _A = 6378245.0
@@ -40,8 +41,36 @@ _BD_X_PI = np.pi * 3000.0 / 180.0
 _BOX = (72.004, 137.8347, 0.8293, 55.8271)  # lon min, lon max, lat min, lat max
 
 SHIFTED = {"gcj02": "GCJ-02", "gcj-02": "GCJ-02", "gcj": "GCJ-02", "mars": "GCJ-02",
-           "bd09": "BD-09", "bd-09": "BD-09", "baidu": "BD-09", "bd09ll": "BD-09"}
+           "bd09": "BD-09", "bd-09": "BD-09", "baidu": "BD-09", "bd09ll": "BD-09",
+           "bd09mc": "BD-09MC", "bd-09mc": "BD-09MC", "baidumercator": "BD-09MC"}
+# Baidu Mercator metres (BD09MC) -> BD-09 degrees: the published six-band polynomial of
+# Baidu's map API (MCBAND/MC2LL), per band of |y|: lon = c0 + c1|x|;
+# lat = c2 + c3 d + ... + c8 d^6 with d = |y| / c9.
+_MCBAND = np.array([12890594.86, 8362377.87, 5591021.0, 3481989.83, 1678043.12, 0.0])
+_MC2LL = np.array([
+    [1.410526172116255e-8, 8.98305509648872e-6, -1.9939833816331, 200.9824383106796,
+     -187.2403703815547, 91.6087516669843, -23.38765649603339, 2.57121317296198,
+     -0.03801003308653, 17337981.2],
+    [-7.435856389565537e-9, 8.983055097726239e-6, -0.78625201886289, 96.32687599759846,
+     -1.85204757529826, -59.36935905485877, 47.40033549296737, -16.50741931063887,
+     2.28786674699375, 10260144.86],
+    [-3.030883460898826e-8, 8.98305509983578e-6, 0.30071316287616, 59.74293618442277,
+     7.357984074871, -25.38371002664745, 13.45380521110908, -3.29883767235584,
+     0.32710905363475, 6856817.37],
+    [-1.981981304930552e-8, 8.983055099779535e-6, 0.03278182852591, 40.31678527705744,
+     0.65659298677277, -4.44255534477492, 0.85341911805263, 0.12923347998204,
+     -0.04625736007561, 4482777.06],
+    [3.09191371068437e-9, 8.983055096812155e-6, 6.995724062e-5, 23.10934304144901,
+     -2.3663490511e-4, -0.6321817810242, -0.00663494467273, 0.03430082397953,
+     -0.00466043876332, 2555164.4],
+    [2.890871144776878e-9, 8.983055095805407e-6, -3.068298e-8, 7.47137025468032,
+     -3.53937994e-6, -0.02145144861037, -1.234426596e-5, 1.0322952773e-4, -3.23890364e-6,
+     826088.5],
+])
 _STEP_TOLERANCE_DEG = 1e-7
+# A solution must map back within 1e-6° (about 0.1 m); near the edge of GCJ-02's rectangle
+# a shifted point can have no WGS-84 source at all (the shift jumps to 0 at the edge).
+_SOURCE_TOLERANCE_DEG = 1e-6
 MAX_ITERATIONS = 12
 _PARALLEL_SIZE = 200_000
 
@@ -92,6 +121,16 @@ def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _invert(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_solve`` with the points that have no source (see :func:`has_source`) as NaN."""
+    x, y = _solve(forward, lon, lat)
+    fx, fy = forward(x, y)
+    lost = ~((np.abs(fx - lon) < _SOURCE_TOLERANCE_DEG)
+             & (np.abs(fy - lat) < _SOURCE_TOLERANCE_DEG))
+    lost &= np.isfinite(lon) & np.isfinite(lat)
+    return np.where(lost, np.nan, x), np.where(lost, np.nan, y)
+
+
+def _solve(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Solve forward(p) = (lon, lat) by fixed-point steps; the offset is nearly constant."""
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     if lon.size >= _PARALLEL_SIZE:
@@ -131,6 +170,25 @@ def bd09_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     return _invert(wgs84_to_bd09, lon, lat)
 
 
+def bd09mc_to_bd09(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Baidu Mercator metres (BD09MC) → BD-09 degrees, element-wise.
+
+    Examples
+    --------
+    >>> lon, lat = bd09mc_to_bd09(12128773.43, 4040249.00)
+    >>> round(float(lon), 5), round(float(lat), 5)
+    (108.95344, 34.26566)
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ay = np.abs(y)
+    band = np.searchsorted(-_MCBAND, -np.where(np.isfinite(ay), ay, 0.0), side="left")
+    c = _MC2LL[np.clip(band, 0, len(_MCBAND) - 1)].T
+    lon = c[0] + c[1] * np.abs(x)
+    d = ay / c[9]
+    lat = c[2] + d * (c[3] + d * (c[4] + d * (c[5] + d * (c[6] + d * (c[7] + d * c[8])))))
+    return np.copysign(lon, x), np.copysign(lat, y)
+
+
 def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _invert(gcj02_to_bd09, lon, lat)
 
@@ -140,24 +198,25 @@ class SourceCRS:
     """The CRS of census coordinates: a pyproj CRS, or a shifted one on top of WGS-84."""
 
     label: str  # what reports show: "EPSG:4326", "GCJ-02", ...
-    crs: pyproj.CRS  # for GCJ-02/BD-09: WGS-84, the datum under the shift
-    shift: str | None = None  # None, "GCJ-02" or "BD-09"
+    crs: pyproj.CRS  # for GCJ-02/BD-09/BD-09MC: WGS-84, the datum under the shift
+    shift: str | None = None  # None, "GCJ-02", "BD-09" or "BD-09MC" (Baidu Mercator metres)
 
     @property
     def geographic(self) -> bool:
-        return self.shift is not None or self.crs.is_geographic
+        return self.shift in ("GCJ-02", "BD-09") or (self.shift is None
+                                                     and self.crs.is_geographic)
 
 
 def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
-    """``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``EPSG:n``, WKT or PROJ text."""
+    """``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc``, ``EPSG:n``, WKT or PROJ."""
     shift = SHIFTED.get(text.strip().lower())
     if shift:
         return SourceCRS(shift, pyproj.CRS.from_epsg(4326), shift)
     try:
         crs = parse_crs(text, option=option)
     except GridkitError:
-        raise GridkitError(f"{option} {text!r} is not a CRS: give wgs84, cgcs2000, gcj02, bd09 "
-                           "or EPSG:n (e.g. EPSG:4549)") from None
+        raise GridkitError(f"{option} {text!r} is not a CRS: give wgs84, cgcs2000, gcj02, bd09, "
+                           "bd09mc or EPSG:n (e.g. EPSG:4549)") from None
     return from_pyproj(crs)
 
 
@@ -179,12 +238,16 @@ def to_target(x: np.ndarray, y: np.ndarray, source: SourceCRS,
     ok = np.isfinite(x) & np.isfinite(y)
     if source.geographic:
         ok &= (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    elif source.shift == "BD-09MC":
+        ok &= (np.abs(x) <= 2.004e7) & (np.abs(y) <= 2.0e7)
     x = np.where(ok, x, np.nan)
     y = np.where(ok, y, np.nan)
     if source.shift == "GCJ-02":
         x, y = gcj02_to_wgs84(x, y)
     elif source.shift == "BD-09":
         x, y = bd09_to_wgs84(x, y)
+    elif source.shift == "BD-09MC":
+        x, y = bd09_to_wgs84(*bd09mc_to_bd09(x, y))
     if not source.crs.equals(target):
         x, y = _transformer(source.crs, target).transform(x, y, errcheck=False)
         x, y = np.asarray(x, float), np.asarray(y, float)
@@ -196,9 +259,10 @@ def to_target(x: np.ndarray, y: np.ndarray, source: SourceCRS,
 # because "121,3" in a CSV cell is more often two numbers than one.
 _NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 _DMS = re.compile(
-    r"^\s*(?P<h1>[NSEW北南东西])?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:°|度|d|:|\s)\s*"
-    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:'|′|’|分|m|:|\s)?\s*)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|”|''|秒|s)?\s*)?(?P<h2>[NSEW北南东西])?\s*$",
+    r"^\s*(?P<h1>[NSEW北南东西])?(?:经|纬)?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:°|º|度|d|:|\s)\s*"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:'|′|’|‘|分|m|:|\s)?\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:\"|″|”|“|''|′′|’’|〃|秒|s)?\s*)?"
+    r"(?P<h2>[NSEW北南东西])?(?:经|纬)?\s*$",
     re.IGNORECASE,
 )
 
@@ -231,7 +295,8 @@ def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         return numbers.to_numpy(zero_copy_only=False).astype(float), present
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    values = pc.utf8_trim_whitespace(values)
+    # Full-width digits, points and minus signs typed through a Chinese input method.
+    values = pc.utf8_trim_whitespace(nfkc(values))
     present = pc.fill_null(pc.not_equal(values, ""), False)
     plain = pc.fill_null(pc.match_substring_regex(values, _NUMBER), False)
     cleaned = pc.if_else(plain, values, pa.scalar(None, pa.string()))

@@ -1,0 +1,167 @@
+"""Which source column feeds which field: aliases, Shapefile-cut names and ``--map``.
+
+Column names are compared after NFKC, case folding and removal of spaces, underscores,
+hyphens and brackets, so ``主管部门 (名称)``, ``DEPT_NAME1`` and ``deptname1`` all compare as
+the alias list says. For each field the first alias (in the schema's order) found among the
+columns wins; a column serves one field at most. A DBF keeps only 10 bytes of a field name:
+部件名称 is 部件名 in UTF-8 and 主管部门名称 is 主管部门名 in GBK, so a column whose name is
+the 10-byte cut of an alias (in UTF-8 or GBK, a broken last character dropped) matches it
+too, after every exact match. Columns no field takes are kept in the record's ``EXTRA``, and
+listed in the import's figures.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from gridkit.errors import GridkitError
+
+Aliases = Mapping[str, tuple[str, ...]]
+_DROP = set(" \t_-–—.·()（）[]【】{}<>《》:：/\\'\"")
+DBF_NAME_BYTES = 10
+
+
+def column_key(name: object) -> str:
+    """The comparison key of a column name.
+
+    Examples
+    --------
+    >>> column_key("主管部门（名称）") == column_key("主管部门名称")
+    True
+    """
+    text = unicodedata.normalize("NFKC", str(name)).casefold()
+    return "".join(ch for ch in text if ch not in _DROP)
+
+
+def dbf_cut(name: str, encoding: str) -> str:
+    """``name`` as a DBF keeps it: its first 10 bytes in ``encoding``, a character cut in
+    the middle dropped.
+
+    Examples
+    --------
+    >>> dbf_cut("部件名称", "utf-8"), dbf_cut("主管部门名称", "gbk")
+    ('部件名', '主管部门名')
+    """
+    try:
+        raw = name.encode(encoding)
+    except UnicodeEncodeError:
+        return name
+    return raw[:DBF_NAME_BYTES].decode(encoding, errors="ignore")
+
+
+@lru_cache(maxsize=8)
+def _keys(aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[dict, dict]:
+    exact = {f: tuple(column_key(a) for a in names) for f, names in aliases}
+    cut: dict[str, tuple[str, ...]] = {}
+    for f, names in aliases:
+        keys = []
+        for alias in names:
+            for encoding in ("utf-8", "gbk"):
+                short = dbf_cut(alias, encoding)
+                if short != alias and len(column_key(short)) >= 2:
+                    keys.append(column_key(short))
+        cut[f] = tuple(dict.fromkeys(keys))
+    return exact, cut
+
+
+def alias_keys(aliases: Aliases) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(exact keys, DBF-cut keys) of every field's aliases."""
+    return _keys(tuple((f, tuple(a)) for f, a in aliases.items()))
+
+
+def recognised(cells: list[str], aliases: Aliases) -> int:
+    """How many ``cells`` name a known column: what tells a header row from a title row."""
+    exact, cut = alias_keys(aliases)
+    known = {k for keys in exact.values() for k in keys} | {k for keys in cut.values()
+                                                            for k in keys}
+    return sum(1 for c in cells if c and column_key(c) in known)
+
+
+def parse_maps(items: tuple[str, ...] | list[str], aliases: Aliases) -> dict[str, str]:
+    """``--map FIELD=COLUMN`` options into {FIELD: COLUMN}; FIELD is one of ``aliases``.
+
+    Raises
+    ------
+    GridkitError
+        An item is not FIELD=COLUMN, or FIELD is not a field of the schema.
+    """
+    mapping: dict[str, str] = {}
+    for item in items:
+        target, sep, column = item.partition("=")
+        target = target.strip().upper()
+        if not sep or not column.strip():
+            raise GridkitError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map OBJNAME=设施类型")
+        if target not in aliases:
+            raise GridkitError(f"--map {item!r}: {target} is not a field gridkit fills; use one "
+                               f"of {', '.join(aliases)}")
+        mapping[target] = column.strip()
+    return mapping
+
+
+@dataclass
+class ColumnMap:
+    """field -> source column, the source columns no field took, and the columns matched as
+    DBF-cut names (column -> the alias it was cut from)."""
+
+    fields: dict[str, str]
+    extra: list[str] = field(default_factory=list)
+    cut: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+
+def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
+                source: str = "", aliases: Aliases) -> ColumnMap:
+    """Assign columns to fields: ``explicit`` (from --map) first, then ``aliases`` in order,
+    then DBF-cut aliases.
+
+    Raises
+    ------
+    GridkitError
+        An explicit column is not in ``columns``.
+
+    Examples
+    --------
+    >>> map_columns(["经度", "纬度", "主管部门名"], aliases={"X": ("经度",), "Y": ("纬度",),
+    ...             "DEPTNAME1": ("主管部门名称",)}).fields["DEPTNAME1"]
+    '主管部门名'
+    """
+    exact, cut = alias_keys(aliases)
+    explicit = explicit or {}
+    fields: dict[str, str] = {}
+    taken: set[str] = set()
+    for target, column in explicit.items():
+        if column not in columns:
+            matches = [c for c in columns if column_key(c) == column_key(column)]
+            if len(matches) != 1:
+                raise GridkitError(
+                    f"{source}: --map {target}={column}: no column {column!r}; the columns are: "
+                    f"{', '.join(columns)}"
+                )
+            column = matches[0]
+        fields[target] = column
+        taken.add(column)
+    keys: dict[str, str] = {}
+    for column in columns:
+        keys.setdefault(column_key(column), column)
+    cut_from: dict[str, str] = {}
+    for table in (exact, cut):
+        for target, keys_of_target in table.items():
+            if target in fields:
+                continue
+            for alias in keys_of_target:
+                column = keys.get(alias)
+                if column is not None and column not in taken:
+                    fields[target] = column
+                    taken.add(column)
+                    if table is cut:
+                        cut_from[column] = target
+                    break
+    # A lone MINOR column is only a class code together with MAJOR.
+    if "MINOR" in fields and "MAJOR" not in fields and "MINOR" not in explicit:
+        taken.discard(fields.pop("MINOR"))
+    return ColumnMap(fields, [c for c in columns if c not in taken], cut_from)
