@@ -49,8 +49,9 @@ def test_partition_writes_spec_layers_readable_by_gdal(sources):
     assert figures["unit_grids"] > 100 and figures["in_band_share"] >= 0.95
     assert figures["crs"] == "EPSG:4549" and figures["communities"] == 4
     layers = dict(pyogrio.list_layers(out))
+    # The roads the grids were cut along are kept as context for the report.
     assert layers == {"community": "Polygon", "unit_grid": "Polygon", "qa_issue": "Unknown",
-                      "gridkit_run": None}
+                      "context_road": "LineString", "gridkit_run": None}
     grids = pyogrio.read_dataframe(out, layer="unit_grid")
     assert grids.crs.to_epsg() == 4549
     assert {"BGID", "COMMUNITY", "STREET", "AREA", "RGID", "DENSITY"} <= set(grids.columns)

@@ -19,6 +19,7 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
+from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
 from gridkit.partition.counties import county_figures
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
@@ -115,9 +116,15 @@ def partition_to_geopackage(
     stale = [name for name in STALE_AFTER_PARTITION
              if output.exists() and name in layers_of(output)]
     qa = merge_qa(output, "partition", qa_frame(result.issues, result.crs), stale=("group",))
+    # Names given with the communities, and the inputs cut along, for reports (context.py).
+    context = context_layers(result.crs, road=road_frame, water=water_frame,
+                             building=building_frame)
+    stale += [name for name in CONTEXT_LAYERS if name not in context and output.exists()
+              and name in layers_of(output)]
     write_geopackage(
         output,
-        {"community": result.communities, "unit_grid": grids, "qa_issue": qa},
+        {"community": with_input_names(result.communities, comm, code_field), "unit_grid": grids,
+         "qa_issue": qa, **context},
         run_record("partition", parameters, inputs),
         drop=tuple(stale),
     )
@@ -127,7 +134,7 @@ def partition_to_geopackage(
         rules[issue.rule] = rules.get(issue.rule, 0) + 1
     return {
         "output": str(output),
-        "layers": ["community", "unit_grid", "qa_issue", "gridkit_run"],
+        "layers": ["community", "unit_grid", "qa_issue", *context, "gridkit_run"],
         "crs": result.crs.to_string(),
         "target_area": target_area,
         "communities": int(len(result.communities)),
