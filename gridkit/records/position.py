@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 import pyproj
 import shapely
 
-from gridkit.components.layers import representative_xy
 from gridkit.errors import GridkitError
 from gridkit.records.coords import (
     SourceCRS,
@@ -110,6 +109,9 @@ class Positioner:
 
     def _coordinates(self, source: SourceTable, cmap: ColumnMap, crs: SourceCRS,
                      problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        # Imported here: gridkit.components imports this module.
+        from gridkit.components.layers import representative_xy
+
         table = source.table
         n = table.num_rows
         sx = np.full(n, np.nan)
@@ -277,6 +279,8 @@ def _joined(table, name, sx, sy, found, problems) -> None:
 
 
 def _wkt(table, name, sx, sy, found, problems) -> None:
+    from gridkit.components.layers import representative_xy
+
     todo = np.isnan(sx) & ~found
     values = pc.utf8_trim_whitespace(column(table, name))
     present = np.flatnonzero(_np(pc.not_equal(values, "")) & todo)
