@@ -122,10 +122,26 @@ def shenzhen_scene() -> dict | None:
     faces = faces[shapely.area(faces) < 500_000]  # no open-ended outer pieces
     xy = shapely.get_coordinates(shapely.centroid(faces))
     quadrant = (xy[:, 0] > np.median(xy[:, 0])) * 2 + (xy[:, 1] > np.median(xy[:, 1]))
+    shapes = [shapely.coverage_union_all(faces[quadrant == q]) for q in range(4)]
+    # A piece of a quadrant cut off from the rest joins the quadrant it borders most, so that
+    # every community is one piece of land; pieces the street graph leaves apart from all
+    # (a few faces beyond a gap in the OSM extract) are left out.
+    parts = [(q, p) for q in range(4) for p in shapely.get_parts(shapes[q])]
+    main = {q: max((p for r, p in parts if r == q), key=shapely.area) for q in range(4)}
+    groups: dict[int, list] = {q: [] for q in range(4)}
+    for q, part in parts:
+        if part is not main[q]:
+            shared = [shapely.length(shapely.intersection(shapely.boundary(part),
+                                                          shapely.boundary(main[r])))
+                      for r in range(4)]
+            if max(shared) == 0:
+                continue
+            q = int(np.argmax(shared))
+        groups[q].append(part)
     comm = gpd.GeoDataFrame(
         {"CODE": [f"4403040010{q + 1:02d}" for q in range(4)],
          "NAME": [f"quadrant {q + 1}" for q in range(4)]},
-        geometry=[shapely.coverage_union_all(faces[quadrant == q]) for q in range(4)],
+        geometry=[shapely.union_all(groups[q]) for q in range(4)],
         crs=metric).to_crs(roads.crs)
     return {"name": "Shenzhen Futian OSM roads", "target": TARGET, "crs": None,
             "communities": comm, "roads": roads, "water": None, "buildings": None,
