@@ -213,3 +213,11 @@ def test_phased_area_then_a_wider_update_adds_grids_without_touching_the_old(tmp
     assert set(registry.loc[registry["STATUS"] == "retired", "BGID"]) == set(before["BGID"])
     change = pyogrio.read_dataframe(out, layer="grid_change")
     assert sorted(set(change["RUN"])) == [2, 3]  # gridkit_run rows of the two updates
+
+
+def test_a_province_project_refuses_a_grids_county(tmp_path):
+    project = tmp_path / "province.toml"
+    project.write_text('[county.310116.grids]\ngrids = "g.gpkg"\n', encoding="utf-8")
+    done = _invoke("run", project, "-o", tmp_path / "out")
+    assert done.exit_code == 2, done.output
+    assert "county 310116 adopts its own grids" in done.output
