@@ -164,7 +164,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
                                                     **section)}
     if "census" in config:
         say("importing the census")
-        figures["census"] = _census(target, config["census"], client)
+        figures["census"] = _census(target, config["census"])
     if "events" in config:
         say("importing events")
         figures["events"] = _events(target, config["events"])
@@ -175,7 +175,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
 
-        figures["check"] = check_to_geopackage(target, CheckOptions(), client=client)
+        figures["check"] = check_to_geopackage(target, CheckOptions())
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
@@ -188,13 +188,12 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
     return figures
 
 
-def _census(target: Path, section: dict, client) -> dict:
+def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
 
     options = {k: v for k, v in section.items() if k != "files"}
-    return import_to_geopackage(section["files"], target, ImportOptions(**options),
-                                client=client)
+    return import_to_geopackage(section["files"], target, ImportOptions(**options))
 
 
 def _events(target: Path, section: dict) -> dict:

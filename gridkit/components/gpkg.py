@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyogrio
 
-from gridkit.components.importer import BLOCK_ROWS, COMMAND, ImportOptions, import_census
+from gridkit.components.importer import COMMAND, ImportOptions, import_census
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import GridkitError
@@ -30,8 +29,7 @@ def load_grids(output: Path) -> UnitGrids:
 
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
-                         progress: Callable[[str], None] | None = None, *, client: Any = None,
-                         block_rows: int = BLOCK_ROWS) -> dict:
+                         progress: Callable[[str], None] | None = None) -> dict:
     """Import ``files`` into OUT.gpkg (atomically) and return the figures."""
     output = Path(output)
     if not files:
@@ -42,7 +40,7 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         files, grids, options,
         existing=read_layer(output, "component"),
         existing_rejects=read_layer(output, "component_reject"),
-        progress=progress, client=client, block_rows=block_rows,
+        progress=progress,
     )
     if progress is not None:
         progress("writing")
@@ -52,8 +50,6 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         "map": options.maps, "mode": options.mode, "tolerance": options.tolerance,
         "class_tolerance": options.class_tolerance,
         "catalog": options.catalog.describe() if options.catalog else None,
-        **({"cluster": {"workers": len(client.scheduler_info()["workers"]),
-                        "block_rows": block_rows}} if client is not None else {}),
     }
     write_geopackage(
         output,
