@@ -280,7 +280,7 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
                                                        **section)
     if "census" in config:
         say("importing the census")
-        figures["census"] = _census(target, config["census"], client)
+        figures["census"] = _census(target, config["census"])
     if "events" in config:
         say("importing events")
         figures["events"] = _events(target, config["events"])
@@ -291,7 +291,7 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
 
-        figures["check"] = check_to_geopackage(target, CheckOptions(), client=client)
+        figures["check"] = check_to_geopackage(target, CheckOptions())
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
@@ -314,13 +314,12 @@ def _adopt(target: Path, section: dict) -> dict:
     return adopt_to_geopackage(inputs, target, **section)
 
 
-def _census(target: Path, section: dict, client) -> dict:
+def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
 
     options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
     return import_to_geopackage(section["files"], target, ImportOptions(**options),
-                                client=client,
                                 allow_duplicates=section.get("allow_duplicates", False))
 
 

@@ -410,7 +410,8 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
         routes: dict[str, list[dict]] = {}
         for step, file, section in mixed:
             say(f"routing {file.name}")
-            routes.setdefault(step, []).append(route_file(file, section, outlines, out_dir))
+            routes.setdefault(step, []).append(route_file(file, section, outlines, out_dir,
+                                                          step))
         results = []
         for county in project.counties:
             say(f"running county {county.code}")
@@ -426,7 +427,7 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
         futures: dict[str, list] = {}
         for step, file, section in mixed:
             futures.setdefault(step, []).append(
-                client.submit(route_file, file, section, outlines, out_dir, pure=False))
+                client.submit(route_file, file, section, outlines, out_dir, step, pure=False))
         say(f"running {len(codes)} counties on the cluster")
         tasks = [client.submit(run_county, county, out_dir,
                                client.submit(getitem, noded, county.code, pure=False),
