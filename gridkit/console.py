@@ -66,6 +66,15 @@ def _interruptible(call: Callable):
     except Terminated:
         click.echo(f"gridkit: {INTERRUPTED.format(how='SIGTERM')}", err=True)
         sys.exit(143)
+    except ImportError as exc:
+        # A signal landing while a C extension initialises (scipy, matplotlib are imported
+        # when first used) comes out as ImportError("initialization failed") caused by it.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt | Terminated):
+            how = "Ctrl-C" if isinstance(cause, KeyboardInterrupt) else "SIGTERM"
+            click.echo(f"gridkit: {INTERRUPTED.format(how=how)}", err=True)
+            sys.exit(130 if how == "Ctrl-C" else 143)
+        raise
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
