@@ -183,11 +183,14 @@ def import_census(
             "changed_values": [],
             "rows": 0, "accepted": 0, "rejected": 0,
         })
-        figures["changed_values"].extend(part.changes)
+        _merge_changes(figures["changed_values"], part.changes)
         figures["rows"] += rows
         figures["accepted"] += rows - rejected
         figures["rejected"] += rejected
     files_figures = list(by_file.values())
+    for figures in files_figures:
+        figures["changed_values"].sort(key=lambda c: (c["first_row"], str(c["field"]),
+                                                      c["from"], c["rule"]))
     accepted = sum(f["accepted"] for f in files_figures)
     rejected = sum(f["rejected"] for f in files_figures)
     severities = qa["SEVERITY"].value_counts().to_dict() if len(qa) else {}
@@ -213,6 +216,20 @@ def import_census(
     }
     return CensusImport(output.schema, output.geometry_type, output.batches, rejects, qa,
                         figures)
+
+
+def _merge_changes(into: list[dict], changes: list[dict]) -> None:
+    """Add ``changes`` to ``into``, one entry per (field, from, to, rule): the blocks of one
+    file on a cluster report what one machine reports."""
+    index = {(c["field"], c["from"], c["to"], c["rule"]): c for c in into}
+    for change in changes:
+        key = (change["field"], change["from"], change["to"], change["rule"])
+        if key in index:
+            index[key]["rows"] += change["rows"]
+            index[key]["first_row"] = min(index[key]["first_row"], change["first_row"])
+        else:
+            index[key] = dict(change)
+            into.append(index[key])
 
 
 def _blocks(source: SourceTable, rows: int) -> list[SourceTable]:
