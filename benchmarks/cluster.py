@@ -1,260 +1,204 @@
-"""Single process against a local Dask cluster, in the same run, on the 670 km² district.
+"""A province on a Dask cluster: counties as tasks, against the same counties one after another.
 
-    python benchmarks/cluster.py              # LocalCluster of 2 workers; census 11.34M rows
-    python benchmarks/cluster.py --workers 4 --rows 1000000 --rows 11340000 --json
-    python benchmarks/cluster.py --rows 0     # partition and grouping only
+    python benchmarks/cluster.py                        # 2, 4 and 8 counties of 500,000 rows
+    python benchmarks/cluster.py --counties 2 --rows 100000 --json
+    python benchmarks/cluster.py --row-blocks           # also: row blocks inside one county
 
-Runs the partition (190 communities, ~65,000 unit grids, no barrier data) and the grouping
-of its grids, first in this process, then with the per-street work on the cluster, checks
-that both give the same grids, and prints the time of each stage. Then the census import
-(the CSVs of ``benchmarks/census.py``, generated once into ``--workdir``) and check of each
-``--rows`` size, each path in a child process of its own (``ru_maxrss`` of the client and of
-the workers), checks that both write the same layers, and projects the import of 100 million
-components from the measured stages. The cluster's start-up is timed apart: a long-lived
-cluster (``--scheduler``) pays it once. (Not named distributed.py: the script's folder comes
-first on sys.path and would shadow the dask package.)
+Synthetic provinces (``benchmarks/province.py``): Shanghai's districts side by side, each
+15 km² of 32 communities (~1,500 unit grids) with a main road crossing into its neighbour and
+``--rows`` census rows (WGS-84). For each number of counties, ``gridkit run PROJECT`` runs
+twice, each in a child process of its own: serially (no Dask: the counties one after
+another, which is the sum of the single-county times) and on a ``LocalCluster`` of
+``--workers`` processes. Printed: wall times, the client's peak memory (``ru_maxrss`` of
+the child that holds the client) and the workers', the overhead over a perfect split, whether
+every county GeoPackage is byte-identical to the serial run's, and the border check. Then a
+projection to 100 million components in 30 counties on 8 and 32 workers.
+
+``--row-blocks`` also times one county's pipeline with the census import's row blocks on
+the cluster (``run_pipeline(client=...)``, issue 9's path) against the same county in one
+process. (Not named distributed.py: the script's folder comes first on sys.path and would
+shadow the dask package.)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import shapely
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.synthetic import synthetic_communities  # noqa: E402
-from gridkit.distributed import cluster_client  # noqa: E402
-from gridkit.partition import partition  # noqa: E402
-from gridkit.responsibility.engine import group  # noqa: E402
+from benchmarks.province import make_province  # noqa: E402
 
-TARGET = 10_000.0
+SIDE, PER_ROW = 5_500.0, 8  # a county: 5.5 × 2.75 km, 8 × 4 communities
 
-
-def _staged(run):
-    """Run ``run(progress)``; seconds per progress stage and in all."""
-    marks = [("start", time.perf_counter())]
-    # "cutting 412 large blocks" and the like: one stage whatever the number.
-    result = run(lambda stage: marks.append((" ".join(w for w in stage.split() if not w.isdigit()),
-                                             time.perf_counter())))
-    marks.append(("end", time.perf_counter()))
-    stages: dict[str, float] = {}
-    for (name, t0), (_, t1) in zip(marks, marks[1:], strict=False):
-        stages[name] = round(stages.get(name, 0.0) + t1 - t0, 2)
-    return result, stages, round(marks[-1][1] - marks[0][1], 2)
-
-
-def _timed(run):
-    started = time.perf_counter()
-    result = run()
-    return result, round(time.perf_counter() - started, 2)
-
-
-def _task_breakdown(tasks: list[dict]) -> dict:
-    """Where the cluster's time went: seconds of computing, transferring and (de)serialising
-    summed over the tasks, and the wall time from the first task's start to the last's end."""
-    actions: dict[str, float] = {}
-    starts, stops = [], []
-    for task in tasks:
-        for part in task.get("startstops", ()):
-            actions[part["action"]] = actions.get(part["action"], 0.0) + part["stop"] - \
-                part["start"]
-            starts.append(part["start"])
-            stops.append(part["stop"])
-    return {"tasks": len(tasks), **{k: round(v, 2) for k, v in sorted(actions.items())},
-            "span": round(max(stops) - min(starts), 2) if starts else 0.0}
-
-
-def measure(workers: int) -> dict:
-    comm = synthetic_communities()
-    local, local_stages, local_s = _staged(lambda say: partition(comm, target_area=TARGET,
-                                                                 progress=say))
-    local_group, local_group_s = _timed(lambda: group(local.unit_grids))
-    started = time.perf_counter()
-    with cluster_client(workers=workers) as client:
-        startup = round(time.perf_counter() - started, 2)
-        remote, remote_stages, remote_s = _staged(
-            lambda say: partition(comm, target_area=TARGET, progress=say, client=client))
-        from dask.distributed import get_task_stream
-
-        with get_task_stream(client) as stream:
-            remote_group, remote_group_s = _timed(lambda: group(local.unit_grids,
-                                                                client=client))
-    a, b = local.unit_grids, remote.unit_grids
-    identical = (list(a["BGID"]) == list(b["BGID"]) and bool(shapely.equals_exact(
-        a.geometry.to_numpy(), b.geometry.to_numpy(), 0).all()))
-    ra, rb = local_group.responsibility_grids, remote_group.responsibility_grids
-    identical_group = (list(ra["RGID"]) == list(rb["RGID"]) and bool(shapely.equals_exact(
-        ra.geometry.to_numpy(), rb.geometry.to_numpy(), 0).all()))
-    return {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "district": {"km2": round(comm.area.sum() / 1e6, 1), "communities": len(comm),
-                     "streets": int(comm["CODE"].str[:9].nunique()),
-                     "unit_grids": len(a), "responsibility_grids": len(ra)},
-        "workers": workers,
-        "cluster_startup_seconds": startup,
-        "partition": {"local_seconds": local_s, "cluster_seconds": remote_s,
-                      "local_stages": local_stages, "cluster_stages": remote_stages,
-                      "identical": identical},
-        "group": {"local_seconds": local_group_s, "cluster_seconds": remote_group_s,
-                  "identical": identical_group, "cluster_tasks": _task_breakdown(stream.data)},
-    }
-
-
-_IMPORT = r"""
-import json, resource, shutil, sys, time
-from contextlib import nullcontext
+_RUN = r"""
+import json, os, resource, sys
+from datetime import UTC, datetime
 from pathlib import Path
-from dask.distributed import get_task_stream
-from benchmarks.cluster import _task_breakdown as breakdown
-from gridkit.components.check import CheckOptions, check_to_geopackage
-from gridkit.components.gpkg import import_to_geopackage
-from gridkit.components.importer import ImportOptions
 from gridkit.distributed import cluster_client
+from gridkit.project import run_project
 
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-def main():
-    csv, grids, out, workers = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
-    shutil.copyfile(grids, out)
-    marks = []
-    say = lambda stage: marks.append((stage.split()[0], time.perf_counter()))
-    started = time.perf_counter()
-    tasks = {}
-    with cluster_client(workers=workers or None) as client:
-        startup = time.perf_counter() - started
-        marks.append(("start", time.perf_counter()))
-        with (get_task_stream(client) if client else nullcontext()) as stream:
-            figures = import_to_geopackage([csv], out, ImportOptions(crs="wgs84"),
-                                           progress=say, client=client)
-        tasks["import"] = breakdown(stream.data) if client else {}
-        marks.append(("census-check", time.perf_counter()))
-        with (get_task_stream(client) if client else nullcontext()) as stream:
-            report = check_to_geopackage(out, CheckOptions(), client=client)
-        tasks["check"] = breakdown(stream.data) if client else {}
-        marks.append(("end", time.perf_counter()))
-        worker_peak = max(client.run(peak).values()) if client else 0
-    stages = {}
-    for (name, t0), (_, t1) in zip(marks, marks[1:]):
-        stages[name] = round(stages.get(name, 0.0) + t1 - t0, 2)
-    stages.pop("start", None)
-    print(json.dumps({"startup": round(startup, 2) if workers else 0.0, "stages": stages,
-                      "accepted": figures["accepted"], "rejected": figures["rejected"],
-                      "codes": figures["codes"], "issues": report["errors"] + report["warnings"],
-                      "client_peak": peak(), "worker_peak": worker_peak, "tasks": tasks}))
+project, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+stamp = datetime(2026, 11, 30, tzinfo=UTC)
+import time
+started = time.perf_counter()
+with cluster_client(workers=workers or None) as client:
+    startup = time.perf_counter() - started
+    summary = run_project(project, out, client=client, stamp=stamp, argv="benchmark")
+    worker_peak = max(client.run(peak).values()) if client else 0
+print(json.dumps({"startup": round(startup, 2), "seconds": summary["seconds"],
+                  "county_seconds": [c.get("seconds") for c in summary["counties"]],
+                  "county_cpu_seconds": [c.get("cpu_seconds") for c in summary["counties"]],
+                  "load_average": os.getloadavg(),
+                  "errors": [c["error"] for c in summary["counties"] if "error" in c],
+                  "components": sum(c.get("census", {}).get("accepted", 0)
+                                    for c in summary["counties"]),
+                  "borders": summary["borders"], "client_peak": peak(),
+                  "worker_peak": worker_peak}))
+"""
 
-if __name__ == "__main__":
-    main()
+_ROW_BLOCKS = r"""
+import json, sys, time
+from pathlib import Path
+from gridkit.distributed import cluster_client
+from gridkit.pipeline import load_config, run_pipeline
+
+config, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+with cluster_client(workers=workers or None) as client:
+    started = time.perf_counter()
+    figures = run_pipeline(config, out, client=client)
+print(json.dumps({"seconds": round(time.perf_counter() - started, 2),
+                  "census_seconds": figures["census"]["seconds"],
+                  "check_seconds": figures["check"].get("seconds")}))
 """
 
 
-def _same_layers(a: Path, b: Path) -> bool:
-    import pyogrio
-
-    for layer in ("component", "component_reject", "component_coverage"):
-        # Compared batch by batch: two copies of an 11-million-row layer would not fit.
-        options = {"layer": layer, "batch_size": 1 << 20, "use_pyarrow": True}
-        with pyogrio.open_arrow(a, **options) as (_, left), \
-                pyogrio.open_arrow(b, **options) as (_, right):
-            for x, y in zip(left, right, strict=True):
-                if not x.equals(y):
-                    return False
-    return True
+def _child(code: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def census(workers: int, sizes: list[int], workdir: Path) -> list[dict]:
-    from benchmarks.census import _child, district_grids, generate_csv
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    grids = district_grids(workdir)
-    results = []
-    for rows in sizes:
-        csv = workdir / f"census_{rows}.csv"
-        if not csv.exists():
-            generate_csv(csv, rows, grids)
-        local_out, remote_out = workdir / "local.gpkg", workdir / "cluster.gpkg"
-        local = _child(_IMPORT, str(csv), str(grids), str(local_out), "0")
-        remote = _child(_IMPORT, str(csv), str(grids), str(remote_out), str(workers))
-        same = _same_layers(local_out, remote_out)
-        local_out.unlink()
-        remote_out.unlink()
-        results.append({"rows": rows, "local": local, "cluster": remote, "identical": same})
-        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    return results
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def projection(run: dict, workers: int, target: int = 100_000_000) -> dict:
-    """The import of ``target`` rows, from the stages of one measured size, every stage
-    growing with the rows. The client's stages (reading, coding, duplicates, writing the
-    GeoPackage) are taken from the single-process run; the row checks cost what they cost
-    there, divided by the workers, plus the overhead the cluster run showed over a perfect
-    split (shipping blocks and results, on this machine also sharing its cores); the client's
-    memory grows with the rows, a worker's only with ``--block-rows``."""
-    scale = target / run["rows"]
-    local, remote = run["local"]["stages"], run["cluster"]["stages"]
-    client_part = sum(v for k, v in local.items() if k not in ("checking", "census-check"))
-    checks = local["checking"]
-    overhead = max(0.0, remote["checking"] - checks / workers)
-    out = {"rows": target,
-           "single_process_seconds": round((client_part + checks) * scale),
-           "client_peak_gib": round(run["cluster"]["client_peak"] * scale / 2**30, 1),
-           "worker_peak_gib": round(run["cluster"]["worker_peak"] / 2**30, 2),
-           "client_bound_seconds": round(client_part * scale)}
-    for w in sorted({workers, 8, 32}):
-        out[f"{w}_workers_seconds"] = [round((client_part + checks / w) * scale),
-                                       round((client_part + checks / w + overhead) * scale)]
+def measure(counties: int, rows: int, workers: int, workdir: Path, serial_max: int) -> dict:
+    project = workdir / f"province_{counties}x{rows}"
+    if not project.exists():
+        make_province(project, counties, side=SIDE, per_row=PER_ROW, rows=rows)
+    serial_out, cluster_out = workdir / "serial", workdir / "cluster"
+    for out in (serial_out, cluster_out):
+        shutil.rmtree(out, ignore_errors=True)
+    cluster = _child(_RUN, project, cluster_out, workers)
+    # CPU seconds: the county's cost whatever else shares the machine's two cores.
+    cpu = sum(cluster["county_cpu_seconds"])
+    out = {"counties": counties, "rows_per_county": rows, "workers": workers,
+           "cluster": cluster, "cpu_sum_seconds": round(cpu, 2),
+           "ideal_seconds": round(cpu / workers, 2),
+           "overhead_seconds": round(cluster["seconds"] - cpu / workers, 2)}
+    if counties <= serial_max:
+        out["serial"] = _child(_RUN, project, serial_out, 0)
+        names = sorted(p.name for p in serial_out.glob("*.gpkg"))
+        same = [n for n in names if _digest(serial_out / n) == _digest(cluster_out / n)]
+        out["identical"] = f"{len(same)}/{len(names)}"
+    return out
+
+
+def row_blocks(rows: int, workers: int, workdir: Path) -> dict:
+    """One county's pipeline in one process against its census row blocks on the cluster."""
+    project = workdir / f"province_1x{rows}"
+    if not project.exists():
+        make_province(project, 1, side=SIDE, per_row=PER_ROW, rows=rows)
+    config = next(project.glob("*/gridkit.toml"))
+    local = _child(_ROW_BLOCKS, config, workdir / "alone.gpkg", 0)
+    blocks = _child(_ROW_BLOCKS, config, workdir / "blocks.gpkg", workers)
+    return {"rows": rows, "one_process": local, "row_blocks_on_cluster": blocks}
+
+
+def projection(runs: list[dict], target: int = 100_000_000, counties: int = 30) -> dict:
+    """``target`` components in ``counties`` counties, from the largest measured run.
+
+    A county's time is taken as growing with its rows (the census import, check and writes
+    dominate; the partition grows with the area, which is conservative); counties run in
+    waves of ``workers``; the client's share is the measured overhead of the largest run
+    over a perfect split (task graph, border noding and check, gathering the figures, the
+    summary), scaled with the number of counties."""
+    run = max(runs, key=lambda r: r["counties"])
+    per_county = run["cpu_sum_seconds"] / run["counties"]
+    scale = target / counties / run["rows_per_county"]
+    county = per_county * scale
+    client = max(run["overhead_seconds"], 0.0) / run["counties"] * counties
+    out = {"components": target, "counties": counties,
+           "county_seconds": round(county), "client_share_seconds": round(client, 1),
+           "client_peak_gib": round(run["cluster"]["client_peak"] / 2**30, 2),
+           "worker_peak_gib": round(run["cluster"]["worker_peak"] * scale / 2**30, 1),
+           "one_process_seconds": round(county * counties)}
+    for workers in (8, 32):
+        waves = math.ceil(counties / workers)
+        out[f"{workers}_workers_seconds"] = round(waves * county + client)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rows", type=int, action="append",
-                        help="census rows to import (default 11,340,000; 0 for none)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/gridkit-cluster-bench"),
-                        help="census CSVs are generated here once and reused")
+    parser.add_argument("--counties", type=int, action="append",
+                        help="counties in the province (default: 2, 4 and 8; 0: none)")
+    parser.add_argument("--rows", type=int, default=500_000, help="census rows per county")
+    parser.add_argument("--row-blocks", action="store_true")
+    parser.add_argument("--serial-max", type=int, default=8,
+                        help="run the serial reference only up to this many counties")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/gridkit-province-bench"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    figures = measure(args.workers)
-    print(json.dumps(figures), file=sys.stderr, flush=True)
-    sizes = [r for r in (args.rows or [11_340_000]) if r > 0]
-    figures["census"] = census(args.workers, sizes, args.workdir)
-    if figures["census"]:
-        figures["projection"] = projection(figures["census"][-1], args.workers)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    figures: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                     "runs": []}
+    for counties in [c for c in (args.counties or [2, 4, 8]) if c > 0]:
+        started = time.perf_counter()
+        figures["runs"].append(measure(counties, args.rows, args.workers, args.workdir,
+                                       args.serial_max))
+        print(json.dumps(figures["runs"][-1]), f"({time.perf_counter() - started:.0f} s)",
+              file=sys.stderr, flush=True)
+    if figures["runs"]:
+        figures["projection"] = projection(figures["runs"])
+    if args.row_blocks:
+        figures["row_blocks"] = row_blocks(args.rows, args.workers, args.workdir)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return
-    d, p, g = figures["district"], figures["partition"], figures["group"]
-    print(f"{d['km2']} km², {d['communities']} communities, {d['streets']} streets, "
-          f"{d['unit_grids']:,} unit grids, {d['responsibility_grids']:,} responsibility grids; "
-          f"{figures['machine']['cpus']} CPUs, LocalCluster of {figures['workers']} workers "
-          f"(start-up {figures['cluster_startup_seconds']} s)")
-    print(f"partition  local {p['local_seconds']:>7} s   cluster {p['cluster_seconds']:>7} s   "
-          f"identical {p['identical']}")
-    for stage in p["local_stages"]:
-        print(f"  {stage:<10} {p['local_stages'][stage]:>7} s   "
-              f"{p['cluster_stages'].get(stage, 0.0):>7} s")
-    print(f"group      local {g['local_seconds']:>7} s   cluster {g['cluster_seconds']:>7} s   "
-          f"identical {g['identical']}; on the cluster: {g['cluster_tasks']}")
-    for run in figures["census"]:
-        a, b = run["local"], run["cluster"]
-        print(f"census import + check, {run['rows']:,} rows: local {sum(a['stages'].values()):.1f}"
-              f" s (peak {a['client_peak'] / 2**30:.2f} GiB), cluster "
-              f"{sum(b['stages'].values()):.1f} s (client peak {b['client_peak'] / 2**30:.2f} "
-              f"GiB, worker peak {b['worker_peak'] / 2**30:.2f} GiB, start-up {b['startup']} s)"
-              f", identical {run['identical']}")
-        for stage in a["stages"]:
-            print(f"  {stage:<13} {a['stages'][stage]:>7} s   {b['stages'].get(stage, 0.0):>7} s")
+    print(f"{figures['machine']['cpus']} CPUs; LocalCluster of {args.workers} workers; "
+          f"{args.rows:,} census rows per county")
+    print("counties  serial s  cpu/2 s  cluster s  overhead s  client peak  worker peak  "
+          "identical  borders")
+    for r in figures["runs"]:
+        s, c, b = r.get("serial", {}), r["cluster"], r["cluster"]["borders"]
+        print(f"{r['counties']:>8}  {s.get('seconds', '-'):>8}  {r['ideal_seconds']:>7}  "
+              f"{c['seconds']:>9}  {r['overhead_seconds']:>10}  "
+              f"{c['client_peak'] / 2**30:>9.2f} G  {c['worker_peak'] / 2**30:>9.2f} G  "
+              f"{r.get('identical', 'not run'):>9}  overlap {b['overlap_m2']:g} m², "
+              f"gaps {b['gap_m2']:g} m², "
+              f"offset {b['max_offset_m'] * 1000:.2f} mm, valid {b['valid']}")
     if "projection" in figures:
         print("projection:", json.dumps(figures["projection"]))
+    if "row_blocks" in figures:
+        print("row blocks inside one county:", json.dumps(figures["row_blocks"]))
 
 
 if __name__ == "__main__":

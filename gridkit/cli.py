@@ -15,6 +15,7 @@ from gridkit.components.cli import census
 from gridkit.console import GridkitGroup
 from gridkit.events.cli import events
 from gridkit.export.cli import export
+from gridkit.grids.cli import grids
 from gridkit.partition.cli import partition
 from gridkit.pipeline import run
 from gridkit.report.cli import report
@@ -34,6 +35,7 @@ def main() -> None:
 
 
 main.add_command(partition)
+main.add_command(grids)
 main.add_command(group)
 main.add_command(codes)
 # The spot check (acceptance) belongs to the census: gridkit census sample / accuracy.

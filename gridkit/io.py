@@ -1,8 +1,9 @@
 """Reading any GDAL vector source and writing GeoPackages without ever damaging one.
 
-Reads go through pyogrio with Arrow. Writes go to a temporary copy beside the target that
-replaces it only when every layer is written, so a failed command leaves the previous file as
-it was, and the layers a command does not write are kept.
+Reads go through pyogrio with Arrow. Writes go through :mod:`gridkit.store`: one SQLite
+transaction per command, in place, so a failed or interrupted command leaves the file as it
+was, and the layers a command does not write are kept. Folders (a spot-check plan, an export)
+are built beside their target and swapped in by :func:`replace_folder`.
 """
 
 from __future__ import annotations
@@ -11,25 +12,35 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import tomllib
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridkit import __version__
+from gridkit.curves import CurveError, esri_curve_geometries, linearise_wkb
 from gridkit.errors import GridkitError
+from gridkit.geometry import CURVE_MAX_GAP
 
 RUN_LAYER = "gridkit_run"
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+
+# The time and command line a run records, when fixed by :func:`stamped_run`.
+_RUN_STAMP: ContextVar[tuple[datetime, str] | None] = ContextVar("gridkit_run_stamp",
+                                                                  default=None)
 
 # ESRI DBF language driver ids that mean a Chinese code page.
 _DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes for 936
@@ -165,9 +176,25 @@ def choose_layer(path: Path, layer: str | None, option: str = "--layer") -> str 
 
 
 def _read_gdal(path: Path, layer: str | None):
+    """One layer through pyogrio, its index the feature ids.
+
+    - A layer whose FID is also an attribute field (Esri JSON from ArcGIS: OBJECTID) is read
+      with that field as the index: asking pyogrio's Arrow read for the FID as index there
+      fails with "Index data must be 1-dimensional".
+    - Curved geometries (GeoPackage CurvePolygon, CompoundCurve, MultiSurface, ...) are not
+      WKB that shapely reads, so such a layer's WKB is read raw and linearised by
+      :mod:`gridkit.curves` (within CURVE_TOLERANCE of the true arc, see
+      :mod:`gridkit.geometry`); a geometry even that cannot read is left empty, for the
+      caller to report.
+    - Esri JSON true curves, which GDAL reads as no geometry, are linearised by
+      :mod:`gridkit.esri_curves` to the same tolerance.
+    """
+    encoding = shapefile_encoding(path)
     try:
-        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True, fid_as_index=True,
-                                      encoding=shapefile_encoding(path))
+        with warnings.catch_warnings():
+            # GDAL's note on 3D parts in a 2D container: Z is dropped and reported later.
+            warnings.filterwarnings("ignore", "Sub-geometry", RuntimeWarning)
+            frame, info = _read_layer(path, layer, encoding)
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
     except UnicodeDecodeError:
@@ -177,6 +204,62 @@ def _read_gdal(path: Path, layer: str | None):
             "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
             "naming the encoding"
         ) from None
+    if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
+        _fill_esri_curves(path, frame, info.get("crs"))
+    return frame
+
+
+def _read_layer(path: Path, layer: str | None, encoding: str | None):
+    """(frame, layer info): Arrow where it can, the curve and FID fallbacks where not."""
+    info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+    fid_field = info.get("fid_column") or ""
+    own_fid = fid_field in set(info["fields"])
+    kwargs = {"layer": layer, "fid_as_index": not own_fid, "encoding": encoding}
+    try:
+        frame = pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
+    except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
+        frame = _read_curved(path, kwargs, info.get("crs"))
+    if own_fid and fid_field in frame:
+        frame.index = pd.Index(frame[fid_field].to_numpy(), name=fid_field)
+    return frame, info
+
+
+def _curve_gap(crs: str | None) -> float:
+    """CURVE_MAX_GAP in the layer's units: metres, or degrees for geographic data."""
+    try:
+        geographic = crs is not None and pyproj.CRS(crs).is_geographic
+    except pyproj.exceptions.CRSError:
+        geographic = False
+    return CURVE_MAX_GAP / 111_320 if geographic else CURVE_MAX_GAP
+
+
+def _read_curved(path: Path, kwargs: dict, crs: str | None) -> gpd.GeoDataFrame:
+    """A layer holding curves: attributes as usual, geometries from raw WKB, linearised."""
+    frame = pyogrio.read_dataframe(path, use_arrow=True, read_geometry=False, **kwargs)
+    _, table = pyogrio.read_arrow(path, layer=kwargs["layer"], columns=[],
+                                  encoding=kwargs["encoding"])
+    wkb = table.column(table.num_columns - 1).to_pylist()
+    gap = _curve_gap(crs)
+    geoms = []
+    for data in wkb:
+        try:
+            geoms.append(linearise_wkb(data, gap))
+        except CurveError:
+            geoms.append(None)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=crs)
+
+
+def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> None:
+    missing = np.flatnonzero(frame.geometry.isna().to_numpy())
+    if len(missing) == 0:
+        return
+    curves = esri_curve_geometries(path, _curve_gap(crs))
+    found = [k for k in missing if k in curves]
+    if found:
+        column = frame.geometry.name
+        values = frame[column].to_numpy().copy()
+        values[found] = [curves[k] for k in found]
+        frame[column] = gpd.GeoSeries(values, index=frame.index, crs=frame.crs)
 
 
 def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
@@ -188,6 +271,10 @@ def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
         frame = gpd.read_parquet(path)
     except (ValueError, OSError) as exc:
         raise GridkitError(f"{path} ({what}): not a GeoParquet file ({exc})") from None
+    except NotImplementedError:  # curved WKB, which the GeoParquet spec does not allow
+        raise GridkitError(f"{path} ({what}): holds curved geometries, which GeoParquet does "
+                           "not allow; write it as a GeoPackage (curves are linearised on "
+                           "read) or linearise it") from None
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
@@ -206,15 +293,55 @@ def file_checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def run_time() -> datetime:
+    """Now (UTC), or the time fixed by :func:`stamped_run` for the run under way."""
+    stamp = _RUN_STAMP.get()
+    return stamp[0] if stamp else datetime.now(UTC)
+
+
+@contextmanager
+def stamped_run(time: datetime, argv: str) -> Iterator[None]:
+    """Every record written inside takes ``time`` and the command line ``argv``.
+
+    ``gridkit_run`` rows, the GeoPackage's ``last_change`` dates (GDAL's ``OGR_CURRENT_DATE``)
+    and the report's date then no longer depend on when or in which process the writing
+    happened: a province run gives each county the same file whichever worker wrote it.
+
+    Parameters
+    ----------
+    time : datetime
+        The run's start, timezone-aware (UTC).
+    argv : str
+        The command line that started the run.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> with stamped_run(datetime(2026, 1, 1, tzinfo=UTC), "gridkit run p.toml"):
+    ...     run_time().year
+    2026
+    """
+    token = _RUN_STAMP.set((time, argv))
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+        _RUN_STAMP.reset(token)
+
+
 def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
     """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
     checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
+    stamp = _RUN_STAMP.get()
     return pd.DataFrame(
         {
-            "TIME": [datetime.now(UTC).isoformat(timespec="seconds")],
+            "TIME": [run_time().isoformat(timespec="seconds")],
             "VERSION": [__version__],
             "COMMAND": [command],
-            "ARGV": [" ".join(sys.argv)],
+            "ARGV": [stamp[1] if stamp else " ".join(sys.argv)],
             "PARAMETERS": [json.dumps(parameters, ensure_ascii=False, sort_keys=True,
                                       default=str)],
             "INPUTS": [json.dumps(checksums, ensure_ascii=False, sort_keys=True)],
@@ -277,78 +404,63 @@ def write_geopackage(
     *,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """Write ``layers`` (replacing those names, keeping others), remove the ``drop`` layers
-    and append ``run``, atomically."""
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GridkitError(f"{path}: cannot create folder {directory} ({exc.strerror})") \
-            from None
-    if path.exists():
-        try:
-            layers_of(path)
-        except GridkitError:
-            raise GridkitError(f"{path}: the output exists but is not a GeoPackage GDAL can "
-                               "open; choose another output path") from None
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gpkg", dir=directory)
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        if path.exists():
-            shutil.copyfile(path, temporary)
-        else:
-            temporary.unlink()
-        if drop and temporary.exists():
-            drop_layers(temporary, set(drop) & set(layers_of(temporary)))
+    """Replace ``layers`` (keeping the others), remove the ``drop`` layers and append ``run``,
+    in one transaction of :mod:`gridkit.store` (in place; nothing changes if it fails).
+
+    A ``qa_issue`` frame made by :func:`merge_qa` replaces only its command's rows.
+
+    Parameters
+    ----------
+    path : str or Path
+        The GeoPackage (created when absent).
+    layers : dict of str to DataFrame, GeoDataFrame or ArrowLayer
+        The layers to write whole.
+    run : DataFrame, optional
+        The ``gridkit_run`` row (:func:`run_record`).
+    drop : tuple of str
+        Layers to remove.
+
+    Raises
+    ------
+    GridkitError
+        When ``path`` is not a GeoPackage or cannot be written.
+    """
+    from gridkit.store import transaction
+
+    command = str(run["COMMAND"].iloc[0]) if run is not None and "COMMAND" in run else "write"
+    with transaction(path, command) as tx:
+        for name in drop:
+            tx.drop_layer(name)
         for name, frame in layers.items():
-            _write_layer(temporary, name, frame)
+            merge = frame.attrs.get(_QA_MERGE) if isinstance(frame, pd.DataFrame) else None
+            if merge is not None:
+                rows = frame.drop(columns="COMMAND", errors="ignore")
+                rows.attrs = {}
+                tx.replace_qa(merge[0], rows, stale=tuple(merge[1]))
+            else:
+                tx.replace_layer(name, frame)
         if run is not None:
-            exists = temporary.exists() and RUN_LAYER in layers_of(temporary)
-            pyogrio.write_dataframe(run, temporary, layer=RUN_LAYER, driver="GPKG",
-                                    append=exists)
-        publish_mode(temporary, path)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+            tx.record_run(run)
 
 
 def drop_layers(path: Path, names: set[str]) -> None:
-    """Delete layers from a GeoPackage: each table, its spatial index and its metadata rows.
+    """Delete layers from a GeoPackage (table, spatial index, metadata rows), atomically."""
+    from gridkit.store import transaction
 
-    pyogrio cannot delete a layer; the GeoPackage standard says what a layer consists of, so
-    SQLite can. Only ever called on the temporary copy.
-    """
-    if not names:
-        return
-    meta = ["gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents",
-            "gpkg_data_columns", "gpkg_metadata_reference"]
-    with sqlite3.connect(path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    with transaction(path, "drop") as tx:
         for name in sorted(names):
-            for column in (row[0] for row in db.execute(
-                    "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                    (name,))):
-                db.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{column}"')
-            db.execute(f'DROP TABLE IF EXISTS "{name}"')
-            for table in meta:
-                if table in tables:
-                    db.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
-    with sqlite3.connect(path) as db:
-        db.execute("VACUUM")
+            tx.drop_layer(name)
 
 
-# SQLite settings for bulk writes: a bigger page cache (the R-tree build lives in it) and no
-# fsync per transaction, which is safe here because a write only ever goes to a temporary
-# copy that replaces the target after it is complete.
+# SQLite settings for GDAL's bulk writes into a stage file: a bigger page cache (the R-tree
+# build lives in it) and no fsync per transaction, which is safe because a stage file is
+# thrown away unless it is complete.
 _BULK_SQLITE = {"OGR_SQLITE_CACHE": "512", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+_QA_MERGE = "gridkit_qa_merge"
 
 
-def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
+def write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
+    """Write one layer into the (stage) GeoPackage ``path`` with GDAL."""
     if isinstance(frame, ArrowLayer):
         geometry = frame.geometry_name if frame.geometry_type else None
         before = {key: pyogrio.get_gdal_config_option(key) for key in _BULK_SQLITE}
@@ -373,16 +485,13 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
              stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """The ``qa_issue`` layer after ``command`` reports ``new``: its earlier rows (and those
-    of the ``stale`` commands, whose results it invalidates) replaced, others kept."""
+    """``command``'s new ``qa_issue`` rows, marked so that :func:`write_geopackage` replaces
+    that command's earlier rows (and those of the ``stale`` commands, whose results it
+    invalidates) and keeps the other commands' rows: no read of the existing layer.
+
+    ``path`` is kept for the callers written before the store; it is not read.
+    """
+    del path
     new = new.assign(COMMAND=command)
-    path = Path(path)
-    if not path.exists() or "qa_issue" not in layers_of(path):
-        return new
-    old = pyogrio.read_dataframe(path, layer="qa_issue", use_arrow=True)
-    if "COMMAND" in old:
-        old = old[~old["COMMAND"].isin({command, *stale})]
-    if old.empty:
-        return new
-    old = old.to_crs(new.crs) if old.crs is not None and new.crs is not None else old
-    return gpd.GeoDataFrame(pd.concat([old, new], ignore_index=True), crs=new.crs)
+    new.attrs[_QA_MERGE] = (command, tuple(stale))
+    return new

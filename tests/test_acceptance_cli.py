@@ -371,7 +371,7 @@ def test_failed_writes_leave_files_as_they_were(copy, tmp_path, monkeypatch):
 
     filled = fill_verdicts(read_checklist(target))
     filled.to_csv(tmp_path / "v.csv", index=False)
-    monkeypatch.setattr("gridkit.io._write_layer", broken)
+    monkeypatch.setattr("gridkit.io.write_layer", broken)
     failed = CliRunner().invoke(accuracy, [str(out), "--check", str(tmp_path / "v.csv")])
     assert failed.exit_code != 0
     assert out.read_bytes() == before_out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -156,7 +158,7 @@ def test_community_smaller_than_half_the_target_is_one_grid():
     [
         (["310116001001", "31011600100"], "has 11 digits, needs 12"),
         (["310116001001", "310116001001"], "is used by features"),
-        (["310116001001", "320582001001"], "come from 2 counties"),
+        (["310116001001", "441800003001"], "441800 is a prefecture, not a county"),
         (["310116001001", None], "no community code"),
         (["310116001001", "31011600100A"], "characters other than digits"),
     ],
@@ -172,6 +174,61 @@ def test_non_polygon_community_is_refused():
     comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 300), shapely.Point(X0, Y0)])
     with pytest.raises(GridkitError, match="feature 1 is a Point"):
         partition(comm)
+
+
+@pytest.mark.parametrize("lost", [shapely.Polygon(), None,
+                                  shapely.LineString([(X0, Y0), (X0 + 9, Y0)])])
+def test_community_without_usable_geometry_is_an_error_naming_its_code(lost):
+    comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 300), lost],
+                  ["310116001001", "310116001002"])
+    with pytest.raises(GridkitError, match=r"1 community has no usable polygon.*310116001002"):
+        partition(comm)
+
+
+def test_two_counties_are_noded_once_with_their_own_codes():
+    # A development zone across a county border: 310116 on the west, 310117 on the east,
+    # their shared border digitised twice with a 4 cm overlap.
+    west = shapely.box(X0, Y0, X0 + 600.04, Y0 + 500)
+    east = shapely.box(X0 + 600, Y0, X0 + 1100, Y0 + 500)
+    comm = layout([west, east, shapely.box(X0, Y0 + 500, X0 + 1100, Y0 + 800)],
+                  ["310116001001", "310117002001", "310117002002"])
+    result = partition(comm)
+    assert_partition_invariants(result)
+    grids = result.unit_grids
+    assert set(grids["BGID"].str[:6]) == {"310116", "310117"}
+    assert (grids["BGID"].str[:12] == grids["COMMUNITY"]).all()
+    # One coverage across the border: no gap, no overlap, the whole zone covered.
+    assert shapely.coverage_is_valid(grids.geometry.to_numpy())
+    assert grids.area.sum() == pytest.approx(1100 * 800, rel=1e-9)
+    [overlap] = [i for i in result.issues if i.rule == "admin_overlap"]
+    assert "overlap of 20.0 m² between 310116001001 and 310117002001" in overlap.message
+    # The 0.04 x 500 m strip went to one county only, as reported.
+    west_grids = grids[grids["COMMUNITY"] == "310116001001"]
+    assert west_grids.area.sum() == pytest.approx(600.04 * 500, rel=1e-9)
+
+
+def test_dongguan_community_without_county_is_partitioned():
+    comm = layout([shapely.box(X0, Y0, X0 + 400, Y0 + 300)], ["441900003001"])
+    grids = partition(comm).unit_grids
+    assert grids["BGID"].tolist()[:2] == ["441900003001001", "441900003001002"]
+    assert (grids["STREET"] == "441900003").all()
+
+
+def test_conflicts_are_reported_once_with_a_meaningful_area():
+    # Two communities overlapping in two pieces of equal size, and a hair-thin overlap of
+    # under a square centimetre that is rounding, not a conflict.
+    a = shapely.box(X0, Y0, X0 + 300, Y0 + 600)
+    b = shapely.Polygon([(X0 + 300, Y0), (X0 + 600, Y0), (X0 + 600, Y0 + 600),
+                         (X0 + 300, Y0 + 600), (X0 + 300, Y0 + 400), (X0 + 299.9, Y0 + 400),
+                         (X0 + 299.9, Y0 + 350), (X0 + 300, Y0 + 350), (X0 + 300, Y0 + 250),
+                         (X0 + 299.9, Y0 + 250), (X0 + 299.9, Y0 + 200), (X0 + 300, Y0 + 200)])
+    c = shapely.box(X0, Y0 + 600, X0 + 600, Y0 + 900.0000001)  # 0.6 cm² over d
+    d = shapely.box(X0, Y0 + 900, X0 + 600, Y0 + 1200)
+    result = partition(layout([a, b, c, d]))
+    messages = [i.message for i in result.issues if i.rule.startswith("admin_")]
+    assert len(messages) == len(set(messages)) == 1, messages
+    assert messages[0].startswith("overlap of 10.0 m² in 2 pieces between")
+    assert not re.search(r"(?<![0-9])0\.0 m²", " ".join(messages))
 
 
 def test_self_intersecting_community_is_repaired_and_reported():

@@ -1,19 +1,24 @@
 """Property tests: partition invariants on random community layouts.
 
 Layouts are Voronoi cells in a box, with optional enclaves (a community inside another's
-hole), multi-part communities, a narrow strip community and random barrier lines.
+hole), multi-part communities, a narrow strip community and random barrier lines; the same
+layouts as real files hold them (collections, Z, multi-part roads, stray points) partition
+exactly as the plain ones; borders that are circular arcs are covered exactly.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pytest
 import shapely
 from conftest import X0, Y0, layout
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_partition import assert_partition_invariants
 
+from gridkit.geometry import CURVE_TOLERANCE, arc_points
 from gridkit.partition import partition
 
 SIDE = 900.0
@@ -76,3 +81,81 @@ def test_partition_invariants_hold_on_random_layouts(district):
     again = partition(communities, roads=roads, target_area=target).unit_grids
     assert again["BGID"].tolist() == grids["BGID"].tolist()
     assert shapely.equals_exact(again.geometry.to_numpy(), grids.geometry.to_numpy(), 0).all()
+
+
+def _as_read(geom, rng):
+    """A community as real files hold it: a GeometryCollection with a stray point or line
+    beside the polygon, a Z coordinate, or the plain polygon."""
+    kind = rng.integers(3)
+    if kind == 0:
+        stray = shapely.Point(*shapely.get_coordinates(geom)[0])
+        return shapely.GeometryCollection([geom, stray])
+    if kind == 1:
+        return shapely.force_3d(geom, 7.5)
+    return geom
+
+
+def _multipart(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The roads as a GIS road layer holds them: one MultiLineString feature per class."""
+    parts = roads.groupby("CLASS", sort=True).geometry.apply(
+        lambda g: shapely.MultiLineString(list(g)))
+    return gpd.GeoDataFrame({"CLASS": parts.index}, geometry=parts.to_numpy(), crs=roads.crs)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(districts(), st.integers(0, 2**32 - 1))
+def test_multipart_and_collection_inputs_partition_like_plain_ones(district, seed):
+    communities, roads, target = district
+    rng = np.random.default_rng(seed)
+    plain = partition(communities, roads=roads, target_area=target)
+    messy = communities.copy()
+    messy.geometry = gpd.GeoSeries([_as_read(g, rng) for g in communities.geometry],
+                                   crs=communities.crs)
+    messy_roads = None
+    if roads is not None:
+        grouped = _multipart(roads)
+        extra = gpd.GeoDataFrame(
+            {"CLASS": ["", ""]}, crs=roads.crs,
+            geometry=[shapely.MultiPoint([(X0 + 5, Y0 + 5), (X0 + 9, Y0 + 9)]),
+                      shapely.GeometryCollection([shapely.Point(X0 + 1, Y0 + 1)])])
+        messy_roads = gpd.GeoDataFrame(pd.concat([grouped, extra], ignore_index=True),
+                                       crs=roads.crs)
+    result = partition(messy, roads=messy_roads, target_area=target)
+    assert_partition_invariants(result, communities)
+    grids = result.unit_grids
+    assert grids["BGID"].tolist() == plain.unit_grids["BGID"].tolist()
+    assert shapely.equals_exact(grids.geometry.to_numpy(),
+                                plain.unit_grids.geometry.to_numpy(), 1e-9).all()
+    if roads is not None:  # both stray features skipped and named, nothing else
+        skipped = [i.key for i in result.issues if i.rule == "unusable_geometry"]
+        n = len(messy_roads)
+        assert skipped == [str(n - 2), str(n - 1)]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.floats(-250, 250).filter(lambda s: abs(s) > 1), st.floats(0.2, 0.8),
+       st.sampled_from([4_000.0, 10_000.0]))
+def test_curved_borders_are_covered_exactly(sagitta, where, target):
+    # Two communities split by a circular arc, each ring linearised on its own (one forward,
+    # one reversed), as two curved features of a GeoPackage or an Esri JSON file are.
+    width, height = 900.0, 700.0
+    assume(30 < where * width + sagitta < width - 30)  # the arc stays inside the box
+    x = X0 + where * width
+    mid = (x + sagitta, Y0 + height / 2)
+    arc = arc_points((x, Y0), mid, (x, Y0 + height))
+    back = arc_points((x, Y0 + height), mid, (x, Y0))
+    west = shapely.Polygon([(X0, Y0), *arc, (X0, Y0 + height)])
+    east = shapely.Polygon([(X0 + width, Y0), (X0 + width, Y0 + height), *back])
+    communities = layout([west, east])
+    result = partition(communities, target_area=target)
+    assert_partition_invariants(result)
+    assert result.unit_grids.area.sum() == pytest.approx(width * height, rel=1e-9)
+    half = height / 2
+    radius = (half**2 + sagitta**2) / (2 * abs(sagitta))
+    angle = 2 * np.arcsin(half / radius)
+    segment = radius**2 * (angle - np.sin(angle)) / 2
+    if abs(sagitta) > radius:  # more than a half circle: the larger segment
+        segment = np.pi * radius**2 - radius**2 * (angle - np.sin(angle)) / 2
+    exact = (where * width) * height + np.sign(sagitta) * segment
+    west_area = result.communities.set_index("CODE").loc["310116001001", "AREA"]
+    assert abs(west_area - exact) <= CURVE_TOLERANCE * radius * 2 * np.pi + 0.01

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import X0, Y0, layout
@@ -171,3 +172,45 @@ def test_workload_from_component_and_event_layers_with_weights(tmp_path):
         load_weights(bad)
     with pytest.raises(GridkitError, match="no such weights file"):
         load_weights(tmp_path / "none.toml")
+
+
+def _pendant(width: float) -> gpd.GeoDataFrame:
+    """A 4 x 5 lattice and one more grid touching its north-east grid through ``width`` m of
+    edge only (a diagonal neighbour with a sliver of shared boundary)."""
+    grids = lattice(4, 5)
+    x, y = X0 + 400, Y0 + 500 - width
+    # The lattice's north-east grid gets the contact's vertex: grids form a valid coverage.
+    grids.loc[19, "geometry"] = shapely.Polygon([(X0 + 300, Y0 + 400), (x, Y0 + 400), (x, y),
+                                                 (x, Y0 + 500), (X0 + 300, Y0 + 500)])
+    extra = gpd.GeoDataFrame({"BGID": ["310116001001021"], "COMMUNITY": ["310116001001"],
+                              "STREET": ["310116001"]},
+                             geometry=[shapely.Polygon([(x, y), (x + 100, y),
+                                                        (x + 100, y + 100), (x, y + 100),
+                                                        (x, Y0 + 500)])], crs=4549)
+    return gpd.GeoDataFrame(pd.concat([grids, extra], ignore_index=True), crs=4549)
+
+
+def test_grids_touching_through_half_a_metre_are_not_neighbours():
+    grids = _pendant(0.5)
+    # Bands wide enough for one group of all 21: only the contact decides.
+    walkable = group(grids, dense="1-30", sparse="1-30")
+    check_grouping(walkable, bands=((1, 30), (1, 30)))
+    assert _mates(walkable) == 1  # alone: it cannot be reached on foot
+    assert walkable.figures["contacts_below_min_shared_edge"] == 1
+    assert walkable.figures["min_shared_edge_m"] == 3.0
+    anything = group(grids, dense="1-30", sparse="1-30", min_shared_edge=0)
+    assert _mates(anything) > 1
+    assert anything.figures["contacts_below_min_shared_edge"] == 0
+    # A 5 m edge is walkable under the default.
+    assert _mates(group(_pendant(5.0), dense="1-30", sparse="1-30")) > 1
+
+
+def _mates(result) -> int:
+    """How many unit grids share the pendant grid's responsibility grid (itself included)."""
+    rgid = result.unit_grids.set_index("BGID")["RGID"]
+    return int((rgid == rgid["310116001001021"]).sum())
+
+
+def test_min_shared_edge_must_be_metres_not_negative():
+    with pytest.raises(GridkitError, match="--min-shared-edge -1"):
+        group(lattice(4, 5), min_shared_edge=-1)

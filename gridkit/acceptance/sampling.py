@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from gridkit import __version__
@@ -14,7 +13,8 @@ from gridkit.acceptance.frame import read_components, read_frame
 from gridkit.acceptance.plan import PLAN_LAYER, STRATUM_LAYER, make_plan
 from gridkit.acceptance.planfiles import check_target, plan_folder
 from gridkit.errors import GridkitError
-from gridkit.io import refuse_overwriting_inputs, run_record, write_geopackage
+from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
+from gridkit.store import layer_versions
 
 COMMAND = "census sample"
 STRATA_RULE = "STREET x DENSITY (all grids of a street in one stratum before gridkit group)"
@@ -41,11 +41,14 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
     components = read_components(output, plan.bgids, CENSUS_COLUMNS)
     checklist = checklist_frame(components, plan)
     metadata = {
-        "gridkit": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "gridkit": __version__, "created": run_time().isoformat(timespec="seconds"),
         "source": str(output), "plan_id": plan.plan_id, "seed": seed,
         "strata_rule": STRATA_RULE, "design": design,
         "strata": plan.strata.to_dict(orient="records"),
         "grids": plan.bgids,
+        # The version of each layer of OUT the plan was drawn from (gridkit.store), so a
+        # later change to the census shows the plan is stale.
+        "census_state": layer_versions(output),
     }
     parameters = {"plan": str(plan_dir), "seed": seed, "plan_id": plan.plan_id,
                   "expected": inputs.expected, "margin": inputs.margin,

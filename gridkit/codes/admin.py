@@ -1,6 +1,8 @@
 """Community (12-digit) and unit grid (15-digit BGID) codes.
 
-A community code is the GB/T 2260 six-digit county code, the GB/T 10114 three-digit
+A community code is the GB/T 2260 six-digit county code (for the prefecture-level cities
+without counties, 东莞 441900, 中山 442000 and 儋州 460400, the city's own code, as the national
+statistical division codes have it), the GB/T 10114 three-digit
 street/town code and the three-digit residents'/villagers' committee code, as the national
 statistical division codes (统计用区划代码) lay them out:
 
@@ -22,6 +24,15 @@ PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
     "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
 )
+
+# Prefecture-level cities that have no districts or counties: the national statistical
+# division codes list their towns/streets directly under the city's own code, which so
+# stands where a county code does (e.g. 441900003001: 东莞, 东城街道 003, committee 001).
+PREFECTURES_AS_COUNTIES = {
+    "441900": "东莞市 Dongguan",
+    "442000": "中山市 Zhongshan",
+    "460400": "儋州市 Danzhou",
+}
 
 STREET_KINDS = {
     "0": "street",
@@ -83,12 +94,9 @@ def parse_community_code(code: object) -> CommunityCode:
     if len(text) != 12:
         raise CodeError(f"community code {text!r} has {len(text)} digits, needs 12")
     county, street, committee = text[:6], text[6:9], text[9:]
-    if county[:2] not in PROVINCES:
-        raise CodeError(f"community code {text!r}: {county[:2]} is not a GB/T 2260 province")
-    if county[4:] == "00":
-        raise CodeError(
-            f"community code {text!r}: {county} is a prefecture, not a county (ends in 00)"
-        )
+    problem = _county_problem(county)
+    if problem:
+        raise CodeError(f"community code {text!r}: {problem}")
     if street == "000" or street[0] not in STREET_KINDS:
         raise CodeError(f"community code {text!r}: {street} is not a GB/T 10114 street/town code")
     if committee == "000" or int(committee) >= 600:
@@ -128,11 +136,46 @@ def parse_county_code(code: object) -> str:
     text = _clean(code)
     if len(text) != 6 or not text.isascii() or not text.isdigit():
         raise CodeError(f"county code {text!r} must be 6 digits")
-    if text[:2] not in PROVINCES:
-        raise CodeError(f"county code {text!r}: {text[:2]} is not a GB/T 2260 province")
-    if text[4:] == "00":
-        raise CodeError(f"county code {text!r} is a prefecture, not a county (ends in 00)")
+    problem = _county_problem(text)
+    if problem:
+        raise CodeError(f"county code {text!r}: {problem}")
     return text
+
+
+def _county_problem(county: str) -> str | None:
+    """Why six digits are not a county-level code, or None when they are one."""
+    if county[:2] not in PROVINCES:
+        return f"{county[:2]} is not a GB/T 2260 province"
+    if county[2:] == "0000":
+        return f"{county} is a province, not a county"
+    if county[4:] == "00" and county not in PREFECTURES_AS_COUNTIES:
+        listed = ", ".join(f"{c} {n.split()[0]}" for c, n in PREFECTURES_AS_COUNTIES.items())
+        return (f"{county} is a prefecture, not a county (ends in 00; only the cities without "
+                f"counties, {listed}, stand as counties)")
+    return None
+
+
+def county_name_note(county: str) -> str | None:
+    """For a prefecture-level city standing as a county, what it is; else None.
+
+    Parameters
+    ----------
+    county : str
+        A six-digit county-level code.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> county_name_note("441900")
+    '东莞市 Dongguan: a prefecture-level city without counties, its code used as the county'
+    """
+    name = PREFECTURES_AS_COUNTIES.get(county)
+    if name is None:
+        return None
+    return f"{name}: a prefecture-level city without counties, its code used as the county"
 
 
 def parse_street_code(code: object) -> tuple[str, str]:

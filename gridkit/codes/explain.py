@@ -9,6 +9,7 @@ from gridkit.codes.admin import (
     STREET_KINDS,
     CodeError,
     _clean,
+    county_name_note,
     parse_bgid,
     parse_community_code,
     parse_county_code,
@@ -53,6 +54,9 @@ class Explanation:
 
 def _county_meaning(county: str) -> str:
     province = province_names().get(county[:2], "unknown province")
+    note = county_name_note(county)
+    if note:
+        return f"{note}, in {province} ({county[:2]})"
     return f"GB/T 2260 county in {province} ({county[:2]})"
 
 

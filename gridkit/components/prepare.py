@@ -6,8 +6,7 @@ texts (class names, states, dates) are interpreted once per distinct text.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -89,22 +88,6 @@ class Prepared:
     def n(self) -> int:
         return self.source.table.num_rows
 
-    def detached(self) -> Prepared:
-        """This table's results without the source text, which the caller already has: what
-        a cluster worker sends back (see :meth:`attach`)."""
-        fields = {name: FieldSource(n=f.n, kind=f.kind, source_column=f.source_column)
-                  if f.source_column is not None else f for name, f in self.fields.items()}
-        source = replace(self.source, table=self.source.table.schema.empty_table(),
-                         geometry=None)
-        return replace(self, source=source, fields=fields)
-
-    def attach(self, source: SourceTable) -> Prepared:
-        """The results of :meth:`detached` joined again with their ``source``."""
-        fields = {name: FieldSource(_text(source.table, f.source_column), n=f.n,
-                                    source_column=f.source_column)
-                  if f.source_column is not None else f for name, f in self.fields.items()}
-        return replace(self, source=source, fields=fields)
-
     def extra(self, rows: pa.Array) -> pa.Array:
         """EXTRA (the columns no field took, and a class name whose qualifier the class
         dropped, as JSON) for ``rows``."""
@@ -169,11 +152,9 @@ class TablePreparer:
     """Prepares the tables of one import against the same grids, catalog and options."""
 
     def __init__(self, grids: UnitGrids, catalog: Catalog, *, crs: SourceCRS | None,
-                 maps: dict[str, str], locator=None) -> None:
+                 maps: dict[str, str]) -> None:
         self.grids = grids
-        # Anything with GridIndex.locate's answers: the grids' own index, or their tiles.
-        self.positioner = Positioner(grids, crs, locator)
-        self._job = False
+        self.positioner = Positioner(grids, crs)
         self.catalog = catalog
         self.crs = crs
         self.maps = maps
@@ -187,11 +168,6 @@ class TablePreparer:
         problems = Problems(table.num_rows, COMPONENT.rules)
         located = self.positioner.locate(source, cmap, problems)
         x, y, shapes, grid = located.x, located.y, located.shapes, located.grid
-        if not self._job:
-            # One copy per table: a cluster worker may prepare blocks on several threads.
-            job = copy.copy(self)
-            job._job = True
-            return job.prepare(source)
         self._source, self._changes, self._kept_name = source, [], None
         objcode = _clean_codes(nfkc(_text(table, cmap.get("OBJCODE")))) if cmap.get("OBJCODE") \
             else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())

@@ -14,14 +14,14 @@ from gridkit.io import layers_of
 
 # The feature key of each layer an incremental export tracks.
 KEYS = {"community": "CODE", "unit_grid": "BGID", "responsibility_grid": "RGID",
-        "component": "OBJCODE", "event": "EVTID"}
+        "component": "OBJCODE", "event": "EVTID", "grid_change": "CHANGE_ID"}
 # Bookkeeping tables that are not data for another system.
 INTERNAL = {"gridkit_export_run", "gridkit_export_state", "layer_styles", "qgis_projects"}
 # The SPEC's order, so that outputs list layers the way the contract does.
 ORDER = ("community", "unit_grid", "responsibility_grid", "component", "component_reject",
          "event", "event_reject", "qa_issue", "spotcheck_plan", "spotcheck_stratum",
          "spotcheck_checklist", "spotcheck_result", "spotcheck_summary", "spotcheck_rework",
-         "gridkit_run")
+         "grid_change", "grid_relocation", "bgid_registry", "gridkit_run")
 
 
 def check_source(path: Path) -> None:

@@ -14,7 +14,9 @@ large ones:
   unit grid area) or it is a sliver whose mean width (2·area/perimeter) is under 10 m; a larger
   one stops the partition with its location so that the boundary can be fixed at the source.
 
-Every resolved conflict is reported as a QA issue with its geometry.
+Every resolved conflict is reported once as a QA issue with its geometry: the pieces of one
+pair of communities that the rule gave the same way are one report, with their summed area
+(pieces under a square centimetre are rounding, not conflicts, and are left to the noding).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import shapely
 from gridkit.codes.admin import CodeError, parse_community_code
 from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.errors import GridkitError
-from gridkit.geometry import POLYGONAL, clean_geometries
+from gridkit.geometry import POLYGONAL, UNUSABLE_RULE, clean_geometries
 from gridkit.qa import QAIssue
 
 CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
@@ -36,6 +38,9 @@ CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码"
 NAME_ALIASES = ["NAME", "名称", "社区名称", "村居名称", "居委名称", "区划名称", "QHMC", "SQMC",
                 "XZQMC"]
 SLIVER_WIDTH = 10.0  # metres: thinner conflicts are digitising slivers whatever their area
+# m²: a conflict piece smaller than a square centimetre is below any survey's precision (the
+# rounding of two digitisations of one line); it is neither resolved nor reported.
+MIN_CONFLICT_AREA = 1e-4
 
 
 def find_field(frame: pd.DataFrame, wanted: str | None, aliases: list[str], *, what: str,
@@ -77,8 +82,7 @@ def prepare_communities(
                           option="--name-field")
     cleaned, issues = clean_geometries(frame, what="communities", allowed=POLYGONAL,
                                        layer="community")
-    if cleaned.empty:
-        raise GridkitError(f"{source} (communities): every feature has an empty geometry")
+    _refuse_lost_territory(frame, cleaned, issues, code_col, source)
     codes = cleaned[code_col].map(_code_text)
     problems = []
     for fid, code in codes.items():
@@ -102,12 +106,6 @@ def prepare_communities(
             "each community needs one feature with its own code (merge the parts into one "
             "multipolygon or fix the codes)"
         )
-    counties = sorted(codes.str[:6].unique())
-    if len(counties) > 1:
-        raise GridkitError(
-            f"{source}: field {code_col}: codes come from {len(counties)} counties "
-            f"({', '.join(counties[:5])}); partition one county (district) at a time"
-        )
     names = cleaned[name_col].astype("string").fillna("") if name_col else codes.map(lambda _: "")
     out = gpd.GeoDataFrame(
         {"CODE": codes.to_numpy(), "NAME": names.to_numpy(), "SOURCE_FID": cleaned.index},
@@ -120,6 +118,63 @@ def prepare_communities(
                                       keep_collapsed=False)
     out = out.sort_values("CODE", kind="stable").reset_index(drop=True)
     return out, issues
+
+
+def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
+                           source: str) -> None:
+    """A community that :func:`clean_geometries` skipped (empty, unreadable, a point) is an
+    error naming its code: the partition must cover all the territory it was given."""
+    lost = frame.index.difference(cleaned.index, sort=False)
+    if len(lost) == 0:
+        return
+    why = {i.key: i.message.split(": ", 1)[-1].rsplit(";", 1)[0] for i in issues
+           if i.rule in ("empty_geometry", UNUSABLE_RULE)}
+    named = [f"{_code_text(frame.at[fid, code_col]) or '(no code)'} "
+             f"({why.get(str(fid), f'feature {fid} has no usable geometry')})"
+             for fid in lost[:5]]
+    more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+    raise GridkitError(
+        f"{source} (communities): {len(lost)} "
+        f"{'community has' if len(lost) == 1 else 'communities have'} no usable polygon, so their "
+        f"territory would be lost: {'; '.join(named)}{more}; fix or redraw them at the source "
+        "(a curved boundary the reader cannot linearise: export it as polygons)")
+
+
+def area_text(area: float) -> str:
+    """An area in m² rounded as a surveyor would write it: whole m² from 100 m², one decimal
+    from 1 m², two significant digits below.
+
+    Examples
+    --------
+    >>> area_text(1234.567), area_text(12.34), area_text(0.0123)
+    ('1,235 m²', '12.3 m²', '0.012 m²')
+    """
+    if area >= 100:
+        return f"{area:,.0f} m²"
+    if area >= 1:
+        return f"{area:.1f} m²"
+    return f"{float(f'{area:.2g}'):g} m²"
+
+
+def _report(kind: str, key: list, pieces: list, codes: list) -> QAIssue:
+    if kind == "overlap":
+        i, j, keep, drop = key
+        area = sum(p.area for p in pieces)
+        count = f" in {len(pieces)} pieces" if len(pieces) > 1 else ""
+        return QAIssue(
+            "community", f"{codes[i]}|{codes[j]}", "admin_overlap", "warning",
+            f"overlap of {area_text(area)}{count} between {codes[i]} and {codes[j]} kept in "
+            f"{codes[keep]} (longer shared edge) and removed from {codes[drop]}",
+            shapely.union_all(pieces))
+    neighbours, best = key
+    shapes = [h for h, _ in pieces]
+    area = sum(h.area for h in shapes)
+    count = f" in {len(shapes)} pieces" if len(shapes) > 1 else ""
+    length = max(edge for _, edge in pieces)
+    return QAIssue(
+        "community", "|".join(neighbours), "admin_gap", "warning",
+        f"gap of {area_text(area)}{count} between {', '.join(neighbours)} absorbed into "
+        f"{codes[best]} (longest shared edge, {length:,.1f} m)", shapely.union_all(shapes))
 
 
 def _code_text(value) -> str:
@@ -182,15 +237,16 @@ def resolve_conflicts(
     crs = communities.crs
     geoms = list(communities.geometry.to_numpy())
     codes = communities["CODE"].tolist()
-    issues: list[QAIssue] = []
+    # One report per conflict (pair of communities and the rule's decision), however many
+    # pieces the digitising left: the pieces are summed, not listed word for word.
+    reports: dict[tuple, list] = {}
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     for i, j in sorted({(a, b) for a, b in zip(left, right, strict=True) if a < b}):
         overlap = _polygonal(shapely.intersection(geoms[i], geoms[j]))
         for piece in shapely.get_parts(overlap):
-            if piece.area < 1e-6:
+            if piece.area < MIN_CONFLICT_AREA:
                 continue
-            key = f"{codes[i]}|{codes[j]}"
             if not _is_small(piece, max_area):
                 raise GridkitError(
                     f"communities {codes[i]} and {codes[j]} overlap by {piece.area:,.0f} m² at "
@@ -201,34 +257,30 @@ def resolve_conflicts(
             to_i = _edge_with(piece, geoms[j].boundary)
             to_j = _edge_with(piece, geoms[i].boundary)
             keep, drop = (i, j) if (to_i, codes[j]) >= (to_j, codes[i]) else (j, i)
+            before = geoms[drop].area
             geoms[drop] = _polygonal(shapely.difference(geoms[drop], piece))
-            issues.append(QAIssue(
-                "community", key, "admin_overlap", "warning",
-                f"overlap of {piece.area:,.1f} m² between {codes[i]} and {codes[j]} kept in "
-                f"{codes[keep]} (longer shared edge) and removed from {codes[drop]}",
-                piece))
+            if before - geoms[drop].area >= MIN_CONFLICT_AREA:
+                reports.setdefault(("overlap", i, j, keep, drop), []).append(piece)
     tree = shapely.STRtree(geoms)
     holes = _gaps(geoms, tree)
     for hole in sorted(holes, key=lambda h: (h.bounds[1], h.bounds[0])):
-        if hole.area < 1e-6:
+        if hole.area < MIN_CONFLICT_AREA:
             continue
         neighbours = tree.query(hole, predicate="dwithin", distance=0.01)
         if len(neighbours) == 0:
             continue
         edges = [(_edge_with(hole, geoms[k]), codes[k], k) for k in neighbours]
         length, _, best = max(edges)
-        key = "|".join(sorted(codes[k] for k in neighbours))
+        key = tuple(sorted(codes[k] for k in neighbours))
         if not _is_small(hole, max_area):
             raise GridkitError(
-                f"communities {key.replace('|', ', ')} leave a gap of {hole.area:,.0f} m² at "
+                f"communities {', '.join(key)} leave a gap of {hole.area:,.0f} m² at "
                 f"{_location(hole, crs)} that no community covers: too large to assign by rule; "
                 "add the missing community, fix the boundaries or raise --max-conflict-area"
             )
         geoms[best] = _polygonal(shapely.union(geoms[best], hole))
-        issues.append(QAIssue(
-            "community", key, "admin_gap", "warning",
-            f"gap of {hole.area:,.1f} m² between {key.replace('|', ', ')} absorbed into "
-            f"{codes[best]} (longest shared edge, {length:,.1f} m)", hole))
+        reports.setdefault(("gap", key, best), []).append((hole, length))
+    issues = [_report(kind, rest, pieces, codes) for (kind, *rest), pieces in reports.items()]
     out = communities.copy()
     out.geometry = gpd.GeoSeries(geoms, crs=crs)
     empty = out.geometry.is_empty

@@ -71,14 +71,11 @@ class Positioner:
         The unit grids (their CRS is the output CRS).
     crs : SourceCRS, optional
         ``--crs``: the CRS of coordinate columns, and of geometries over the file's own.
-    locator : object, optional
-        Anything with ``GridIndex.locate``'s answers (the grids' index, or their tiles).
     """
 
-    def __init__(self, grids, crs: SourceCRS | None, locator=None) -> None:
+    def __init__(self, grids, crs: SourceCRS | None) -> None:
         self.grids = grids
         self.crs = crs
-        self.locator = locator if locator is not None else grids.index
 
     def source_crs(self, source: SourceTable, header_hint: str = "") -> SourceCRS:
         if self.crs is not None:
@@ -94,7 +91,7 @@ class Positioner:
         """Positions and unit grids of every row; problems added to ``problems``."""
         crs = self.source_crs(source)
         x, y, shapes = self._coordinates(source, cmap, crs, problems)
-        grid = self.locator.locate(x, y)
+        grid = self.grids.index.locate(x, y)
         outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
         if outside.size:
             _, distance = self.grids.index.nearest(x[outside], y[outside])

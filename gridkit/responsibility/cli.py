@@ -13,9 +13,10 @@ from gridkit.console import emit_json
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
-from gridkit.geometry import POLYGONAL, clean_geometries
+from gridkit.geometry import POLYGONAL, clean_geometries, skipped_features
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
 from gridkit.qa import qa_frame
+from gridkit.responsibility.adjacency import MIN_SHARED_EDGE
 from gridkit.responsibility.density import DEFAULT_THRESHOLD
 from gridkit.responsibility.engine import group as group_grids
 from gridkit.responsibility.engine import parse_band
@@ -49,7 +50,8 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
                      key_areas_layer: str | None = None, crs: str | None = None,
                      dense: str = "10-16", sparse: str = "20-30",
                      dense_threshold: float = DEFAULT_THRESHOLD,
-                     weights: Path | None = None, client=None) -> dict:
+                     weights: Path | None = None,
+                     min_shared_edge: float = MIN_SHARED_EDGE, client=None) -> dict:
     started = time.perf_counter()
     bands = parse_band(dense, "--dense"), parse_band(sparse, "--sparse")
     if not dense_threshold > 0:
@@ -60,11 +62,16 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
                     else (None, []))
     load, source = workload_for(output, grids, load_weights(weights))
     result = group_grids(grids, keys, load, dense=bands[0], sparse=bands[1],
-                         dense_threshold=dense_threshold, client=client)
+                         dense_threshold=dense_threshold, min_shared_edge=min_shared_edge,
+                         client=client)
+    # Responsibility grids whose unit grids did not change keep their RGIDs.
+    from gridkit.grids.rgids import keep_rgids
+
+    result, kept_rgids = keep_rgids(grids, result)
     issues += result.issues
     parameters = {"dense": dense, "sparse": sparse, "dense_threshold": dense_threshold,
                   "key_areas_layer": key_areas_layer, "weights": str(weights or "default"),
-                  "workload": source}
+                  "workload": source, "min_shared_edge": min_shared_edge}
     write_geopackage(
         output,
         {"unit_grid": result.unit_grids, "responsibility_grid": result.responsibility_grids,
@@ -72,6 +79,8 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
         run_record("group", parameters, [p for p in (key_areas, weights) if p]),
     )
     return {"output": str(output), "workload": source, **result.figures,
+            "kept_rgids": kept_rgids,
+            "skipped_features": skipped_features(issues),
             "qa": {"warning": sum(i.severity == "warning" for i in issues),
                    "error": sum(i.severity == "error" for i in issues)},
             "seconds": round(time.perf_counter() - started, 2)}
@@ -92,10 +101,13 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
                    "the district median.")
 @click.option("--weights", type=click.Path(path_type=Path),
               help="TOML of workload weights per component/event class.")
+@click.option("--min-shared-edge", type=float, default=MIN_SHARED_EDGE, show_default=True,
+              help="Metres of shared edge that make two unit grids neighbours: responsibility "
+                   "grids are contiguous through such walkable edges, never a corner contact.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
 @cluster_options
 def group(output, key_areas, key_areas_layer, crs, dense, sparse, dense_threshold, weights,
-          as_json, scheduler, workers):
+          min_shared_edge, as_json, scheduler, workers):
     """Group unit grids into responsibility grids (责任网格) by the density rule.
 
     Dense and key areas get 10-16 unit grids per responsibility grid, others 20-30; each is
@@ -110,7 +122,8 @@ def group(output, key_areas, key_areas_layer, crs, dense, sparse, dense_threshol
         figures = group_geopackage(output, key_areas=key_areas,
                                    key_areas_layer=key_areas_layer, crs=crs, dense=dense,
                                    sparse=sparse, dense_threshold=dense_threshold,
-                                   weights=weights, client=client)
+                                   weights=weights, min_shared_edge=min_shared_edge,
+                                   client=client)
     if as_json:
         emit_json(figures)
         return

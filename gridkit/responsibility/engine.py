@@ -1,7 +1,8 @@
 """Responsibility grids (责任网格): unit grids grouped per street and density class.
 
 Rules: a responsibility grid lies in one street/town (never across ``STREET``), holds one
-density class, is contiguous through shared edges, and holds ``dense`` 10-16 or ``sparse``
+density class, is contiguous through shared edges of at least ``min_shared_edge`` metres
+(walkable: see :mod:`.adjacency`), and holds ``dense`` 10-16 or ``sparse``
 20-30 unit grids (bands overridable). Among groupings that satisfy that, balanced workload
 and compact shapes are preferred (see :mod:`.grouping`). Where a band cannot be met (too few
 grids of a class in a street, an island of a few grids), the nearest feasible grouping is
@@ -26,9 +27,9 @@ import shapely
 
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
-from gridkit.geometry import polsby_popper
+from gridkit.geometry import dissolve_coverage, polsby_popper
 from gridkit.qa import QAIssue
-from gridkit.responsibility.adjacency import rook_adjacency
+from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
 from gridkit.responsibility.density import (
     DEFAULT_THRESHOLD,
     DENSE,
@@ -118,15 +119,21 @@ def group(
     dense: tuple[int, int] | str = (10, 16),
     sparse: tuple[int, int] | str = (20, 30),
     dense_threshold: float = DEFAULT_THRESHOLD,
+    min_shared_edge: float = MIN_SHARED_EDGE,
     client: object | None = None,
 ) -> Grouping:
     """Group unit grids into responsibility grids by the density rule.
 
     ``workload`` (one value per unit grid) defaults to the ``BLDG_AREA`` column when present
     (building footprint area), else the grid area. ``key_areas`` are polygons in any CRS.
-    ``client``: a ``dask.distributed.Client`` to group the streets on; same result.
+    ``min_shared_edge``: metres of shared edge that make two unit grids neighbours (default
+    ``MIN_SHARED_EDGE``). ``client``: a ``dask.distributed.Client`` to group the streets on;
+    same result.
     """
     bands = {DENSE: parse_band(dense, "--dense"), SPARSE: parse_band(sparse, "--sparse")}
+    if not (np.isfinite(min_shared_edge) and min_shared_edge >= 0):
+        raise GridkitError(f"--min-shared-edge {min_shared_edge:g}: it is in metres and must "
+                           f"be 0 or more (default {MIN_SHARED_EDGE:g})")
     if unit_grids.empty:
         raise GridkitError("unit_grid has no features: run gridkit partition first")
     for column in ("BGID", "STREET"):
@@ -156,7 +163,8 @@ def group(
     density, why = density_classes(geoms, workload, keys, dense_threshold)
     in_key = key_area_share(geoms, keys) > KEY_SHARE
 
-    adjacency = rook_adjacency(geoms)
+    touching = rook_adjacency(geoms)
+    adjacency = touching[touching["length"] >= min_shared_edge]
     packed = Neighbours(len(grids), adjacency)
     neighbours = packed.lists()
     xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
@@ -188,8 +196,10 @@ def group(
             "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
             f"{_island(len(nodes), old)} ({bgid[nodes[0]]}...): too few for a {old} "
             f"responsibility grid, so counted {new} with their neighbours",
-            shapely.coverage_union_all(geoms[nodes])))
+            dissolve_coverage(geoms[nodes])))
     result.figures["relabelled_unit_grids"] = int(sum(len(n) for n, _, _ in relabelled))
+    result.figures["min_shared_edge_m"] = float(min_shared_edge)
+    result.figures["contacts_below_min_shared_edge"] = int(len(touching) - len(adjacency))
     return result
 
 
@@ -250,7 +260,7 @@ def _assemble(grids, density, workload, group_of, members_of, region_of, feasibl
               bands, why) -> Grouping:
     geoms = grids.geometry.to_numpy()
     n_groups = len(members_of)
-    shapes = np.array([geoms[m[0]] if len(m) == 1 else shapely.coverage_union_all(geoms[m])
+    shapes = np.array([geoms[m[0]] if len(m) == 1 else dissolve_coverage(geoms[m])
                        for m in members_of], dtype=object)
     street = grids["STREET"].astype(str).to_numpy()[[m[0] for m in members_of]]
     klass = density[[m[0] for m in members_of]]

@@ -1,0 +1,136 @@
+"""Real input geometry through `gridkit partition` and `gridkit group`: one CLI test per kind,
+on the committed files of tests/data/realworld/ (see make_realworld.py there)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gridkit.cli import main
+from gridkit.geometry import CURVE_TOLERANCE
+from gridkit.io import read_vector
+
+DATA = Path(__file__).parent / "data" / "realworld"
+X, Y = 459_000.0, 2_521_000.0
+# The arc between communities A and B: chord 800 m, sagitta 60 m.
+RADIUS = (400**2 + 60**2) / (2 * 60)
+HALF = math.asin(400 / RADIUS)
+SEGMENT = RADIUS**2 * (2 * HALF - math.sin(2 * HALF)) / 2
+ARC_LENGTH = 2 * HALF * RADIUS
+EXACT = {"441900003001": 500 * 800 + SEGMENT, "441900003002": 500 * 800 - SEGMENT,
+         "441900003003": 1000 * 300}
+
+
+def run(*args) -> tuple[int, str]:
+    """Exit code and standard output (or everything, on failure) of ``gridkit ARGS``."""
+    done = CliRunner().invoke(main, [str(a) for a in args])
+    return done.exit_code, done.stdout if done.exit_code == 0 else done.output
+
+
+def partitioned(tmp_path: Path, communities: Path, *more) -> tuple[Path, dict]:
+    out = tmp_path / "out.gpkg"
+    code, output = run("partition", communities, "-o", out, "--json", *more)
+    assert code == 0, output
+    return out, json.loads(output)
+
+
+def assert_curved_communities_kept(out: Path) -> None:
+    """Every community in, at its true area within the documented linearisation tolerance."""
+    comm = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert sorted(comm.index) == sorted(EXACT)
+    for code, area in EXACT.items():
+        assert abs(comm.loc[code, "AREA"] - area) <= CURVE_TOLERANCE * ARC_LENGTH + 0.01, code
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert shapely.coverage_is_valid(grids.geometry.to_numpy())
+    assert grids.area.sum() == pytest.approx(sum(EXACT.values()), abs=1.0)
+    # The curved border is followed: the westmost point of B's grids lies on the arc's
+    # chord at most (no straight cut replaced it).
+    b = grids[grids["COMMUNITY"] == "441900003002"]
+    assert b.total_bounds[0] == pytest.approx(X + 500, abs=0.01)
+    a = grids[grids["COMMUNITY"] == "441900003001"]
+    assert a.total_bounds[2] == pytest.approx(X + 560, abs=CURVE_TOLERANCE)
+
+
+def test_geopackage_curve_polygons_and_multisurfaces_are_linearised(tmp_path):
+    out, figures = partitioned(tmp_path, DATA / "curved_communities.gpkg")
+    assert figures["communities"] == 3
+    assert_curved_communities_kept(out)
+
+
+def test_esri_json_with_objectid_and_curve_rings(tmp_path):
+    out, figures = partitioned(tmp_path, DATA / "esri_communities.json",
+                               "--roads", DATA / "esri_roads.json")
+    assert_curved_communities_kept(out)
+    qa = pyogrio.read_dataframe(out, layer="qa_issue")
+    # ArcGIS wrote Z on the roads: dropped, and said once for the layer.
+    z = qa[qa["RULE"] == "dropped_z_m"]
+    assert len(z) == 1 and "esri_roads.json" in z["MESSAGE"].iloc[0]
+    assert figures["skipped_features"] == {}
+    # Both roads are barriers: the two-part one and the curved lane (an arc about a centre,
+    # then a Bézier), which grid edges follow.
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    roads = read_vector(DATA / "esri_roads.json", what="roads")
+    assert roads.index.tolist() == [1, 2]
+    assert followed(grids, roads.geometry.loc[1]) > 0.9
+    assert followed(grids, shapely.force_2d(roads.geometry.loc[2])) > 0.9
+
+
+def test_road_layer_of_multipart_lines_points_and_collections(tmp_path):
+    out, figures = partitioned(tmp_path, DATA / "curved_communities.gpkg",
+                               "--roads", DATA / "roads_mixed.gpkg")
+    # The MultiPoint (fid 3) and the empty feature (fid 6) are skipped and named.
+    assert figures["skipped_features"] == {"road": {"count": 2, "ids": ["3", "6"]}}
+    qa = pyogrio.read_dataframe(out, layer="qa_issue")
+    rules = dict(zip(qa["KEY"].where(qa["LAYER"] == "road"), qa["RULE"], strict=True))
+    assert rules["3"] == "unusable_geometry" and rules["6"] == "empty_geometry"
+    assert rules["4"] == "parts_dropped"  # the collection's point; its line is a road
+    assert (qa["RULE"] == "dropped_z_m").sum() == 1
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    # Multi-part roads and the collection's line are barriers: grid edges run along them.
+    roads = pyogrio.read_dataframe(DATA / "roads_mixed.gpkg", fid_as_index=True)
+    for fid in (1, 2, 4):
+        assert followed(grids, roads.geometry.loc[fid]) > 0.9, fid
+
+
+def followed(grids: gpd.GeoDataFrame, line) -> float:
+    """Share of ``line`` inside the grids that lies on a grid edge (1 cm tolerance)."""
+    edges = shapely.union_all(shapely.boundary(grids.geometry.to_numpy())).buffer(0.01)
+    inside = shapely.intersection(line, shapely.union_all(grids.geometry.to_numpy()))
+    return shapely.intersection(inside, edges).length / inside.length
+
+
+def test_community_with_empty_geometry_is_refused_with_its_code(tmp_path):
+    comm = pyogrio.read_dataframe(DATA / "curved_communities.gpkg")
+    comm.loc[1, "geometry"] = None
+    path = tmp_path / "comm.gpkg"
+    comm.to_file(path, layer="community")
+    out = tmp_path / "out.gpkg"
+    code, output = run("partition", path, "-o", out)
+    assert code == 2 and not out.exists()
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and "441900003002" in lines[0] and "territory" in lines[0]
+
+
+def test_key_areas_with_a_stray_point_are_used_and_the_point_reported(tmp_path):
+    out, _ = partitioned(tmp_path, DATA / "curved_communities.gpkg")
+    keys = gpd.GeoDataFrame(
+        {"NAME": ["示范区", "stray"]},
+        geometry=[shapely.MultiPolygon([shapely.box(X, Y, X + 300, Y + 300),
+                                        shapely.box(X + 700, Y + 800, X + 1000, Y + 1100)]),
+                  shapely.Point(X + 10, Y + 10)], crs=4547)
+    keys.to_file(tmp_path / "keys.gpkg", layer="key_area")
+    code, output = run("group", out, "--key-areas", tmp_path / "keys.gpkg", "--json")
+    assert code == 0, output
+    assert json.loads(output)["skipped_features"] == {"key_area": {"count": 1, "ids": ["2"]}}
+    qa = pyogrio.read_dataframe(out, layer="qa_issue")
+    stray = qa[(qa["LAYER"] == "key_area") & (qa["RULE"] == "unusable_geometry")]
+    assert stray["KEY"].tolist() == ["2"]
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert (grids["DENSITY"] == "dense").any()
