@@ -95,9 +95,9 @@ class Prepared:
         name = self.columns.get("OBJNAME")
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
         if kept is not None and kept.any() and name not in columns:
-            table = self.source.table.select(columns).take(rows)
+            picked = self.source.table.select(columns).take(rows)
             names = pc.if_else(pa.array(kept), _text(self.source.table, name).take(rows), "")
-            table = table.append_column(name, names)
+            table = pa.table({**{c: picked.column(c) for c in columns}, name: names})
             return json_objects(table, columns + [name], omit_empty=True)
         if not columns:
             return pa.nulls(len(rows), pa.string())
