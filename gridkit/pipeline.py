@@ -1,13 +1,13 @@
 """``gridkit run``: the whole pipeline from one TOML config.
 
-Steps, each run when its section is present (``[partition]`` always):
-partition → census import → events import → group → census check → spot-check plan
-(and its verdict, when a filled-in sheet is given) → report. Relative paths in a config are
-resolved against the config file's folder. Outputs sit beside the GeoPackage: the spot-check
-plan in ``<name>_spotcheck/``, the report in ``<name>.html``. With no config, the bundled
-sample district is used and the result written to ``out/sample.gpkg`` under the current
-directory. Failed checks and a failed acceptance do not stop the run: they are in the
-figures, the ``qa_issue`` layer and the report.
+Steps, each run when its section is present (``[partition]`` or ``[grids]`` always): partition
+(or adopt the city's own grids) → census import → events import → group → census check → spot-
+check plan (and its verdict, when a filled-in sheet is given) → report. Relative paths in a
+config are resolved against the config file's folder. Outputs sit beside the GeoPackage: the
+spot-check plan in ``<name>_spotcheck/``, the report in ``<name>.html``. With no config, the
+bundled sample district is used and the result written to ``out/sample.gpkg`` under the current
+directory. Failed checks and a failed acceptance do not stop the run: they are in the figures,
+the ``qa_issue`` layer and the report.
 
 Config (``data/samples/gridkit.toml`` is a complete example)::
 
@@ -17,6 +17,12 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
     communities = "communities.gpkg"   # required
     roads = "roads.gpkg"               # optional: roads, water, buildings
     target_area = 10000                # and any other `gridkit partition` option
+
+    # or, instead of [partition], the unit grids the city already has (gridkit grids adopt):
+    # [grids]
+    # grids = "city_grids.shp"         # required; and any `gridkit grids adopt` option
+    # communities = "communities.gpkg"
+    # repair = true
 
     [census]                           # optional: component census files
     files = ["census.csv"]
@@ -61,8 +67,14 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "partition": {
         "communities": Path, "roads": Path, "water": Path, "buildings": Path, "layer": str,
         "roads_layer": str, "water_layer": str, "buildings_layer": str,
+        "parcels": Path, "parcels_layer": str, "cutting": str,
         "target_area": (int, float), "crs": str, "code_field": str, "name_field": str,
         "road_class_field": str, "max_conflict_area": (int, float),
+    },
+    "grids": {
+        "grids": Path, "layer": str, "code_field": str, "communities": Path,
+        "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
+        "repair_area": (int, float), "recode": bool, "area": Path,
     },
     "group": {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
@@ -139,8 +151,14 @@ def check_config(raw: dict, path: Path) -> dict:
                                f"known: {', '.join(keys)}")
         config[name] = {key: _typed(path, f"[{name}] ", key, value, keys[key])
                         for key, value in section.items()}
-    if "communities" not in config.get("partition", {}):
+    if ("partition" in config) == ("grids" in config):
+        raise GridkitError(f"{path}: needs either a [partition] section (cut communities into "
+                           "grids) or a [grids] section (adopt the city's grids), not "
+                           f"{'both' if 'grids' in config else 'neither'}")
+    if "partition" in config and "communities" not in config["partition"]:
         raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\"")
+    if "grids" in config and "grids" not in config["grids"]:
+        raise GridkitError(f"{path}: [grids] needs grids = \"FILE\" (the city's unit grids)")
     for name in ("census", "events"):
         if name in config and "files" not in config[name]:
             raise GridkitError(f"{path}: [{name}] needs files = [\"FILE\", ...]")
@@ -249,16 +267,20 @@ def _relocate(figures: dict, staging: Path, folder: Path) -> None:
 
 
 def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
-    section = dict(config["partition"])
-    communities = section.pop("communities")
     say = progress or (lambda _stage: None)
-    figures = {"output": str(target),
-               "partition": partition_to_geopackage(communities, target, progress=progress,
-                                                    client=client, borders=borders,
-                                                    **section)}
+    figures = {"output": str(target)}
+    if "grids" in config:
+        say("adopting the city's unit grids")
+        figures["grids"] = _adopt(target, config["grids"])
+    else:
+        section = dict(config["partition"])
+        communities = section.pop("communities")
+        figures["partition"] = partition_to_geopackage(communities, target, progress=progress,
+                                                       client=client, borders=borders,
+                                                       **section)
     if "census" in config:
         say("importing the census")
-        figures["census"] = _census(target, config["census"], client)
+        figures["census"] = _census(target, config["census"])
     if "events" in config:
         say("importing events")
         figures["events"] = _events(target, config["events"])
@@ -269,7 +291,7 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
 
-        figures["check"] = check_to_geopackage(target, CheckOptions(), client=client)
+        figures["check"] = check_to_geopackage(target, CheckOptions())
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
@@ -282,13 +304,22 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
     return figures
 
 
-def _census(target: Path, section: dict, client) -> dict:
+def _adopt(target: Path, section: dict) -> dict:
+    from gridkit.grids.adopt import adopt_to_geopackage, read_inputs
+
+    section = dict(section)
+    reading = {k: section.pop(k) for k in ("layer", "code_field", "communities",
+                                           "communities_layer", "area", "crs") if k in section}
+    inputs = read_inputs(section.pop("grids"), **reading)
+    return adopt_to_geopackage(inputs, target, **section)
+
+
+def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
 
     options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
     return import_to_geopackage(section["files"], target, ImportOptions(**options),
-                                client=client,
                                 allow_duplicates=section.get("allow_duplicates", False))
 
 
@@ -353,7 +384,12 @@ def run(config, output, as_json, scheduler, workers):
     if as_json:
         emit_json(figures)
         return
-    print_summary(figures["partition"])
+    if "partition" in figures:
+        print_summary(figures["partition"])
+    else:
+        g = figures["grids"]
+        click.echo(f"grids      adopted {g['unit_grids']:,} unit grids ({g['errors']} audit "
+                   f"errors, {g['warnings']} warnings in qa_issue)")
     if "group" in figures:
         from gridkit.responsibility.cli import print_group_summary
 

@@ -754,8 +754,8 @@ def _append(db: sqlite3.Connection, layer: str) -> None:
         db.execute("UPDATE main.gpkg_ogr_contents SET feature_count = feature_count + ? "
                    "WHERE lower(table_name) = lower(?) AND feature_count IS NOT NULL",
                    (count, layer))
-    db.execute("UPDATE main.gpkg_contents SET last_change = "
-               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (layer,))
+    db.execute("UPDATE main.gpkg_contents SET last_change = ? WHERE table_name = ?",
+               (_last_change(), layer))
 
 
 def _widen(db: sqlite3.Connection, layer: str) -> None:
@@ -802,8 +802,8 @@ def _create_attribute_table(db: sqlite3.Connection, name: str, columns: list[str
     body = ", ".join(f"{_q(c)} TEXT" for c in columns)
     db.execute(f"CREATE TABLE main.{_q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
                f", {body}{extra})")
-    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier) "
-               "VALUES (?, 'attributes', ?)", (name, name))
+    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier, "
+               "last_change) VALUES (?, 'attributes', ?, ?)", (name, name, _last_change()))
 
 
 _METADATA_DDL = (
@@ -849,8 +849,21 @@ def _save_state(db: sqlite3.Connection, state: dict) -> None:
                    "metadata) VALUES ('dataset', ?, 'application/json', ?)", (STATE_URI, text))
 
 
+def _run_time() -> datetime:
+    # The run's time when fixed (a province run, gridkit.io.stamped_run), else now.
+    from gridkit.io import run_time
+
+    return run_time().astimezone(UTC)
+
+
+def _last_change() -> str:
+    """``gpkg_contents.last_change`` as the GeoPackage writes it (milliseconds, Z)."""
+    stamp = _run_time()
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _run_time().isoformat(timespec="seconds")
 
 
 def _update_state(db: sqlite3.Connection, changed: list[str], run: int | None,

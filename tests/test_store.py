@@ -200,6 +200,9 @@ def test_run_is_atomic_under_ctrl_c_sigterm_and_sigkill(project):
         if process.returncode == 0:
             outcomes.add("finished")  # the run won the race: complete and consistent
             assert snapshot(out).keys() == before.keys()
+            # What the later, stopped runs must leave as it was is now this run's output.
+            before, before_html = snapshot(out), html.read_bytes()
+            before_plan = sorted(p.name for p in plan.iterdir())
         else:
             expected = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGKILL: -9}[how]
             assert process.returncode == expected, err

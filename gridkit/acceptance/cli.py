@@ -202,6 +202,8 @@ def _print(report: dict) -> None:
     click.echo(f"{report['input']['file']}: {overall['checked']:,} census components checked "
                f"in {overall['grids']} grids, {overall['missing']:,} missing "
                f"(plan {report['plan']['plan_id']}, {report['method']})")
+    if report["plan"].get("design"):
+        click.echo(f"design: {report['plan']['design']}")
     click.echo(f"accuracy     {_interval(overall['accuracy'])}  "
                f"(raw {overall['correct']:,}/{overall['checked']:,}, design effect "
                f"{overall['accuracy']['design_effect']})")

@@ -41,7 +41,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -58,12 +57,10 @@ from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_iss
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
 from gridkit.components.qaframe import issues_frame
-from gridkit.components.tiles import GridTiles, locate_on_cluster
 from gridkit.errors import GridkitError
 from gridkit.geometry import dissolve_coverage
 
 COMMAND = "census check"
-BLOCK_POINTS = 250_000
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
             "DEPTNAME3": "warning", "ORDATE": "warning", "DATASOURCE": "warning"}
 
@@ -127,14 +124,8 @@ class _Issues:
 
 
 def check_components(component: pa.Table, grids: UnitGrids,
-                     options: CheckOptions | None = None, *, client: Any = None,
-                     block_points: int = BLOCK_POINTS) -> CensusCheck:
-    """Run every rule of the module doc; the component layer and grids are not changed.
-
-    With a Dask ``client``, locating the components in the unit grids (the costliest rule)
-    runs on the cluster, ``block_points`` components a task, sorted by a spatial partitioning
-    of the grids; the other rules need the whole layer and run here. Same result either way.
-    """
+                     options: CheckOptions | None = None) -> CensusCheck:
+    """Run every rule of the module doc; the component layer and grids are not changed."""
     started = time.perf_counter()
     options = options or CheckOptions()
     catalog = options.catalog or national_catalog("component")
@@ -158,7 +149,7 @@ def check_components(component: pa.Table, grids: UnitGrids,
     bgid = _text(component, "BGID")
 
     _coding(issues, catalog, codes, klass, bgid, component)
-    grid = _location(issues, grids, x, y, bgid, component, client, block_points)
+    grid = _location(issues, grids, x, y, bgid, component)
     qa_dup = table_duplicate_issues(component, grids.crs, catalog, options.tolerance,
                                     options.class_tolerance, (x, y))
     _attributes(issues, component)
@@ -258,14 +249,10 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
         for name, k in zip(_at(names, wrong), _at(klass, wrong), strict=True)])
 
 
-def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component,
-              client: Any, block_points: int) -> np.ndarray:
+def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.ndarray:
     """Report BGIDs that are unknown or not where the component lies; returns the grid index
     each component lies in (-1 outside all)."""
-    if client is None:
-        located = grids.index.locate(x, y)
-    else:
-        located = locate_on_cluster(client, GridTiles(grids.geoms), x, y, block_points)
+    located = grids.index.locate(x, y)
     claimed = _np(pc.fill_null(pc.index_in(bgid, value_set=grids.bgid_arrow), -1)).astype(
         np.int64)
     unknown = np.flatnonzero(claimed < 0)
@@ -399,8 +386,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None, *,
-                        client: Any = None) -> dict:
+                        progress: Callable[[str], None] | None = None) -> dict:
     """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run."""
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
@@ -414,7 +400,7 @@ def check_to_geopackage(output: Path, options: CheckOptions,
                            f"-o {output}` first")
     if progress is not None:
         progress("checking")
-    result = check_components(component, grids, options, client=client)
+    result = check_components(component, grids, options)
     if progress is not None:
         progress("writing")
     parameters = {"tolerance": options.tolerance, "class_tolerance": options.class_tolerance,

@@ -8,9 +8,8 @@ import click
 
 from gridkit.codes.catalog import national_catalog
 from gridkit.components.duplicates import parse_tolerances
-from gridkit.components.importer import BLOCK_ROWS, MODES, ImportOptions
+from gridkit.components.importer import MODES, ImportOptions
 from gridkit.console import GridkitGroup, emit_json, show_progress
-from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import CheckFailed, GridkitError
 from gridkit.records.options import crs_option, header_row_option
 from gridkit.records.schema import COMPONENT
@@ -100,13 +99,9 @@ def census() -> None:
 @catalog_option
 @extend_option
 @tolerance_option
-@cluster_options
-@click.option("--block-rows", type=int, default=BLOCK_ROWS, show_default=True,
-              help="With --scheduler/--workers: census rows per cluster task.")
 @json_option
 def import_command(files, output, crs, sheet, layer, header_row, x_column, y_column, maps, mode,
-                   allow_duplicates, catalog_path, extend, tolerances, scheduler, workers,
-                   block_rows, as_json):
+                   allow_duplicates, catalog_path, extend, tolerances, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -133,10 +128,8 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                             maps=mapping, mode=mode,
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
-    with cluster_client(scheduler, workers) as client, \
-            _Status(show_progress() and not as_json, "census import") as say:
+    with _Status(show_progress() and not as_json, "census import") as say:
         figures = import_to_geopackage(list(files), output, options, progress=say,
-                                       client=client, block_rows=block_rows,
                                        allow_duplicates=allow_duplicates)
     if as_json:
         emit_json(figures)
@@ -179,10 +172,9 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
 @click.option("--min-expected", type=float, default=20, show_default=True,
               help="Only flag a sparse class where the district's density predicts at least "
                    "this many components in the street.")
-@cluster_options
 @json_option
 def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_expected,
-                  scheduler, workers, as_json):
+                  as_json):
     """Check the component layer of OUTPUT: coding, attributes and coverage.
 
     Coding: every OBJCODE valid, unique and consistent with its class and the county of its
@@ -205,9 +197,8 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
                            min_expected=min_expected)
     if sparse_ratio <= 0 or sparse_ratio >= 1:
         raise GridkitError(f"--sparse-ratio {sparse_ratio}: give a share between 0 and 1")
-    with cluster_client(scheduler, workers) as client, \
-            _Status(show_progress() and not as_json, "census check") as say:
-        report = check_to_geopackage(output, options, progress=say, client=client)
+    with _Status(show_progress() and not as_json, "census check") as say:
+        report = check_to_geopackage(output, options, progress=say)
     if as_json:
         emit_json(report)
     else:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyogrio
 
-from gridkit.components.importer import BLOCK_ROWS, COMMAND, ImportOptions, import_census
+from gridkit.components.importer import COMMAND, ImportOptions, import_census
 from gridkit.components.incremental import INDEXES, layer_count, neighbourhood, probe
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
@@ -35,8 +34,8 @@ def load_grids(output: Path) -> UnitGrids:
 
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
-                         progress: Callable[[str], None] | None = None, *, client: Any = None,
-                         block_rows: int = BLOCK_ROWS, allow_duplicates: bool = False) -> dict:
+                         progress: Callable[[str], None] | None = None, *,
+                         allow_duplicates: bool = False) -> dict:
     """Import ``files`` into OUT.gpkg (in one transaction) and return the figures.
 
     Rows already held under another file name are refused unless ``allow_duplicates``
@@ -69,7 +68,7 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         existing_rejects = read_layer(output, "component_reject")
     result = import_census(
         files, grids, options, existing=existing, existing_rejects=existing_rejects,
-        progress=progress, client=client, block_rows=block_rows,
+        progress=progress,
     )
     if progress is not None:
         progress("writing")
@@ -79,8 +78,6 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         "map": options.maps, "mode": options.mode, "tolerance": options.tolerance,
         "class_tolerance": options.class_tolerance,
         "catalog": options.catalog.describe() if options.catalog else None,
-        **({"cluster": {"workers": len(client.scheduler_info()["workers"]),
-                        "block_rows": block_rows}} if client is not None else {}),
     }
     figures = dict(result.figures)
     with transaction(output, COMMAND) as tx:
