@@ -271,6 +271,10 @@ def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
         frame = gpd.read_parquet(path)
     except (ValueError, OSError) as exc:
         raise GridkitError(f"{path} ({what}): not a GeoParquet file ({exc})") from None
+    except NotImplementedError:  # curved WKB, which the GeoParquet spec does not allow
+        raise GridkitError(f"{path} ({what}): holds curved geometries, which GeoParquet does "
+                           "not allow; write it as a GeoPackage (curves are linearised on "
+                           "read) or linearise it") from None
     frame.index = pd.RangeIndex(len(frame))
     return frame
 

@@ -54,9 +54,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridkit.errors import GridkitError
 
+_GDAL_WRITE_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 RUN_LAYER = "gridkit_run"
 STATE_URI = "urn:gridkit:store-state:1"
 QA_LAYER = "qa_issue"
@@ -91,7 +93,7 @@ _META = ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_
 
 @dataclass
 class _Operation:
-    kind: str  # "replace", "append", "delete", "drop"
+    kind: str  # "replace", "append", "delete", "drop", "index"
     layer: str
     where: str | None = None
     params: tuple = ()
@@ -168,9 +170,16 @@ class Transaction:
         self.delete_rows(QA_LAYER, f'"COMMAND" IN ({marks})', commands)
         for other in stale:
             self.derivations.pop(f"{QA_LAYER}:{other}", None)
-        self.append_rows(QA_LAYER, frame.assign(COMMAND=command))
+        # Text columns even when empty (pandas would make them float, GDAL then REAL).
+        text = {c: object for c in ("LAYER", "KEY", "RULE", "SEVERITY", "MESSAGE") if c in frame}
+        self.append_rows(QA_LAYER, frame.astype(text).assign(COMMAND=command))
         key = f"{QA_LAYER}:{command}"
         self.derivations[key] = DERIVED_FROM.get(key, ())
+
+    def ensure_index(self, layer: str, column: str) -> None:
+        """Create the SQLite index ``idx_LAYER_COLUMN`` (when the layer and column exist and
+        it does not yet): what lets a later command find rows without reading the layer."""
+        self.operations.append(_Operation("index", layer, column))
 
     def derive(self, result: str, inputs: tuple[str, ...]) -> None:
         """Record that ``result`` (a layer, or ``qa_issue:COMMAND``) was computed from the
@@ -241,6 +250,9 @@ class Transaction:
     def _apply(self, db: sqlite3.Connection, new_file: bool) -> None:
         changed: list[str] = []
         for op in self.operations:
+            if op.kind == "index":
+                _index(db, op.layer, op.where)
+                continue
             if new_file:
                 # The stage is the file: staged layers are in place, nothing else exists.
                 if op.kind in ("replace", "append") and op.layer not in changed:
@@ -306,11 +318,10 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     except sqlite3.DatabaseError as exc:
         raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
                            "was before the command") from None
-    except OSError as exc:
-        if exc.errno is None:
-            raise
-        raise GridkitError(f"{path}: cannot write ({exc.strerror}); the file is as it was "
-                           "before the command") from None
+    except (OSError, *_GDAL_WRITE_ERRORS) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise GridkitError(f"{path}: cannot write ({reason}); the file is as it was before "
+                           "the command") from None
     finally:
         tx.discard()
 
@@ -491,13 +502,63 @@ def _apply_operation(db: sqlite3.Connection, op: _Operation) -> bool:
                 return False  # a layer from before that column: none of its rows match
             raise
         return cursor.rowcount > 0
-    if op.kind == "replace" or op.layer not in main:
-        if op.layer in main:
-            _drop(db, op.layer)
-        _copy_new(db, op.layer)
-        return True
-    _append(db, op.layer)
+    if op.kind == "append" and op.layer in main:
+        clash = _type_clash(db, op.layer)
+        if not clash:
+            _append(db, op.layer)
+            return True
+        if clash == "rows":
+            _prepend_existing(db, op.layer)
+    if op.layer in main:
+        _drop(db, op.layer)
+    _copy_new(db, op.layer)
     return True
+
+
+_NUMERIC = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "BOOL", "DATE")
+
+
+def _type_clash(db: sqlite3.Connection, layer: str) -> str | None:
+    """Whether staged rows cannot simply be added: None when they can; "empty" when the layer
+    holds no rows (its column types may be GDAL's guess for an empty frame: take the
+    staged ones); "rows" when a numeric column would receive text (rewrite the layer)."""
+    if db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM main.{_q(layer)})").fetchone()[0]:
+        return "empty"
+    ours = {r[1]: (r[2] or "").upper() for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
+    theirs = {r[1]: (r[2] or "").upper()
+              for r in db.execute(f"PRAGMA stage.table_info({_q(layer)})")}
+    for name, kind in theirs.items():
+        mine = ours.get(name, "")
+        if kind.startswith("TEXT") and mine.startswith(_NUMERIC):
+            return "rows"
+    return None
+
+
+def _prepend_existing(db: sqlite3.Connection, layer: str) -> None:
+    """Put the layer's rows into the stage before the new ones (the rare rewrite, when a
+    column's type must change)."""
+    ours = [r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")]
+    fid, stage_fid = _fid_column(db, "main", layer), _fid_column(db, "stage", layer)
+    geometry = _geometry_column(db, "main", layer)
+    stage_geometry = _geometry_column(db, "stage", layer)
+    staged = {r[1] for r in db.execute(f"PRAGMA stage.table_info({_q(layer)})")}
+    pairs = [(stage_geometry if c == geometry else c, c) for c in ours
+             if c != fid and (stage_geometry if c == geometry else c) in staged]
+    shift = db.execute(f"SELECT COALESCE(MAX({_q(fid)}), 0) FROM main.{_q(layer)}").fetchone()[0]
+    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = {_q(stage_fid)} + {shift}")
+    targets = ", ".join([_q(stage_fid)] + [_q(t) for t, _ in pairs])
+    sources = ", ".join([_q(fid)] + [_q(s) for _, s in pairs])
+    db.execute(f"INSERT INTO stage.{_q(layer)} ({targets}) SELECT {sources} "
+               f"FROM main.{_q(layer)}")
+
+
+def _index(db: sqlite3.Connection, layer: str, column: str) -> None:
+    if layer not in _schema_tables(db, "main"):
+        return
+    if column not in {r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}:
+        return
+    db.execute(f"CREATE INDEX IF NOT EXISTS main.{_q(f'idx_{layer}_{column}')} "
+               f"ON {_q(layer)} ({_q(column)})")
 
 
 def _drop(db: sqlite3.Connection, layer: str) -> None:
@@ -617,8 +678,8 @@ def _append(db: sqlite3.Connection, layer: str) -> None:
         db.execute("UPDATE main.gpkg_ogr_contents SET feature_count = feature_count + ? "
                    "WHERE lower(table_name) = lower(?) AND feature_count IS NOT NULL",
                    (count, layer))
-    db.execute("UPDATE main.gpkg_contents SET last_change = "
-               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (layer,))
+    db.execute("UPDATE main.gpkg_contents SET last_change = ? WHERE table_name = ?",
+               (_last_change(), layer))
 
 
 def _widen(db: sqlite3.Connection, layer: str) -> None:
@@ -666,8 +727,8 @@ def _create_attribute_table(db: sqlite3.Connection, name: str, columns: list[str
     body = ", ".join(f"{_q(c)} TEXT" for c in columns)
     db.execute(f"CREATE TABLE main.{_q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
                f", {body}{extra})")
-    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier) "
-               "VALUES (?, 'attributes', ?)", (name, name))
+    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier, "
+               "last_change) VALUES (?, 'attributes', ?, ?)", (name, name, _last_change()))
 
 
 _METADATA_DDL = (
@@ -713,8 +774,21 @@ def _save_state(db: sqlite3.Connection, state: dict) -> None:
                    "metadata) VALUES ('dataset', ?, 'application/json', ?)", (STATE_URI, text))
 
 
+def _run_time() -> datetime:
+    # The run's time when fixed (a province run, gridkit.io.stamped_run), else now.
+    from gridkit.io import run_time
+
+    return run_time().astimezone(UTC)
+
+
+def _last_change() -> str:
+    """``gpkg_contents.last_change`` as the GeoPackage writes it (milliseconds, Z)."""
+    stamp = _run_time()
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _run_time().isoformat(timespec="seconds")
 
 
 def _update_state(db: sqlite3.Connection, changed: list[str], run: int | None,

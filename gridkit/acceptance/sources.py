@@ -14,6 +14,7 @@ import pyproj
 
 from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
+from gridkit.sources.cells import fold_text
 from gridkit.sources.columns import column_key
 from gridkit.sources.tables import EXCEL_SUFFIXES, SourceTable, read_source
 
@@ -87,7 +88,7 @@ def to_crs(x: np.ndarray, y: np.ndarray, crs_text: str | None, target: pyproj.CR
 def clean_codes(values: np.ndarray) -> np.ndarray:
     """Codes as spreadsheets give them back: without spaces, a leading ' or a float's .0."""
     def clean(text: str) -> str:
-        text = str(text).strip().lstrip("'").strip()
+        text = fold_text(str(text)).strip().lstrip("'").strip()
         return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
 
     return np.array([clean(v) for v in values], dtype=object)
