@@ -260,6 +260,9 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             --buildings data/samples/buildings.gpkg
         gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
             --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
+        # communities changed: keep the grids and BGIDs of the unchanged ones
+        gridkit partition communities_2026.gpkg -o out/district.gpkg \\
+            --roads data/samples/roads.gpkg --update
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:
