@@ -154,6 +154,10 @@ def load_project(path: Path) -> Project:
             raise GridkitError(f"{county.source}: county {county.code} is in the project "
                                "twice; give each county once")
         seen.add(county.code)
+        if "partition" not in county.config:  # a [grids] county: adopted, not partitioned
+            raise GridkitError(f"{county.source}: county {county.code} adopts its own grids "
+                               "([grids]); a province run partitions every county: run "
+                               "gridkit run on that county's config alone")
     where = path / PROVINCE_NAME if path.is_dir() else path
     mixed = {step: _mixed_section(where, step, raw[step], counties)
              for step in ("census", "events") if step in raw}

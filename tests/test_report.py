@@ -8,16 +8,20 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from conftest import SAMPLES
 from test_report_support import COMPONENTS, EVENTS, EVIL, full_gpkg, minimal_gpkg, report
 from test_report_support import sample_gpkg as sample
 
 from gridkit.errors import GridkitError
+from gridkit.io import write_geopackage
 from gridkit.report import build_report, mapdata
 from gridkit.report.encode import SHAPE_STEP, Blob, encode_column, encode_points, simplify
 from gridkit.report.figures import interval_columns
@@ -95,7 +99,9 @@ def test_page_is_self_contained(full):
     text = full["text"]
     # Nothing that could load: no URLs to fetch, no external scripts, styles, fonts, tiles.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)
-    assert "@import" not in text and "@font-face" not in text and "url(" not in text
+    assert "@import" not in text and "@font-face" not in text
+    # The only url() are the charts' references to their own clip paths in the page.
+    assert re.findall(r"url\((.)", text) == ["#"] * text.count("url(")
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
     for anchor in ("overview", "map", "unit-areas", "responsibility", "component", "event",
                    "qa", "spotcheck", "runs"):
@@ -105,11 +111,15 @@ def test_page_is_self_contained(full):
 
 def test_user_text_is_escaped_everywhere(full):
     text = full["text"]
-    # Only the page's own three script elements; the names arrive as text.
-    assert text.count("<script") == 3
+    # Only the page's own four script elements (header, data, map library, glue); the names
+    # arrive as text, escaped by Jinja2 in the page and by matplotlib in the charts.
+    assert text.count("<script") == 4
     assert "<img" not in text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
-    assert "&#x27;q&#x27;" in text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
+    assert "&#39;q&#39;" in text
+    svgs = re.findall(r"<svg.*?</svg>", text, re.S)
+    assert any('&lt;script&gt;alert("x")' in chart for chart in svgs)
+    assert not any("<script" in chart or "<img" in chart for chart in svgs)
     # The header JSON cannot close its element either.
     header = re.search(r'id="gk-header">(.*?)</script>', text).group(1)
     assert "<" not in header and ">" not in header
@@ -118,10 +128,13 @@ def test_user_text_is_escaped_everywhere(full):
 def test_map_data_decodes_to_the_layers(full):
     doc, arrays = decode(full["text"])
     ids = [layer["id"] for layer in doc["layers"]]
-    assert ids == ["responsibility_grid", "unit_grid", "community", "spotcheck_result",
-                   "qa_issue", "event", "component"]
+    # Bottom to top: the partition's inputs as context, then the grids, then what is on them.
+    assert ids == ["context_water", "context_building", "context_road", "responsibility_grid",
+                   "unit_grid", "community", "spotcheck_result", "qa_issue", "event",
+                   "component"]
+    layer = {spec["id"]: spec for spec in doc["layers"]}
     grids = pyogrio.read_dataframe(full["gpkg"], layer="unit_grid")
-    unit = doc["layers"][1]
+    unit = layer["unit_grid"]
     columns = {c["name"]: c for c in unit["columns"]}
     assert column_values(columns["BGID"], arrays) == grids["BGID"].tolist()
     assert column_values(columns["RGID"], arrays) == grids["RGID"].tolist()
@@ -135,15 +148,81 @@ def test_map_data_decodes_to_the_layers(full):
         assert shapely.hausdorff_distance(ring, simplified[k].exterior) <= SHAPE_STEP
         assert shapely.hausdorff_distance(ring, grids.geometry.iloc[k].exterior) <= 0.5 + 0.1
     # Community names survive byte for byte (they are shown with textContent).
-    community = {c["name"]: c for c in doc["layers"][2]["columns"]}
+    community = {c["name"]: c for c in layer["community"]["columns"]}
     assert EVIL in column_values(community["NAME"], arrays)
+    # Hole rings (kind 3) follow their polygon's exterior (kind 1).
+    kinds = arrays[layer["context_water"]["geom"]["kinds"]]
+    assert set(kinds.tolist()) <= {0, 1, 3} and 1 in kinds
+
+
+def test_map_opens_on_the_grids_with_points_off_and_errors_in_the_error_colour(full):
+    doc, _ = decode(full["text"])
+    visible = {spec["id"]: spec["visible"] for spec in doc["layers"]}
+    assert visible["unit_grid"] and visible["responsibility_grid"] and visible["community"]
+    assert not visible["component"] and not visible["event"]
+    qa = next(spec for spec in doc["layers"] if spec["id"] == "qa_issue")
+    assert qa["strokeBy"] == {"by": "SEVERITY", "colours": {"error": "#d62728",
+                                                            "warning": "#f0a202"}}
+    assert qa["fill"]["colours"]["error"] == "#d62728"
+
+
+def test_context_layers_come_from_the_partition(full):
+    """partition stores the roads, water and buildings it cut along; the map draws them."""
+    layers = dict(pyogrio.list_layers(full["gpkg"]))
+    roads = pyogrio.read_dataframe(SAMPLES / "roads.gpkg")
+    assert layers["context_road"] == "LineString"
+    context = pyogrio.read_dataframe(full["gpkg"], layer="context_road")
+    assert len(context) == len(roads) and context["NAME"].tolist() == roads["NAME"].tolist()
+    assert pyogrio.read_info(full["gpkg"], layer="context_road")["crs"] == "EPSG:4549"
+    buildings = pyogrio.read_info(SAMPLES / "buildings.gpkg")["features"]
+    assert pyogrio.read_info(full["gpkg"], layer="context_building")["features"] == buildings
+    doc, _ = decode(full["text"])
+    spec = next(s for s in doc["layers"] if s["id"] == "context_building")
+    assert spec["n"] == buildings and spec["title"] == "建筑（底图）"
+
+
+def test_names_beside_codes_and_the_district_in_the_title(full):
+    text = full["text"]
+    community = pyogrio.read_dataframe(full["gpkg"], layer="community", read_geometry=False)
+    # The partition keeps the input's STREET_NAME; the page shows it beside the street code.
+    assert community["STREET_NAME"].tolist()[:2] == ["东林街道", "东林街道"]
+    assert "310116001 东林街道" in text and "310116101 朱泾镇" in text
+    doc, _ = decode(text)
+    assert doc["streets"]["310116002"] == "罗星街道"
+    assert doc["communities"]["310116001002"] == "万浦居委会"
+    # The title names the district (province + county), not the file.
+    title = re.search(r"<title>(.*?)</title>", text).group(1)
+    assert title.startswith("上海市 310116") and "full" not in title
+
+
+def test_chinese_labels_for_rules_and_spot_check_fields(full):
+    text = full["text"]
+    qa = text[text.index('<section id="qa">'):text.index('<section id="spotcheck">')]
+    assert "标识码与部件类别不符" in qa and "社区之间有缝隙" in qa  # objcode-class, admin_gap
+    spot = text[text.index('<section id="spotcheck">'):text.index('<section id="runs">')]
+    for header in ("准确率", "准确率下限", "准确率上限", "结论", "核查数", "层级"):
+        assert f">{header}</th>" in spot, header
+    assert ">通过<" in spot and ">未通过<" in spot
+
+
+def test_a_repeated_qa_issue_is_counted_once(full, tmp_path):
+    gpkg = tmp_path / "repeated.gpkg"
+    shutil.copyfile(full["gpkg"], gpkg)
+    qa = pyogrio.read_dataframe(gpkg, layer="qa_issue")
+    again = qa[qa["RULE"] == "objcode-class"].assign(COMMAND="census import")
+    assert len(again) == 1
+    write_geopackage(gpkg, {"qa_issue": pd.concat([qa, again], ignore_index=True)})
+    result = build_report(gpkg, tmp_path / "r.html")
+    before = full["json"]["qa"]
+    assert result["figures"]["qa"]["error"] == before["error"]
+    assert result["figures"]["qa"]["count"] == len(qa) and result["figures"]["qa"]["repeats"] == 1
 
 
 def test_points_decode_with_their_codes(full):
     doc, arrays = decode(full["text"])
     layer = doc["layers"][-1]
     geom = layer["geom"]
-    assert geom["n"] == COMPONENTS
+    assert geom["n"] == COMPONENTS and layer["n"] == COMPONENTS
     components = pyogrio.read_dataframe(full["gpkg"], layer="component")
     columns = {c["name"]: c for c in layer["columns"]}
     codes = column_values(columns["OBJCODE"], arrays)
@@ -242,11 +321,16 @@ def test_png_maps(full, tmp_path):
                   "--json")
     assert done.returncode == 0, done.stderr
     names = sorted(Path(p).name for p in json.loads(done.stdout)["png"])
-    assert names == ["components.png", "events.png", "overview.png", "qa.png",
-                     "spotcheck.png", "unit_area.png"]
+    charts = [n for n in names if n.startswith("chart_")]
+    assert [n for n in names if n not in charts] == [
+        "components.png", "events.png", "overview.png", "qa.png", "spotcheck.png",
+        "unit_area.png"]
+    # The page's charts, the same drawings as its inline SVGs.
+    assert len(charts) == full["text"].count('<svg class="chart"') and len(charts) >= 8
     for name in names:
         data = (tmp_path / "maps" / name).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) > (5_000 if name in charts else 20_000)
 
 
 def test_large_point_layers_keep_core_fields_only(full, tmp_path, monkeypatch):

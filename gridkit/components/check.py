@@ -36,6 +36,7 @@ The counts per unit grid and class are written to the table ``component_coverage
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,9 +158,17 @@ def check_components(component: pa.Table, grids: UnitGrids,
     qa = issues_frame(issues.parts, grids.crs)
     if len(qa_dup):
         qa = gpd.GeoDataFrame(pd.concat([qa, qa_dup], ignore_index=True), crs=grids.crs)
-    by_rule = {}
-    for (rule, severity), count in qa.groupby(["RULE", "SEVERITY"]).size().items():
-        by_rule[rule] = {"severity": severity, "count": int(count)}
+    # Errors first, in qa_issue and in the summary: they are what must be fixed.
+    qa = qa.iloc[np.argsort((qa["SEVERITY"] != "error").to_numpy(), kind="stable")] \
+        .reset_index(drop=True)
+    counted = qa.groupby(["RULE", "SEVERITY"]).size()
+    both = counted.index.get_level_values("RULE").duplicated(keep=False)
+    # A rule with both severities (field-empty: error for OBJSTATE, warning for others) has
+    # an entry for each, "rule/severity"; each other rule one, under its name.
+    by_rule = {f"{rule}/{severity}" if two else rule: {"severity": severity, "count": int(n)}
+               for ((rule, severity), n), two in zip(counted.items(), both, strict=True)}
+    by_rule = dict(sorted(by_rule.items(), key=lambda item: (item[1]["severity"] != "error",
+                                                             item[0])))
     per_grid = np.bincount(grid[grid >= 0], minlength=len(grids)) if len(grids) else \
         np.zeros(0, int)
     report = {
@@ -167,7 +176,7 @@ def check_components(component: pa.Table, grids: UnitGrids,
         "unit_grids": len(grids),
         "errors": int((qa["SEVERITY"] == "error").sum()),
         "warnings": int((qa["SEVERITY"] == "warning").sum()),
-        "by_rule": dict(sorted(by_rule.items())),
+        "by_rule": by_rule,
         "coverage": {
             "grids_without_components": int((per_grid == 0).sum()),
             "components_per_grid": {
@@ -269,6 +278,24 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.nd
     return np.where(ok, claimed, located)
 
 
+def _map_fix(component: pa.Table, name: str) -> str:
+    """The fix for a field no census column fed: ``--map`` with a column the files really
+    have (the unmapped ones kept in EXTRA), or saying there is none."""
+    columns: dict[str, None] = {}
+    if "EXTRA" in component.column_names:
+        for text in pc.drop_null(component.column("EXTRA")).slice(0, 1000).to_pylist():
+            try:
+                columns.update(dict.fromkeys(json.loads(text)))
+            except (TypeError, ValueError, AttributeError):
+                continue
+    if not columns:
+        return (f"the census files have no column left to take it from: add a {name} column "
+                "(or one named as in README) and import again")
+    listed = ", ".join(list(columns)[:8])
+    return (f"if one of the census's other columns ({listed}) holds it, import again with "
+            f"--map {name}={next(iter(columns))} (or that column's name)")
+
+
 def _attributes(issues: _Issues, component: pa.Table) -> None:
     n = component.num_rows
     for name, severity in REQUIRED.items():
@@ -281,8 +308,7 @@ def _attributes(issues: _Issues, component: pa.Table) -> None:
         empty = _np(empty)
         if n and empty.all():
             issues.one("field-empty", severity, name,
-                       f"{name} is empty in all {n:,} components; map the census column with "
-                       f"--map {name}=COLUMN and import again")
+                       f"{name} is empty in all {n:,} components; {_map_fix(component, name)}")
             continue
         issues.rows("field-missing", severity, np.flatnonzero(empty), f"{name} is empty")
     for name, allowed, severity in (("OBJSTATE", OBJSTATES, "error"),

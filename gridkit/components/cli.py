@@ -14,6 +14,7 @@ from gridkit.errors import CheckFailed, GridkitError
 from gridkit.records.options import crs_option, header_row_option
 from gridkit.records.schema import COMPONENT
 from gridkit.sources.columns import parse_maps
+from gridkit.staleness import warn_stale
 
 
 def _catalog(path: str | None, extend: bool):
@@ -91,12 +92,16 @@ def census() -> None:
 @click.option("--mode", type=click.Choice(MODES), default="append", show_default=True,
               help="append: replace only the components of these files (re-importing a file "
                    "never duplicates it); replace: start the component layer afresh.")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import rows even when most of them are components already held from "
+                   "another file (same class and position), or the file's content was "
+                   "imported before under another name.")
 @catalog_option
 @extend_option
 @tolerance_option
 @json_option
 def import_command(files, output, crs, sheet, layer, header_row, x_column, y_column, maps, mode,
-                   catalog_path, extend, tolerances, as_json):
+                   allow_duplicates, catalog_path, extend, tolerances, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -124,7 +129,8 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
     with _Status(show_progress() and not as_json, "census import") as say:
-        figures = import_to_geopackage(list(files), output, options, progress=say)
+        figures = import_to_geopackage(list(files), output, options, progress=say,
+                                       allow_duplicates=allow_duplicates)
     if as_json:
         emit_json(figures)
         return
@@ -152,6 +158,7 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                f"{dup['duplicate-objcode']:,} by OBJCODE (layer qa_issue)")
     click.echo(f"{figures['output']}: {figures['components']:,} components, "
                f"{figures['rejects']:,} rejects, {figures['seconds']:.1f} s")
+    warn_stale(figures)
 
 
 @census.command("check")
@@ -201,5 +208,6 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
             click.echo(f"  {item['severity']:<7} {rule:<22} {item['count']:,}")
         click.echo(f"{report['errors']:,} errors, {report['warnings']:,} warnings "
                    "(layer qa_issue)")
+        warn_stale(report)
     if report["errors"]:
         raise CheckFailed(f"{output}: {report['errors']} component errors (see qa_issue)")

@@ -161,8 +161,10 @@ def import_census(
             "damaged": [{"row": r, "field": f, "problem": w}
                         for r, f, w in part.source.damaged[:20]],
             "damaged_cells": len(part.source.damaged),
+            "changed_values": [],
             "rows": 0, "accepted": 0, "rejected": 0,
         })
+        figures["changed_values"].extend(part.changes)
         figures["rows"] += rows
         figures["accepted"] += rows - rejected
         figures["rejected"] += rejected

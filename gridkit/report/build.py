@@ -18,13 +18,13 @@ from gridkit.report.mapdata import build_map
 from gridkit.report.page import render
 
 # Per-row arrays the map needs but ``--json`` must not print.
-_MAP_ONLY = ("ratio", "per_grid", "major_codes", "class_codes")
+_MAP_ONLY = ("ratio", "per_grid", "major_codes", "class_codes", "street_names",
+             "community_names", "street_list", "street_communities")
 
 
 def compute_figures(data: ReportData, lang: str) -> dict:
     grid_index = pd.Index(data.unit_grid["BGID"].astype(str))
     overview = fig.overview(data)
-    overview["name"] = " ".join([*overview["county"][:3], data.path.stem]).strip()
     points = {}
     for name, kind, field, at in (("component", "component", "OBJCODE", 6),
                                   ("event", "event", "EVTCODE", 0)):
@@ -65,14 +65,21 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
                            f"{output / 'report.html'}")
     data = read_report_data(source)
     figures = compute_figures(data, lang)
+    from gridkit.store import stale_results
+
+    # Results whose inputs changed after them are shown, but marked (gridkit.store's rule).
+    figures["stale"] = [{"result": s.result, "command": s.command, "changed": s.changed}
+                        for s in stale_results(source)]
     map_data = build_map(data, figures, lang)
-    page = render(figures, map_data, lang)
+    drawn: list = []
+    page = render(figures, map_data, lang, drawn)
     size = write_atomic(output, page.encode("utf-8"))
     pngs = []
     if png_dir is not None:
-        from gridkit.report.png import write_maps
+        from gridkit.report.png import write_charts, write_maps
 
         pngs = write_maps(data, figures, Path(png_dir), lang)
+        pngs += write_charts(drawn, Path(png_dir))
     return {
         "output": str(output),
         "bytes": size,

@@ -1,302 +1,213 @@
-"""Small inline SVG charts, drawn from numbers alone (no plotting library, no script).
+"""The report's charts, drawn once with matplotlib: SVG inline in the page, PNG for ``--png``.
 
-Every text that reaches the SVG goes through :func:`esc`: labels are user data (class names,
-street codes, rule names) and the SVG is inline HTML.
+Each function returns a :class:`matplotlib.figure.Figure` (no pyplot state). :func:`svg` keeps
+text as text (``svg.fonttype = none``) so the browser draws Chinese with the machine's fonts
+and the page stays small; matplotlib's SVG writer escapes every label, and math-text parsing is
+off, so user text ("$", "<", "&") is drawn as written.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Callable, Sequence
-from html import escape
+import re
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 
-WIDTH = 640
-FONT = 12
-AXIS = "#555"
-GRID = "#e3e3e3"
+import matplotlib
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+_MPL = tuple(int(p) for p in re.findall(r"\d+", matplotlib.__version__)[:2])
 BAR = "#4878a8"
 BAND_FILL = "#dff0d8"
 MARK = "#c0392b"
+WIDTH = 6.4  # inches: 640 px at the page's 100 dpi
+# For label widths only: the page draws text in its own CSS fonts (report.css).
+FONTS = ["DejaVu Sans", "sans-serif"]
 
 
-def esc(value: object) -> str:
-    return escape(str(value), quote=True)
+def number(value: float | None, digits: int = 0) -> str:
+    """``value`` with thousands separators and ``digits`` decimals; "–" when missing.
 
-
-def number(value: float, digits: int = 0) -> str:
+    Examples
+    --------
+    >>> number(12345.678, 1)
+    '12,345.7'
+    >>> number(None)
+    '–'
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return f"{value:,.{digits}f}"
 
 
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least ``top``."""
-    if top <= 0:
-        return [0.0, 1.0]
-    raw = top / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    ticks = [0.0]
-    while ticks[-1] < top - 1e-9:
-        ticks.append(round(ticks[-1] + step, 10))
-    return ticks
+@cache
+def _font_family() -> tuple[str, ...]:
+    """The family list with a CJK font the machine has first (for label widths)."""
+    from matplotlib import font_manager
+
+    from gridkit.report.png import cjk_font
+
+    path = cjk_font()
+    if path is None:
+        return tuple(FONTS)
+    font_manager.fontManager.addfont(path)
+    name = font_manager.FontProperties(fname=path).get_name()
+    return (name, *FONTS)
 
 
-def _svg(width: float, height: float, body: list[str], title: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-            f'xmlns="http://www.w3.org/2000/svg"><title>{esc(title)}</title>'
-            + "".join(body) + "</svg>")
+@contextmanager
+def style() -> Iterator[None]:
+    """matplotlib settings every chart is drawn and saved under."""
+    settings = {"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "gridkit",
+                "font.family": list(_font_family()), "font.size": 9,
+                "axes.spines.top": False, "axes.spines.right": False,
+                "axes.titlesize": 10, "axes.titleweight": "bold"}
+    with rc_context(settings), warnings.catch_warnings():
+        # Without a CJK font matplotlib warns per glyph; the browser draws them anyway.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        yield
 
 
-def _text(x: float, y: float, text: object, anchor: str = "start", size: int = FONT,
-          fill: str = "#222", extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{fill}"{extra}>{esc(text)}</text>')
+def svg(figure: Figure, title: str = "") -> str:
+    """The figure as an inline ``<svg class="chart">`` element (no XML prolog)."""
+    buffer = io.StringIO()
+    with style():
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
+                       bbox_inches="tight")
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    return re.sub(r"^<svg ", '<svg class="chart" role="img" ', text, count=1)
+
+
+def png(figure: Figure, path: Path, dpi: int = 150) -> Path:
+    """Write the figure as a PNG (for documents)."""
+    with style():
+        figure.savefig(path, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return path
+
+
+def _figure(height: float) -> tuple[Figure, object]:
+    with style():
+        figure = Figure(figsize=(WIDTH, height))
+        return figure, figure.add_subplot()
+
+
+def _clip(label: object, limit: int = 26) -> str:
+    text = str(label)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def histogram(edges: Sequence[float], counts: Sequence[int], *, title: str, xlabel: str,
-              ylabel: str, band: tuple[float, float] | None = None,
-              band_label: str = "", mark: float | None = None, mark_label: str = "",
-              fmt: Callable[[float], str] = lambda v: number(v)) -> str:
-    """Bars over numeric bins, with a shaded band and a marked value."""
-    left, right, top, bottom = 56, 30, 30, 44
-    height = 270
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    lo, hi = float(edges[0]), float(edges[-1])
-    span = hi - lo or 1.0
-    ymax = max(max(counts, default=0), 1)
-    ticks = nice_ticks(ymax)
-    ytop = ticks[-1]
-
-    def sx(v: float) -> float:
-        return left + (v - lo) / span * plot_w
-
-    def sy(v: float) -> float:
-        return top + plot_h - v / ytop * plot_h
-
-    body = []
-    if band is not None:
-        x0, x1 = sx(max(band[0], lo)), sx(min(band[1], hi))
-        body.append(f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 0):.1f}" '
-                    f'height="{plot_h}" fill="{BAND_FILL}"/>')
-        body.append(_text(x0 + 2, top - 8, band_label, size=11, fill="#3c763d"))
-    for tick in ticks:
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{sy(tick):.1f}" '
-                    f'y2="{sy(tick):.1f}" stroke="{GRID}"/>')
-        body.append(_text(left - 6, sy(tick) + 4, number(tick), "end", 11, AXIS))
-    for (a, b), count in zip(zip(edges[:-1], edges[1:], strict=True), counts, strict=True):
-        if count:
-            body.append(f'<rect x="{sx(a) + 0.5:.1f}" y="{sy(count):.1f}" '
-                        f'width="{max(sx(b) - sx(a) - 1, 0.5):.1f}" '
-                        f'height="{top + plot_h - sy(count):.1f}" fill="{BAR}">'
-                        f'<title>{esc(fmt(a))}–{esc(fmt(b))}: {count:,}</title></rect>')
-    if mark is not None and lo <= mark <= hi:
-        body.append(f'<line x1="{sx(mark):.1f}" x2="{sx(mark):.1f}" y1="{top}" '
-                    f'y2="{top + plot_h}" stroke="{MARK}" stroke-dasharray="4 3"/>')
-        body.append(_text(sx(mark) + 4, top - 8 if band is None else top + 12, mark_label,
-                          size=11, fill=MARK, extra=' paint-order="stroke" stroke="#fff" '
-                          'stroke-width="3"'))
-    body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
-                f'y2="{top + plot_h}" stroke="{AXIS}"/>')
-    for tick in nice_ticks(span, 6):
-        value = lo + tick
-        if value <= hi + 1e-9:
-            body.append(_text(sx(value), top + plot_h + 16, fmt(value), "middle", 11, AXIS))
-    body.append(_text(left + plot_w / 2, height - 6, xlabel, "middle", 12, AXIS))
-    body.append(_text(14, top + plot_h / 2, ylabel, "middle", 12, AXIS,
-                      f' transform="rotate(-90 14 {top + plot_h / 2:.1f})"'))
-    return _svg(WIDTH, height, body, title)
+              ylabel: str, band: tuple[float, float] | None = None, band_label: str = "",
+              mark: float | None = None, mark_label: str = "",
+              fmt: Callable[[float], str] = number) -> Figure:
+    """Bars over numeric bins (``len(edges) == len(counts) + 1``), a shaded band and a mark."""
+    with style():
+        figure, ax = _figure(2.8)
+        if band is not None:
+            ax.axvspan(*band, color=BAND_FILL, label=band_label, zorder=0)
+        widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        ax.bar(edges[:-1], counts, width=widths, align="edge", color=BAR, edgecolor="white",
+               linewidth=0.4)
+        if mark is not None:
+            ax.axvline(mark, color=MARK, linewidth=1.2, linestyle="--", label=mark_label)
+        ax.xaxis.set_major_formatter(lambda v, _: fmt(v))
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        if band is not None or mark is not None:
+            ax.legend(frameon=False, fontsize=8)
+    return figure
 
 
 def columns(labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str,
-            ylabel: str, colours: Sequence[str] | None = None) -> str:
-    """Vertical bars over categories (counts per integer, per month, per bin)."""
-    left, right, top, bottom = 56, 16, 16, 56
-    height = 260
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    n = max(len(values), 1)
-    ymax = max(max(values, default=0), 1)
-    ticks = nice_ticks(ymax)
-    ytop = ticks[-1]
-    slot = plot_w / n
-    body = []
-    for tick in ticks:
-        y = top + plot_h - tick / ytop * plot_h
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
-                    f'stroke="{GRID}"/>')
-        body.append(_text(left - 6, y + 4, number(tick), "end", 11, AXIS))
-    every = max(1, math.ceil(n / 24))
-    for k, (label, value) in enumerate(zip(labels, values, strict=True)):
-        x = left + k * slot
-        h = value / ytop * plot_h
-        colour = colours[k] if colours else BAR
-        body.append(f'<rect x="{x + slot * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
-                    f'width="{slot * 0.8:.1f}" height="{h:.1f}" fill="{esc(colour)}">'
-                    f'<title>{esc(label)}: {number(value)}</title></rect>')
-        if k % every == 0:
-            rotate = n > 12
-            cx, cy = x + slot / 2, top + plot_h + 14
-            extra = f' transform="rotate(-40 {cx:.1f} {cy:.1f})"' if rotate else ""
-            body.append(_text(cx, cy, label, "end" if rotate else "middle", 11, AXIS, extra))
-    body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
-                f'y2="{top + plot_h}" stroke="{AXIS}"/>')
-    body.append(_text(left + plot_w / 2, height - 4, xlabel, "middle", 12, AXIS))
-    body.append(_text(14, top + plot_h / 2, ylabel, "middle", 12, AXIS,
-                      f' transform="rotate(-90 14 {top + plot_h / 2:.1f})"'))
-    return _svg(WIDTH, height, body, title)
+            ylabel: str, colours: Sequence[str] | None = None) -> Figure:
+    """One vertical bar per label."""
+    with style():
+        figure, ax = _figure(2.8)
+        positions = range(len(labels))
+        ax.bar(positions, values, color=list(colours) if colours else BAR)
+        ax.set_xticks(list(positions), [_clip(v, 12) for v in labels],
+                      rotation=45 if len(labels) > 12 else 0,
+                      ha="right" if len(labels) > 12 else "center")
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return figure
 
 
-def bars(rows: Sequence[tuple[str, float, str]], *, title: str, xlabel: str,
-         label_width: int = 170) -> str:
-    """Horizontal bars: (label, value, colour) per row, the value written at the bar's end."""
-    row_h = 22
-    top, bottom, right = 8, 34, 70
-    height = top + bottom + row_h * max(len(rows), 1)
-    plot_w = WIDTH - label_width - right
-    vmax = max((v for _, v, _ in rows), default=1) or 1
-    body = []
-    for k, (label, value, colour) in enumerate(rows):
-        y = top + k * row_h
-        w = value / vmax * plot_w
-        body.append(_text(label_width - 8, y + 15, _clip(label), "end", 12))
-        body.append(f'<rect x="{label_width}" y="{y + 3}" width="{max(w, 0.5):.1f}" '
-                    f'height="{row_h - 6}" fill="{esc(colour)}"><title>{esc(label)}: '
-                    f'{number(value)}</title></rect>')
-        body.append(_text(label_width + w + 4, y + 15, number(value), size=11, fill=AXIS))
-    base = top + row_h * len(rows)
-    body.append(f'<line x1="{label_width}" x2="{label_width}" y1="{top}" y2="{base}" '
-                f'stroke="{AXIS}"/>')
-    body.append(_text(label_width + plot_w / 2, height - 8, xlabel, "middle", 12, AXIS))
-    return _svg(WIDTH, height, body, title)
+def bars(rows: Sequence[tuple[str, float, str]], *, title: str, xlabel: str) -> Figure:
+    """Horizontal bars, one (label, value, colour) per row, first row on top."""
+    with style():
+        figure, ax = _figure(0.8 + 0.26 * max(len(rows), 2))
+        ax.barh(range(len(rows)), [r[1] for r in rows], color=[r[2] for r in rows])
+        ax.set_yticks(range(len(rows)), [_clip(r[0]) for r in rows])
+        ax.invert_yaxis()
+        for k, row in enumerate(rows):
+            ax.annotate(f"{row[1]:,}", (row[1], k), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+        ax.set(title=title, xlabel=xlabel)
+    return figure
 
 
 def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]],
-                 series: Sequence[tuple[str, str]], *, title: str, xlabel: str,
-                 label_width: int = 200) -> str:
-    """Horizontal stacked bars; ``series`` is (name, colour) for each stacked part."""
-    row_h = 22
-    top, bottom, right = 30, 34, 60
-    height = top + bottom + row_h * max(len(rows), 1)
-    plot_w = WIDTH - label_width - right
-    vmax = max((sum(v) for _, v in rows), default=1) or 1
-    body = []
-    x = label_width
-    for name, colour in series:
-        body.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{esc(colour)}"/>')
-        body.append(_text(x + 16, 18, name, size=11))
-        x += 16 + 8 * len(str(name)) + 24
-    for k, (label, values) in enumerate(rows):
-        y = top + k * row_h
-        body.append(_text(label_width - 8, y + 15, _clip(label, 30), "end", 12))
-        x = float(label_width)
-        for value, (name, colour) in zip(values, series, strict=True):
-            if value:
-                w = value / vmax * plot_w
-                body.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{max(w, 0.5):.1f}" '
-                            f'height="{row_h - 6}" fill="{esc(colour)}"><title>{esc(label)} · '
-                            f'{esc(name)}: {number(value)}</title></rect>')
-                x += w
-        body.append(_text(x + 4, y + 15, number(sum(values)), size=11, fill=AXIS))
-    base = top + row_h * len(rows)
-    body.append(f'<line x1="{label_width}" x2="{label_width}" y1="{top}" y2="{base}" '
-                f'stroke="{AXIS}"/>')
-    body.append(_text(label_width + plot_w / 2, height - 8, xlabel, "middle", 12, AXIS))
-    return _svg(WIDTH, height, body, title)
+                 series: Sequence[tuple[str, str]], *, title: str, xlabel: str) -> Figure:
+    """Horizontal bars stacked by series (name, colour)."""
+    with style():
+        figure, ax = _figure(1.0 + 0.26 * max(len(rows), 2))
+        left = [0.0] * len(rows)
+        for k, (name, colour) in enumerate(series):
+            values = [row[1][k] for row in rows]
+            ax.barh(range(len(rows)), values, left=left, color=colour, label=name)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_yticks(range(len(rows)), [_clip(r[0], 34) for r in rows])
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=xlabel)
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return figure
 
 
 def intervals(rows: Sequence[tuple[str, float | None, float | None, float | None, str]], *,
               title: str, xlabel: str, reference: float | None = None,
-              reference_label: str = "", domain: tuple[float, float] | None = None,
-              fmt: Callable[[float], str] = lambda v: f"{v:.0%}",
-              label_width: int = 170) -> str:
+              reference_label: str = "") -> Figure:
     """A forest plot: (label, estimate, low, high, colour) per row against a reference line."""
-    row_h = 24
-    top, bottom, right = 14, 40, 60
-    height = top + bottom + row_h * max(len(rows), 1)
-    plot_w = WIDTH - label_width - right
-    values = [v for _, e, lo, hi, _ in rows for v in (e, lo, hi) if v is not None]
-    if reference is not None:
-        values.append(reference)
-    lo_d, hi_d = domain or (min(values, default=0), max(values, default=1))
-    if hi_d - lo_d < 1e-9:
-        lo_d, hi_d = lo_d - 0.05, hi_d + 0.05
-    # Ticks on round values: widen the domain to whole steps so labels sit where they say.
-    step = nice_ticks(hi_d - lo_d, 5)[1]
-    lo_d, hi_d = math.floor(lo_d / step) * step, math.ceil(hi_d / step) * step
-    tick_values = [lo_d + k * step for k in range(round((hi_d - lo_d) / step) + 1)]
-
-    def sx(v: float) -> float:
-        return label_width + (v - lo_d) / (hi_d - lo_d) * plot_w
-
-    body = []
-    for value in tick_values:
-        body.append(f'<line x1="{sx(value):.1f}" x2="{sx(value):.1f}" y1="{top}" '
-                    f'y2="{top + row_h * len(rows)}" stroke="{GRID}"/>')
-        body.append(_text(sx(value), height - 24, fmt(value), "middle", 11, AXIS))
-    if reference is not None:
-        body.append(f'<line x1="{sx(reference):.1f}" x2="{sx(reference):.1f}" y1="{top - 6}" '
-                    f'y2="{top + row_h * len(rows)}" stroke="{MARK}" stroke-dasharray="4 3"/>')
-        body.append(_text(sx(reference) + 4, top + 4, reference_label, size=11, fill=MARK))
-    for k, (label, estimate, low, high, colour) in enumerate(rows):
-        y = top + k * row_h + row_h / 2
-        body.append(_text(label_width - 8, y + 4, _clip(label), "end", 12))
-        if low is not None and high is not None:
-            body.append(f'<line x1="{sx(low):.1f}" x2="{sx(high):.1f}" y1="{y:.1f}" '
-                        f'y2="{y:.1f}" stroke="{esc(colour)}" stroke-width="2"/>')
-        if estimate is not None:
-            tip = f"{label}: {fmt(estimate)}"
+    with style():
+        figure, ax = _figure(0.9 + 0.26 * max(len(rows), 2))
+        for k, (_, estimate, low, high, colour) in enumerate(rows):
             if low is not None and high is not None:
-                tip += f" ({fmt(low)}–{fmt(high)})"
-            body.append(f'<circle cx="{sx(estimate):.1f}" cy="{y:.1f}" r="4" '
-                        f'fill="{esc(colour)}"><title>{esc(tip)}</title></circle>')
-    body.append(_text(label_width + plot_w / 2, height - 6, xlabel, "middle", 12, AXIS))
-    return _svg(WIDTH, height, body, title)
+                ax.plot([low, high], [k, k], color=colour, linewidth=2)
+            if estimate is not None:
+                ax.plot([estimate], [k], "o", color=colour, markersize=4)
+        if reference is not None:
+            ax.axvline(reference, color=MARK, linestyle="--", linewidth=1,
+                       label=reference_label)
+            ax.legend(frameon=False, fontsize=8, loc="lower left")
+        ax.set_yticks(range(len(rows)), [_clip(r[0], 34) for r in rows])
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=xlabel)
+    return figure
 
 
-def boxes(rows: Sequence[tuple[str, dict]], *, title: str, xlabel: str,
-          reference: float | None = 1.0, label_width: int = 170) -> str:
-    """Min–max whiskers with a quartile box and a median tick per row."""
-    row_h = 24
-    top, bottom, right = 10, 40, 40
-    height = top + bottom + row_h * max(len(rows), 1)
-    plot_w = WIDTH - label_width - right
-    values = [r[key] for _, r in rows if r for key in ("min", "max")]
-    lo_d = min([*values, reference or 0, 0])
-    hi_d = max([*values, reference or 1, 1e-9])
-    ticks = nice_ticks(hi_d - lo_d)
-    hi_d = lo_d + ticks[-1]
-
-    def sx(v: float) -> float:
-        return label_width + (v - lo_d) / (hi_d - lo_d) * plot_w
-
-    body = []
-    for tick in ticks:
-        value = lo_d + tick
-        body.append(f'<line x1="{sx(value):.1f}" x2="{sx(value):.1f}" y1="{top}" '
-                    f'y2="{top + row_h * len(rows)}" stroke="{GRID}"/>')
-        body.append(_text(sx(value), height - 24, f"{value:g}", "middle", 11, AXIS))
-    if reference is not None:
-        body.append(f'<line x1="{sx(reference):.1f}" x2="{sx(reference):.1f}" y1="{top}" '
-                    f'y2="{top + row_h * len(rows)}" stroke="{MARK}" stroke-dasharray="4 3"/>')
-    for k, (label, r) in enumerate(rows):
-        y = top + k * row_h + row_h / 2
-        body.append(_text(label_width - 8, y + 4, _clip(label), "end", 12))
-        if not r:
-            continue
-        tip = (f"{label}: min {r['min']:.2f}, median {r['median']:.2f}, "
-               f"max {r['max']:.2f}")
-        body.append(f'<g><title>{esc(tip)}</title>'
-                    f'<line x1="{sx(r["min"]):.1f}" x2="{sx(r["max"]):.1f}" y1="{y:.1f}" '
-                    f'y2="{y:.1f}" stroke="{AXIS}"/>'
-                    f'<rect x="{sx(r["p25"]):.1f}" y="{y - 7:.1f}" '
-                    f'width="{max(sx(r["p75"]) - sx(r["p25"]), 1):.1f}" height="14" '
-                    f'fill="#cfe0f1" stroke="{BAR}"/>'
-                    f'<line x1="{sx(r["median"]):.1f}" x2="{sx(r["median"]):.1f}" '
-                    f'y1="{y - 7:.1f}" y2="{y + 7:.1f}" stroke="{BAR}" stroke-width="2"/></g>')
-    body.append(_text(label_width + plot_w / 2, height - 6, xlabel, "middle", 12, AXIS))
-    return _svg(WIDTH, height, body, title)
-
-
-def _clip(label: object, limit: int = 22) -> str:
-    text = str(label)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def boxes(rows: Sequence[tuple[str, dict | None]], *, title: str, xlabel: str,
+          reference: float | None = 1.0) -> Figure:
+    """Min–max whiskers, a quartile box and a median per row (quantiles already computed)."""
+    with style():
+        figure, ax = _figure(0.9 + 0.3 * max(len(rows), 2))
+        stats = [{"label": "", "whislo": q["min"], "q1": q["p25"], "med": q["median"],
+                  "q3": q["p75"], "whishi": q["max"], "fliers": []} if q else
+                 {"label": "", "whislo": 0, "q1": 0, "med": 0, "q3": 0, "whishi": 0,
+                  "fliers": []} for _, q in rows]
+        if stats:
+            # matplotlib 3.10 renamed vert=False to orientation="horizontal".
+            turn = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}
+            ax.bxp(stats, positions=range(len(rows)), showfliers=False, patch_artist=True,
+                   **turn,
+                   boxprops={"facecolor": "#cfe0f1", "edgecolor": BAR},
+                   medianprops={"color": MARK})
+        if reference is not None:
+            ax.axvline(reference, color="#888", linestyle=":", linewidth=1)
+        ax.set_yticks(range(len(rows)), [_clip(r[0], 30) for r in rows])
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=xlabel)
+    return figure

@@ -24,7 +24,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from gridkit.errors import GridkitError
 
 POINT_LAYERS = ("component", "event")
-SHAPE_LAYERS = ("community", "unit_grid", "responsibility_grid", "qa_issue", "spotcheck_result")
+SHAPE_LAYERS = ("community", "unit_grid", "responsibility_grid", "qa_issue", "spotcheck_result",
+                "context_road", "context_water", "context_building")
 TABLE_LAYERS = ("gridkit_run", "spotcheck_summary")
 REJECT_LAYERS = ("component_reject", "event_reject")
 # Reject layers can be as large as the imports; only their reason columns are read.
@@ -85,6 +86,37 @@ class ReportData:
     @property
     def unit_grid(self) -> gpd.GeoDataFrame:
         return self.shapes["unit_grid"]
+
+    @property
+    def community_names(self) -> dict[str, str]:
+        """Community (居委会/村) name by 12-digit code, from the community layer's NAME."""
+        return _names(self.community, "CODE", "NAME")
+
+    @property
+    def street_names(self) -> dict[str, str]:
+        """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME
+        (the partition keeps it from its input); empty when the input had none."""
+        community = self.community
+        if "STREET_NAME" not in community:
+            return {}
+        frame = pd.DataFrame({"STREET": community["CODE"].astype(str).str[:9],
+                              "STREET_NAME": community["STREET_NAME"]})
+        return _names(frame.drop_duplicates("STREET"), "STREET", "STREET_NAME")
+
+    @property
+    def district_name(self) -> str:
+        """The district's (区/县) name from the community layer's COUNTY_NAME when the input
+        had one, else "" (the report then names the province and the county code)."""
+        if "COUNTY_NAME" not in self.community:
+            return ""
+        names = self.community["COUNTY_NAME"].dropna().astype(str).str.strip()
+        names = names[names != ""]
+        return str(names.mode().iloc[0]) if len(names) else ""
+
+
+def _names(frame: pd.DataFrame, code: str, name: str) -> dict[str, str]:
+    names = frame[name].fillna("").astype(str).str.strip()
+    return {c: n for c, n in zip(frame[code].astype(str), names, strict=True) if n}
 
 
 def read_report_data(path: str | Path) -> ReportData:

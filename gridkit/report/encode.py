@@ -90,7 +90,8 @@ def encode_shapes(geoms: np.ndarray, origin: tuple[float, float], blob: Blob,
                   prefix: str) -> dict:
     """Any geometries (null and mixed types too) as feature → ring → vertex arrays.
 
-    Ring kinds: 1 a polygon ring (closing vertex dropped), 0 a line, 2 a point.
+    Ring kinds: 1 a polygon's exterior and 3 a hole (closing vertex dropped), 0 a line,
+    2 a point.
     """
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
@@ -102,7 +103,10 @@ def encode_shapes(geoms: np.ndarray, origin: tuple[float, float], blob: Blob,
         rings, owner = shapely.get_rings(parts[polys], return_index=True)
         ring_geoms.append(rings)
         ring_feature.append(feature[polys][owner])
-        ring_kind.append(np.ones(len(rings), np.uint8))
+        # The first ring of each polygon is its exterior (1), the others holes (3).
+        exterior = np.ones(len(rings), bool)
+        exterior[1:] = owner[1:] != owner[:-1]
+        ring_kind.append(np.where(exterior, 1, 3).astype(np.uint8))
     for type_id, kind in ((1, 0), (2, 0), (0, 2)):
         chosen = kinds == type_id
         if chosen.any():
@@ -120,7 +124,7 @@ def encode_shapes(geoms: np.ndarray, origin: tuple[float, float], blob: Blob,
         # Polygon rings repeat their first vertex at the end: the script closes the path.
         last = np.cumsum(counts) - 1
         drop = np.zeros(len(coords), bool)
-        closing = rkind == 1
+        closing = (rkind == 1) | (rkind == 3)
         drop[last[closing & (counts > 1)]] = True
         coords, ring_of = coords[~drop], ring_of[~drop]
         counts = np.bincount(ring_of, minlength=len(rings))

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from gridkit.codes import national_catalog
+from gridkit.codes.catalog import province_names
 from gridkit.report.data import PointLayer, ReportData
 
 BAND = (0.5, 2.0)  # unit grid area band, × target (the partition's rule)
@@ -57,12 +58,31 @@ def _run_parameter(data: ReportData, command: str, key: str):
     return None
 
 
+def district_title(data: ReportData, counties: list[str]) -> str:
+    """The district's name for the page title: the input's county name when it had one
+    (上海市金山区), else the province and the county code (上海市 310116)."""
+    if not counties:
+        return data.district_name
+    province = province_names().get(counties[0][:2], "")
+    name = data.district_name
+    if name:
+        return name if province and name.startswith(province) else f"{province}{name}"
+    return f"{province} {', '.join(counties)}".strip()
+
+
 def overview(data: ReportData) -> dict:
     grids = data.unit_grid
     codes = data.community["CODE"].astype(str)
     counties = sorted({c[:6] for c in codes if len(c) >= 6})
     area = float(pd.to_numeric(grids["AREA"], errors="coerce").sum())
+    streets = data.street_names
+    per_street = codes.str[:9].value_counts()
     return {
+        "name": district_title(data, counties),
+        "street_names": streets,
+        "community_names": data.community_names,
+        "street_list": [(code, streets.get(code, "")) for code in sorted(per_street.index)],
+        "street_communities": {str(k): int(v) for k, v in per_street.items()},
         "source": str(data.path),
         "crs": data.crs.to_string(),
         "crs_name": data.crs.name,
@@ -304,7 +324,13 @@ def qa(data: ReportData) -> dict | None:
         return None
     table = pd.DataFrame({
         column: frame[column].fillna("").astype(str) if column in frame else ""
-        for column in ("LAYER", "RULE", "SEVERITY", "COMMAND")})
+        for column in ("LAYER", "KEY", "RULE", "SEVERITY", "COMMAND")})
+    # One finding, one count: the same rule on the same feature reported twice (by import and
+    # by check, or once per pair of duplicates) is counted once.
+    read = len(table)
+    keyed = table["KEY"] != ""
+    table = pd.concat([table[keyed].drop_duplicates(["LAYER", "KEY", "RULE", "SEVERITY"]),
+                       table[~keyed]])
     rules = []
     for (rule, layer), group in table.groupby(["RULE", "LAYER"], sort=True):
         counts = group["SEVERITY"].value_counts()
@@ -315,7 +341,8 @@ def qa(data: ReportData) -> dict | None:
                       "total": int(len(group))})
     rules.sort(key=lambda r: (-r["error"], -r["total"], r["rule"]))
     severity = table["SEVERITY"].value_counts()
-    return {"count": int(len(table)), "error": int(severity.get("error", 0)),
+    return {"count": int(len(table)), "repeats": int(read - len(table)),
+            "error": int(severity.get("error", 0)),
             "warning": int(severity.get("warning", 0)), "rules": rules,
             "commands": {str(k): int(v) for k, v in table["COMMAND"].value_counts().items()
                          if k}}

@@ -124,6 +124,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "warning": ("警告", "warning"),
     "command": ("命令", "Command"),
     "no_issues": ("没有质检问题。", "No QA issues."),
+    "stale_title": ("过期结果", "Stale results"),
+    "stale_note": ("下列结果生成后，其依据的图层又有改动：数字可能已不符，请重新运行相应命令。",
+                   "The layers these results were computed from changed after them: their "
+                   "figures may no longer hold; run the command again."),
+    "stale_item": ("{result}：{changed} 在 gridkit {command} 之后有改动",
+                   "{result}: {changed} changed after gridkit {command}"),
     # Spot check
     "sec_spotcheck": ("抽查验收", "Spot-check acceptance"),
     "spot_note": ("抽查估计值及其置信区间，与 96% 验收标准对照。",
@@ -184,7 +190,78 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "map.scale": ("比例尺", "scale"),
     "map.zoom_for_grids": ("放大后显示单元网格边界", "zoom in to see unit grid outlines"),
     "map.more_fields": ("其余字段见 GeoPackage", "other fields: see the GeoPackage"),
-    "map.no_js_decompress": ("此浏览器无法解压地图数据", "this browser cannot unpack the map"),
+    "map.no_js_decompress": ("此浏览器无法解压地图数据（需 Chrome 80、Firefox 113、Safari 16.4 "
+                             "或更新版本）", "this browser cannot unpack the map (needs Chrome "
+                             "80, Firefox 113, Safari 16.4 or newer)"),
+    "map.nothing": ("此处没有要素。", "Nothing here."),
+    "map.legend": ("图例", "Legend"),
+    "rule_id": ("规则编号", "Rule id"),
+    "qa_repeats": ("同一要素、同一规则重复记录的 {n} 条只计一次。",
+                   "{n} repeated records (same rule, same feature) counted once."),
+    "layer_context_road": ("道路（底图）", "Roads (context)"),
+    "layer_context_water": ("水系（底图）", "Water (context)"),
+    "layer_context_building": ("建筑（底图）", "Buildings (context)"),
+}
+
+# QA rule ids (qa_issue.RULE, *_reject.RULE) as a planner reads them. Looked up with "_" and
+# "-" treated alike, so both spellings a rule has had are covered.
+_RULES: dict[str, tuple[str, str]] = {
+    "admin-gap": ("社区之间有缝隙", "gap between communities"),
+    "admin-overlap": ("社区之间有重叠", "communities overlap"),
+    "band-violation": ("单元网格数超出责任网格标准", "unit grids outside the band"),
+    "density-relabel": ("密度类型已按标准调整", "density relabelled"),
+    "target-raised": ("目标面积已提高", "target area raised"),
+    "not-contiguous": ("网格不连通", "grid not contiguous"),
+    "empty-geometry": ("几何为空", "empty geometry"),
+    "invalid-geometry": ("几何无效（已修复）", "invalid geometry (repaired)"),
+    "duplicate-evtid": ("事件编号重复", "duplicate EVTID"),
+    "duplicate-objcode": ("部件标识码重复", "duplicate OBJCODE"),
+    "duplicate-position": ("同类部件位置重复", "same class at the same place"),
+    "bad-row": ("记录列数不符", "wrong number of cells"),
+    "no-coordinates": ("缺少坐标", "no coordinates"),
+    "bad-coordinates": ("坐标无效", "invalid coordinates"),
+    "outside-area": ("不在任何单元网格内", "in no unit grid"),
+    "unknown-class": ("部件类别无法识别", "unknown class"),
+    "class-unknown": ("部件类别无法识别", "unknown class"),
+    "bad-objcode": ("部件标识码无效", "invalid OBJCODE"),
+    "objcode-invalid": ("部件标识码无效", "invalid OBJCODE"),
+    "objcode-missing": ("缺少部件标识码", "no OBJCODE"),
+    "objcode-class": ("标识码与部件类别不符", "OBJCODE of another class"),
+    "objcode-county": ("标识码与所在区县不符", "OBJCODE of another county"),
+    "objname-class": ("部件名称与类别不符", "OBJNAME of another class"),
+    "bad-state": ("部件状态无效", "invalid state"),
+    "enum-invalid": ("取值不在允许范围内", "value not allowed"),
+    "bad-date": ("日期无效", "invalid date"),
+    "date-invalid": ("日期无效", "invalid date"),
+    "no-serial": ("顺序码已用尽", "no serial left"),
+    "field-missing": ("缺少必填字段", "required field missing"),
+    "bgid-unknown": ("所属单元网格不存在", "unknown BGID"),
+    "bgid-location": ("位置与所属单元网格不符", "position outside its BGID"),
+    "grid-empty": ("单元网格内无部件", "unit grid without components"),
+    "class-sparse": ("该类部件数量异常偏少", "class unusually sparse"),
+}
+
+# Field names of the spot-check layers (and other tables shown as they are).
+_FIELDS: dict[str, tuple[str, str]] = {
+    "LEVEL": ("层级", "Level"), "KEY": ("代码", "Code"), "NAME": ("名称", "Name"),
+    "BGID": ("单元网格", "Unit grid"), "STRATUM": ("抽样层", "Stratum"),
+    "CHECKED": ("核查数", "Checked"), "CORRECT": ("正确数", "Correct"),
+    "MISSING": ("漏查数", "Missing"), "EXTRA": ("多余数", "Extra"),
+    "WRONG_POSITION": ("位置错误", "Wrong position"), "WRONG_CLASS": ("类别错误", "Wrong class"),
+    "WRONG_ATTRIBUTE": ("属性错误", "Wrong attribute"), "SAMPLED": ("抽查数", "Sampled"),
+    "GRIDS": ("网格数", "Grids"), "COMPONENTS": ("部件数", "Components"),
+    "ACCURACY": ("准确率", "Accuracy"), "ACC_LOW": ("准确率下限", "Accuracy low"),
+    "ACC_HIGH": ("准确率上限", "Accuracy high"),
+    "ACCURACY_LOW": ("准确率下限", "Accuracy low"),
+    "ACCURACY_HIGH": ("准确率上限", "Accuracy high"),
+    "COMPLETENESS": ("完整率", "Completeness"),
+    "COMPLETENESS_LOW": ("完整率下限", "Completeness low"),
+    "COMPLETENESS_HIGH": ("完整率上限", "Completeness high"),
+    "COMP_LOW": ("完整率下限", "Completeness low"),
+    "COMP_HIGH": ("完整率上限", "Completeness high"),
+    "TARGET": ("验收标准", "Target"), "VERDICT": ("结论", "Verdict"),
+    "NOTE": ("备注", "Note"), "METHOD": ("方法", "Method"),
+    "DESIGN_EFFECT": ("设计效应", "Design effect"),
 }
 
 
@@ -199,3 +276,31 @@ def strings(lang: str) -> dict[str, str]:
 def map_strings(lang: str) -> dict[str, str]:
     """The labels the map script needs, without their ``map.`` prefix."""
     return {key[4:]: text for key, text in strings(lang).items() if key.startswith("map.")}
+
+
+def rule_label(rule: str, lang: str) -> str:
+    """A QA rule id as words in ``lang``; unknown ids (a newer rule) come back as they are.
+
+    Examples
+    --------
+    >>> rule_label("duplicate-objcode", "zh")
+    '部件标识码重复'
+    >>> rule_label("admin_gap", "en")
+    'gap between communities'
+    """
+    pair = _RULES.get(str(rule).replace("_", "-"))
+    return pair[LANGS.index(lang)] if pair else str(rule)
+
+
+def field_label(name: str, lang: str) -> str:
+    """A spot-check (or other table's) field name as a column header in ``lang``.
+
+    Examples
+    --------
+    >>> field_label("ACC_LOW", "zh")
+    '准确率下限'
+    >>> field_label("OTHER", "zh")
+    'OTHER'
+    """
+    pair = _FIELDS.get(str(name).upper())
+    return pair[LANGS.index(lang)] if pair else str(name)

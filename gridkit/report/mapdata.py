@@ -35,7 +35,18 @@ CORE_FIELDS = {
               "TIME"),
 }
 FULL_DETAIL = 200_000
+# Map labels in the machine's CJK fonts, as the page's CSS (no web fonts offline).
+FONT = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", '
+        '"WenQuanYi Micro Hei", sans-serif')
 COVERAGES = {"community", "unit_grid", "responsibility_grid", "spotcheck_result"}
+# The partition's inputs drawn under the grids: water, buildings, roads (bottom to top).
+CONTEXT = {
+    "context_water": {"fill": {"colour": "#a9d3f5"}, "opacity": 0.8, "stroke": "#6fa8dc",
+                      "width": 0.8},
+    "context_building": {"fill": {"colour": "#d4cfc9"}, "opacity": 0.9, "stroke": "#b8b0a8",
+                         "width": 0.4},
+    "context_road": {"stroke": "#b5b5b5", "width": 1.2, "key": "NAME"},
+}
 
 
 @dataclass
@@ -58,6 +69,7 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
                     **style) -> dict:
         geoms = simplify(frame.geometry.to_numpy(), coverage=name in COVERAGES)
         spec = {"id": name, "kind": "shape", "title": words.get(f"layer_{name}", name),
+                "n": len(frame),
                 "geom": encode_shapes(geoms, origin, blob, name), **style}
         spec["label"] = _label_points(frame.geometry.to_numpy(), origin, blob, name)
         columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -67,6 +79,11 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         layers.append(spec)
         return spec
 
+    # What the partition cut along, under everything else.
+    for name, style in CONTEXT.items():
+        context = data.shapes.get(name)
+        if context is not None and not context.empty:
+            shape_layer(name, context, visible=True, **style)
     resp = data.shapes.get("responsibility_grid")
     if resp is not None and not resp.empty:
         bands = sorted(resp.get("BAND", pd.Series(dtype=str)).dropna().astype(str).unique())
@@ -97,9 +114,11 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
                     stroke="#4b0082", width=1.5)
     qa = data.shapes.get("qa_issue")
     if qa is not None and not qa.empty:
-        shape_layer("qa_issue", qa, visible=True, key="RULE", markers=True,
-                    fill={"by": "SEVERITY", "colours": palette.SEVERITY}, stroke="#b22222",
-                    width=1.5)
+        # Errors in the error colour, warnings in the warning colour: outline, fill and marker.
+        shape_layer("qa_issue", qa, visible=True, key="RULE",
+                    fill={"by": "SEVERITY", "colours": palette.SEVERITY}, opacity=0.25,
+                    strokeBy={"by": "SEVERITY", "colours": palette.SEVERITY},
+                    stroke=palette.OTHER, width=2.0)
     for name in ("event", "component"):
         layer = data.points.get(name)
         if layer is None:
@@ -109,8 +128,6 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         if dropped:
             omitted[name] = dropped
         layers.append(spec)
-    communities = dict(zip(data.community["CODE"].astype(str),
-                           data.community["NAME"].fillna("").astype(str), strict=True))
     first = grids.geometry.iloc[0]
     inside = shapely.point_on_surface(first)
     selftest = {"bgid": str(grids["BGID"].iloc[0]), "x": inside.x, "y": inside.y}
@@ -118,13 +135,18 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         "origin": list(origin), "step": SHAPE_STEP, "crs": data.crs.to_string(),
         "extent": [float(minx), float(miny), float(maxx), float(maxy)],
         "lang": lang, "strings": map_strings(lang), "layers": layers,
-        "communities": communities,
+        "communities": data.community_names, "streets": data.street_names,
+        "gridSize": float(np.sqrt(np.nanmedian(grids.geometry.area.to_numpy()))),
+        # Community names show once a community is about 50 px wide.
+        "labelResolution": float(np.sqrt(np.nanmedian(data.community.geometry.area)) / 50),
+        "font": FONT,
         "classNames": {k: figures["class_names"][k] for k in figures["class_names"]},
         "selftest": selftest, "omitted": omitted,
         "values": {v: words[v] for v in ("dense", "sparse", "pass", "fail", "empty", "error",
                                          "warning")},
     }
     header, payload = blob.pack(document)
+    header["noStream"] = words["map.no_js_decompress"]
     return MapData(header, payload, omitted, selftest)
 
 
@@ -167,7 +189,9 @@ def _point_layer(name: str, layer, figures: dict, blob: Blob, words: dict, lang:
     index = {c["code"]: k for k, c in enumerate(classes)}
     major = figures["major_codes"][order]
     cls = _index_of(major, index, len(classes))
-    spec = {"id": name, "kind": "points", "title": words[f"layer_{name}"], "visible": True,
+    # Off when the page opens: a planner starts from the grids; points are one click away.
+    spec = {"id": name, "kind": "points", "title": words[f"layer_{name}"], "visible": False,
+            "n": int(encoded.valid),
             "geom": encoded.spec, "classes": classes,
             "cls": blob.add(f"{name}.cls", np.minimum(cls, 255), "u1"),
             "key": "OBJCODE" if name == "component" else "EVTID",

@@ -81,6 +81,41 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
     return written
 
 
+def write_charts(drawn: list, directory: Path) -> list[Path]:
+    """The page's charts as ``chart_01.png``, ... (the same matplotlib figures the page
+    inlines as SVG), written atomically like the maps.
+
+    Parameters
+    ----------
+    drawn : list of matplotlib.figure.Figure
+        The charts in page order.
+    directory : Path
+        The ``--png`` folder (already created by :func:`write_maps`).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from gridkit.report.charts import png
+
+    written = []
+    for k, chart in enumerate(drawn, 1):
+        path = directory / f"chart_{k:02d}.png"
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png",
+                                             dir=directory)
+        os.close(handle)
+        try:
+            png(chart, Path(temporary), dpi=DPI)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except OSError as exc:
+            Path(temporary).unlink(missing_ok=True)
+            raise GridkitError(f"{path}: cannot write the chart ({exc.strerror})") from None
+        written.append(path)
+    return written
+
+
 def _save(figure, path: Path) -> Path:
     import matplotlib.pyplot as plt
 

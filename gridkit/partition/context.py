@@ -1,0 +1,108 @@
+"""What the partition keeps of its inputs beside the grids: names and context layers.
+
+* Street/town and district names given with the communities (``STREET_NAME``,
+  ``COUNTY_NAME`` or their Chinese/pinyin aliases) are carried onto the ``community`` layer,
+  so reports and exports can show names beside codes.
+* The roads, water and buildings the grids were cut along are stored as ``context_road``,
+  ``context_water`` and ``context_building`` (in the output CRS, attributes as given), so a
+  report can draw them under the grids without the original files.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from gridkit.partition.communities import CODE_ALIASES, find_field
+
+STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "街道", "乡镇街道", "街镇名称",
+                       "乡镇名称", "JDMC", "XZMC"]
+COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "区县", "QXMC"]
+CONTEXT_LAYERS = ("context_road", "context_water", "context_building")
+
+
+def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
+                     code_field: str | None = None) -> gpd.GeoDataFrame:
+    """``communities`` (the partition's, by 12-digit ``CODE``) with ``STREET_NAME`` and
+    ``COUNTY_NAME`` from the input ``source`` when it has such fields.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        The partition's community layer, with ``CODE``.
+    source : GeoDataFrame
+        The communities as read from the user's file.
+    code_field : str, optional
+        The input's code field, when named with ``--code-field``.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the name columns added (left as is when the input had none).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> out = gpd.GeoDataFrame({"CODE": ["310116001001"]}, geometry=[None])
+    >>> raw = gpd.GeoDataFrame({"CODE": [310116001001], "STREET_NAME": ["东林街道"]},
+    ...                        geometry=[None])
+    >>> with_input_names(out, raw)["STREET_NAME"].tolist()
+    ['东林街道']
+    """
+    code = find_field(source, code_field, CODE_ALIASES, what="communities",
+                      option="--code-field")
+    out = communities.copy()
+    if code is None:
+        return out
+    codes = source[code].map(_code_text)
+    for target, aliases in (("STREET_NAME", STREET_NAME_ALIASES),
+                            ("COUNTY_NAME", COUNTY_NAME_ALIASES)):
+        column = find_field(source, None, aliases, what="communities", option="")
+        if column is None or target in out:
+            continue
+        names = pd.Series(source[column].astype("string").fillna("").str.strip().to_numpy(),
+                          index=codes.to_numpy())
+        names = names[~names.index.duplicated()]
+        out[target] = out["CODE"].map(names).fillna("").astype(str)
+    return out
+
+
+def _code_text(value) -> str:
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
+                   ) -> dict[str, gpd.GeoDataFrame]:
+    """``context_road``/``context_water``/``context_building`` from the inputs given.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The output's projected CRS.
+    **frames : GeoDataFrame or None
+        ``road=``, ``water=``, ``building=``: the inputs as read (None when not given).
+
+    Returns
+    -------
+    dict
+        Layer name to GeoDataFrame in ``crs``, empty geometries dropped.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> roads = gpd.GeoDataFrame({"NAME": ["江南路"]},
+    ...                          geometry=[shapely.LineString([(0, 0), (10, 0)])], crs=4549)
+    >>> list(context_layers(roads.crs, road=roads, water=None))
+    ['context_road']
+    """
+    out = {}
+    for kind, frame in frames.items():
+        if frame is None or frame.empty:
+            continue
+        frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        if frame.crs is not None and frame.crs != crs:
+            frame = frame.to_crs(crs)
+        out[f"context_{kind}"] = gpd.GeoDataFrame(frame.reset_index(drop=True), crs=crs)
+    return out
