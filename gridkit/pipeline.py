@@ -171,7 +171,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
 
     ``config`` (from :func:`check_config`) is used instead of reading ``config_path``;
     ``borders``: county border lines for the partition
-    (:func:`gridkit.project.county_borders`).
+    (:func:`gridkit.project.node_borders`).
 
     The GeoPackage, the HTML report and the spot-check folder are built in a folder beside
     the output (``.NAME.gridkit-run-PID-*``; the GeoPackage copied there first when it
