@@ -429,8 +429,13 @@
   function labelPoint(layer, f) {
     const spec = layer.spec;
     if (spec.kind === 'points') return [layer.x[f], layer.y[f]];
-    const x = A[spec.label.x][f], y = A[spec.label.y][f];
-    return x === -(2 ** 31) ? null : [doc.origin[0] + x * doc.step, doc.origin[1] + y * doc.step];
+    if (spec.label) {
+      const x = A[spec.label.x][f], y = A[spec.label.y][f];
+      return x === -(2 ** 31) ? null : [doc.origin[0] + x * doc.step, doc.origin[1] + y * doc.step];
+    }
+    layer.load();
+    const feature = layer.source.getFeatures().find((x) => x.gk === f);
+    return feature ? ol.extent.getCenter(feature.getGeometry().getExtent()) : null;
   }
 
   // ---- start ---------------------------------------------------------------------------------
