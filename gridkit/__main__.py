@@ -1,3 +1,3 @@
-from gridkit.cli import main
+from gridkit.entry import main
 
 main()

@@ -3,6 +3,8 @@ geometry kind a layer is for, and report each change as a QA issue."""
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -205,6 +207,8 @@ def skipped_features(issues: list[QAIssue]) -> dict[str, dict]:
             entry = out.setdefault(issue.layer, {"count": 0, "ids": []})
             entry["count"] += 1
             entry["ids"].append(issue.key)
+    for entry in out.values():  # in feature order: numeric ids by value
+        entry["ids"].sort(key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
     return out
 
 
@@ -231,7 +235,9 @@ def arc_points(start, middle, end, *, max_gap: float = CURVE_MAX_GAP) -> np.ndar
     -------
     ndarray of shape (n, 2)
         From ``start`` to ``end`` inclusive; chords of at most ``CURVE_STEP_DEGREES`` of arc
-        and ``max_gap``. Collinear points give the straight segment.
+        and ``max_gap``, inner vertices at whole multiples of that step around the centre
+        (so one arc stored by two neighbours gets the same vertices). Collinear points give
+        the straight segment.
 
     Examples
     --------
@@ -240,9 +246,10 @@ def arc_points(start, middle, end, *, max_gap: float = CURVE_MAX_GAP) -> np.ndar
     True
     """
     (x0, y0), (x1, y1), (x2, y2) = (tuple(map(float, p[:2])) for p in (start, middle, end))
+    tau = 2 * math.pi
     if (x0, y0) == (x2, y2):  # a full circle (ISO: start = end, middle diametrically opposite)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        sweep = 2 * np.pi
+        sweep = tau
     else:
         # Relative coordinates keep the circumcentre exact for projected eastings/northings.
         bx, by, qx, qy = x1 - x0, y1 - y0, x2 - x0, y2 - y0
@@ -252,18 +259,27 @@ def arc_points(start, middle, end, *, max_gap: float = CURVE_MAX_GAP) -> np.ndar
         b2, q2 = bx * bx + by * by, qx * qx + qy * qy
         cx = x0 + (qy * b2 - by * q2) / d
         cy = y0 + (bx * q2 - qx * b2) / d
-        a0, a1, a2 = (np.arctan2(y - cy, x - cx) for x, y in ((x0, y0), (x1, y1), (x2, y2)))
-        sweep = (a2 - a0) % (2 * np.pi)
-        if (a1 - a0) % (2 * np.pi) > sweep:  # the middle point is on the other way round
-            sweep -= 2 * np.pi
-    radius = np.hypot(x0 - cx, y0 - cy)
-    a0 = np.arctan2(y0 - cy, x0 - cx)
-    step = min(np.radians(CURVE_STEP_DEGREES), 2 * np.arcsin(min(1.0, max_gap / (2 * radius))))
-    n = max(1, int(np.ceil(abs(sweep) / step)))
-    angles = a0 + sweep * np.arange(n + 1) / n
-    pts = np.column_stack([cx + radius * np.cos(angles), cy + radius * np.sin(angles)])
-    pts[0], pts[-1] = (x0, y0), (x2, y2)
-    return pts
+        a0, a1, a2 = (math.atan2(y - cy, x - cx) for x, y in ((x0, y0), (x1, y1), (x2, y2)))
+        sweep = (a2 - a0) % tau
+        if (a1 - a0) % tau > sweep:  # the middle point is on the other way round
+            sweep -= tau
+    radius = math.hypot(x0 - cx, y0 - cy)
+    a0 = math.atan2(y0 - cy, x0 - cx)
+    widest = min(math.radians(CURVE_STEP_DEGREES),
+                 2 * math.asin(min(1.0, max_gap / (2 * radius))))
+    # Vertices at whole multiples of a step that divides the full circle, counted from angle
+    # 0, not from the arc's start: two neighbours that store one arc (reversed, or split at
+    # other points) get the same vertices, so their linearised border leaves no sliver.
+    step = tau / math.ceil(tau / widest)
+    lo, hi = (a0, a0 + sweep) if sweep > 0 else (a0 + sweep, a0)
+    inner = np.arange(math.floor(lo / step) + 1, math.ceil(hi / step)) * step
+    inner = inner[(inner - lo > 1e-9) & (hi - inner > 1e-9)]
+    angles = inner if sweep > 0 else inner[::-1]
+    out = np.empty((len(angles) + 2, 2))
+    out[0], out[-1] = (x0, y0), (x2, y2)
+    out[1:-1, 0] = cx + radius * np.cos(angles)
+    out[1:-1, 1] = cy + radius * np.sin(angles)
+    return out
 
 
 def extend_segments(lines: np.ndarray, distance: float) -> np.ndarray:

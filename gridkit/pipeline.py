@@ -1,13 +1,13 @@
 """``gridkit run``: the whole pipeline from one TOML config.
 
-Steps, each run when its section is present (``[partition]`` always):
-partition → census import → events import → group → census check → spot-check plan
-(and its verdict, when a filled-in sheet is given) → report. Relative paths in a config are
-resolved against the config file's folder. Outputs sit beside the GeoPackage: the spot-check
-plan in ``<name>_spotcheck/``, the report in ``<name>.html``. With no config, the bundled
-sample district is used and the result written to ``out/sample.gpkg`` under the current
-directory. Failed checks and a failed acceptance do not stop the run: they are in the
-figures, the ``qa_issue`` layer and the report.
+Steps, each run when its section is present (``[partition]`` or ``[grids]`` always): partition
+(or adopt the city's own grids) → census import → events import → group → census check → spot-
+check plan (and its verdict, when a filled-in sheet is given) → report. Relative paths in a
+config are resolved against the config file's folder. Outputs sit beside the GeoPackage: the
+spot-check plan in ``<name>_spotcheck/``, the report in ``<name>.html``. With no config, the
+bundled sample district is used and the result written to ``out/sample.gpkg`` under the current
+directory. Failed checks and a failed acceptance do not stop the run: they are in the figures,
+the ``qa_issue`` layer and the report.
 
 Config (``data/samples/gridkit.toml`` is a complete example)::
 
@@ -17,6 +17,12 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
     communities = "communities.gpkg"   # required
     roads = "roads.gpkg"               # optional: roads, water, buildings
     target_area = 10000                # and any other `gridkit partition` option
+
+    # or, instead of [partition], the unit grids the city already has (gridkit grids adopt):
+    # [grids]
+    # grids = "city_grids.shp"         # required; and any `gridkit grids adopt` option
+    # communities = "communities.gpkg"
+    # repair = true
 
     [census]                           # optional: component census files
     files = ["census.csv"]
@@ -39,6 +45,9 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import click
@@ -58,14 +67,21 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "partition": {
         "communities": Path, "roads": Path, "water": Path, "buildings": Path, "layer": str,
         "roads_layer": str, "water_layer": str, "buildings_layer": str,
+        "parcels": Path, "parcels_layer": str, "cutting": str,
         "target_area": (int, float), "crs": str, "code_field": str, "name_field": str,
         "road_class_field": str, "max_conflict_area": (int, float),
+    },
+    "grids": {
+        "grids": Path, "layer": str, "code_field": str, "communities": Path,
+        "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
+        "repair_area": (int, float), "recode": bool, "area": Path,
     },
     "group": {
         "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
         "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
     },
-    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
+               "allow_duplicates": bool},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
     "check": {},
     "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
@@ -99,6 +115,10 @@ def _typed(path: Path, where: str, key: str, value, kind):
             raise GridkitError(f"{path}: {where}{key} must be a file path in quotes, "
                                f"not {value!r}")
         return path.parent / value
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise GridkitError(f"{path}: {where}{key} must be true or false, not {value!r}")
+        return value
     expected = kind if isinstance(kind, tuple) else (kind,)
     if isinstance(value, bool) or not isinstance(value, expected):
         names = " or ".join(dict.fromkeys(
@@ -131,8 +151,14 @@ def check_config(raw: dict, path: Path) -> dict:
                                f"known: {', '.join(keys)}")
         config[name] = {key: _typed(path, f"[{name}] ", key, value, keys[key])
                         for key, value in section.items()}
-    if "communities" not in config.get("partition", {}):
+    if ("partition" in config) == ("grids" in config):
+        raise GridkitError(f"{path}: needs either a [partition] section (cut communities into "
+                           "grids) or a [grids] section (adopt the city's grids), not "
+                           f"{'both' if 'grids' in config else 'neither'}")
+    if "partition" in config and "communities" not in config["partition"]:
         raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\"")
+    if "grids" in config and "grids" not in config["grids"]:
+        raise GridkitError(f"{path}: [grids] needs grids = \"FILE\" (the city's unit grids)")
     for name in ("census", "events"):
         if name in config and "files" not in config[name]:
             raise GridkitError(f"{path}: [{name}] needs files = [\"FILE\", ...]")
@@ -141,11 +167,41 @@ def check_config(raw: dict, path: Path) -> dict:
 
 def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
                  client=None, *, config: dict | None = None, borders=None) -> dict:
-    """Run the configured steps into ``output``; ``config`` (from :func:`check_config`)
-    instead of reading ``config_path``; ``borders``: county border lines for the partition
-    (:func:`gridkit.project.county_borders`)."""
+    """Run every step of the config on a staged copy and publish the outputs together.
+
+    ``config`` (from :func:`check_config`) is used instead of reading ``config_path``;
+    ``borders``: county border lines for the partition
+    (:func:`gridkit.project.county_borders`).
+
+    The GeoPackage, the HTML report and the spot-check folder are built in a folder beside
+    the output (``.NAME.gridkit-run-PID-*``; the GeoPackage copied there first when it
+    exists: ``run`` rewrites every layer from the partition on, the one place gridkit still
+    copies a whole file) and moved into place only when every step succeeded. A failure,
+    Ctrl-C or SIGTERM leaves the previous outputs untouched and removes the staging folder.
+    """
     if config is None:
         config = load_config(config_path or sample_config())
+    target = _target(config, config_path, output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphan_runs(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{RUN_MARK}{os.getpid()}-",
+                                    dir=target.parent))
+    try:
+        staged = staging / target.name
+        if target.exists():
+            shutil.copyfile(target, staged)
+        figures = _steps(config, staged, progress, client, borders)
+        _publish(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _relocate(figures, staging, target.parent)
+    return figures
+
+
+RUN_MARK = ".gridkit-run-"
+
+
+def _target(config: dict, config_path: Path | None, output: Path | None) -> Path:
     if output is not None:
         target = output
     elif "output" in config:
@@ -154,17 +210,77 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
         target = Path("out/sample.gpkg")
     else:
         raise GridkitError(f"{config_path}: no output = \"FILE.gpkg\"; add it or use -o")
-    target = target.absolute()
-    section = dict(config["partition"])
-    communities = section.pop("communities")
+    if target.suffix.lower() != ".gpkg":
+        raise GridkitError(f"{target}: the output must be a GeoPackage (.gpkg)")
+    return target.absolute()
+
+
+def _remove_orphan_runs(target: Path) -> None:
+    """Staging folders of a killed ``gridkit run`` (their process gone)."""
+    from gridkit.store import _alive
+
+    prefix = f".{target.name}{RUN_MARK}"
+    for folder in target.parent.glob(prefix + "*"):
+        try:
+            pid = int(folder.name[len(prefix):].split("-")[0])
+        except ValueError:
+            continue
+        if not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move the staged GeoPackage, report and spot-check folder into place, with Ctrl-C and
+    SIGTERM held: three renames that must not be split (each is atomic, and the earlier
+    report and folder are put back if a later rename fails)."""
+    from gridkit.io import publish_mode, replace_folder
+    from gridkit.store import _signals_held
+
+    gpkg, html = staging / target.name, staging / target.with_suffix(".html").name
+    plan = staging / f"{target.stem}_spotcheck"
+    with _signals_held():
+        backup = None
+        if html.exists():
+            publish_mode(html, target.with_suffix(".html"))
+            if target.with_suffix(".html").exists():
+                backup = staging / ".previous.html"
+                os.replace(target.with_suffix(".html"), backup)
+            os.replace(html, target.with_suffix(".html"))
+        try:
+            if plan.exists():
+                replace_folder(plan, target.with_name(plan.name))
+            publish_mode(gpkg, target)
+            os.replace(gpkg, target)
+        except BaseException:
+            if backup is not None:
+                os.replace(backup, target.with_suffix(".html"))
+            raise
+
+
+def _relocate(figures: dict, staging: Path, folder: Path) -> None:
+    """Paths in the figures that named the staging folder, made to name the outputs."""
+    for key, value in list(figures.items()):
+        if isinstance(value, dict):
+            _relocate(value, staging, folder)
+        elif isinstance(value, str) and value.startswith(str(staging)):
+            figures[key] = str(folder) + value[len(str(staging)):]
+
+
+def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
     say = progress or (lambda _stage: None)
-    figures = {"output": str(target),
-               "partition": partition_to_geopackage(communities, target, progress=progress,
-                                                    client=client, borders=borders,
-                                                    **section)}
+    figures = {"output": str(target)}
+    if "grids" in config:
+        say("adopting the city's unit grids")
+        figures["grids"] = _adopt(target, config["grids"])
+    else:
+        section = dict(config["partition"])
+        communities = section.pop("communities")
+        figures["partition"] = partition_to_geopackage(communities, target, progress=progress,
+                                                       client=client, borders=borders,
+                                                       **section)
     if "census" in config:
         say("importing the census")
-        figures["census"] = _census(target, config["census"], client)
+        figures["census"] = _census(target, config["census"])
     if "events" in config:
         say("importing events")
         figures["events"] = _events(target, config["events"])
@@ -175,7 +291,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
 
-        figures["check"] = check_to_geopackage(target, CheckOptions(), client=client)
+        figures["check"] = check_to_geopackage(target, CheckOptions())
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
@@ -188,13 +304,23 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
     return figures
 
 
-def _census(target: Path, section: dict, client) -> dict:
+def _adopt(target: Path, section: dict) -> dict:
+    from gridkit.grids.adopt import adopt_to_geopackage, read_inputs
+
+    section = dict(section)
+    reading = {k: section.pop(k) for k in ("layer", "code_field", "communities",
+                                           "communities_layer", "area", "crs") if k in section}
+    inputs = read_inputs(section.pop("grids"), **reading)
+    return adopt_to_geopackage(inputs, target, **section)
+
+
+def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
 
-    options = {k: v for k, v in section.items() if k != "files"}
+    options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
     return import_to_geopackage(section["files"], target, ImportOptions(**options),
-                                client=client)
+                                allow_duplicates=section.get("allow_duplicates", False))
 
 
 def _events(target: Path, section: dict) -> dict:
@@ -258,7 +384,12 @@ def run(config, output, as_json, scheduler, workers):
     if as_json:
         emit_json(figures)
         return
-    print_summary(figures["partition"])
+    if "partition" in figures:
+        print_summary(figures["partition"])
+    else:
+        g = figures["grids"]
+        click.echo(f"grids      adopted {g['unit_grids']:,} unit grids ({g['errors']} audit "
+                   f"errors, {g['warnings']} warnings in qa_issue)")
     if "group" in figures:
         from gridkit.responsibility.cli import print_group_summary
 

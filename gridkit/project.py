@@ -154,6 +154,10 @@ def load_project(path: Path) -> Project:
             raise GridkitError(f"{county.source}: county {county.code} is in the project "
                                "twice; give each county once")
         seen.add(county.code)
+        if "partition" not in county.config:  # a [grids] county: adopted, not partitioned
+            raise GridkitError(f"{county.source}: county {county.code} adopts its own grids "
+                               "([grids]); a province run partitions every county: run "
+                               "gridkit run on that county's config alone")
     where = path / PROVINCE_NAME if path.is_dir() else path
     mixed = {step: _mixed_section(where, step, raw[step], counties)
              for step in ("census", "events") if step in raw}
@@ -327,13 +331,14 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     Returns
     -------
     dict
-        :func:`gridkit.province.county_figures` of the run, with ``seconds``.
+        :func:`gridkit.province.county_figures` of the run, with ``seconds`` and
+        ``cpu_seconds``.
     """
     from gridkit.io import stamped_run
     from gridkit.pipeline import run_pipeline
     from gridkit.province import county_figures, write_county_dataset
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     target = Path(out_dir) / f"{county.code}.gpkg"
     county = with_routed(county, routes or {})
     try:
@@ -348,6 +353,8 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
                      for step, found in (routes or {}).items()}
     out["parquet_layers"] = layers
     out["seconds"] = round(time.perf_counter() - started, 2)
+    # CPU time of the process: what the county costs, whatever else shares the machine.
+    out["cpu_seconds"] = round(time.process_time() - cpu, 2)
     return out
 
 
@@ -403,7 +410,8 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
         routes: dict[str, list[dict]] = {}
         for step, file, section in mixed:
             say(f"routing {file.name}")
-            routes.setdefault(step, []).append(route_file(file, section, outlines, out_dir))
+            routes.setdefault(step, []).append(route_file(file, section, outlines, out_dir,
+                                                          step))
         results = []
         for county in project.counties:
             say(f"running county {county.code}")
@@ -419,7 +427,7 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
         futures: dict[str, list] = {}
         for step, file, section in mixed:
             futures.setdefault(step, []).append(
-                client.submit(route_file, file, section, outlines, out_dir, pure=False))
+                client.submit(route_file, file, section, outlines, out_dir, step, pure=False))
         say(f"running {len(codes)} counties on the cluster")
         tasks = [client.submit(run_county, county, out_dir,
                                client.submit(getitem, noded, county.code, pure=False),

@@ -1,8 +1,9 @@
 """Mixed files: a census or event file holding several counties, split among them by location.
 
-Each row is read and positioned by the census import itself (``read_source`` and
-``TablePreparer``: column recognition, the source CRS, GCJ-02/BD-09, swapped axes), and
-located, by the import's own point location, in the county whose area holds it: the union
+Each row is read and located by the import's own steps (:func:`gridkit.sources.tables.
+read_source` and :class:`gridkit.records.position.Positioner`, with the census or events
+schema: column recognition, the source CRS, GCJ-02/BD-09, swapped axes) in the county whose
+area holds it: the union
 of its communities as the partition prepares them, which its unit grids cover exactly (to
 the partition's 0.1 mm noding grid). The rows of each county are written, as they were read,
 to ``OUT_DIR/routed/<code>/<file>.csv`` and imported with that county's own files; rows
@@ -25,7 +26,8 @@ ROUTED = "routed"
 UNROUTED = "unrouted"
 
 
-def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path) -> dict:
+def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path,
+               step: str = "census") -> dict:
     """Split one mixed file among the counties by location. Runs on a worker.
 
     Parameters
@@ -39,6 +41,8 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path) -> d
         :func:`gridkit.project.county_outline` of every county (``code``, ``crs``, ``area``).
     out_dir : Path
         The province's output folder.
+    step : str
+        ``"census"`` or ``"events"``: whose columns the file has.
 
     Returns
     -------
@@ -52,11 +56,13 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path) -> d
     GridkitError
         The file cannot be read, has no coordinates or no CRS (one line, naming it).
     """
-    from gridkit.codes.catalog import national_catalog
-    from gridkit.components.coords import parse_source_crs
     from gridkit.components.locate import UnitGrids
-    from gridkit.components.prepare import TablePreparer
-    from gridkit.components.read import read_source
+    from gridkit.records.coords import parse_source_crs
+    from gridkit.records.position import Positioner
+    from gridkit.records.problems import Problems
+    from gridkit.records.schema import COMPONENT, EVENT
+    from gridkit.sources.columns import map_columns
+    from gridkit.sources.tables import read_source
 
     crs = {a["crs"] for a in areas}
     if len(crs) > 1:
@@ -65,11 +71,14 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path) -> d
     counties = gpd.GeoDataFrame({"BGID": [a["code"] for a in areas]},
                                 geometry=[a["area"] for a in areas], crs=crs.pop())
     grids = UnitGrids(counties)  # sorted by code: a row on a shared border goes to the first
-    source = read_source(path, sheet=options.get("sheet"), layer=options.get("layer"))
-    preparer = TablePreparer(grids, national_catalog("component"),
-                             crs=parse_source_crs(options["crs"]) if options.get("crs")
-                             else None, maps={})
-    prepared = preparer.prepare(source)
+    schema = EVENT if step == "events" else COMPONENT
+    source = read_source(path, sheet=options.get("sheet"), layer=options.get("layer"),
+                         aliases=schema.aliases)
+    columns = map_columns(source.columns, {}, source=str(source.path), aliases=schema.aliases)
+    positioner = Positioner(grids, parse_source_crs(options["crs"]) if options.get("crs")
+                            else None)
+    prepared = positioner.locate(source, columns, Problems(source.table.num_rows,
+                                                           schema.rules))
     located = prepared.grid
     table = _as_text(source)
     name = Path(source.name).stem + ".csv"

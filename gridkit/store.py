@@ -54,9 +54,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridkit.errors import GridkitError
 
+_GDAL_WRITE_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 RUN_LAYER = "gridkit_run"
 STATE_URI = "urn:gridkit:store-state:1"
 QA_LAYER = "qa_issue"
@@ -91,7 +93,7 @@ _META = ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_
 
 @dataclass
 class _Operation:
-    kind: str  # "replace", "append", "delete", "drop"
+    kind: str  # "replace", "append", "delete", "drop", "index"
     layer: str
     where: str | None = None
     params: tuple = ()
@@ -168,9 +170,16 @@ class Transaction:
         self.delete_rows(QA_LAYER, f'"COMMAND" IN ({marks})', commands)
         for other in stale:
             self.derivations.pop(f"{QA_LAYER}:{other}", None)
-        self.append_rows(QA_LAYER, frame.assign(COMMAND=command))
+        # Text columns even when empty (pandas would make them float, GDAL then REAL).
+        text = {c: object for c in ("LAYER", "KEY", "RULE", "SEVERITY", "MESSAGE") if c in frame}
+        self.append_rows(QA_LAYER, frame.astype(text).assign(COMMAND=command))
         key = f"{QA_LAYER}:{command}"
         self.derivations[key] = DERIVED_FROM.get(key, ())
+
+    def ensure_index(self, layer: str, column: str) -> None:
+        """Create the SQLite index ``idx_LAYER_COLUMN`` (when the layer and column exist and
+        it does not yet): what lets a later command find rows without reading the layer."""
+        self.operations.append(_Operation("index", layer, column))
 
     def derive(self, result: str, inputs: tuple[str, ...]) -> None:
         """Record that ``result`` (a layer, or ``qa_issue:COMMAND``) was computed from the
@@ -208,6 +217,8 @@ class Transaction:
             db.execute("BEGIN IMMEDIATE")
             if self._stage is not None:
                 db.execute("ATTACH DATABASE ? AS stage", (str(self._stage),))
+                if self._rewrite_is_cheaper(db):
+                    return self._rewrite(db)
             self._apply(db, new_file=False)
             with _signals_held():
                 db.execute("COMMIT")
@@ -217,6 +228,66 @@ class Transaction:
             raise
         finally:
             db.close()
+        return self.summary
+
+    def _rewrite_is_cheaper(self, db: sqlite3.Connection) -> bool:
+        """Whether the layers replaced whole hold more rows than everything else the file
+        holds: then the stage (where GDAL wrote them) becomes the new file, the other layers
+        copied into it, instead of copying the big layers into the file (a first import of a
+        million components into a file of unit grids)."""
+        replaced = {op.layer for op in self.operations if op.kind == "replace"}
+        if not replaced:
+            return False
+        staged = sum(db.execute(f"SELECT COUNT(*) FROM stage.{_q(layer)}").fetchone()[0]
+                     for layer in replaced)
+        carried = 0
+        for (layer,) in db.execute("SELECT table_name FROM main.gpkg_contents").fetchall():
+            if layer not in replaced and layer in _schema_tables(db, "main"):
+                carried += db.execute(f"SELECT COUNT(*) FROM main.{_q(layer)}").fetchone()[0]
+        return staged > carried
+
+    def _rewrite(self, db: sqlite3.Connection) -> Summary:
+        """Build the new file in the stage and rename it over the old one (``db``: the old
+        file in a transaction that only reads, the stage attached)."""
+        from gridkit.io import publish_mode
+
+        dropped = {op.layer for op in self.operations if op.kind == "drop"}
+        # Appends become replacements: the stage gets the kept rows first.
+        for layer in {op.layer for op in self.operations if op.kind == "append"}:
+            if layer in _schema_tables(db, "main"):
+                deletes = [op for op in self.operations
+                           if op.kind == "delete" and op.layer == layer]
+                _prepend_existing(db, layer, deletes)
+        staged = {op.layer for op in self.operations if op.kind in ("replace", "append")}
+        carry = [layer for (layer,) in db.execute(
+            "SELECT table_name FROM main.gpkg_contents ORDER BY rowid").fetchall()
+            if layer not in staged | dropped and layer in _schema_tables(db, "main")]
+        deletes = [op for op in self.operations
+                   if op.kind == "delete" and op.layer not in staged]
+        db.execute("ROLLBACK")  # nothing was written to the old file
+        new = _connect(self._stage)
+        try:
+            new.execute("BEGIN IMMEDIATE")
+            # The old file is attached under the name the copy reads from.
+            new.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
+            for layer in carry:
+                _copy_new(new, layer)
+            state = _load_state(new, "stage")
+            if state["layers"] or state["derived"]:
+                _save_state(new, state)
+            changed = [op.layer for op in self.operations if op.kind in ("replace", "append")]
+            changed += [op.layer for op in self.operations if op.kind == "drop"]
+            for op in deletes:
+                if _apply_operation(new, op):
+                    changed.append(op.layer)
+            self._finish(new, list(dict.fromkeys(changed)))
+            new.execute("COMMIT")
+        finally:
+            new.close()
+        publish_mode(self._stage, self.path)
+        with _signals_held():
+            os.replace(self._stage, self.path)
+        self._stage = None
         return self.summary
 
     def _create(self) -> Summary:
@@ -241,6 +312,8 @@ class Transaction:
     def _apply(self, db: sqlite3.Connection, new_file: bool) -> None:
         changed: list[str] = []
         for op in self.operations:
+            if op.kind == "index":
+                continue
             if new_file:
                 # The stage is the file: staged layers are in place, nothing else exists.
                 if op.kind in ("replace", "append") and op.layer not in changed:
@@ -248,10 +321,16 @@ class Transaction:
                 continue
             if _apply_operation(db, op) and op.layer not in changed:
                 changed.append(op.layer)
+        self._finish(db, changed)
+
+    def _finish(self, db: sqlite3.Connection, changed: list[str]) -> None:
+        """The run row, the indexes asked for and the bookkeeping, after the layers."""
+        for op in self.operations:
+            if op.kind == "index":
+                _index(db, op.layer, op.where)
         run_fid = None
         if self.run is not None:
-            run_fid = _append_run(db, self.run, self._stage if not new_file else None,
-                                  new_file)
+            run_fid = _append_run(db, self.run)
         self.summary.run = run_fid
         self.summary.changed = changed
         self._derive_known()
@@ -306,11 +385,10 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     except sqlite3.DatabaseError as exc:
         raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
                            "was before the command") from None
-    except OSError as exc:
-        if exc.errno is None:
-            raise
-        raise GridkitError(f"{path}: cannot write ({exc.strerror}); the file is as it was "
-                           "before the command") from None
+    except (OSError, *_GDAL_WRITE_ERRORS) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise GridkitError(f"{path}: cannot write ({reason}); the file is as it was before "
+                           "the command") from None
     finally:
         tx.discard()
 
@@ -491,13 +569,72 @@ def _apply_operation(db: sqlite3.Connection, op: _Operation) -> bool:
                 return False  # a layer from before that column: none of its rows match
             raise
         return cursor.rowcount > 0
-    if op.kind == "replace" or op.layer not in main:
-        if op.layer in main:
-            _drop(db, op.layer)
-        _copy_new(db, op.layer)
-        return True
-    _append(db, op.layer)
+    if op.kind == "append" and op.layer in main:
+        clash = _type_clash(db, op.layer)
+        if not clash:
+            _append(db, op.layer)
+            return True
+        if clash == "rows":
+            _prepend_existing(db, op.layer)
+    if op.layer in main:
+        _drop(db, op.layer)
+    _copy_new(db, op.layer)
     return True
+
+
+_NUMERIC = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "BOOL", "DATE")
+
+
+def _type_clash(db: sqlite3.Connection, layer: str) -> str | None:
+    """Whether staged rows cannot simply be added: None when they can; "empty" when the layer
+    holds no rows (its column types may be GDAL's guess for an empty frame: take the
+    staged ones); "rows" when a numeric column would receive text (rewrite the layer)."""
+    if db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM main.{_q(layer)})").fetchone()[0]:
+        return "empty"
+    ours = {r[1]: (r[2] or "").upper() for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
+    theirs = {r[1]: (r[2] or "").upper()
+              for r in db.execute(f"PRAGMA stage.table_info({_q(layer)})")}
+    for name, kind in theirs.items():
+        mine = ours.get(name, "")
+        if kind.startswith("TEXT") and mine.startswith(_NUMERIC):
+            return "rows"
+    return None
+
+
+def _prepend_existing(db: sqlite3.Connection, layer: str,
+                      deletes: list[_Operation] = ()) -> None:
+    """Put the layer's rows (but those the ``deletes`` remove) into the stage before the new
+    ones: when a column's type must change, or the whole file is rewritten."""
+    ours = [r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")]
+    fid, stage_fid = _fid_column(db, "main", layer), _fid_column(db, "stage", layer)
+    geometry = _geometry_column(db, "main", layer)
+    stage_geometry = _geometry_column(db, "stage", layer)
+    staged = {r[1] for r in db.execute(f"PRAGMA stage.table_info({_q(layer)})")}
+    pairs = [(stage_geometry if c == geometry else c, c) for c in ours
+             if c != fid and (stage_geometry if c == geometry else c) in staged]
+    shift = db.execute(f"SELECT COALESCE(MAX({_q(fid)}), 0) FROM main.{_q(layer)}").fetchone()[0]
+    # Two passes (negative first) so that no shifted fid meets one not yet shifted.
+    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = -{_q(stage_fid)}")
+    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = {shift} - {_q(stage_fid)}")
+    targets = ", ".join([_q(stage_fid)] + [_q(t) for t, _ in pairs])
+    sources = ", ".join([_q(fid)] + [_q(s) for _, s in pairs])
+    keep, params = "1", []
+    have = {r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
+    for op in deletes:
+        if all(f'"{c}"' not in op.where or c in have for c in ("COMMAND", "SRCFILE")):
+            keep += f" AND NOT ({op.where})"
+            params += list(op.params)
+    db.execute(f"INSERT INTO stage.{_q(layer)} ({targets}) SELECT {sources} "
+               f"FROM main.{_q(layer)} WHERE {keep}", params)
+
+
+def _index(db: sqlite3.Connection, layer: str, column: str) -> None:
+    if layer not in _schema_tables(db, "main"):
+        return
+    if column not in {r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}:
+        return
+    db.execute(f"CREATE INDEX IF NOT EXISTS main.{_q(f'idx_{layer}_{column}')} "
+               f"ON {_q(layer)} ({_q(column)})")
 
 
 def _drop(db: sqlite3.Connection, layer: str) -> None:
@@ -617,8 +754,8 @@ def _append(db: sqlite3.Connection, layer: str) -> None:
         db.execute("UPDATE main.gpkg_ogr_contents SET feature_count = feature_count + ? "
                    "WHERE lower(table_name) = lower(?) AND feature_count IS NOT NULL",
                    (count, layer))
-    db.execute("UPDATE main.gpkg_contents SET last_change = "
-               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (layer,))
+    db.execute("UPDATE main.gpkg_contents SET last_change = ? WHERE table_name = ?",
+               (_last_change(), layer))
 
 
 def _widen(db: sqlite3.Connection, layer: str) -> None:
@@ -639,8 +776,7 @@ def _widen(db: sqlite3.Connection, layer: str) -> None:
                    "WHERE table_name = ?", (layer,))
 
 
-def _append_run(db: sqlite3.Connection, run: pd.DataFrame, stage: Path | None,
-                new_file: bool) -> int:
+def _append_run(db: sqlite3.Connection, run: pd.DataFrame) -> int:
     """Append the run row (a plain attribute table) and return its fid."""
     columns = list(run.columns)
     tables = _schema_tables(db, "main")
@@ -666,8 +802,8 @@ def _create_attribute_table(db: sqlite3.Connection, name: str, columns: list[str
     body = ", ".join(f"{_q(c)} TEXT" for c in columns)
     db.execute(f"CREATE TABLE main.{_q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
                f", {body}{extra})")
-    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier) "
-               "VALUES (?, 'attributes', ?)", (name, name))
+    db.execute("INSERT INTO main.gpkg_contents (table_name, data_type, identifier, "
+               "last_change) VALUES (?, 'attributes', ?, ?)", (name, name, _last_change()))
 
 
 _METADATA_DDL = (
@@ -713,8 +849,21 @@ def _save_state(db: sqlite3.Connection, state: dict) -> None:
                    "metadata) VALUES ('dataset', ?, 'application/json', ?)", (STATE_URI, text))
 
 
+def _run_time() -> datetime:
+    # The run's time when fixed (a province run, gridkit.io.stamped_run), else now.
+    from gridkit.io import run_time
+
+    return run_time().astimezone(UTC)
+
+
+def _last_change() -> str:
+    """``gpkg_contents.last_change`` as the GeoPackage writes it (milliseconds, Z)."""
+    stamp = _run_time()
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _run_time().isoformat(timespec="seconds")
 
 
 def _update_state(db: sqlite3.Connection, changed: list[str], run: int | None,

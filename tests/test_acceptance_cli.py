@@ -375,3 +375,22 @@ def test_failed_writes_leave_files_as_they_were(copy, tmp_path, monkeypatch):
     failed = CliRunner().invoke(accuracy, [str(out), "--check", str(tmp_path / "v.csv")])
     assert failed.exit_code != 0
     assert out.read_bytes() == before_out
+
+
+def test_xlsx_checklist_with_a_title_row_and_a_code_typed_as_a_number(copy, tmp_path):
+    out, plan, _ = copy
+    book = openpyxl.load_workbook(plan / "checklist.xlsx")
+    sheet = book["checklist"]
+    header = [c.value for c in sheet[1]]
+    verdict, objcode = header.index("VERDICT") + 1, header.index("OBJCODE") + 1
+    listed = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, objcode).value]
+    for r in listed:
+        sheet.cell(r, verdict, "correct")
+    code = sheet.cell(listed[0], objcode).value
+    sheet.cell(listed[0], objcode, int(code[:15] + "0"))  # what Excel keeps of a number
+    sheet.insert_rows(1)
+    sheet.cell(1, 1, "某街道城市部件抽查核查表")
+    book.save(tmp_path / "titled.xlsx")
+    result = run(accuracy, out, "--check", tmp_path / "titled.xlsx")
+    assert result.exit_code == 2
+    assert f"row {listed[0] + 1}" in result.output and "15 significant digits" in result.output

@@ -56,26 +56,3 @@ def test_shared_edge_goes_to_the_first_grid_and_outside_is_minus_one():
     index, distance = GridIndex(np.array([left, right])).nearest(np.array([25.0]),
                                                                  np.array([5.0]))
     assert index.tolist() == [1] and distance.tolist() == [5.0]
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.integers(3, 80), st.integers(1, 12))
-def test_tiles_locate_exactly_like_one_index(seed, n, per_tile):
-    from gridkit.components.tiles import GridTiles
-
-    geoms = voronoi_coverage(seed, n)
-    tiles = GridTiles(geoms, grids_per_tile=per_tile)
-    xy = probe_points(geoms, seed, n=2000)
-    # Points on the cuts between tiles, where a point could be sent to the wrong side.
-    rng = np.random.default_rng(seed)
-    on_cuts = [np.column_stack([np.full(50, cut), rng.uniform(-10, 1010, 50)])
-               for cut in tiles.x_cuts]
-    on_cuts += [np.column_stack([rng.uniform(-10, 1010, 50), np.full(50, cut)])
-                for cuts in tiles.y_cuts for cut in cuts]
-    xy = np.vstack([xy, *on_cuts, [[np.nan, 5.0]]])
-    assert len(tiles) >= min(len(geoms) // per_tile, 4)
-    expected = GridIndex(geoms, raster=False).locate(xy[:, 0], xy[:, 1])
-    assert np.array_equal(tiles.locate(xy[:, 0], xy[:, 1]), expected)
-    every = np.concatenate(tiles.members)
-    assert set(every.tolist()) == set(range(len(geoms)))  # every grid is in some tile
-    assert (tiles.tile_of(xy[:, 0], xy[:, 1])[:-1] >= 0).all()

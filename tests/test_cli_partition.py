@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
-from conftest import X0, Y0, four_communities
+from conftest import X0, Y0, four_communities, invoke
 
 ROADS = gpd.GeoDataFrame(
     {"道路等级": ["主干路", "支路"]},
@@ -22,8 +21,7 @@ ROADS = gpd.GeoDataFrame(
 
 
 def gridkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return invoke(args, cwd=cwd)
 
 
 def chinese_communities() -> gpd.GeoDataFrame:
@@ -175,10 +173,11 @@ def test_bad_inputs_get_one_line_errors(tmp_path):
     _one_line_error(gridkit("partition", tmp_path / "dup.gpkg", "-o", out),
                     "社区代码", "310116001002 is used by features 2, 3")
 
-    county = comm.copy()
-    county.loc[0, "社区代码"] = "320582001001"
+    county = comm.copy()  # several counties are fine; a prefecture with districts is not one
+    county.loc[0, "社区代码"] = "320500001001"
     county.to_file(tmp_path / "county.gpkg")
-    _one_line_error(gridkit("partition", tmp_path / "county.gpkg", "-o", out), "2 counties")
+    _one_line_error(gridkit("partition", tmp_path / "county.gpkg", "-o", out),
+                    "feature 1 field 社区代码", "320500 is a prefecture, not a county")
 
     short = comm.copy()
     short.loc[3, "社区代码"] = "31011610120"

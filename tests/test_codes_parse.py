@@ -113,3 +113,26 @@ def test_explain_names_parts():
     assert both["event minor"].startswith("暴露垃圾")
     spaced = explain_code("320582 0102 048188")
     assert spaced.valid and spaced.notes
+
+
+@pytest.mark.parametrize("county", ["441900", "442000", "460400"])
+def test_cities_without_counties_stand_as_counties_at_every_level(county):
+    # The national statistical division codes list their towns under the city code.
+    assert parse_county_code(county) == county
+    assert parse_street_code(f"{county}003") == (county, "003")
+    community = parse_community_code(f"{county}003001")
+    assert community.county == county and community.street_kind == "street"
+    assert make_bgid(f"{county}003001", 1) == f"{county}003001001"
+    assert parse_bgid(f"{county}003001001")[0].county == county
+    code = make_component_code(county, "01", "02", 7, national_catalog())
+    assert code == f"{county}0102000007" and parse_component_code(code).county == county
+    explained = explain_code(f"{county}003001")
+    assert explained.valid and "without counties" in explained.parts[0]["meaning"]
+
+
+def test_other_prefectures_and_provinces_stay_refused():
+    with pytest.raises(CodeError, match="441800 is a prefecture, not a county"):
+        parse_community_code("441800003001")  # 清远 has districts and counties
+    with pytest.raises(CodeError, match="440000 is a province"):
+        parse_county_code("440000")
+    assert component_code_problem("4418000102000007") is not None

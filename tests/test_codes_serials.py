@@ -77,3 +77,12 @@ def test_a_million_rows_in_well_under_a_few_seconds():
     result = allocate_serials(df, sort_by=["bgid", "x"])
     assert time.perf_counter() - start < 4
     assert result.codes.notna().all() and not result.codes.duplicated().any()
+
+
+def test_serials_run_per_county_including_cities_without_counties():
+    frame = pd.DataFrame({"county": ["441900", "442000", "441900", "310116"],
+                          "major": ["01"] * 4, "minor": ["02"] * 4, "objcode": [""] * 4})
+    allocation = allocate_serials(frame)
+    assert allocation.codes.tolist() == ["4419000102000001", "4420000102000001",
+                                         "4419000102000002", "3101160102000001"]
+    assert allocation.conflicts == []

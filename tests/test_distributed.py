@@ -1,8 +1,8 @@
-"""The per-street work on a real Dask LocalCluster gives the single-machine result, exactly."""
+"""The per-street work and the counties of a province on a real Dask LocalCluster give the
+single-machine result, exactly."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,110 +118,7 @@ def test_bad_options(monkeypatch):
             pass
 
 
-# -- census import and check ------------------------------------------------------------------
-
-def _census_files(tmp_path: Path) -> list[Path]:
-    """The sample census (GBK, GCJ-02, 340 broken rows), a second file that re-uses some
-    positions and codes, and a record with a surplus cell (a bad CSV row)."""
-    sample = (SAMPLES / "census.csv").read_bytes().decode("gb18030").splitlines()
-    second = tmp_path / "补查.csv"
-    lines = [sample[0]] + sample[1:3000:7] + [sample[5] + ",surplus"]
-    second.write_text("\n".join(lines) + "\n", encoding="gb18030")
-    return [SAMPLES / "census.csv", second]
-
-
-@pytest.fixture(scope="module")
-def sample_district(sample_inputs, tmp_path_factory) -> Path:
-    from gridkit.io import run_record, write_geopackage
-
-    result = partition(*sample_inputs)
-    path = tmp_path_factory.mktemp("district") / "district.gpkg"
-    write_geopackage(path, {"community": result.communities, "unit_grid": result.unit_grids},
-                     run_record("partition", {}, []))
-    return path
-
-
-def _district(sample_district: Path, folder: Path, name: str = "out.gpkg") -> Path:
-    target = folder / name
-    shutil.copyfile(sample_district, target)
-    return target
-
-
-def _assert_same_import(local, remote) -> None:
-    assert local.component_table().equals(remote.component_table())
-    assert local.reject.equals(remote.reject)
-    assert local.qa.equals(remote.qa)
-    a, b = dict(local.figures), dict(remote.figures)
-    a.pop("seconds"), b.pop("seconds")
-    assert a == b
-
-
-def test_census_import_and_check_on_the_cluster_match_one_machine(client, sample_district,
-                                                                   tmp_path):
-    from dask.distributed import get_task_stream
-
-    from gridkit.components.check import check_components
-    from gridkit.components.gpkg import load_grids
-    from gridkit.components.importer import ImportOptions, import_census
-
-    grids = load_grids(sample_district)
-    files = _census_files(tmp_path)
-    options = ImportOptions(crs="gcj02")
-    local = import_census(files, grids, options)
-    with get_task_stream(client) as tasks:
-        remote = import_census(files, grids, options, client=client, block_rows=9_000)
-        local_check = check_components(local.component_table(), grids)
-        remote_check = check_components(remote.component_table(), grids, client=client,
-                                        block_points=20_000)
-    ran = [str(t["key"]).split("-")[0].strip("('") for t in tasks.data]
-    assert ran.count("_prepare_block") == 7 and ran.count("_locate_block") == 3, ran
-    assert local.figures["accepted"] > 50_000 and local.figures["balanced"]
-    assert local.figures["rejects_by_rule"]["bad-row"] == 1
-    _assert_same_import(local, remote)
-    assert local_check.qa.equals(remote_check.qa)
-    assert local_check.coverage.equals(remote_check.coverage)
-
-    # A second import of the second file over the first result: codes carried over by
-    # position, serials continuing after the kept ones, on both paths alike.
-    existing = local.component_table()
-    again = [files[1]]
-    _assert_same_import(
-        import_census(again, grids, options, existing=existing, existing_rejects=local.reject),
-        import_census(again, grids, options, existing=existing, existing_rejects=local.reject,
-                      client=client, block_rows=100))
-
-
-def test_census_cli_on_a_running_scheduler(client, sample_district, tmp_path):
-    from test_census_support import gridkit
-
-    files = _census_files(tmp_path)
-    one = _district(sample_district, tmp_path, "one.gpkg")
-    many = _district(sample_district, tmp_path, "many.gpkg")
-    address = client.scheduler.address
-    for out, extra in ((one, []), (many, ["--scheduler", address, "--block-rows", "5000"])):
-        done = gridkit("census", "import", *files, "-o", out, "--crs", "gcj02", "--json",
-                       *extra)
-        assert done.returncode == 0, done.stderr
-        done = gridkit("census", "check", out, "--json", *extra[:2])
-        assert done.returncode in (0, 1), done.stderr
-    for layer in ("component", "component_reject", "qa_issue", "component_coverage"):
-        a = pyogrio.read_dataframe(one, layer=layer)
-        b = pyogrio.read_dataframe(many, layer=layer)
-        assert len(a) > 0 and a.equals(b), layer
-    runs = pyogrio.read_dataframe(many, layer="gridkit_run", read_geometry=False)
-    assert '"block_rows": 5000' in runs["PARAMETERS"].iloc[-2]
-
-
-def test_census_error_on_a_worker_is_one_line(client, sample_district, tmp_path):
-    from test_census_support import gridkit
-
-    bad = tmp_path / "nocrs.csv"
-    bad.write_text("部件名称,经度,纬度\n路灯,121.3,30.7\n", encoding="utf-8")
-    out = _district(sample_district, tmp_path)
-    done = gridkit("census", "import", bad, "-o", out, "--scheduler", client.scheduler.address)
-    assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and "--crs" in done.stderr, done.stderr
-
+# -- the pipeline on a running scheduler ------------------------------------------------------
 
 def test_run_on_a_running_scheduler_matches_one_machine(client, tmp_path):
     from conftest import partition_and_group_config
@@ -270,7 +167,8 @@ def test_province_on_two_workers_matches_the_serial_run(client, tmp_path):
     assert remote["borders"]["valid"] and len(remote["borders"]["pairs"]) == 2
     for a, b in zip(serial["counties"], remote["counties"], strict=True):
         a, b = dict(a), dict(b)
-        a.pop("seconds"), b.pop("seconds")
+        for timing in ("seconds", "cpu_seconds"):
+            assert a.pop(timing) > 0 and b.pop(timing) > 0
         assert a == b
         name = a["gpkg"]
         assert (hashlib.sha256((tmp_path / "serial" / name).read_bytes()).digest()

@@ -212,3 +212,36 @@ def test_gbk_shapefile_with_cut_field_names(clean, tmp_path):
                                      "--target-area", "20000"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["code_field"] == "单元网格编"
+
+
+def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
+    grids, communities = clean
+    frame = grids[["BGID", "geometry"]].copy()
+    x0, y0, x1, y1 = frame.geometry.iloc[0].bounds
+    box = frame.geometry.iloc[0]
+    assert box.equals(shapely.box(x0, y0, x1, y1))
+    # The same square with a spike of no width drawn out of its top edge and back.
+    mid = (x0 + x1) / 2
+    spiked = shapely.Polygon([(x0, y0), (x1, y0), (x1, y1), (mid, y1), (mid, y1 - 20),
+                              (mid, y1), (x0, y1)])
+    assert not spiked.is_valid
+    frame.loc[0, "geometry"] = spiked
+    found = _audit(frame, communities)
+    invalid = [i for i in found.issues if i.rule == "grid_invalid_geometry"]
+    assert len(invalid) == 1 and invalid[0].key == frame.loc[0, "BGID"]
+    assert found.errors == 1
+    path = tmp_path / "g.gpkg"
+    frame.to_file(path)
+    comm = tmp_path / "c.gpkg"
+    communities.to_file(comm)
+    args = ["grids", "adopt", str(path), "-o", str(tmp_path / "o.gpkg"), "--communities",
+            str(comm), "--target-area", "20000", "--json"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 2 and "add --repair" in done.output
+    done = CliRunner().invoke(main, [*args, "--repair"])
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["repairs"] == {"repair_invalid_geometry": 1} and figures["errors"] == 0
+    out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
+    repaired = out.set_index("BGID").geometry[frame.loc[0, "BGID"]]
+    assert repaired.is_valid and repaired.area == pytest.approx(box.area)

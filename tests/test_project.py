@@ -71,8 +71,9 @@ def test_project_folder_and_toml_list_the_same_counties(province, tmp_path):
     ('[county.310101]\n', "needs a [partition] section"),
     ('[county.310101]\noutput = "x.gpkg"\n[county.310101.partition]\ncommunities = "c.gpkg"\n',
      "OUT_DIR/310101.gpkg"),
-    ('[county.310101.partition]\ncommunities = "c.gpkg"\n[census]\nfiles = ["a.csv"]\n',
-     "unknown key census"),
+    ('[county.310101.partition]\ncommunities = "c.gpkg"\n[group]\n', "unknown key group"),
+    ('[county.310101.partition]\ncommunities = "c.gpkg"\n[census]\ncrs = "wgs84"\n',
+     "[census] needs files"),
 ])
 def test_bad_project_is_one_line(tmp_path, text, message):
     toml = tmp_path / "p.toml"

@@ -15,13 +15,13 @@ from gridkit.acceptance.layers import (
     rework_layer,
     summary_layer,
 )
-from gridkit.acceptance.plan import plan_source, read_plan
+from gridkit.acceptance.plan import PLAN_LAYER, plan_source, read_plan
 from gridkit.acceptance.resurvey import ResurveyOptions, read_resurvey
 from gridkit.acceptance.sheet import SheetOptions, read_verdict_sheet
 from gridkit.acceptance.verdicts import CODE, CORRECT, VERDICTS
 from gridkit.codes.catalog import Catalog, national_catalog
 from gridkit.errors import GridkitError
-from gridkit.io import run_record, write_geopackage
+from gridkit.io import layers_of, run_record, write_geopackage
 
 COMMAND = "census accuracy"
 
@@ -44,12 +44,23 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
         raise GridkitError(f"{output}: no such file")
     catalog = catalog or national_catalog("component")
     source = plan_source(output, plan)
-    the_plan = read_plan(source, given=plan is not None)
+    assumed = None
+    if plan is None and check is not None and PLAN_LAYER not in layers_of(output):
+        # A joint check sheet without a gridkit plan: its grids as a simple random sample.
+        from gridkit.acceptance.sheetplan import ASSUMED_DESIGN, plan_from_sheet
+
+        the_plan, assumed = plan_from_sheet(output, Path(check), sheet_options), ASSUMED_DESIGN
+    else:
+        the_plan = read_plan(source, given=plan is not None)
     census = read_census(output, the_plan)
     if check is not None:
         verdicts, facts = read_verdict_sheet(Path(check), the_plan, census, catalog,
                                              sheet_options or SheetOptions())
         method, inputs = "sheet", [output, check]
+        if assumed:
+            from gridkit.acceptance.sheetplan import METHOD
+
+            method = METHOD
     else:
         verdicts, facts = read_resurvey(Path(resurvey), output, the_plan, census, catalog,
                                         resurvey_options or ResurveyOptions())
@@ -57,7 +68,8 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
     names = {e.code: e.name for e in catalog.minors()}
     figures = compute(the_plan, verdicts, targets, names)
     rework = rework_layer(the_plan, verdicts, census.crs)
-    parameters = {"method": method, "plan": str(source), "plan_id": the_plan.plan_id,
+    parameters = {"method": method, "plan": "assumed" if assumed else str(source),
+                  "plan_id": the_plan.plan_id, "design": assumed,
                   "target": targets.accuracy, "completeness_target": targets.completeness,
                   "confidence": targets.confidence, "strict": targets.strict,
                   **({"tolerance": resurvey_options.tolerance, "search": resurvey_options.search,
@@ -70,8 +82,9 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
     wrong = verdicts.verdict != CODE[CORRECT]
     return {
         "output": str(output), "method": method, "input": facts,
-        "plan": {"source": str(source), "plan_id": the_plan.plan_id, "seed": the_plan.seed,
-                 "grids": len(the_plan.grids)},
+        "plan": {"source": None if assumed else str(source), "plan_id": the_plan.plan_id,
+                 "seed": the_plan.seed, "grids": len(the_plan.grids),
+                 **({"design": assumed} if assumed else {})},
         "target": targets.accuracy, "completeness_target": targets.completeness,
         "confidence": targets.confidence, "strict": targets.strict,
         "verdict": figures.verdict,

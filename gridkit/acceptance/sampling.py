@@ -14,6 +14,7 @@ from gridkit.acceptance.plan import PLAN_LAYER, STRATUM_LAYER, make_plan
 from gridkit.acceptance.planfiles import check_target, plan_folder
 from gridkit.errors import GridkitError
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
+from gridkit.store import layer_versions
 
 COMMAND = "census sample"
 STRATA_RULE = "STREET x DENSITY (all grids of a street in one stratum before gridkit group)"
@@ -45,6 +46,9 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
         "strata_rule": STRATA_RULE, "design": design,
         "strata": plan.strata.to_dict(orient="records"),
         "grids": plan.bgids,
+        # The version of each layer of OUT the plan was drawn from (gridkit.store), so a
+        # later change to the census shows the plan is stale.
+        "census_state": layer_versions(output),
     }
     parameters = {"plan": str(plan_dir), "seed": seed, "plan_id": plan.plan_id,
                   "expected": inputs.expected, "margin": inputs.margin,

@@ -31,6 +31,7 @@ from gridkit.acceptance.verdicts import CODE, MISSING, allowed, parse_verdict
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.matcher import Match
 from gridkit.errors import GridkitError
+from gridkit.sources.cells import code_number_problem
 
 VERDICT_ALIASES = ("verdict", "核查结果", "抽查结果", "检查结果", "核查结论", "结果", "判定",
                    "结论")
@@ -109,6 +110,11 @@ def read_verdict_sheet(path: Path, plan: Plan, census: Census, catalog: Catalog,
                                             f"(use {allowed()})" if raw else
                                             f"{where['VERDICT']} is empty (use {allowed()})"))
     objcode = clean_codes(text(table, where["OBJCODE"]))
+    # The import's rule: a code Excel kept as a number has lost its 16th digit.
+    for r, code, was in zip(rows, objcode, source.was_number(where["OBJCODE"]), strict=True):
+        lost = code_number_problem(code, bool(was), 16, "OBJCODE")
+        if lost:
+            problems.append(Problem(int(r), f"{where['OBJCODE']} {lost}"))
     bgid = clean_codes(text(table, where["BGID"]))
     objname = text(table, where["OBJNAME"])
     note = text(table, where["NOTE"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -147,6 +148,24 @@ def _aliases() -> dict[str, dict[str, str]]:
     return table
 
 
+_NOTE_SPELLING = re.compile(r"(?:calls|spells) it ([^;,.\s]+)")
+
+
+def _derived_aliases(entries: list[ClassEntry]) -> dict[str, str]:
+    """Spellings the catalog itself documents, as aliases: the local names its notes cite
+    (``S3 calls it 自动售货亭``), and a cover's shaft (雨水井 for 雨水井盖, as 污水井 for
+    污水井盖: survey teams name the manhole, not its cover)."""
+    derived: dict[str, str] = {}
+    for entry in entries:
+        if len(entry.code) != 4:
+            continue
+        for spelling in _NOTE_SPELLING.findall(entry.note or ""):
+            derived[spelling] = entry.code
+        if entry.name.endswith("井盖") and len(entry.name) > 2:
+            derived[entry.name[:-1]] = entry.code
+    return derived
+
+
 @lru_cache(maxsize=2)
 def national_catalog(kind: Kind = "component") -> Catalog:
     """The shipped national catalog of ``kind`` (see ``data/catalogs.toml`` for its sources)."""
@@ -171,7 +190,7 @@ def national_catalog(kind: Kind = "component") -> Catalog:
     return Catalog(
         kind,
         entries,
-        aliases=_aliases()[kind],
+        aliases={**_derived_aliases(entries), **_aliases()[kind]},
         title=f"the national {kind} catalog ({meta['standard']})",
         origin="national",
     )

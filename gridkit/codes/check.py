@@ -32,6 +32,7 @@ from gridkit.codes.matcher import Match
 from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import Table, read_tables
 from gridkit.errors import GridkitError
+from gridkit.sources.cells import code_number_problem
 
 COLUMN_ALIASES: dict[str, list[str]] = {
     "component": ["OBJCODE", "OBJID", "标识码", "部件编码", "部件标识码", "部件代码", "部件编号"],
@@ -229,9 +230,24 @@ def check_table(table: Table, *, components: Catalog | None = None,
         if kind == "code":
             messages = [_length_hint(m, v, kind_here) for m, v in
                         zip(messages, values.to_numpy(dtype=object)[bad], strict=True)]
+        # The import's rule for codes that were numbers (Excel keeps 15 significant digits).
+        numeric = table.numeric.get(column)
+        was_number = numeric if numeric is not None else np.zeros(len(values), bool)
+        texts = values.to_numpy(dtype=object)
+        digits = {v: k for k, v in _LENGTH_KIND.items()}.get(kind_here, 16)
+        lost = np.array([bool(code_number_problem(t, bool(w), digits, f"{kind_here} code"))
+                         for t, w in zip(texts, was_number, strict=True)], bool)
+        if lost.any():
+            keep = ~np.isin(bad, np.flatnonzero(lost))
+            bad, messages = bad[keep], list(np.asarray(messages, dtype=object)[keep])
+            where = np.flatnonzero(lost)
+            issues.add(where, column, "invalid", "error",
+                       [code_number_problem(texts[p], bool(was_number[p]), digits,
+                                            f"{kind_here} code") for p in where])
         issues.add(bad, column, "invalid", "error", messages)
         ok = ~empty
         ok[bad] = False
+        ok[lost] = False
         valid[kind_here if kind == "code" else kind] = ok
         valid[column] = ok
         numeric = table.numeric.get(column)

@@ -134,6 +134,28 @@ class _Builder:
         return national.extended(local) if self.extend else local
 
 
+# Digits the codes of a major/minor column have: a number that lost one leading zero is padded
+# back (the census import's rule). A generic code column holds 2 or 4 digits, so a number
+# there is left for the code checks to refuse.
+_WIDTHS = {"major_code": (2,), "minor_code": (2, 4)}
+
+
+def _pad_numbers(table: Table, cols: dict[str, str], position: int, cell: dict) -> str:
+    """Pad code cells the sheet stored as numbers (0102 typed as 102); returns the log note."""
+    notes = []
+    for name, widths in _WIDTHS.items():
+        column = cols.get(name)
+        flags = table.numeric.get(column) if column else None
+        if flags is None or not flags[position]:
+            continue
+        value = cell.get(name, "")
+        width = next((w for w in widths if len(value) == w - 1), None)
+        if value.isdigit() and width:
+            cell[name] = value.zfill(width)
+            notes.append(f"{column} {value} was a number; read as {cell[name]}")
+    return "; ".join(notes)
+
+
 def _columns(table: Table, path: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for column in table.frame.columns:
@@ -155,7 +177,7 @@ def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = F
     path = Path(path)
     if path.suffix.lower() not in TEXT_SUFFIXES | EXCEL_SUFFIXES:
         raise GridkitError(f"{path}: a catalog is read from CSV or XLSX, not {path.suffix!r}")
-    tables = read_tables(path, sheet)
+    tables = read_tables(path, sheet, aliases={k: tuple(v) for k, v in _HEADERS.items()})
     if not tables:
         raise CatalogError([f"{path}: no rows"])
     table = tables[0]
@@ -164,6 +186,7 @@ def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = F
     for position, record in enumerate(table.frame.to_dict("records")):
         row = int(table.labels[position]) if table.labels is not None else position + 2
         cell = {name: str(record[col]).strip() for name, col in cols.items()}
+        padded = _pad_numbers(table, cols, position, cell)
         row_kind = cell.get("kind", "")
         if row_kind:
             if row_kind.lower() not in _KIND:
@@ -178,7 +201,7 @@ def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = F
                             "write point, line or polygon (点/线/面) or leave it empty")
             continue
         extra = {"name_en": cell.get("name_en", ""), "geometry": _GEOMETRY[geometry],
-                 "note": cell.get("note", "")}
+                 "note": "; ".join(n for n in (cell.get("note", ""), padded) if n)}
         if "code" in cell:
             builder.add(row, cols["code"], cell["code"], cell.get("name", ""), **extra)
             continue

@@ -28,8 +28,15 @@ def _variant_table() -> dict[int, str]:
     return {ord(row["variant"]): row["standard"] for row in csv.DictReader(io.StringIO(text))}
 
 
+# Whole-word spellings the character table cannot hold: 它 is not 他 elsewhere, but 其它 is
+# 其他 (其它街面秩序问题, 其它设施).
+_WORDS = (("其它", "其他"),)
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
+    for variant, standard in _WORDS:
+        text = text.replace(variant, standard)
     return text.translate(_variant_table()).casefold()
 
 

@@ -101,6 +101,13 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | str:
             if value > (today or dt.date.today()) + dt.timedelta(days=1):
                 return f"{text!r} is in the future"
             return value
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        from gridkit.sources.cells import serial_text
+
+        moment = serial_text(text)
+        if moment is not None:
+            return (f"{text!r} looks like an Excel day number ({moment:%Y-%m-%d}); write the "
+                    f"date itself, e.g. {moment:%Y-%m-%d}")
     if re.fullmatch(r"\d{4}([-/.年]\d{1,2}月?)?", text):
         return f"{text!r} has no day; write the full date, e.g. 2012-03-05"
     return f"{text!r} is not a date; write e.g. 2012-03-05"

@@ -36,11 +36,11 @@ The counts per unit grid and class are written to the table ``component_coverage
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -57,12 +57,10 @@ from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_iss
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
 from gridkit.components.qaframe import issues_frame
-from gridkit.components.tiles import GridTiles, locate_on_cluster
 from gridkit.errors import GridkitError
 from gridkit.geometry import dissolve_coverage
 
 COMMAND = "census check"
-BLOCK_POINTS = 250_000
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
             "DEPTNAME3": "warning", "ORDATE": "warning", "DATASOURCE": "warning"}
 
@@ -126,14 +124,8 @@ class _Issues:
 
 
 def check_components(component: pa.Table, grids: UnitGrids,
-                     options: CheckOptions | None = None, *, client: Any = None,
-                     block_points: int = BLOCK_POINTS) -> CensusCheck:
-    """Run every rule of the module doc; the component layer and grids are not changed.
-
-    With a Dask ``client``, locating the components in the unit grids (the costliest rule)
-    runs on the cluster, ``block_points`` components a task, sorted by a spatial partitioning
-    of the grids; the other rules need the whole layer and run here. Same result either way.
-    """
+                     options: CheckOptions | None = None) -> CensusCheck:
+    """Run every rule of the module doc; the component layer and grids are not changed."""
     started = time.perf_counter()
     options = options or CheckOptions()
     catalog = options.catalog or national_catalog("component")
@@ -157,7 +149,7 @@ def check_components(component: pa.Table, grids: UnitGrids,
     bgid = _text(component, "BGID")
 
     _coding(issues, catalog, codes, klass, bgid, component)
-    grid = _location(issues, grids, x, y, bgid, component, client, block_points)
+    grid = _location(issues, grids, x, y, bgid, component)
     qa_dup = table_duplicate_issues(component, grids.crs, catalog, options.tolerance,
                                     options.class_tolerance, (x, y))
     _attributes(issues, component)
@@ -166,9 +158,17 @@ def check_components(component: pa.Table, grids: UnitGrids,
     qa = issues_frame(issues.parts, grids.crs)
     if len(qa_dup):
         qa = gpd.GeoDataFrame(pd.concat([qa, qa_dup], ignore_index=True), crs=grids.crs)
-    by_rule = {}
-    for (rule, severity), count in qa.groupby(["RULE", "SEVERITY"]).size().items():
-        by_rule[rule] = {"severity": severity, "count": int(count)}
+    # Errors first, in qa_issue and in the summary: they are what must be fixed.
+    qa = qa.iloc[np.argsort((qa["SEVERITY"] != "error").to_numpy(), kind="stable")] \
+        .reset_index(drop=True)
+    counted = qa.groupby(["RULE", "SEVERITY"]).size()
+    both = counted.index.get_level_values("RULE").duplicated(keep=False)
+    # A rule with both severities (field-empty: error for OBJSTATE, warning for others) has
+    # an entry for each, "rule/severity"; each other rule one, under its name.
+    by_rule = {f"{rule}/{severity}" if two else rule: {"severity": severity, "count": int(n)}
+               for ((rule, severity), n), two in zip(counted.items(), both, strict=True)}
+    by_rule = dict(sorted(by_rule.items(), key=lambda item: (item[1]["severity"] != "error",
+                                                             item[0])))
     per_grid = np.bincount(grid[grid >= 0], minlength=len(grids)) if len(grids) else \
         np.zeros(0, int)
     report = {
@@ -176,7 +176,7 @@ def check_components(component: pa.Table, grids: UnitGrids,
         "unit_grids": len(grids),
         "errors": int((qa["SEVERITY"] == "error").sum()),
         "warnings": int((qa["SEVERITY"] == "warning").sum()),
-        "by_rule": dict(sorted(by_rule.items())),
+        "by_rule": by_rule,
         "coverage": {
             "grids_without_components": int((per_grid == 0).sum()),
             "components_per_grid": {
@@ -249,14 +249,10 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
         for name, k in zip(_at(names, wrong), _at(klass, wrong), strict=True)])
 
 
-def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component,
-              client: Any, block_points: int) -> np.ndarray:
+def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.ndarray:
     """Report BGIDs that are unknown or not where the component lies; returns the grid index
     each component lies in (-1 outside all)."""
-    if client is None:
-        located = grids.index.locate(x, y)
-    else:
-        located = locate_on_cluster(client, GridTiles(grids.geoms), x, y, block_points)
+    located = grids.index.locate(x, y)
     claimed = _np(pc.fill_null(pc.index_in(bgid, value_set=grids.bgid_arrow), -1)).astype(
         np.int64)
     unknown = np.flatnonzero(claimed < 0)
@@ -282,6 +278,24 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component,
     return np.where(ok, claimed, located)
 
 
+def _map_fix(component: pa.Table, name: str) -> str:
+    """The fix for a field no census column fed: ``--map`` with a column the files really
+    have (the unmapped ones kept in EXTRA), or saying there is none."""
+    columns: dict[str, None] = {}
+    if "EXTRA" in component.column_names:
+        for text in pc.drop_null(component.column("EXTRA")).slice(0, 1000).to_pylist():
+            try:
+                columns.update(dict.fromkeys(json.loads(text)))
+            except (TypeError, ValueError, AttributeError):
+                continue
+    if not columns:
+        return (f"the census files have no column left to take it from: add a {name} column "
+                "(or one named as in README) and import again")
+    listed = ", ".join(list(columns)[:8])
+    return (f"if one of the census's other columns ({listed}) holds it, import again with "
+            f"--map {name}={next(iter(columns))} (or that column's name)")
+
+
 def _attributes(issues: _Issues, component: pa.Table) -> None:
     n = component.num_rows
     for name, severity in REQUIRED.items():
@@ -294,8 +308,7 @@ def _attributes(issues: _Issues, component: pa.Table) -> None:
         empty = _np(empty)
         if n and empty.all():
             issues.one("field-empty", severity, name,
-                       f"{name} is empty in all {n:,} components; map the census column with "
-                       f"--map {name}=COLUMN and import again")
+                       f"{name} is empty in all {n:,} components; {_map_fix(component, name)}")
             continue
         issues.rows("field-missing", severity, np.flatnonzero(empty), f"{name} is empty")
     for name, allowed, severity in (("OBJSTATE", OBJSTATES, "error"),
@@ -373,8 +386,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None, *,
-                        client: Any = None) -> dict:
+                        progress: Callable[[str], None] | None = None) -> dict:
     """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run."""
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
@@ -388,7 +400,7 @@ def check_to_geopackage(output: Path, options: CheckOptions,
                            f"-o {output}` first")
     if progress is not None:
         progress("checking")
-    result = check_components(component, grids, options, client=client)
+    result = check_components(component, grids, options)
     if progress is not None:
         progress("writing")
     parameters = {"tolerance": options.tolerance, "class_tolerance": options.class_tolerance,

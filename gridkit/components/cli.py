@@ -8,13 +8,13 @@ import click
 
 from gridkit.codes.catalog import national_catalog
 from gridkit.components.duplicates import parse_tolerances
-from gridkit.components.importer import BLOCK_ROWS, MODES, ImportOptions
+from gridkit.components.importer import MODES, ImportOptions
 from gridkit.console import GridkitGroup, emit_json, show_progress
-from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import CheckFailed, GridkitError
 from gridkit.records.options import crs_option, header_row_option
 from gridkit.records.schema import COMPONENT
 from gridkit.sources.columns import parse_maps
+from gridkit.staleness import warn_stale
 
 
 def _catalog(path: str | None, extend: bool):
@@ -92,15 +92,16 @@ def census() -> None:
 @click.option("--mode", type=click.Choice(MODES), default="append", show_default=True,
               help="append: replace only the components of these files (re-importing a file "
                    "never duplicates it); replace: start the component layer afresh.")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import rows even when most of them are components already held from "
+                   "another file (same class and position), or the file's content was "
+                   "imported before under another name.")
 @catalog_option
 @extend_option
 @tolerance_option
-@cluster_options
-@click.option("--block-rows", type=int, default=BLOCK_ROWS, show_default=True,
-              help="With --scheduler/--workers: census rows per cluster task.")
 @json_option
 def import_command(files, output, crs, sheet, layer, header_row, x_column, y_column, maps, mode,
-                   catalog_path, extend, tolerances, scheduler, workers, block_rows, as_json):
+                   allow_duplicates, catalog_path, extend, tolerances, as_json):
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -127,10 +128,9 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                             maps=mapping, mode=mode,
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
-    with cluster_client(scheduler, workers) as client, \
-            _Status(show_progress() and not as_json, "census import") as say:
+    with _Status(show_progress() and not as_json, "census import") as say:
         figures = import_to_geopackage(list(files), output, options, progress=say,
-                                       client=client, block_rows=block_rows)
+                                       allow_duplicates=allow_duplicates)
     if as_json:
         emit_json(figures)
         return
@@ -158,6 +158,7 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                f"{dup['duplicate-objcode']:,} by OBJCODE (layer qa_issue)")
     click.echo(f"{figures['output']}: {figures['components']:,} components, "
                f"{figures['rejects']:,} rejects, {figures['seconds']:.1f} s")
+    warn_stale(figures)
 
 
 @census.command("check")
@@ -171,10 +172,9 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
 @click.option("--min-expected", type=float, default=20, show_default=True,
               help="Only flag a sparse class where the district's density predicts at least "
                    "this many components in the street.")
-@cluster_options
 @json_option
 def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_expected,
-                  scheduler, workers, as_json):
+                  as_json):
     """Check the component layer of OUTPUT: coding, attributes and coverage.
 
     Coding: every OBJCODE valid, unique and consistent with its class and the county of its
@@ -197,9 +197,8 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
                            min_expected=min_expected)
     if sparse_ratio <= 0 or sparse_ratio >= 1:
         raise GridkitError(f"--sparse-ratio {sparse_ratio}: give a share between 0 and 1")
-    with cluster_client(scheduler, workers) as client, \
-            _Status(show_progress() and not as_json, "census check") as say:
-        report = check_to_geopackage(output, options, progress=say, client=client)
+    with _Status(show_progress() and not as_json, "census check") as say:
+        report = check_to_geopackage(output, options, progress=say)
     if as_json:
         emit_json(report)
     else:
@@ -209,5 +208,6 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
             click.echo(f"  {item['severity']:<7} {rule:<22} {item['count']:,}")
         click.echo(f"{report['errors']:,} errors, {report['warnings']:,} warnings "
                    "(layer qa_issue)")
+        warn_stale(report)
     if report["errors"]:
         raise CheckFailed(f"{output}: {report['errors']} component errors (see qa_issue)")

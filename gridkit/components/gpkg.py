@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+import pyarrow as pa
 import pyogrio
 
-from gridkit.components.importer import BLOCK_ROWS, COMMAND, ImportOptions, import_census
+from gridkit.components.importer import COMMAND, ImportOptions, import_census
+from gridkit.components.incremental import INDEXES, layer_count, neighbourhood, probe
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
+from gridkit.components.reimport import check_same_content, check_same_rows
 from gridkit.errors import GridkitError
-from gridkit.io import layers_of, merge_qa, run_record, write_geopackage
+from gridkit.io import layers_of, run_record
+from gridkit.store import transaction
 
 
 def load_grids(output: Path) -> UnitGrids:
@@ -30,19 +34,41 @@ def load_grids(output: Path) -> UnitGrids:
 
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
-                         progress: Callable[[str], None] | None = None, *, client: Any = None,
-                         block_rows: int = BLOCK_ROWS) -> dict:
-    """Import ``files`` into OUT.gpkg (atomically) and return the figures."""
+                         progress: Callable[[str], None] | None = None, *,
+                         allow_duplicates: bool = False) -> dict:
+    """Import ``files`` into OUT.gpkg (in one transaction) and return the figures.
+
+    Rows already held under another file name are refused unless ``allow_duplicates``
+    (:mod:`gridkit.components.reimport`).
+
+    An append to an existing component layer reads only the rows it can touch and writes only
+    the new ones (:mod:`gridkit.components.incremental`); ``--mode replace`` and a first
+    import write the layers whole.
+    """
     output = Path(output)
     if not files:
         raise GridkitError("no census FILE given; e.g. gridkit census import census.csv -o "
                            "out.gpkg --crs wgs84")
     grids = load_grids(output)
+    near = None
+    if options.mode == "append" and layer_count(output, "component") > 0:
+        if progress is not None:
+            progress("finding the rows it touches")
+        names, x, y, groups, codes, classes = probe(files, grids, options)
+        if not allow_duplicates:
+            check_same_content(output, list(files), names)
+        tolerance = max([options.tolerance, *options.class_tolerance.values()])
+        near = neighbourhood(output, names, x, y, groups, codes, tolerance)
+        if not allow_duplicates and near.table is not None:
+            check_same_rows(names, x, y, classes, near.table.slice(near.replaced),
+                            ", ".join(str(f) for f in files))
+        existing, existing_rejects = near.table, None
+    else:
+        existing = read_layer(output, "component")
+        existing_rejects = read_layer(output, "component_reject")
     result = import_census(
-        files, grids, options,
-        existing=read_layer(output, "component"),
-        existing_rejects=read_layer(output, "component_reject"),
-        progress=progress, client=client, block_rows=block_rows,
+        files, grids, options, existing=existing, existing_rejects=existing_rejects,
+        progress=progress,
     )
     if progress is not None:
         progress("writing")
@@ -52,17 +78,62 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
         "map": options.maps, "mode": options.mode, "tolerance": options.tolerance,
         "class_tolerance": options.class_tolerance,
         "catalog": options.catalog.describe() if options.catalog else None,
-        **({"cluster": {"workers": len(client.scheduler_info()["workers"]),
-                        "block_rows": block_rows}} if client is not None else {}),
     }
-    write_geopackage(
-        output,
-        {
-            "component": arrow_layer(result.component_reader(), grids.crs,
-                                     result.geometry_type),
-            "component_reject": arrow_layer(result.reject, grids.crs),
-            "qa_issue": merge_qa(output, COMMAND, result.qa),
-        },
-        run_record(COMMAND, parameters, list(files)),
-    )
-    return {"output": str(output), **result.figures}
+    figures = dict(result.figures)
+    with transaction(output, COMMAND) as tx:
+        if near is None:
+            tx.replace_layer("component", arrow_layer(result.component_reader(), grids.crs,
+                                                      result.geometry_type))
+            tx.replace_layer("component_reject", arrow_layer(result.reject, grids.crs))
+            tx.replace_qa(COMMAND, result.qa)
+        else:
+            names = sorted({f["file"] for f in figures["files"]})
+            marks = ", ".join("?" * len(names))
+            kept = len(near.fids)
+            tx.delete_rows("component", f"SRCFILE IN ({marks})", tuple(names))
+            tx.append_rows("component", arrow_layer(_skip(result.component_reader(), kept),
+                                                    grids.crs, result.geometry_type))
+            tx.delete_rows("component_reject", f"SRCFILE IN ({marks})", tuple(names))
+            tx.append_rows("component_reject", arrow_layer(result.reject, grids.crs))
+            _replace_import_qa(tx, result.qa, names)
+            figures["components"] = (layer_count(output, "component") - near.replaced
+                                     + result.figures["components"] - kept)
+            figures["incremental"] = {"rows_read": 0 if near.table is None
+                                      else near.table.num_rows, "kept_read": kept}
+        for layer, columns in INDEXES.items():
+            for column in columns:
+                tx.ensure_index(layer, column)
+        tx.record_run(run_record(COMMAND, parameters, list(files)))
+    figures["removed_stale_qa"] = tx.summary.removed_qa
+    return {"output": str(output), **figures}
+
+
+def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
+    """``reader`` without its first ``rows`` rows (the kept components the import was given
+    to check against, already in the layer)."""
+    def batches():
+        left = rows
+        for batch in reader:
+            if left >= batch.num_rows:
+                left -= batch.num_rows
+                continue
+            yield batch.slice(left)
+            left = 0
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def _replace_import_qa(tx, qa, names: list[str]) -> None:
+    """The import's duplicate issues after an append: the ones it found now replace the same
+    issues found before and every earlier one naming a row of a file imported again; the
+    others (between kept rows elsewhere) stay."""
+    keys = sorted(set(qa["KEY"].astype(str))) if len(qa) else []
+    conditions = ['"KEY" IN (SELECT value FROM json_each(?))']
+    params: list = [json.dumps(keys, ensure_ascii=False)]
+    for name in names:
+        conditions += ['"KEY" LIKE ? ESCAPE \'\\\'', '"MESSAGE" LIKE ? ESCAPE \'\\\'']
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params += [f"{escaped}:%", f"%{escaped} row %"]
+    tx.delete_rows("qa_issue", f'"COMMAND" = ? AND ({" OR ".join(conditions)})',
+                   (COMMAND, *params))
+    tx.append_rows("qa_issue", qa.assign(COMMAND=COMMAND))
+    tx.derive(f"qa_issue:{COMMAND}", ("component",))

@@ -21,9 +21,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -44,11 +43,9 @@ from gridkit.components.layers import (
 from gridkit.components.locate import UnitGrids
 from gridkit.components.prepare import Prepared, TablePreparer
 from gridkit.components.rejects import reject_table
-from gridkit.components.tiles import GridTiles
-from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.records.schema import COMPONENT
-from gridkit.sources.tables import SourceTable, read_source
+from gridkit.sources.tables import read_source
 
 MODES = ("append", "replace")
 COMMAND = "census import"
@@ -68,7 +65,6 @@ class ImportOptions:
 
 
 _BATCH = 1 << 19
-BLOCK_ROWS = 500_000
 
 
 @dataclass
@@ -104,14 +100,11 @@ def import_census(
     existing: pa.Table | None = None,
     existing_rejects: pa.Table | None = None,
     progress: Callable[[str], None] | None = None,
-    client: Any = None,
-    block_rows: int = BLOCK_ROWS,
 ) -> CensusImport:
     """Import census ``files`` against ``grids``; ``existing`` is the current component layer.
 
-    With a Dask ``client``, the row checks run on the cluster, ``block_rows`` rows a task,
-    each block located against a spatial partitioning of the grids (:mod:`tiles`); reading,
-    coding, duplicates and the layers stay here, so the result is the same as without one.
+    One process: a province spreads its counties over a cluster (:mod:`gridkit.project`),
+    each county's import whole.
     """
     from gridkit.records.coords import parse_source_crs
 
@@ -119,13 +112,10 @@ def import_census(
     options = options or ImportOptions()
     if options.mode not in MODES:
         raise GridkitError(f"--mode {options.mode!r}: use append or replace")
-    if block_rows < 1:
-        raise GridkitError(f"--block-rows {block_rows}: give at least 1")
     catalog = options.catalog or national_catalog("component")
     crs = parse_source_crs(options.crs) if options.crs else None
     preparer = TablePreparer(grids, catalog, crs=crs, maps=options.maps)
     prepared: list[Prepared] = []
-    blocks: list[SourceTable] = []
     names: dict[str, Path] = {}
     for path in files:
         _say(progress, f"reading {Path(path).name}")
@@ -136,17 +126,8 @@ def import_census(
                                f"({names[source.name]}); components remember their file by "
                                "name, so rename one")
         names[source.name] = Path(path)
-        if client is None:
-            _say(progress, f"checking {source.name}")
-            prepared.append(preparer.prepare(source))
-        else:
-            blocks.extend(_blocks(source, block_rows))
-    if client is not None:
-        _say(progress, f"checking {len(blocks)} blocks on the cluster")
-        remote = TablePreparer(grids, catalog, crs=crs, maps=options.maps,
-                               locator=GridTiles(grids.geoms))
-        prepared = [part.attach(block) for part, block in zip(
-            map_ordered(client, _prepare_block, blocks, remote), blocks, strict=True)]
+        _say(progress, f"checking {source.name}")
+        prepared.append(preparer.prepare(source))
 
     _say(progress, "coding")
     accepted = _accepted(prepared)
@@ -180,8 +161,10 @@ def import_census(
             "damaged": [{"row": r, "field": f, "problem": w}
                         for r, f, w in part.source.damaged[:20]],
             "damaged_cells": len(part.source.damaged),
+            "changed_values": [],
             "rows": 0, "accepted": 0, "rejected": 0,
         })
+        figures["changed_values"].extend(part.changes)
         figures["rows"] += rows
         figures["accepted"] += rows - rejected
         figures["rejected"] += rejected
@@ -211,29 +194,6 @@ def import_census(
     }
     return CensusImport(output.schema, output.geometry_type, output.batches, rejects, qa,
                         figures)
-
-
-def _blocks(source: SourceTable, rows: int) -> list[SourceTable]:
-    """``source`` in blocks of ``rows`` rows; the file's bad CSV records go with the last
-    block, where the single-machine path lists them too (after the others)."""
-    n = source.table.num_rows
-    if n <= rows:
-        return [source]
-    blocks = []
-    for start in range(0, n, rows):
-        stop = min(start + rows, n)
-        geometry = None if source.geometry is None else source.geometry[start:stop]
-        # A copy, not a slice: a pickled Arrow slice carries its whole parent's buffers.
-        table = source.table.take(pa.array(np.arange(start, stop)))
-        blocks.append(replace(source, table=table,
-                              rows=source.rows[start:stop], geometry=geometry, bad_rows=[]))
-    blocks[-1].bad_rows = source.bad_rows
-    return blocks
-
-
-def _prepare_block(block: SourceTable, preparer: TablePreparer) -> Prepared:
-    # Runs on a worker: send back the results, not the text the client already holds.
-    return preparer.prepare(block).detached()
 
 
 # -- the accepted rows -------------------------------------------------------------------------

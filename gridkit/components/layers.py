@@ -112,13 +112,14 @@ def crs_text(crs: pyproj.CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
-def read_layer(path: Path, layer: str) -> pa.Table | None:
-    """A layer of ``path`` as Arrow with its geometry column named ``geometry``; None if absent."""
+def read_layer(path: Path, layer: str, where: str | None = None) -> pa.Table | None:
+    """A layer of ``path`` as Arrow with its geometry column named ``geometry``; None if absent.
+    ``where`` is an SQL condition on its rows (all rows without)."""
     import pyogrio
 
     if not path.exists() or layer not in layers_of(path):
         return None
-    meta, table = pyogrio.read_arrow(path, layer=layer)
+    meta, table = pyogrio.read_arrow(path, layer=layer, where=where)
     name = meta.get("geometry_name") or ""
     columns = {}
     for field in table.schema:

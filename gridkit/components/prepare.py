@@ -6,7 +6,7 @@ texts (class names, states, dates) are interpreted once per distinct text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from gridkit.records.coords import SourceCRS
 from gridkit.records.position import Positioner
 from gridkit.records.problems import Problems
 from gridkit.records.schema import COMPONENT
+from gridkit.sources.cells import code_number_problem, nfkc, pad_number, serial_text
 from gridkit.sources.columns import ColumnMap, map_columns
 from gridkit.sources.tables import SourceTable
 
@@ -80,30 +81,24 @@ class Prepared:
     fields: dict[str, FieldSource]  # the SPEC text, enumeration and date fields
     grid: np.ndarray  # index into the unit grids, -1 outside
     problems: Problems
+    changes: list[dict] = field(default_factory=list)  # values changed on the way in
+    kept_name: np.ndarray | None = None  # rows whose class name lost a qualifier (kept in EXTRA)
 
     @property
     def n(self) -> int:
         return self.source.table.num_rows
 
-    def detached(self) -> Prepared:
-        """This table's results without the source text, which the caller already has: what
-        a cluster worker sends back (see :meth:`attach`)."""
-        fields = {name: FieldSource(n=f.n, kind=f.kind, source_column=f.source_column)
-                  if f.source_column is not None else f for name, f in self.fields.items()}
-        source = replace(self.source, table=self.source.table.schema.empty_table(),
-                         geometry=None)
-        return replace(self, source=source, fields=fields)
-
-    def attach(self, source: SourceTable) -> Prepared:
-        """The results of :meth:`detached` joined again with their ``source``."""
-        fields = {name: FieldSource(_text(source.table, f.source_column), n=f.n,
-                                    source_column=f.source_column)
-                  if f.source_column is not None else f for name, f in self.fields.items()}
-        return replace(self, source=source, fields=fields)
-
     def extra(self, rows: pa.Array) -> pa.Array:
-        """EXTRA (the columns no field took, as JSON) for ``rows``."""
-        columns = self.columns.extra
+        """EXTRA (the columns no field took, and a class name whose qualifier the class
+        dropped, as JSON) for ``rows``."""
+        columns = list(self.columns.extra)
+        name = self.columns.get("OBJNAME")
+        kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
+        if kept is not None and kept.any() and name not in columns:
+            picked = self.source.table.select(columns).take(rows)
+            names = pc.if_else(pa.array(kept), _text(self.source.table, name).take(rows), "")
+            table = pa.table({**{c: picked.column(c) for c in columns}, name: names})
+            return json_objects(table, columns + [name], omit_empty=True)
         if not columns:
             return pa.nulls(len(rows), pa.string())
         return json_objects(self.source.table.select(columns).take(rows), columns,
@@ -157,10 +152,9 @@ class TablePreparer:
     """Prepares the tables of one import against the same grids, catalog and options."""
 
     def __init__(self, grids: UnitGrids, catalog: Catalog, *, crs: SourceCRS | None,
-                 maps: dict[str, str], locator=None) -> None:
+                 maps: dict[str, str]) -> None:
         self.grids = grids
-        # Anything with GridIndex.locate's answers: the grids' own index, or their tiles.
-        self.positioner = Positioner(grids, crs, locator)
+        self.positioner = Positioner(grids, crs)
         self.catalog = catalog
         self.crs = crs
         self.maps = maps
@@ -174,17 +168,30 @@ class TablePreparer:
         problems = Problems(table.num_rows, COMPONENT.rules)
         located = self.positioner.locate(source, cmap, problems)
         x, y, shapes, grid = located.x, located.y, located.shapes, located.grid
-        objcode = _clean_codes(_text(table, cmap.get("OBJCODE"))) if cmap.get("OBJCODE") \
+        self._source, self._changes, self._kept_name = source, [], None
+        objcode = _clean_codes(nfkc(_text(table, cmap.get("OBJCODE")))) if cmap.get("OBJCODE") \
             else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
         shaped = pc.fill_null(pc.and_(pc.equal(pc.binary_length(objcode), 16),
                                       pc.utf8_is_digit(objcode)), False)
+        # A code Excel kept as a number has lost its 16th digit: never a valid code.
+        was_number = source.was_number(cmap.get("OBJCODE"))
+        if was_number.any():
+            shaped = pc.and_(shaped, pa.array(~was_number))
         code_class = self._objcodes(cmap, objcode, shaped, problems)
         klass = self._classes(source, cmap, code_class, problems)
         self._clashes(cmap, objcode, code_class, klass, problems)
         fields = self._attributes(table, cmap, problems)
         self._county(cmap, objcode, code_class, grid, problems)
         return Prepared(source, cmap, located.crs, x, y, shapes, klass, objcode, fields, grid,
-                        problems)
+                        problems, self._changes, self._kept_name)
+
+    def _changed(self, field_name: str | None, old: str, new: str, rule: str,
+                 rows: np.ndarray) -> None:
+        """Record that ``rows`` of ``field_name`` were changed from ``old`` to ``new``."""
+        if rows.size:
+            self._changes.append({"field": field_name, "from": old, "to": new, "rule": rule,
+                                  "rows": int(rows.size),
+                                  "first_row": int(self._source.rows[rows[0]])})
 
     # -- class and code ----------------------------------------------------------------------
 
@@ -215,10 +222,14 @@ class TablePreparer:
             frame = pd.DataFrame({k: i for k, i in enumerate(indices)})
             first, ids = pd.factorize(pd.MultiIndex.from_frame(frame))
             combos = [list(c) for c in ids]
-        klass_of, message_of = [], []
-        for combo in combos:
+        klass_of, message_of, part_of = [], [], []
+        order = np.argsort(first, kind="stable")
+        starts = np.searchsorted(first[order], np.arange(len(combos) + 1))
+        name_column = cmap.get("OBJNAME")
+        for number, combo in enumerate(combos):
             parts = {role: d[i] for role, d, i in zip(roles, decoded, combo, strict=True)}
             key = self._class_key(parts)
+            part_of.append(False)
             if not key:
                 klass_of.append(-2)  # no class given: the OBJCODE's, if any
                 message_of.append("")
@@ -227,7 +238,21 @@ class TablePreparer:
             klass_of.append(self._class_index.get(answer.code, -1) if isinstance(answer, Match)
                             else -1)
             message_of.append("" if isinstance(answer, Match) else answer.message())
+            if isinstance(answer, Match):
+                rows = order[starts[number]:starts[number + 1]]
+                code = clean_code(parts.get("CLASSCODE", ""))
+                if pad_number(code, 4):
+                    self._changed(cmap.get("CLASSCODE"), code, code.zfill(4), "leading-zero",
+                                  rows)
+                given = parts.get("OBJNAME", "").strip()
+                if given and given != answer.name:
+                    self._changed(name_column, given, answer.name, f"class-{answer.how}", rows)
+                    # The qualifier dropped from the class (行道树（香樟）: the species)
+                    # stays with the component, in EXTRA.
+                    part_of[-1] = answer.how == "part"
         klass = np.asarray(klass_of, dtype=np.int32)[first]
+        if any(part_of):
+            self._kept_name = np.asarray(part_of, bool)[first]
         empty = klass == -2
         klass[empty] = code_class[empty]
         bad = np.flatnonzero(klass < 0)
@@ -252,6 +277,7 @@ class TablePreparer:
     def _class_key(parts: dict[str, str]) -> str:
         """What the matcher reads: '0102 污水井盖', '0102', '污水井盖' (code first, as typed)."""
         code = clean_code(parts.get("CLASSCODE", ""))
+        code = pad_number(code, 4) or code  # 0102 typed as a number is 102
         if "MAJOR" in parts:
             major = clean_code(parts["MAJOR"])
             minor = clean_code(parts.get("MINOR", "")) if "MINOR" in parts else \
@@ -272,8 +298,11 @@ class TablePreparer:
         malformed = np.flatnonzero(present & ~shaped_np)
         if malformed.size:
             texts = pc.take(objcode, pa.array(malformed)).to_pylist()
-            problems.add("bad-objcode", malformed,
-                         [f"{column} {t!r}: {component_code_problem(t)}" for t in texts])
+            numbers = self._source.was_number(column)[malformed]
+            problems.add("bad-objcode", malformed, [
+                f"{column} {t!r}: "
+                + (code_number_problem(t, bool(w), 16, "OBJCODE") or component_code_problem(t))
+                for t, w in zip(texts, numbers, strict=True)])
         rows = np.flatnonzero(shaped_np)
         if rows.size == 0:
             return code_class
@@ -376,6 +405,9 @@ class TablePreparer:
         bad = np.flatnonzero(bad_value[safe])
         problems.add("bad-state", bad, [
             f"{column} {uniques[i]!r} is not one of {'/'.join(OBJSTATES)}" for i in safe[bad]])
+        for i, (u, c) in enumerate(zip(uniques, canon, strict=True)):
+            if c is not None and u.strip() != c:
+                self._changed(column, u.strip(), c, "state-synonym", np.flatnonzero(safe == i))
         return FieldSource(codes=safe, values=canon)
 
     def _dates(self, table, cmap, name: str, problems: Problems) -> pa.Array:
@@ -383,6 +415,23 @@ class TablePreparer:
         values = _text(table, column)
         if values is None:
             return pa.nulls(table.num_rows, pa.date32())
+        values = nfkc(values)
+        numeric = self._source.was_number(column)
+        if numeric.any():
+            # A number in a date column of a workbook is Excel's serial day (45789 = 2025-05-12).
+            rows = np.flatnonzero(numeric)
+            texts = pc.take(values, pa.array(rows)).to_pylist()
+            patch = np.empty(len(values), dtype=object)
+            mask = np.zeros(len(values), bool)
+            for text in sorted(set(texts)):
+                moment = serial_text(text)
+                if moment is None:
+                    continue
+                mine = rows[np.asarray(texts, dtype=object) == text]
+                patch[mine], mask[mine] = moment.date().isoformat(), True
+                self._changed(column, text, moment.date().isoformat(), "excel-serial-date", mine)
+            if mask.any():
+                values = pc.if_else(pa.array(mask), pa.array(patch, pa.string()), values)
         dates, problem_index, messages = parse_dates(values)
         bad = np.flatnonzero(problem_index >= 0)
         problems.add("bad-date", bad, [f"{column}: {messages[i]}" for i in problem_index[bad]])

@@ -23,6 +23,7 @@ from gridkit.export.summary import figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
 from gridkit.export.writers import Format, WriteContext, formats
 from gridkit.io import run_record
+from gridkit.store import created_by_gridkit
 
 Progress = Callable[[str], None] | None
 
@@ -47,7 +48,10 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
     names = choose_layers(source, options.layers, spatial_only=fmt.spatial_only,
                           keyed_only=options.since is not None)
     baseline = history.resolve_run(source, options.since) if options.since else None
-    run = history.next_run(source) if options.record else None
+    # gridkit writes only into files it made: an export of someone else's GeoPackage is not
+    # recorded in it (and so cannot be a --since baseline later).
+    foreign = options.record and not created_by_gridkit(source)
+    run = history.next_run(source) if options.record and not foreign else None
     parameters = {"format": fmt.name, "dest": str(dest), "layers": names,
                   "encoding": encoding, "since": baseline.run if baseline else None}
     # The gridkit_run row is made now so that its TIME is the one the export records.
@@ -66,6 +70,10 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
                 for layer in layers]
     notes = [f"{name}: export run {baseline.run} did not hand this layer over; every feature "
              "is sent as new" for name, c in counts.items() if c and not c["recorded"]]
+    if foreign:
+        notes.append(f"{source.name} was not made by gridkit, so this export is not recorded "
+                     "in it (gridkit does not write into others' files); --since cannot "
+                     "refer to it later")
     context = WriteContext(encoding=encoding, incremental=baseline is not None,
                            manifest=manifest)
     _say(progress, f"writing {fmt.name}")

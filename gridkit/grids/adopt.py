@@ -5,7 +5,8 @@
 or dissolved from the code prefixes), the audit in ``qa_issue`` and the ``bgid_registry``.
 
 What ``unit_grid`` cannot hold stops the adoption with the first such fault: a missing,
-invalid or duplicate code, a code field stored as a number, a multi-part grid. ``--recode``
+invalid or duplicate code, a code field stored as a number, a multi-part grid, an invalid
+ring (unless ``--repair``). ``--recode``
 gives every grid a new code in gridkit's spatial order (the old one kept in SRCCODE, multi-
 part grids split); everything else the audit finds is written to ``qa_issue`` and adopted as
 it is, unless ``--repair`` fixes it (see :mod:`gridkit.grids.repair`).
@@ -169,10 +170,14 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         kept &= still
     frame = audit.grids[kept].copy()
     frame.geometry = gpd.GeoSeries(geoms[kept], index=frame.index, crs=audit.grids.crs)
+    if not repair:  # an invalid ring is only ever written repaired, and only when asked
+        _refuse_blocking(audit, inputs.layer, ("grid_invalid_geometry",), "add --repair")
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
-        _refuse_blocking(audit, inputs.layer)
+        _refuse_blocking(audit, inputs.layer, BLOCKING,
+                         "fix the source, or add --recode to give every grid a new code (the "
+                         "old one kept in SRCCODE)")
         grids = _kept_codes(frame)
     issues = audit.issues
     if repairs or recode:
@@ -186,8 +191,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     registry = _registry(output, grids["BGID"], run)
     retired = [i.key for i in repairs if i.rule == "repair_sliver"]
     if retired and not recode:
-        registry = register(registry, [c for c in retired if c not in set(registry["BGID"])],
-                            run)
+        known = set(registry["BGID"])
+        registry = register(registry, [c for c in retired if c not in known], run)
         registry = retire(registry, retired, run)
     all_issues = issues + repairs
     stale = [n for n in STALE if output.exists() and n in layers_of(output)]
@@ -225,14 +230,13 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     }
 
 
-def _refuse_blocking(audit: Audit, layer: GridLayer) -> None:
-    blocking = [i for i in audit.issues if i.rule in BLOCKING]
+def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str) -> None:
+    blocking = [i for i in audit.issues if i.rule in rules]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
         raise GridkitError(
-            f"{layer.source}: {blocking[0].message}{more}; unit_grid needs one single-polygon "
-            "grid per valid, unique text code: fix the source, or add --recode to give every "
-            "grid a new code (the old one kept in SRCCODE)")
+            f"{layer.source}: {blocking[0].message}{more}; unit_grid needs one valid "
+            f"single-polygon grid per unique text code: {fix}")
 
 
 def unit_grid_frame(codes, geoms, crs) -> gpd.GeoDataFrame:

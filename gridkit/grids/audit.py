@@ -127,14 +127,13 @@ def audit_grids(layer: GridLayer, crs: pyproj.CRS,
     geoms, valid = _geometry_checks(frame.geometry.to_numpy(), fids, keys, layer.source, found)
     valid_code = _code_checks(codes, fids, keys, geoms, layer, found)
     _overlaps(geoms, valid, keys, found)
-    holder = np.full(len(geoms), "", dtype=object)
     if communities is not None and len(communities):
-        holder = _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
-        _gaps(shapely.union_all(communities.geometry.to_numpy()), geoms, valid, found,
-              between=False)
+        holder, gaps = _community_checks(geoms, valid, codes, valid_code, keys, communities,
+                                         found)
     else:
-        _gaps(None, geoms, valid, found, between=True)
-        _prefix_checks(geoms, valid, codes, valid_code, found)
+        holder = np.full(len(geoms), "", dtype=object)
+        gaps = _prefix_checks(geoms, valid, codes, valid_code, found)
+    _gaps(gaps, found)
     _size_checks(geoms, valid, keys, fids, target_area, found)
     _serial_gaps(codes[valid_code], found)
     issues = found.done()
@@ -147,12 +146,12 @@ def _geometry_checks(geoms, fids, keys, source, found):
     geoms = geoms.copy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     kinds = np.array(["" if e else g.geom_type for g, e in zip(geoms, empty, strict=True)])
-    polygonal = np.isin(kinds, ["Polygon", "MultiPolygon"])
-    for i in np.flatnonzero(empty | ~polygonal):
+    is_polygon = np.isin(kinds, ["Polygon", "MultiPolygon"])
+    for i in np.flatnonzero(empty | ~is_polygon):
         what = "has no geometry" if empty[i] else f"is a {kinds[i]}, not a polygon"
         found.add(keys[i], "grid_empty", "error",
                   f"{source}: feature {fids[i]} ({keys[i]}) {what}; remove it or draw it")
-    usable = ~empty & polygonal
+    usable = ~empty & is_polygon
     invalid = usable & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
@@ -161,7 +160,7 @@ def _geometry_checks(geoms, fids, keys, source, found):
             found.add(keys[i], "grid_invalid_geometry", "error",
                       f"grid {keys[i]} (feature {fids[i]}) at {{place}} is invalid ({reason}); "
                       "gridkit grids adopt --repair fixes it with make_valid", geoms[i])
-            geoms[i] = _polygonal(repaired)
+            geoms[i] = polygonal(repaired)
     parts = shapely.get_num_geometries(geoms)
     multi = usable & (parts > 1)
     for i in np.flatnonzero(multi):
@@ -173,7 +172,9 @@ def _geometry_checks(geoms, fids, keys, source, found):
     return geoms, valid
 
 
-def _polygonal(geom):
+def polygonal(geom):
+    """The polygons of ``geom`` (collections opened, lines and points dropped) as one
+    Polygon or MultiPolygon, empty when there are none."""
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
         return shapely.Polygon()
@@ -212,17 +213,27 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
 
 
 def _overlaps(geoms, valid, keys, found) -> None:
+    """Pairs of grids whose interiors meet. Only grids with an edge the coverage validator
+    finds wrong (crossing or not matching a neighbour's) can overlap a neighbour, so the
+    exact test runs on their pairs alone; exact duplicates match edge for edge and are
+    found by their normalised shape instead."""
     index = np.flatnonzero(valid)
     shapes = geoms[index]
+    suspect = ~shapely.is_empty(shapely.coverage_invalid_edges(shapes))
+    normal = shapely.to_wkb(shapely.normalize(shapes))
+    same = pd.Series(np.arange(len(shapes))).groupby(normal, sort=False).transform("size")
+    suspect |= same.to_numpy() > 1
     tree = shapely.STRtree(shapes)
-    a, b = tree.query(shapes, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
+    a, b = tree.query(shapes[suspect], predicate="intersects")
+    a = np.flatnonzero(suspect)[a]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    pairs = np.unique(np.column_stack([a, b])[a < b], axis=0) if len(a) else np.empty((0, 2), int)
+    a, b = pairs[:, 0], pairs[:, 1]
     inner = shapely.relate_pattern(shapes[a], shapes[b], "2********")
     a, b = a[inner], b[inner]
     pieces = shapely.intersection(shapes[a], shapes[b])
     for i, j, piece in zip(index[a], index[b], pieces, strict=True):
-        piece = _polygonal(piece)
+        piece = polygonal(piece)
         if piece.area < GAP_AREA:
             continue
         first, second = sorted((keys[i], keys[j]))
@@ -231,19 +242,11 @@ def _overlaps(geoms, valid, keys, found) -> None:
                   piece)
 
 
-def _gaps(area, geoms, valid, found, *, between: bool) -> None:
-    """Land no grid covers: of ``area`` (the communities), or holes between the grids."""
-    union = shapely.union_all(geoms[valid])
-    if between:
-        pieces = [shapely.Polygon(ring) for poly in shapely.get_parts(union)
-                  for ring in poly.interiors]
-        pieces = [_polygonal(shapely.difference(p, union)) for p in pieces]
-        pieces = [q for p in pieces for q in shapely.get_parts(p)]
-    else:
-        pieces = list(shapely.get_parts(_polygonal(shapely.difference(area, union))))
+def _gaps(pieces, found) -> None:
+    """Report each gap piece (land in no grid) of at least GAP_AREA m²."""
+    pieces = [p for p in shapely.get_parts(polygonal(shapely.union_all(pieces)))
+              if p.area >= GAP_AREA] if len(pieces) else []
     for piece in sorted(pieces, key=lambda p: (p.bounds[1], p.bounds[0])):
-        if piece.area < GAP_AREA:
-            continue
         width = 2 * piece.area / piece.length if piece.length else 0.0
         x0, y0, x1, y1 = piece.bounds
         found.add(f"gap@{(x0 + x1) / 2:.0f},{(y0 + y1) / 2:.0f}", "grid_gap", "error",
@@ -251,45 +254,70 @@ def _gaps(area, geoms, valid, found, *, between: bool) -> None:
                   "lies in no unit grid; redraw the neighbouring grids to close it", piece)
 
 
-def _community_checks(geoms, valid, codes, valid_code, keys, communities, found) -> np.ndarray:
+def _community_checks(geoms, valid, codes, valid_code, keys, communities, found):
+    """Which community holds each grid, grids across two, prefixes that contradict it, and
+    the land of the communities no grid covers. Returns (holder codes, gap pieces)."""
     comm_geoms = communities.geometry.to_numpy()
     comm_codes = communities["CODE"].to_numpy(dtype=object)
     index = np.flatnonzero(valid)
-    g, c = shapely.STRtree(comm_geoms).query(geoms[index], predicate="intersects")
-    pieces = shapely.intersection(geoms[index][g], comm_geoms[c])
-    areas = shapely.area(pieces)
+    shapes = geoms[index]
+    g, c = shapely.STRtree(comm_geoms).query(shapes, predicate="intersects")
+    shapely.prepare(comm_geoms)
+    whole = shapely.covers(comm_geoms[c], shapes[g])
+    areas = shapely.area(shapes[g])
+    pieces = np.full(len(g), None, dtype=object)
+    part = np.flatnonzero(~whole)
+    if len(part):
+        # Exact overlay only here (GEOS's rectangle clip takes a rectangle touching a
+        # polygon's edge from outside for one inside it: not safe as a shortcut).
+        pieces[part] = shapely.intersection(shapes[g[part]], comm_geoms[c[part]])
+        areas[part] = shapely.area(pieces[part])
+    order = np.lexsort((-areas, g))
+    g, c, areas, pieces = g[order], c[order], areas[order], pieces[order]
+    first = np.r_[True, g[1:] != g[:-1]]
     holder = np.full(len(geoms), "", dtype=object)
-    table = pd.DataFrame({"g": index[g], "c": c, "area": areas}).sort_values(
-        ["g", "area"], ascending=[True, False], kind="stable")
-    covered = table.groupby("g")["area"].sum()
-    for grid, rows in table.groupby("g", sort=True):
-        grid_area = geoms[grid].area
-        holder[grid] = comm_codes[rows["c"].iloc[0]]
-        limit = max(ACROSS_AREA, ACROSS_SHARE * grid_area)
-        for k, (other, area) in enumerate(zip(rows["c"], rows["area"], strict=True)):
-            if k == 0 or area <= limit:
-                continue
-            piece_index = table.index[table["g"].eq(grid) & table["c"].eq(other)][0]
-            found.add(keys[grid], "grid_across_communities", "error",
-                      f"grid {keys[grid]} lies in community {holder[grid]} but {area:,.0f} m² "
-                      f"of it at {{place}} is in community {comm_codes[other]}; a unit grid "
-                      "lies in exactly one community: cut it at the border",
-                      _polygonal(pieces[piece_index]))
-    for grid in index:
-        outside = geoms[grid].area - covered.get(grid, 0.0)
-        if outside > max(ACROSS_AREA, ACROSS_SHARE * geoms[grid].area):
-            found.add(keys[grid], "grid_outside_communities", "warning",
-                      f"grid {keys[grid]} at {{place}} has {outside:,.0f} m² outside every "
-                      "community given", geoms[grid])
-        if valid_code[grid] and holder[grid] and codes[grid][:12] != holder[grid]:
-            found.add(keys[grid], "grid_code_community", "error",
-                      f"grid {keys[grid]} at {{place}} lies in community {holder[grid]} but its "
-                      f"code starts with {codes[grid][:12]}; recode it as {holder[grid]}NNN",
-                      geoms[grid])
-    return holder
+    holder[index[g[first]]] = comm_codes[c[first]]
+    grid_area = shapely.area(shapes)
+    limit = np.maximum(ACROSS_AREA, ACROSS_SHARE * grid_area)
+    for k in np.flatnonzero(~first & (areas > limit[g])):
+        grid = index[g[k]]
+        found.add(keys[grid], "grid_across_communities", "error",
+                  f"grid {keys[grid]} lies in community {holder[grid]} but {areas[k]:,.0f} m² "
+                  f"of it at {{place}} is in community {comm_codes[c[k]]}; a unit grid lies "
+                  "in exactly one community: cut it at the border", polygonal(pieces[k]))
+    covered = np.bincount(g, weights=areas, minlength=len(shapes))
+    outside = grid_area - covered
+    for k in np.flatnonzero(outside > limit):
+        grid = index[k]
+        found.add(keys[grid], "grid_outside_communities", "warning",
+                  f"grid {keys[grid]} at {{place}} has {outside[k]:,.0f} m² outside every "
+                  "community given", geoms[grid])
+    wrong = valid_code[index] & (holder[index] != "") & (
+        np.array([code[:12] for code in codes[index]], dtype=object) != holder[index])
+    for grid in index[wrong]:
+        found.add(keys[grid], "grid_code_community", "error",
+                  f"grid {keys[grid]} at {{place}} lies in community {holder[grid]} but its "
+                  f"code starts with {codes[grid][:12]}; recode it as {holder[grid]}NNN",
+                  geoms[grid])
+    # Gaps: only a community whose grids cover less than its area, or that holds an
+    # overlap (which inflates the sum), needs the union of its grids.
+    held = np.bincount(c, weights=areas, minlength=len(comm_geoms))
+    overlapping = {code for issue in found.items if issue.rule == "grid_overlap"
+                   for code in issue.key.split("|")}
+    gaps = []
+    for k in range(len(comm_geoms)):
+        members = g[c == k]
+        touched = bool(overlapping & set(keys[index[members]]))
+        if shapely.area(comm_geoms[k]) - held[k] < GAP_AREA and not touched:
+            continue
+        gaps += list(shapely.get_parts(polygonal(shapely.difference(
+            comm_geoms[k], shapely.union_all(shapes[members])))))
+    return holder, gaps
 
 
-def _prefix_checks(geoms, valid, codes, valid_code, found) -> None:
+def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
+    """Without communities: counties, prefixes whose grids fall apart, and the holes between
+    the grids (returned as gap pieces)."""
     use = valid & valid_code
     prefixes = pd.Series(codes[use]).str[:12]
     counties = sorted(prefixes.str[:6].unique())
@@ -298,13 +326,21 @@ def _prefix_checks(geoms, valid, codes, valid_code, found) -> None:
                   f"codes come from {len(counties)} counties ({', '.join(counties[:5])}); "
                   "check the prefixes or give --communities")
     shapes = geoms[use]
+    unions = []
     for prefix, members in prefixes.groupby(prefixes, sort=True).groups.items():
         union = shapely.union_all(shapes[np.asarray(members)])
+        unions.append(union)
         parts = shapely.get_num_geometries(union)
         if parts > 1:
             found.add(prefix, "grid_community_disconnected", "warning",
                       f"the grids coded {prefix}NNN fall into {parts} separate pieces (one at "
                       "{place}); a grid with a wrong prefix, or a community in pieces", union)
+    whole = shapely.union_all(np.concatenate([np.array(unions, dtype=object),
+                                              geoms[valid & ~valid_code]]))
+    holes = [shapely.Polygon(ring) for poly in shapely.get_parts(whole)
+             for ring in poly.interiors]
+    return [q for hole in holes
+            for q in shapely.get_parts(polygonal(shapely.difference(hole, whole)))]
 
 
 def _size_checks(geoms, valid, keys, fids, target_area, found) -> None:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.grids.audit import polygonal
+
 KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW = "kept", "reshaped", "split", "merged", \
     "retired", "new"
 SAME_AREA = 1.0  # m²: two outlines differing by less are the same grid
@@ -99,15 +101,8 @@ def change_rows(old_codes, old_geoms, new_codes, new_geoms, continues: dict[int,
         {"OLD_BGID": [r[0] for r in rows], "NEW_BGID": [r[1] for r in rows],
          "AREA": np.round([r[2] for r in rows], 2), "KIND": [r[3] for r in rows],
          "RUN": np.full(len(rows), run, dtype="int64")},
-        geometry=[_polygonal(r[4]) for r in rows], crs=crs)
+        geometry=[polygonal(r[4]) for r in rows], crs=crs)
     frame.insert(0, "CHANGE_ID", [f"{run}:{a}>{b}" for a, b in zip(
         frame["OLD_BGID"], frame["NEW_BGID"], strict=True)])
     order = np.lexsort((frame["NEW_BGID"].to_numpy(), frame["OLD_BGID"].to_numpy()))
     return frame.iloc[order].reset_index(drop=True)
-
-
-def _polygonal(geom):
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
-    if not parts:
-        return shapely.Polygon()
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)

@@ -18,22 +18,17 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gridkit.grids.audit import GAP_AREA, SLIVER_RATIO, SLIVER_WIDTH, Audit
+from gridkit.grids.audit import GAP_AREA, SLIVER_RATIO, SLIVER_WIDTH, Audit, polygonal
 from gridkit.qa import QAIssue
 
 REPAIR_AREA = 100.0  # m²: the largest gap or overlap --repair resolves
 
 
-def _polygonal(geom):
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
-    if not parts:
-        return shapely.Polygon()
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-
-
-def _edge(piece, other) -> float:
-    """Length of ``piece``'s boundary lying on ``other`` (1 cm tolerance)."""
-    return piece.boundary.intersection(other.buffer(0.01)).length
+def _edges(piece, others) -> np.ndarray:
+    """Length of each of ``others``' boundary lying along ``piece`` (1 cm tolerance): only
+    the small piece is buffered, once."""
+    zone = piece.buffer(0.01)
+    return shapely.length(shapely.intersection(shapely.boundary(np.asarray(others)), zone))
 
 
 def repair_grids(audit: Audit, *, target_area: float,
@@ -77,9 +72,10 @@ def repair_grids(audit: Audit, *, target_area: float,
         a, b = _pair(tree, geoms, valid, piece)
         rest_a = shapely.difference(geoms[a], piece)
         rest_b = shapely.difference(geoms[b], piece)
-        longer_a = (_edge(piece, rest_a), codes[b]) >= (_edge(piece, rest_b), codes[a])
+        along_a, along_b = _edges(piece, [rest_a, rest_b])
+        longer_a = (along_a, codes[b]) >= (along_b, codes[a])
         keep, cut = (a, b) if longer_a else (b, a)
-        geoms[cut] = _polygonal(shapely.difference(geoms[cut], piece))
+        geoms[cut] = polygonal(shapely.difference(geoms[cut], piece))
         repairs.append(QAIssue("unit_grid", issue.key, "repair_overlap", "warning",
                                f"overlap of {piece.area:,.1f} m² kept in {codes[keep]} (longer "
                                f"shared edge) and cut from {codes[cut]}", piece))
@@ -92,8 +88,9 @@ def repair_grids(audit: Audit, *, target_area: float,
                 if valid[k]]
         if not near:
             continue
-        best = max(near, key=lambda k: (_edge(piece, geoms[k]), codes[k]))
-        geoms[best] = _polygonal(shapely.union(geoms[best], piece))
+        lengths = _edges(piece, geoms[near])
+        best = max(zip(lengths, [codes[k] for k in near], near, strict=True))[2]
+        geoms[best] = polygonal(shapely.union(geoms[best], piece))
         repairs.append(QAIssue("unit_grid", issue.key, "repair_gap", "warning",
                                f"gap of {piece.area:,.1f} m² joined to {codes[best]} (longest "
                                "shared edge)", piece))
@@ -107,12 +104,12 @@ def repair_grids(audit: Audit, *, target_area: float,
     for s in slivers:
         near = [int(k) for k in tree.query(geoms[s], predicate="dwithin", distance=0.01)
                 if k != s and kept[k] and valid[k] and codes[k][:12] == codes[s][:12]]
-        edges = [(_edge(geoms[s], geoms[k]), codes[k], k) for k in near]
-        edges = [e for e in edges if e[0] > 0]
+        edges = [(length, codes[k], k) for length, k in zip(
+            _edges(geoms[s], geoms[near]) if near else [], near, strict=True) if length > 0]
         if not edges:
             continue
         _, _, best = max(edges)
-        geoms[best] = _polygonal(shapely.union(geoms[best], geoms[s]))
+        geoms[best] = polygonal(shapely.union(geoms[best], geoms[s]))
         kept[s] = False
         repairs.append(QAIssue("unit_grid", codes[s], "repair_sliver", "warning",
                                f"sliver grid {codes[s]} ({areas[s]:,.1f} m²) merged into "

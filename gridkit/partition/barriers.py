@@ -1,15 +1,19 @@
-"""Barriers that unit grid boundaries follow: road centre lines and water edges.
+"""Barriers that unit grid boundaries follow: road centre lines, water edges, parcel lines.
 
 Each barrier line gets a rank that says how much a grid should avoid spanning it:
-0 none (a cut gridkit made), 1 minor road, 2 major road, 3 water. Small pieces are merged
-across the lowest rank available.
+0 none (a cut gridkit made), 1 parcel line (compound wall, cadastral plot), 2 minor road,
+3 major road, 4 water. Small pieces are merged across the lowest rank available.
 
 Road classes are read from a class field (OSM ``highway``/``fclass`` values and the Chinese
-road grades 快速路/主干路/次干路/支路); roads without a recognised class count as minor. Road
-*polygons* (carriageway surfaces) contribute their outlines, as water polygons do.
+road grades 快速路/主干路/次干路/支路); roads without a recognised class count as minor. A class
+written as a list (``['primary', 'trunk']``, as OSMnx exports merged ways) takes its highest
+member. Road *polygons* (carriageway surfaces) contribute their outlines, as water and parcel
+polygons do.
 """
 
 from __future__ import annotations
+
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +25,8 @@ from gridkit.geometry import LINEAR, POLYGONAL, clean_geometries
 from gridkit.partition.communities import find_field
 from gridkit.qa import QAIssue
 
-CUT, MINOR, MAJOR, WATER = 0, 1, 2, 3
+CUT, PARCEL, MINOR, MAJOR, WATER = 0, 1, 2, 3, 4
+N_RANKS = 5
 
 MAJOR_CLASSES = {
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
@@ -30,6 +35,17 @@ MAJOR_CLASSES = {
 }
 CLASS_ALIASES = ["CLASS", "FCLASS", "HIGHWAY", "ROADCLASS", "RCLASS", "KIND", "TYPE", "等级",
                  "道路等级", "道路类型"]
+
+
+def _is_major(classes: pd.Series) -> np.ndarray:
+    """Whether each road class (or any member of a class list such as
+    ``"['primary', 'trunk']"``) is a major road."""
+    listed = classes.str.startswith("[").fillna(False)
+    major = np.array(classes.isin(MAJOR_CLASSES), dtype=bool)
+    for i in np.flatnonzero(listed.to_numpy()):
+        members = re.findall(r"[^\s'\"\[\],]+", classes.iloc[i])
+        major[i] = any(m in MAJOR_CLASSES for m in members)
+    return major
 
 
 def _lines(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +64,30 @@ def prepare_barriers(
     crs: pyproj.CRS,
     *,
     road_class_field: str | None = None,
+    parcels: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[QAIssue]]:
-    """All barrier lines in ``crs`` with their KIND (road/water) and RANK."""
+    """All barrier lines in ``crs`` with their KIND (road/water/parcel) and RANK.
+
+    Parameters
+    ----------
+    roads, water : GeoDataFrame or None
+        Lines or polygons (polygons give their outlines).
+    crs : pyproj.CRS
+        The working CRS (metres).
+    road_class_field : str, optional
+        The road class field; found by common names when not given.
+    parcels : GeoDataFrame or None
+        Compound (小区/单位) and cadastral plot polygons, or wall lines: their edges are
+        candidate unit grid boundaries of the lowest rank above a cut.
+
+    Returns
+    -------
+    GeoDataFrame of LineStrings with KIND and RANK, and the QA issues of the cleaning.
+
+    Examples
+    --------
+    >>> lines, issues = prepare_barriers(roads, None, crs, parcels=plots)  # doctest: +SKIP
+    """
     frames, issues = [], []
     allowed = LINEAR | POLYGONAL
     if roads is not None:
@@ -60,7 +98,7 @@ def prepare_barriers(
                            option="--road-class-field")
         classes = (cleaned[field].astype("string").fillna("").str.strip().str.lower()
                    if field else pd.Series("", index=cleaned.index))
-        ranks = np.where(classes.isin(MAJOR_CLASSES).to_numpy(), MAJOR, MINOR)
+        ranks = np.where(_is_major(classes), MAJOR, MINOR)
         lines, index = _lines(cleaned)
         frames.append(gpd.GeoDataFrame({"KIND": "road", "RANK": ranks[index]},
                                         geometry=lines, crs=crs))
@@ -70,6 +108,14 @@ def prepare_barriers(
         lines, _ = _lines(cleaned.to_crs(crs))
         frames.append(gpd.GeoDataFrame({"KIND": np.full(len(lines), "water"),
                                         "RANK": np.full(len(lines), WATER)},
+                                       geometry=lines, crs=crs))
+    if parcels is not None:
+        cleaned, found = clean_geometries(parcels, what="parcels", allowed=allowed,
+                                          layer="parcel")
+        issues += found
+        lines, _ = _lines(cleaned.to_crs(crs))
+        frames.append(gpd.GeoDataFrame({"KIND": np.full(len(lines), "parcel"),
+                                        "RANK": np.full(len(lines), PARCEL)},
                                        geometry=lines, crs=crs))
     if not frames:
         return gpd.GeoDataFrame({"KIND": [], "RANK": []}, geometry=[], crs=crs), issues

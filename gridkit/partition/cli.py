@@ -40,6 +40,9 @@ def partition_to_geopackage(
     water_layer: str | None = None,
     buildings: Path | None = None,
     buildings_layer: str | None = None,
+    parcels: Path | None = None,
+    parcels_layer: str | None = None,
+    cutting: str = "straight",
     target_area: float = 10_000,
     crs: str | None = None,
     code_field: str | None = None,
@@ -59,7 +62,7 @@ def partition_to_geopackage(
     grids ``output`` already has, keeping their codes (see :mod:`gridkit.grids.update`).
     """
     started = time.perf_counter()
-    refuse_overwriting_inputs(output, [communities, roads, water, buildings, area])
+    refuse_overwriting_inputs(output, [communities, roads, water, buildings, parcels, area])
     user_crs = parse_crs(crs) if crs else None
     comm = read_vector(communities, layer=layer, what="communities", crs=user_crs)
     if area is not None:
@@ -73,6 +76,8 @@ def partition_to_geopackage(
     building_frame = (read_vector(buildings, layer=buildings_layer, what="buildings",
                                   crs=user_crs, layer_option="--buildings-layer")
                       if buildings else None)
+    parcel_frame = (read_vector(parcels, layer=parcels_layer, what="parcels", crs=user_crs,
+                                layer_option="--parcels-layer") if parcels else None)
     if update and output.exists() and "unit_grid" in layers_of(output):
         from gridkit.grids.update import update_geopackage
 
@@ -86,7 +91,8 @@ def partition_to_geopackage(
             inputs=[p for p in (communities, roads, water, buildings, area) if p],
             progress=progress, client=client)
     result = run_partition(
-        comm, road_frame, water_frame, building_frame, target_area, crs=user_crs,
+        comm, road_frame, water_frame, building_frame, target_area, parcel_frame,
+        cutting=cutting, crs=user_crs,
         code_field=code_field, name_field=name_field, road_class_field=road_class_field,
         max_conflict_area=max_conflict_area, progress=progress, client=client,
         borders=borders,
@@ -101,10 +107,11 @@ def partition_to_geopackage(
     )
     parameters = {"target_area": target_area, "crs": result.crs.to_string(),
                   "layer": layer, "roads_layer": roads_layer, "water_layer": water_layer,
-                  "buildings_layer": buildings_layer, "code_field": code_field,
+                  "buildings_layer": buildings_layer, "parcels_layer": parcels_layer,
+                  "cutting": cutting, "code_field": code_field,
                   "name_field": name_field, "road_class_field": road_class_field,
                   "max_conflict_area": max_conflict_area, "area": str(area) if area else None}
-    inputs = [p for p in (communities, roads, water, buildings, area) if p]
+    inputs = [p for p in (communities, roads, water, buildings, parcels, area) if p]
     # New unit grids invalidate what was built on the old ones.
     stale = [name for name in STALE_AFTER_PARTITION
              if output.exists() and name in layers_of(output)]
@@ -163,6 +170,9 @@ def print_summary(figures: dict) -> None:
         split = figures["buildings_split"]
         rows.append(("buildings split", f"{split['split']:,} of {split['buildings']:,} "
                                         f"({split['split_share']:.2%})"))
+    if "boundary_on_fabric_share" in figures:
+        rows.append(("boundary on roads/water/parcels or between buildings",
+                     f"{figures['boundary_on_fabric_share']:.1%}"))
     if len(figures["counties"]) > 1:
         rows.append(("counties", ", ".join(f"{c['county']}: {c['unit_grids']:,} grids"
                                            for c in figures["counties"])))
@@ -171,7 +181,7 @@ def print_summary(figures: dict) -> None:
                      f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
                      "; see qa_issue)"))
     rows += [
-        ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
+        ("QA issues", f"{figures['qa']['error']} errors, {figures['qa']['warning']} warnings "
                       "(layer qa_issue)"),
         ("CRS", figures["crs"]),
         ("seconds", f"{figures['seconds']:.1f}"),
@@ -207,6 +217,15 @@ def stage_printer(enabled: bool):
 @click.option("--water-layer", help="Layer of --water.")
 @click.option("--buildings", type=click.Path(path_type=Path), help="Building footprints.")
 @click.option("--buildings-layer", help="Layer of --buildings.")
+@click.option("--parcels", type=click.Path(path_type=Path),
+              help="Compounds (小区/单位) and cadastral plots (polygons) or walls (lines): "
+                   "grids follow their edges where the size band allows.")
+@click.option("--parcels-layer", help="Layer of --parcels.")
+@click.option("--cutting", type=click.Choice(["straight", "fabric"]), default="straight",
+              show_default=True,
+              help="How blocks larger than 1.5× the target are cut: straight rows and cells "
+                   "slid to miss buildings, or along the fabric (gaps between buildings, "
+                   "dead-end alleys and paths, parcel lines).")
 @click.option("--target-area", type=float, default=10_000, show_default=True,
               help="Unit grid area to aim for, m².")
 @click.option("--crs", help="CRS of inputs that have none; if projected, also the CRS to work "
@@ -226,8 +245,9 @@ def stage_printer(enabled: bool):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
 @cluster_options
 def partition(communities, output, layer, roads, roads_layer, water, water_layer, buildings,
-              buildings_layer, target_area, crs, code_field, name_field, road_class_field,
-              max_conflict_area, update, area, as_json, scheduler, workers):
+              buildings_layer, parcels, parcels_layer, cutting, target_area, crs, code_field,
+              name_field, road_class_field, max_conflict_area, update, area, as_json,
+              scheduler, workers):
     """Cut communities (居委会/村) into coded unit grids (单元网格).
 
     Grids never cross a community border, follow roads and water, avoid cutting buildings,
@@ -238,6 +258,8 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
         gridkit partition data/samples/communities.gpkg -o out/district.gpkg \\
             --roads data/samples/roads.gpkg --water data/samples/water.gpkg \\
             --buildings data/samples/buildings.gpkg
+        gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
+            --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:
@@ -245,7 +267,8 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             figures = partition_to_geopackage(
                 communities, output, layer=layer, roads=roads, roads_layer=roads_layer,
                 water=water, water_layer=water_layer, buildings=buildings,
-                buildings_layer=buildings_layer, target_area=target_area, crs=crs,
+                buildings_layer=buildings_layer, parcels=parcels, parcels_layer=parcels_layer,
+                cutting=cutting, target_area=target_area, crs=crs,
                 code_field=code_field, name_field=name_field, road_class_field=road_class_field,
                 max_conflict_area=max_conflict_area, update=update, area=area, progress=say,
                 client=client,

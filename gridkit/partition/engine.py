@@ -7,9 +7,10 @@ Steps, each deterministic:
 3. node community rings and barrier lines once and polygonize them into *faces*;
 4. merge faces below half the target into a neighbour of the same community, across the
    weakest barrier available, giving *blocks*;
-5. cut blocks of 1.5× the target or more into compact cells avoiding buildings
-   (see :mod:`.cutting`), node again with the cut lines, and merge cells below half the
-   target into a neighbour (preferring one that stays within 2× the target);
+5. cut blocks of 1.5× the target or more into compact cells along their fabric: gaps
+   between buildings, dead-end alleys and paths, parcel lines (see :mod:`.fabric` and
+   :mod:`.cutting`), node again with the cut lines, and merge cells below half the target
+   into a neighbour (preferring one that stays within 2× the target);
 6. dissolve each unit's faces into one polygon and give it its BGID (see :mod:`.coding`).
 """
 
@@ -31,11 +32,20 @@ from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.coding import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.cutting import plan_cuts
-from gridkit.partition.faces import MICRO_AREA, locate, merge_small, polygonize, shared_edges
+from gridkit.partition.fabric import BlockPlan, plan_block
+from gridkit.partition.faces import (
+    MICRO_AREA,
+    locate,
+    merge_small,
+    polygonize,
+    polygonize_loose,
+    shared_edges,
+)
 from gridkit.qa import QAIssue
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
+CUTTINGS = ("straight", "fabric")  # how large blocks are cut; see README "How unit grids are cut"
 PLANNED_GRIDS = 900  # a community planned for more grids than this gets a larger target
 MIN_TARGET, MAX_TARGET = 100, 10_000_000  # m²: a unit grid between a courtyard and 10 km²
 
@@ -60,6 +70,7 @@ def unit_grids(
     water: gpd.GeoDataFrame | None = None,
     buildings: gpd.GeoDataFrame | None = None,
     target_area: float = 10_000,
+    parcels: gpd.GeoDataFrame | None = None,
     **options,
 ) -> gpd.GeoDataFrame:
     """Cut communities into coded unit grids (单元网格); see :func:`partition` for options.
@@ -69,7 +80,7 @@ def unit_grids(
     the QA issues are in ``.attrs["qa_issues"]``.
     """
     result = partition(communities, roads=roads, water=water, buildings=buildings,
-                       target_area=target_area, **options)
+                       target_area=target_area, parcels=parcels, **options)
     grids = result.unit_grids
     grids.attrs["qa_issues"] = result.issues
     return grids
@@ -81,6 +92,7 @@ def partition(
     water: gpd.GeoDataFrame | None = None,
     buildings: gpd.GeoDataFrame | None = None,
     target_area: float = 10_000,
+    parcels: gpd.GeoDataFrame | None = None,
     *,
     crs: pyproj.CRS | None = None,
     code_field: str | None = None,
@@ -90,6 +102,7 @@ def partition(
     progress: Progress | None = None,
     client: object | None = None,
     borders: np.ndarray | None = None,
+    cutting: str = "straight",
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -101,11 +114,18 @@ def partition(
     :mod:`gridkit.distributed`); the result is the same. ``borders``: county border lines
     noded once for a whole province (:func:`gridkit.project.county_borders`), noded here with
     the county's own lines so that neighbouring counties' grids share every border vertex.
+    ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
+    grids follow where the size band allows. ``cutting``: ``"straight"`` cuts large blocks in
+    rows and cells of equal area, each cut slid to miss buildings; ``"fabric"`` cuts them
+    along the gaps between buildings, dead-end alleys and paths and parcel lines (see
+    :mod:`.fabric`).
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
         raise GridkitError(
             f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
             "is in square metres: 10000 is one hectare, the usual unit grid")
+    if cutting not in CUTTINGS:
+        raise GridkitError(f"--cutting {cutting!r} is not one of {', '.join(CUTTINGS)}")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -114,7 +134,8 @@ def partition(
     comm, found = resolve_conflicts(
         comm, max_area=max_conflict_area if max_conflict_area is not None else 0.5 * target_area)
     issues += found
-    barriers, found = prepare_barriers(roads, water, work, road_class_field=road_class_field)
+    barriers, found = prepare_barriers(roads, water, work, road_class_field=road_class_field,
+                                       parcels=parcels)
     issues += found
     footprints, found = prepare_buildings(buildings, work)
     issues += found
@@ -122,7 +143,8 @@ def partition(
     areas = comm.geometry.area.to_numpy()
     targets = np.maximum(target_area, areas / PLANNED_GRIDS)
     for _ in range(3):
-        grids = _cut(comm, barriers, footprints, targets, say, client, borders)
+        grids, cut_issues = _cut(comm, barriers, footprints, targets, say, client, borders,
+                                 cutting)
         counts = grids["COMMUNITY"].value_counts()
         over = counts[counts > MAX_GRIDS]
         if over.empty:
@@ -138,6 +160,7 @@ def partition(
             "community", comm["CODE"].iloc[k], "target_raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
+    issues += cut_issues
     grids, comm = _finish(grids, comm, targets)
     if len(footprints):
         # The responsibility grouping falls back on it for workload when no census exists.
@@ -236,7 +259,8 @@ def _split_disconnected(faces, unit_of_face, shapes):
     return unit_of_face
 
 
-def _plan_blocks(faces, block, community, targets, footprints, streets, client=None) -> dict:
+def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
+                 cutting="straight") -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -247,16 +271,31 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, client=N
     block_community[block] = community
     big = np.flatnonzero(block_area >= SPLIT_RATIO * targets[block_community])
     building_tree = shapely.STRtree(footprints) if len(footprints) else None
+    loose_tree = shapely.STRtree(loose) if len(loose) else None
+    order = np.argsort(block, kind="stable")
+    starts = np.searchsorted(block[order], np.arange(len(block_area) + 1))
     jobs = []
     for b in big:
-        shape = shapely.coverage_union_all(faces[block == b])
+        members = faces[order[starts[b]:starts[b + 1]]]
+        shape = shapely.coverage_union_all(members)
         target = targets[block_community[b]]
         pieces = max(2, round(block_area[b] / target))
-        near = footprints[building_tree.query(shape)] if building_tree else footprints
-        near = near[shapely.area(near) < target] if len(near) else near
-        jobs.append((int(b), shape, block_area[b] / pieces, near))
+        if cutting == "straight":
+            near = footprints[building_tree.query(shape)] if building_tree else footprints
+            near = near[shapely.area(near) < target] if len(near) else near
+            jobs.append((int(b), shape, None, block_area[b] / pieces, target, near, None))
+            continue
+        near = footprints[building_tree.query(shape, predicate="intersects")
+                          ] if building_tree else footprints
+        inside = loose[loose_tree.query(shape, predicate="intersects")
+                       ] if loose_tree else loose
+        if len(inside):
+            inside = shapely.get_parts(shapely.intersection(inside, shape))
+            inside = inside[shapely.get_type_id(inside) == 1]
+        rings = shapely.boundary(members) if len(members) > 1 else np.empty(0, dtype=object)
+        jobs.append((int(b), shape, rings, block_area[b] / pieces, target, near, inside))
     if client is None:
-        return {b: plan_cuts(shape, cell, near) for b, shape, cell, near in jobs}
+        return _plan_street(jobs)
     by_street: dict[str, list] = {}
     for job in jobs:
         by_street.setdefault(streets[block_community[job[0]]], []).append(job)
@@ -267,7 +306,9 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, client=N
 
 
 def _plan_street(jobs: list) -> dict:
-    return {b: plan_cuts(shape, cell, near) for b, shape, cell, near in jobs}
+    return {b: plan_cuts(shape, cell, near) if rings is None
+            else plan_block(shape, rings, cell, target, near, inside)
+            for b, shape, rings, cell, target, near, inside in jobs}
 
 
 def _cells(faces, community, block, noded, plans, edges_for):
@@ -291,8 +332,8 @@ def _cells(faces, community, block, noded, plans, edges_for):
     return cells, cell_community, unit
 
 
-def _cut(comm, barriers, footprints, targets, say, client=None,
-         borders=None) -> gpd.GeoDataFrame:
+def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
+         cutting="straight"):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on
@@ -303,7 +344,11 @@ def _cut(comm, barriers, footprints, targets, say, client=None,
         return shared_edges(faces, subset, barrier_tree, barrier_ranks)
 
     say("noding communities and barriers")
-    faces, noded = polygonize(lines)
+    if barriers.empty or cutting == "straight":
+        faces, noded = polygonize(lines)
+        loose = np.empty(0, dtype=object)
+    else:
+        faces, noded, loose = polygonize_loose(lines)
     community = _label_faces(faces, comm.geometry.to_numpy())
     community = _adopt_micro(faces, community, lambda sub: edges_for(faces, sub))
     say("merging small blocks")
@@ -311,7 +356,9 @@ def _cut(comm, barriers, footprints, targets, say, client=None,
                                     edges_for, cap=False)
     say("planning cuts")
     streets = comm["CODE"].str[:9].to_numpy()
-    plans = _plan_blocks(faces, unit, community, targets, footprints, streets, client)
+    plans = _plan_blocks(faces, unit, community, targets, footprints, streets, loose, client,
+                         cutting)
+    issues = _block_issues(plans, comm, community, unit, targets)
     if plans:
         say(f"cutting {len(plans)} large blocks")
         faces, community, unit = _cells(faces, community, unit, noded, plans, edges_for)
@@ -329,7 +376,32 @@ def _cut(comm, barriers, footprints, targets, say, client=None,
     codes = comm["CODE"].to_numpy()
     return gpd.GeoDataFrame(
         {"COMMUNITY": codes[unit_community], "TARGET": targets[unit_community]},
-        geometry=shapes, crs=comm.crs)
+        geometry=shapes, crs=comm.crs), issues
+
+
+def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]:
+    """Blocks left whole, or with buildings left cut, because of the size band."""
+    issues = []
+    codes = comm["CODE"].to_numpy()
+    for b, plan in plans.items():
+        if not isinstance(plan, BlockPlan) or not (plan.whole or plan.kept_split):
+            continue
+        k = community[np.flatnonzero(block == b)[0]]
+        shape = shapely.coverage_union_all(plan.cells)
+        area = shape.area
+        if plan.whole:
+            issues.append(QAIssue(
+                "unit_grid", codes[k], "block_whole", "warning",
+                f"community {codes[k]}: a block of {area:,.0f} m² "
+                f"({area / targets[k]:.1f}× the target) stays one unit grid: every cut "
+                "would split a building; split it by hand along a wall if needed", shape))
+        if plan.kept_split:
+            issues.append(QAIssue(
+                "unit_grid", codes[k], "building_split", "warning",
+                f"community {codes[k]}: {plan.kept_split} building(s) in a block of "
+                f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
+                f"grid larger than {MAX_RATIO:g}× the target", shape))
+    return issues
 
 
 def _finish(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, targets: np.ndarray):

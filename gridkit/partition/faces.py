@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridkit.partition.barriers import CUT
+from gridkit.partition.barriers import CUT, N_RANKS
 
 MICRO_AREA = 1e-3  # m²: faces this small outside every community are rounding artefacts
 PRECISION = 1e-4  # metres: noding snap-rounds to this grid, so no face is thinner than it
@@ -27,11 +27,30 @@ def polygonize(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Noding in floating point can leave faces of 1e-20 m² where lines almost meet; noding on a
     fixed 0.1 mm grid (snap rounding) cannot, and moves nothing by more than that.
     """
-    noded = shapely.get_parts(shapely.union_all(lines, grid_size=PRECISION))
-    noded = noded[shapely.get_type_id(noded) == 1]
+    noded = _node(lines)
     faces = shapely.get_parts(shapely.polygonize(noded))
-    faces = faces[shapely.area(faces) > 0]
-    return faces, noded
+    return faces[shapely.area(faces) > 0], noded
+
+
+def polygonize_loose(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`polygonize`, and the *loose* edges: those that bound no face.
+
+    Loose edges are dangles (a dead-end alley, footpath or service road entering a block,
+    with one free end) and cut edges (a path crossing a block between two of its edges but
+    not closing a face of its own). They are where a surveyor draws a grid boundary inside a
+    block, so the cutting uses them as candidates.
+    """
+    noded = _node(lines)
+    faces, cuts, dangles, _ = shapely.polygonize_full(noded)
+    faces = shapely.get_parts(faces)
+    loose = np.concatenate([shapely.get_parts(cuts), shapely.get_parts(dangles)])
+    loose = loose[shapely.get_type_id(loose) == 1]
+    return faces[shapely.area(faces) > 0], noded, loose
+
+
+def _node(lines: np.ndarray) -> np.ndarray:
+    noded = shapely.get_parts(shapely.union_all(lines, grid_size=PRECISION))
+    return noded[shapely.get_type_id(noded) == 1]
 
 
 def locate(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
@@ -113,7 +132,7 @@ def merge_small(
     for u, v, rank, length in zip(ua[ok], ub[ok], edges["rank"].to_numpy()[ok],
                                   edges["length"].to_numpy()[ok], strict=True):
         for x, y in ((u, v), (v, u)):
-            lengths = neighbours[x].setdefault(y, np.zeros(4))
+            lengths = neighbours[x].setdefault(y, np.zeros(N_RANKS))
             lengths[rank] += length
 
     parent = np.arange(n_units)

@@ -6,6 +6,10 @@
 - compactness: Polsby-Popper 4πA/P²;
 - boundary on barriers: the share of internal grid boundary length (district outline
   excluded) within 3 m of a road or water line, measured on points every 2 m;
+- boundary on fabric: the same points, counted when within 3 m of a road, water or parcel
+  line, or in a *gap between buildings*: not more than 0.5 m inside any footprint (a party
+  wall counts) and with two different buildings within 15 m (so a line through a gap of up
+  to 30 m between buildings counts; one across a park or an empty yard does not);
 - buildings split: the share of buildings smaller than the target of which a second grid holds
   more than 1% of the footprint.
 
@@ -23,6 +27,8 @@ from gridkit.geometry import polsby_popper
 SPACING = 2.0  # metres between boundary sample points
 NEAR = 3.0  # metres: boundary this close to a barrier line follows it
 SPLIT_SHARE = 0.01
+GAP = 15.0  # metres: a boundary point with two buildings this close lies in a gap between them
+WALL = 0.5  # metres: a point this far inside a footprint crosses the building, not its wall
 
 
 def area_figures(areas: np.ndarray, target: float, exempt: np.ndarray | None = None) -> dict:
@@ -44,11 +50,12 @@ def area_figures(areas: np.ndarray, target: float, exempt: np.ndarray | None = N
     }
 
 
-def boundary_on_barriers(grids: np.ndarray, barrier_lines: np.ndarray) -> float:
-    """Share of internal grid boundary within ``NEAR`` metres of a barrier line."""
-    if len(barrier_lines) == 0:
-        return 0.0
-    outline = shapely.boundary(shapely.coverage_union_all(grids))
+def _internal_points(grids: np.ndarray) -> np.ndarray:
+    """Points every SPACING metres along the grid boundaries, without the outline."""
+    try:
+        outline = shapely.boundary(shapely.coverage_union_all(grids))
+    except shapely.errors.GEOSException:  # a baseline that is not an exact coverage
+        outline = shapely.boundary(shapely.union_all(grids))
     rings = shapely.boundary(grids)
     lengths = shapely.length(rings)
     counts = np.maximum(1, np.ceil(lengths / SPACING).astype(np.int64))
@@ -57,13 +64,72 @@ def boundary_on_barriers(grids: np.ndarray, barrier_lines: np.ndarray) -> float:
     distance = (step + 0.5) * (lengths / counts)[owner]
     points = shapely.line_interpolate_point(rings[owner], distance)
     shapely.prepare(outline)
-    internal = ~shapely.dwithin(outline, points, 0.05)
-    points = points[internal]
+    return points[~shapely.dwithin(outline, points, 0.05)]
+
+
+def _near_lines(points: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    found = np.zeros(len(points), dtype=bool)
+    if len(lines) and len(points):
+        near, _ = shapely.STRtree(lines).query(points, predicate="dwithin", distance=NEAR)
+        found[near] = True
+    return found
+
+
+def _in_gaps(points: np.ndarray, buildings: np.ndarray) -> np.ndarray:
+    """Points between two buildings (within GAP of both) and not inside either."""
+    if len(buildings) < 2 or len(points) == 0:
+        return np.zeros(len(points), dtype=bool)
+    p, b = shapely.STRtree(buildings).query(points, predicate="dwithin", distance=GAP)
+    pairs = np.unique(np.column_stack([p, b]), axis=0)
+    two = np.bincount(pairs[:, 0], minlength=len(points)) >= 2
+    cores = shapely.buffer(buildings, -WALL)
+    cores = cores[~shapely.is_empty(cores)]
+    inside = np.zeros(len(points), dtype=bool)
+    if len(cores):
+        hit, _ = shapely.STRtree(cores).query(points, predicate="intersects")
+        inside[hit] = True
+    return two & ~inside
+
+
+def boundary_on_barriers(grids: np.ndarray, barrier_lines: np.ndarray) -> float:
+    """Share of internal grid boundary within ``NEAR`` metres of a barrier line."""
+    if len(barrier_lines) == 0:
+        return 0.0
+    points = _internal_points(grids)
     if len(points) == 0:
         return 0.0
-    tree = shapely.STRtree(barrier_lines)
-    near, _ = tree.query(points, predicate="dwithin", distance=NEAR)
-    return float(len(np.unique(near)) / len(points))
+    return float(_near_lines(points, barrier_lines).mean())
+
+
+def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarray) -> float:
+    """Share of internal grid boundary on a road, water or parcel line or between buildings.
+
+    Parameters
+    ----------
+    grids : ndarray of Polygon
+        The grids (a coverage), metres.
+    lines : ndarray of LineString
+        Road centre lines, water edges and parcel lines.
+    buildings : ndarray of Polygon
+        Building footprints.
+
+    Returns
+    -------
+    float in [0, 1]: boundary sample points (every 2 m, district outline excluded) within 3 m
+    of a line or in a gap between buildings (see the module notes), over all of them.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> grids = shapely.box([0, 50], 0, [50, 100], 50)
+    >>> houses = shapely.box([30, 55], 10, [45, 70], 40)
+    >>> boundary_on_fabric(grids, np.empty(0, dtype=object), houses)
+    1.0
+    """
+    points = _internal_points(grids)
+    if len(points) == 0:
+        return 0.0
+    return float((_near_lines(points, lines) | _in_gaps(points, buildings)).mean())
 
 
 def buildings_split(grids: np.ndarray, buildings: np.ndarray, target: float) -> dict:
@@ -98,6 +164,8 @@ def partition_figures(
         figures["boundary_on_barriers_share"] = boundary_on_barriers(geoms, barrier_lines)
     if buildings is not None and len(buildings):
         figures["buildings_split"] = buildings_split(geoms, buildings, target)
+        lines = np.empty(0, dtype=object) if barrier_lines is None else barrier_lines
+        figures["boundary_on_fabric_share"] = boundary_on_fabric(geoms, lines, buildings)
     return figures
 
 

@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 import pyproj
 import shapely
 
-from gridkit.components.layers import representative_xy
 from gridkit.errors import GridkitError
 from gridkit.records.coords import (
     SourceCRS,
@@ -72,14 +71,11 @@ class Positioner:
         The unit grids (their CRS is the output CRS).
     crs : SourceCRS, optional
         ``--crs``: the CRS of coordinate columns, and of geometries over the file's own.
-    locator : object, optional
-        Anything with ``GridIndex.locate``'s answers (the grids' index, or their tiles).
     """
 
-    def __init__(self, grids, crs: SourceCRS | None, locator=None) -> None:
+    def __init__(self, grids, crs: SourceCRS | None) -> None:
         self.grids = grids
         self.crs = crs
-        self.locator = locator if locator is not None else grids.index
 
     def source_crs(self, source: SourceTable, header_hint: str = "") -> SourceCRS:
         if self.crs is not None:
@@ -95,7 +91,7 @@ class Positioner:
         """Positions and unit grids of every row; problems added to ``problems``."""
         crs = self.source_crs(source)
         x, y, shapes = self._coordinates(source, cmap, crs, problems)
-        grid = self.locator.locate(x, y)
+        grid = self.grids.index.locate(x, y)
         outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
         if outside.size:
             _, distance = self.grids.index.nearest(x[outside], y[outside])
@@ -110,6 +106,9 @@ class Positioner:
 
     def _coordinates(self, source: SourceTable, cmap: ColumnMap, crs: SourceCRS,
                      problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        # Imported here: gridkit.components imports this module.
+        from gridkit.components.layers import representative_xy
+
         table = source.table
         n = table.num_rows
         sx = np.full(n, np.nan)
@@ -277,6 +276,8 @@ def _joined(table, name, sx, sy, found, problems) -> None:
 
 
 def _wkt(table, name, sx, sy, found, problems) -> None:
+    from gridkit.components.layers import representative_xy
+
     todo = np.isnan(sx) & ~found
     values = pc.utf8_trim_whitespace(column(table, name))
     present = np.flatnonzero(_np(pc.not_equal(values, "")) & todo)

@@ -65,6 +65,11 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
                            f"{output / 'report.html'}")
     data = read_report_data(source)
     figures = compute_figures(data, lang)
+    from gridkit.store import stale_results
+
+    # Results whose inputs changed after them are shown, but marked (gridkit.store's rule).
+    figures["stale"] = [{"result": s.result, "command": s.command, "changed": s.changed}
+                        for s in stale_results(source)]
     map_data = build_map(data, figures, lang)
     drawn: list = []
     page = render(figures, map_data, lang, drawn)

@@ -124,6 +124,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "warning": ("警告", "warning"),
     "command": ("命令", "Command"),
     "no_issues": ("没有质检问题。", "No QA issues."),
+    "stale_title": ("过期结果", "Stale results"),
+    "stale_note": ("下列结果生成后，其依据的图层又有改动：数字可能已不符，请重新运行相应命令。",
+                   "The layers these results were computed from changed after them: their "
+                   "figures may no longer hold; run the command again."),
+    "stale_item": ("{result}：{changed} 在 gridkit {command} 之后有改动",
+                   "{result}: {changed} changed after gridkit {command}"),
     # Spot check
     "sec_spotcheck": ("抽查验收", "Spot-check acceptance"),
     "spot_note": ("抽查估计值及其置信区间，与 96% 验收标准对照。",

@@ -131,7 +131,9 @@ def render(figures: dict, map_data: MapData, lang: str,
 def _render(figures: dict, map_data: MapData, lang: str) -> str:
     w = strings(lang)
     names = Labels(figures)
-    sections = [overview_section(figures, w), section("map", w["map"], ""),
+    sections = [overview_section(figures, w),
+                *([stale_section(figures["stale"], w)] if figures.get("stale") else []),
+                section("map", w["map"], ""),
                 unit_area_section(figures["unit_areas"], w, names)]
     if figures.get("responsibility"):
         sections.append(responsibility_section(figures["responsibility"], w, names))
@@ -157,6 +159,14 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
         header_json=script_json(map_data.header), payload=Markup(map_data.payload),
         library=LIBRARY, library_payload=Markup(_library_payload()),
         script=Markup(_asset("map.js")))
+
+
+def stale_section(stale: list[dict], w: dict) -> dict:
+    """The results whose inputs changed after them (they are shown, but not to be trusted)."""
+    return section("stale", w["stale_title"], w["stale_note"], *(
+        {"kind": "text", "text": w["stale_item"].format(
+            result=s["result"], command=s["command"], changed=", ".join(s["changed"]))}
+        for s in stale))
 
 
 def overview_section(figures: dict, w: dict) -> dict:

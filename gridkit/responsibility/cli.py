@@ -13,7 +13,7 @@ from gridkit.console import emit_json
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
-from gridkit.geometry import POLYGONAL, clean_geometries
+from gridkit.geometry import POLYGONAL, clean_geometries, skipped_features
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
 from gridkit.qa import qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE
@@ -80,6 +80,7 @@ def group_geopackage(output: Path, *, key_areas: Path | None = None,
     )
     return {"output": str(output), "workload": source, **result.figures,
             "kept_rgids": kept_rgids,
+            "skipped_features": skipped_features(issues),
             "qa": {"warning": sum(i.severity == "warning" for i in issues),
                    "error": sum(i.severity == "error" for i in issues)},
             "seconds": round(time.perf_counter() - started, 2)}

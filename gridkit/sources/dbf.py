@@ -101,9 +101,8 @@ def decode_dbf(path: Path, dbf: Path, fields: list[str], columns: dict[str, pa.C
         encoded = pc.dictionary_encode(columns[name].combine_chunks())
         values = encoded.dictionary.to_pylist()
         odd = np.array([any(ord(ch) > 127 for ch in v) for v in values], bool)
-        # Null cells have a null index: -1 keeps the array integral (NaN would make it float).
-        uniques[name] = (values, encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False),
-                         odd)
+        index = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        uniques[name] = (values, index.astype(np.int64), odd)
         non_ascii.extend(_raw(v) for v, o in zip(values, odd, strict=True) if o)
     non_ascii.extend(_raw(f) for f in fields if any(ord(ch) > 127 for ch in f))
     utf8 = sum(_valid(v, "utf-8") for v in non_ascii)

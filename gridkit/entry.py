@@ -1,0 +1,28 @@
+"""The ``gridkit`` program's entry point: Ctrl-C or SIGTERM while Python is still loading
+the libraries (seconds on a busy machine) ends it with the same one line and exit code as
+later on (:mod:`gridkit.console`), not a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _stopped_while_loading(signum, _frame) -> None:
+    how = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+    sys.stderr.write(f"gridkit: interrupted ({how}): nothing was written; the previous "
+                     "output is intact\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+def main() -> None:
+    """Run the command line (``gridkit ...``)."""
+    signal.signal(signal.SIGINT, _stopped_while_loading)
+    signal.signal(signal.SIGTERM, _stopped_while_loading)
+    from gridkit.cli import main as cli
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    cli()

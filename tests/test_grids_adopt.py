@@ -1,0 +1,223 @@
+"""gridkit grids adopt (codes kept, --recode, --repair, --area), gridkit run with [grids],
+and partition --update/--area on a small district: phased areas, events re-located."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from conftest import X0, Y0, four_communities
+
+from gridkit.cli import main
+from gridkit.partition import partition
+
+TARGET = "20000"
+
+
+@pytest.fixture(scope="module")
+def clean():
+    result = partition(four_communities(), target_area=20_000)
+    return result.unit_grids, result.communities
+
+
+def _write(frame: gpd.GeoDataFrame, path):
+    frame.to_file(path)
+    return str(path)
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_adopt_keeps_codes_and_refuses_what_unit_grid_cannot_hold(clean, tmp_path):
+    grids, communities = clean
+    comm = _write(communities, tmp_path / "c.gpkg")
+    city = grids[["BGID", "geometry"]].rename(columns={"BGID": "WGBM"})
+    city = city.iloc[::-1].reset_index(drop=True)  # any order in, BGID order out
+    done = _invoke("grids", "adopt", _write(city, tmp_path / "g.gpkg"), "-o",
+                   tmp_path / "o.gpkg", "--communities", comm, "--target-area", TARGET, "--json")
+    assert done.exit_code == 0, done.output
+    out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
+    assert out["BGID"].tolist() == sorted(grids["BGID"])
+    assert list(out.columns[:6]) == ["BGID", "COMMUNITY", "STREET", "AREA", "RGID", "DENSITY"]
+    community = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="community")
+    assert community["UNITS"].sum() == len(grids)
+
+    city.loc[1, "WGBM"] = city.loc[0, "WGBM"]
+    before = hashlib.sha256((tmp_path / "o.gpkg").read_bytes()).hexdigest()
+    done = _invoke("grids", "adopt", _write(city, tmp_path / "dup.gpkg"), "-o",
+                   tmp_path / "o.gpkg", "--target-area", TARGET)
+    assert done.exit_code == 2
+    assert f"code {city.loc[0, 'WGBM']} is held by 2 features" in done.output
+    assert "--recode" in done.output and "Traceback" not in done.output
+    assert hashlib.sha256((tmp_path / "o.gpkg").read_bytes()).hexdigest() == before
+
+    done = _invoke("grids", "adopt", tmp_path / "dup.gpkg", "-o", tmp_path / "r.gpkg",
+                   "--communities", comm, "--recode", "--target-area", TARGET, "--json")
+    assert done.exit_code == 0, done.output
+    recoded = pyogrio.read_dataframe(tmp_path / "r.gpkg", layer="unit_grid")
+    assert recoded["BGID"].is_unique and len(recoded) == len(grids)
+    assert Counter(recoded["SRCCODE"])[city.loc[0, "WGBM"]] == 2
+    assert (recoded["BGID"].str[:12] == recoded["COMMUNITY"]).all()
+
+
+def test_repair_fixes_small_gaps_overlaps_and_slivers_and_reports_each(clean, tmp_path):
+    grids, communities = clean
+    city = grids[["BGID", "geometry"]].copy()
+    geoms = list(city.geometry)
+    first = int(np.flatnonzero(city["BGID"].str.startswith("310116001001"))[0])
+    near = shapely.STRtree(geoms).query(geoms[first], predicate="touches")
+    other = next(int(k) for k in near
+                 if shapely.intersection(geoms[first].boundary, geoms[k].boundary).length > 20)
+    edge = shapely.intersection(geoms[first].boundary, geoms[other].boundary)
+    point = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
+    overlap = shapely.intersection(geoms[other], point.buffer(4, cap_style="square"))
+    geoms[first] = shapely.union(geoms[first], overlap)  # about 32 m² into the neighbour
+    x0, y0, x1, y1 = geoms[-1].bounds
+    sliver = shapely.intersection(geoms[-1], shapely.box(x0, y0, x0 + 2, y1))
+    geoms[-1] = shapely.difference(geoms[-1], sliver)
+    city = gpd.GeoDataFrame({"BGID": list(city["BGID"]) + [city["BGID"].iloc[-1][:12] + "990"]},
+                            geometry=geoms + [sliver], crs=city.crs)
+    path = _write(city, tmp_path / "g.gpkg")
+    comm = _write(communities, tmp_path / "c.gpkg")
+    done = _invoke("grids", "check", path, "--communities", comm, "--target-area", TARGET,
+                   "--json")
+    found = json.loads(done.output)["by_rule"]
+    assert found["grid_overlap"] == 1 and found["grid_sliver"] == 1
+    done = _invoke("grids", "adopt", path, "-o", tmp_path / "o.gpkg", "--communities", comm,
+                   "--repair", "--target-area", TARGET, "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["repairs"] == {"repair_overlap": 1, "repair_sliver": 1}
+    assert figures["retired"] == [city["BGID"].iloc[-1]]
+    qa = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="qa_issue")
+    assert not set(qa["RULE"]) & {"grid_overlap", "grid_sliver", "grid_gap"}
+    assert {"repair_overlap", "repair_sliver"} <= set(qa["RULE"])
+    out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
+    assert shapely.union_all(out.geometry.to_numpy()).area == pytest.approx(
+        shapely.union_all(grids.geometry.to_numpy()).area, abs=1)
+    registry = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="bgid_registry",
+                                      read_geometry=False)
+    assert registry.set_index("BGID")["STATUS"][city["BGID"].iloc[-1]] == "retired"
+
+
+def test_adopt_without_communities_dissolves_them_from_the_prefixes(clean, tmp_path):
+    grids, communities = clean
+    path = _write(grids[["BGID", "geometry"]], tmp_path / "g.gpkg")
+    done = _invoke("grids", "adopt", path, "-o", tmp_path / "o.gpkg", "--target-area", TARGET)
+    assert done.exit_code == 0, done.output
+    community = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="community")
+    assert sorted(community["CODE"]) == sorted(communities["CODE"])
+    for code, geom in zip(community["CODE"], community.geometry, strict=True):
+        expected = communities.set_index("CODE").geometry[code]
+        assert shapely.symmetric_difference(geom, expected).area < 1
+
+
+def test_adopt_with_an_area_keeps_the_grids_inside(clean, tmp_path):
+    grids, _ = clean
+    area = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 600, Y0 + 600)], crs=4549)
+    done = _invoke("grids", "adopt", _write(grids[["BGID", "geometry"]], tmp_path / "g.gpkg"),
+                   "-o", tmp_path / "o.gpkg", "--area", _write(area, tmp_path / "a.gpkg"),
+                   "--target-area", TARGET)
+    assert done.exit_code == 0, done.output
+    out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
+    assert set(out["COMMUNITY"]) == {"310116001001"}
+    assert len(out) == (grids["COMMUNITY"] == "310116001001").sum()
+
+
+def test_run_takes_grids_instead_of_partition(clean, tmp_path):
+    grids, communities = clean
+    _write(grids[["BGID", "geometry"]].rename(columns={"BGID": "网格编码"}), tmp_path / "g.gpkg")
+    _write(communities, tmp_path / "c.gpkg")
+    config = tmp_path / "city.toml"
+    config.write_text('output = "city.gpkg"\n[grids]\ngrids = "g.gpkg"\ncommunities = '
+                      '"c.gpkg"\ntarget_area = 20000\nrepair = true\n[group]\n',
+                      encoding="utf-8")
+    done = _invoke("run", config, "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["grids"]["unit_grids"] == len(grids)
+    assert figures["group"]["unit_grids"] == len(grids)
+    config.write_text('[grids]\ngrids = "g.gpkg"\nrepair = "yes"\n', encoding="utf-8")
+    done = _invoke("run", config, "-o", tmp_path / "x.gpkg")
+    assert done.exit_code == 2 and "[grids] repair must be true or false" in done.output
+    config.write_text('[grids]\ngrids = "g.gpkg"\n[partition]\ncommunities = "c.gpkg"\n',
+                      encoding="utf-8")
+    done = _invoke("run", config, "-o", tmp_path / "x.gpkg")
+    assert done.exit_code == 2 and "not both" in done.output
+
+
+def test_phased_area_then_a_wider_update_adds_grids_without_touching_the_old(tmp_path):
+    communities = _write(four_communities(), tmp_path / "c.gpkg")
+    first = gpd.GeoDataFrame(geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 1310, Y0 + 590)],
+                             crs=4549)
+    out = tmp_path / "o.gpkg"
+    done = _invoke("partition", communities, "-o", out, "--target-area", TARGET, "--area",
+                   _write(first, tmp_path / "a1.gpkg"))
+    assert done.exit_code == 0, done.output
+    before = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert set(before["COMMUNITY"]) == {"310116001001", "310116001002"}
+    # Events in the first community, as gridkit events import would have located them.
+    points = shapely.point_on_surface(before.geometry.to_numpy())
+    events = gpd.GeoDataFrame({"EVTID": [f"E{k}" for k in range(len(before))],
+                               "BGID": before["BGID"], "STREET": before["STREET"],
+                               "COMMUNITY": before["COMMUNITY"]}, geometry=points, crs=4549)
+    from gridkit.io import write_geopackage
+
+    write_geopackage(out, {"event": events})
+
+    wider = gpd.GeoDataFrame(geometry=[shapely.box(X0 - 10, Y0 - 10, X0 + 1310, Y0 + 1210)],
+                             crs=4549)
+    done = _invoke("partition", communities, "-o", out, "--target-area", TARGET, "--update",
+                   "--area", _write(wider, tmp_path / "a2.gpkg"), "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["communities"] == {"unchanged": 2, "changed": 0, "new": 2, "gone": 0}
+    after = pyogrio.read_dataframe(out, layer="unit_grid")
+    old = after[after["BGID"].isin(before["BGID"])].reset_index(drop=True)
+    assert (old.geometry.to_wkb() == before.geometry.to_wkb()).all()
+    def rows(frame):  # null is null, whichever dtype pandas reads it as
+        frame = frame.drop(columns="geometry").astype(object)
+        return frame.where(frame.notna(), None).values.tolist()
+
+    assert rows(old) == rows(before)
+    change = pyogrio.read_dataframe(out, layer="grid_change")
+    assert set(change["KIND"]) == {"new"}
+    assert set(change["NEW_BGID"]) == set(after["BGID"]) - set(before["BGID"])
+    assert figures["relocated"] == {"component": 0, "event": 0}
+
+    # Then the two first communities merge (撤村建居-like): their events follow the grids.
+    merged = four_communities()
+    union = shapely.union(merged.geometry[0], merged.geometry[1])
+    merged = merged.drop(index=[0, 1])
+    merged.loc[9] = ["310116001010", "新社区", union]
+    done = _invoke("partition", _write(gpd.GeoDataFrame(merged, crs=4549), tmp_path / "m.gpkg"),
+                   "-o", out, "--target-area", TARGET, "--update", "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["relocated"]["event"] == len(events)
+    moves = pyogrio.read_dataframe(out, layer="grid_relocation", read_geometry=False)
+    moved = pyogrio.read_dataframe(out, layer="event").set_index("EVTID")
+    assert sorted(moves["KEY"]) == sorted(events["EVTID"])
+    assert (moved.loc[moves["KEY"], "BGID"].to_numpy() == moves["NEW_BGID"].to_numpy()).all()
+    assert (moved["COMMUNITY"] == "310116001010").all()
+    assert (moved["BGID"].str[:12] == moved["COMMUNITY"]).all()
+    registry = pyogrio.read_dataframe(out, layer="bgid_registry", read_geometry=False)
+    assert set(registry.loc[registry["STATUS"] == "retired", "BGID"]) == set(before["BGID"])
+    change = pyogrio.read_dataframe(out, layer="grid_change")
+    assert sorted(set(change["RUN"])) == [2, 3]  # gridkit_run rows of the two updates
+
+
+def test_a_province_project_refuses_a_grids_county(tmp_path):
+    project = tmp_path / "province.toml"
+    project.write_text('[county.310116.grids]\ngrids = "g.gpkg"\n', encoding="utf-8")
+    done = _invoke("run", project, "-o", tmp_path / "out")
+    assert done.exit_code == 2, done.output
+    assert "county 310116 adopts its own grids" in done.output

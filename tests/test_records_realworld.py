@@ -1,0 +1,397 @@
+"""Files as people send them (issue 13): each kind of fault on a small real-shaped input,
+through the one record importer (census and events), asserting the right value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pyogrio
+import pyproj
+import pytest
+import shapely
+from click.testing import CliRunner
+from test_census_support import HEADER, district, good_rows, grid_points
+
+from gridkit.cli import main
+from gridkit.records.coords import (
+    bd09mc_to_bd09,
+    gcj02_to_wgs84,
+    parse_numbers,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+from gridkit.sources.tables import read_source
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def census(*args):
+    result = run("census", "import", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def layers(out):
+    return (pyogrio.read_dataframe(out, layer="component"),
+            pyogrio.read_dataframe(out, layer="component_reject"))
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def sheet(path, rows, *, title=None):
+    book = openpyxl.Workbook()
+    ws = book.active
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+# -- 1. Excel numbers in code columns --------------------------------------------------------
+
+def test_excel_numbers_in_code_columns(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    rows = [["标识码", "小类代码", "经度", "纬度"],
+            # A 16-digit code typed as a number: Excel kept 3101160102000120.
+            [3101160102000120, 102, float(lon[0]), float(lat[0])],
+            # A class code that lost its leading zero, no OBJCODE.
+            [None, 102, float(lon[1]), float(lat[1])]]
+    figures = census(sheet(tmp_path / "numbers.xlsx", rows), "-o", out, "--crs", "wgs84")
+    components, rejects = layers(out)
+    assert figures["rows"] == 2 and figures["balanced"]
+    reject = rejects.iloc[0]
+    assert reject["SRCROW"] == 2 and reject["RULE"] == "bad-objcode"
+    assert "was a number" in reject["REASON"] and "15 significant digits" in reject["REASON"]
+    assert components["MAJOR"].tolist() == ["01"] and components["MINOR"].tolist() == ["02"]
+    changes = figures["files"][0]["changed_values"]
+    assert {"field": "小类代码", "from": "102", "to": "0102", "rule": "leading-zero", "rows": 2,
+            "first_row": 2} in changes
+
+
+def test_scientific_notation_from_an_excel_csv(tmp_path):
+    out = district(tmp_path)
+    row = good_rows(1)[0]
+    row[0] = "3.10116E+15"
+    csv = tmp_path / "saved_by_excel.csv"
+    csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding="gbk")
+    census(csv, "-o", out, "--crs", "wgs84")
+    _, rejects = layers(out)
+    assert rejects["RULE"].tolist() == ["bad-objcode"]
+    assert "scientific notation" in rejects["REASON"][0]
+    assert "characters other than digits" not in rejects["REASON"][0]
+
+
+def test_codes_check_shares_the_number_rule(tmp_path):
+    rows = [["OBJCODE"], [3101160102000120], ["3101160102000123"]]
+    result = CliRunner().invoke(main, ["codes", "check", str(sheet(tmp_path / "c.xlsx", rows)),
+                                       "--json"])
+    assert result.exit_code == 1
+    issues = json.loads(result.stdout)["layers"][0]["issues"]
+    invalid = [i for i in issues if i["rule"] == "invalid"]
+    assert [i["row"] for i in invalid] == ["row 2"]
+    assert "15 significant digits" in invalid[0]["message"]
+    csv = tmp_path / "c.csv"
+    csv.write_text("OBJCODE\n3.10116E+15\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["codes", "check", str(csv), "--json"])
+    message = json.loads(result.stdout)["layers"][0]["issues"][0]["message"]
+    assert "scientific notation" in message
+
+
+# -- 2. Excel dates ---------------------------------------------------------------------------
+
+def test_excel_serial_dates_in_sheets_and_csv(tmp_path):
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    rows = [["部件名称", "经度", "纬度", "初始时间", "变更时间"],
+            ["路灯", float(lon[0]), float(lat[0]), 45789, 45789.5]]
+    figures = census(sheet(tmp_path / "dates.xlsx", rows), "-o", out, "--crs", "wgs84")
+    components, _ = layers(out)
+    assert str(components["ORDATE"][0])[:10] == "2025-05-12"
+    assert str(components["CHDATE"][0])[:10] == "2025-05-12"
+    assert any(c["rule"] == "excel-serial-date" and c["from"] == "45789"
+               for c in figures["files"][0]["changed_values"])
+    row = good_rows(1)[0]
+    row[8] = "45789"
+    csv = tmp_path / "dates.csv"
+    csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    census(csv, "-o", out, "--crs", "wgs84")
+    _, rejects = layers(out)
+    reason = rejects.loc[rejects["SRCFILE"] == "dates.csv", "REASON"].iloc[0]
+    assert "Excel day number (2025-05-12)" in reason
+
+
+# -- 3. Title rows ----------------------------------------------------------------------------
+
+def test_a_merged_title_row_above_the_header(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    rows = [["部件名称", "经度", "纬度"], ["路灯", float(lon[2]), float(lat[2])]]
+    book = sheet(tmp_path / "titled.xlsx", rows, title="某街道城市部件普查登记表")
+    figures = census(book, "-o", out, "--crs", "wgs84")
+    assert figures["files"][0]["header_row"] == 2 and figures["accepted"] == 1
+    components, _ = layers(out)
+    assert components["SRCROW"].tolist() == [3] and components["BGID"].tolist() == [bgid[2]]
+    csv = tmp_path / "titled.csv"
+    csv.write_text("某街道城市部件普查登记表,,\n部件名称,经度,纬度\n"
+                   f"路灯,{lon[3]:.8f},{lat[3]:.8f}\n", encoding="gbk")
+    assert read_source(csv, aliases={"X": ("经度",), "Y": ("纬度",)}).header_row == 2
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    assert figures["files"][0]["header_row"] == 2 and figures["accepted"] == 1
+    # Told the wrong header row, the error names the row used and the option.
+    message = one_line_error(run("census", "import", csv, "-o", out, "--crs", "wgs84",
+                                 "--header-row", "1"))
+    assert "--header-row" in message and "row 1" in message
+
+
+# -- 4, 5. Shapefiles: cut names and encodings ------------------------------------------------
+
+def _shapefile(folder, name, columns, encoding, cpg=True, offset=0):
+    lon, lat, _ = grid_points()
+    n = len(next(iter(columns.values())))
+    frame = gpd.GeoDataFrame(columns, geometry=shapely.points(lon[offset:offset + n],
+                                                             lat[offset:offset + n]), crs=4326)
+    path = folder / f"{name}.shp"
+    pyogrio.write_dataframe(frame, path, encoding=encoding)
+    if not cpg:
+        path.with_suffix(".cpg").unlink()
+    return path
+
+
+def test_field_names_cut_at_ten_bytes(tmp_path):
+    out = district(tmp_path)
+    utf8 = _shapefile(tmp_path, "utf8", {"部件名称": ["路灯"], "主管部门名称": ["区路政所"]},
+                      "UTF-8")
+    assert b"\xe9\x83\xa8\xe4\xbb\xb6\xe5\x90\x8d\xe7\x00" in utf8.with_suffix(".dbf").read_bytes()
+    figures = census(utf8, "-o", out)
+    file = figures["files"][0]
+    assert figures["accepted"] == 1 and file["encoding"].startswith("UTF-8")
+    assert file["columns"]["OBJNAME"] == "部件名" and file["cut_names"]["部件名"] == "OBJNAME"
+    gbk = _shapefile(tmp_path, "gbk", {"部件名称": ["路灯"], "主管部门名称": ["区路政所"]}, "GBK",
+                     offset=1)
+    figures = census(gbk, "-o", out)
+    components, _ = layers(out)
+    row = components[components["SRCFILE"] == "gbk.shp"].iloc[0]
+    assert row["DEPTNAME1"] == "区路政所" and row["OBJNAME"] == "路灯"
+    assert figures["files"][0]["kept_in_extra"] == []
+
+
+def test_dbf_encoding_by_evidence(tmp_path):
+    out = district(tmp_path)
+    names = ["路灯", "垃圾箱", "污水井盖"]
+    path = _shapefile(tmp_path, "nocpg", {"NAME": names, "NOTE": ["靠近路口"] * 3}, "UTF-8",
+                      cpg=False)
+    # Cut one value in the middle of a character, as a too-narrow field does.
+    raw = bytearray(path.with_suffix(".dbf").read_bytes())
+    at = raw.index("靠近路口".encode())
+    raw[at + 10: at + 12] = b"  "  # 口 loses its last two bytes
+    path.with_suffix(".dbf").write_bytes(bytes(raw))
+    figures = census(path, "-o", out, "--crs", "wgs84")
+    file = figures["files"][0]
+    assert file["encoding"].startswith("UTF-8") and figures["accepted"] == 3
+    assert file["damaged_cells"] == 1 and file["damaged"][0]["row"] == 0
+    assert file["damaged"][0]["field"] == "NOTE"
+    components, _ = layers(out)
+    assert sorted(components["OBJNAME"]) == sorted(names)  # not GB18030 mojibake
+    assert "靠近路" in components["NOTE"].iloc[0]
+    # A .cpg saying UTF-8 over GBK values: one line naming the .cpg.
+    gbk = _shapefile(tmp_path, "lying", {"NAME": names}, "GBK")
+    gbk.with_suffix(".cpg").write_text("UTF-8")
+    message = one_line_error(run("census", "import", gbk, "-o", out))
+    assert "lying.cpg" in message and "GBK" in message
+
+
+# -- 6, 7. Swapped, survey and web-map coordinates -------------------------------------------
+
+def test_swapped_longitude_latitude_is_named(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    csv = tmp_path / "swapped.csv"
+    csv.write_text(f"部件名称,经度,纬度\n路灯,{lat[0]:.8f},{lon[0]:.8f}\n", encoding="utf-8")
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    _, rejects = layers(out)
+    assert figures["rejected"] == 1
+    reason = rejects["REASON"][0]
+    assert "look swapped" in reason and bgid[0] in reason and "--x 纬度 --y 经度" in reason
+
+
+def test_survey_coordinates_with_a_zone_prefix(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    to_zone = pyproj.Transformer.from_crs(4326, 4528, always_xy=True)  # zone 40, prefixed
+    easting, northing = to_zone.transform(lon[0], lat[0])
+    assert 40e6 < easting < 41e6
+    csv = tmp_path / "survey.csv"
+    # Chinese surveying: X is the northing, Y the easting.
+    csv.write_text(f"部件名称,X,Y\n路灯,{northing:.3f},{easting:.3f}\n", encoding="utf-8")
+    census(csv, "-o", out, "--crs", "EPSG:4549")
+    _, rejects = layers(out)
+    reason = rejects["REASON"][0]
+    assert "EPSG:4528" in reason and "--x Y --y X" in reason and bgid[0] in reason
+    census(csv, "-o", out, "--crs", "EPSG:4528", "--x", "Y", "--y", "X")
+    components, _ = layers(out)
+    assert components["BGID"].tolist() == [bgid[0]]
+
+
+def test_bd09mc_against_published_vectors():
+    # go-bd09mc's test pair, gcoord's BD09Meter test, and TeslaMate's two city points.
+    x = np.array([12128773.43, 13692446.35077864, 12958175.0, 13525353.98])
+    y = np.array([4040249.00, 5591020.962240655, 4825923.77, 3641593.36])
+    lon, lat = bd09mc_to_bd09(x, y)
+    np.testing.assert_allclose(lon, [108.95344, 123.0, 116.404, 121.499], atol=2e-6)
+    np.testing.assert_allclose(lat, [34.265657, 44.9999997, 39.915, 31.240], atol=2e-6)
+
+
+def test_bd09mc_import_and_web_mercator_hint(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    blon, blat = wgs84_to_bd09(lon[:1], lat[:1])
+    # BD-09 degrees -> Baidu Mercator metres by inverting the published polynomial.
+    mx, my = blon * 111320.0, blat * 111320.0
+    for _ in range(30):
+        fx, fy = bd09mc_to_bd09(mx, my)
+        mx, my = mx + (blon - fx) * 1e5, my + (blat - fy) * 1.2e5
+    csv = tmp_path / "baidu.csv"
+    csv.write_text(f"部件名称,X,Y\n路灯,{mx[0]:.2f},{my[0]:.2f}\n", encoding="utf-8")
+    census(csv, "-o", out, "--crs", "bd09mc")
+    components, _ = layers(out)
+    assert components["BGID"].tolist() == [bgid[0]]
+    wx, wy = pyproj.Transformer.from_crs(4326, 3857, always_xy=True).transform(lon[1], lat[1])
+    csv.write_text(f"部件名称,X,Y\n路灯,{wx:.2f},{wy:.2f}\n", encoding="utf-8")
+    census(csv, "-o", out, "--crs", "wgs84")
+    _, rejects = layers(out)
+    assert "--crs EPSG:3857" in rejects["REASON"][0]
+
+
+# -- 8. Chinese input methods -----------------------------------------------------------------
+
+def test_full_width_numbers_codes_and_dates():
+    values, present = parse_numbers(__import__("pyarrow").array(
+        ["１２１．３０５", "－３０．７", "东经121°18′18″", "N30°42'00\""]))
+    np.testing.assert_allclose(values, [121.305, -30.7, 121.305, 30.7], atol=1e-9)
+    assert present.all()
+
+
+def test_full_width_cells_import(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    full = str.maketrans("0123456789.-", "０１２３４５６７８９．－")
+    csv = tmp_path / "ime.csv"
+    csv.write_text("部件名称,经度,纬度,初始时间\n"
+                   f"路灯,{f'{lon[0]:.8f}'.translate(full)},{f'{lat[0]:.8f}'.translate(full)},"
+                   "２０２５年５月１２日\n", encoding="utf-8")
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    components, _ = layers(out)
+    assert figures["accepted"] == 1 and components["BGID"].tolist() == [bgid[0]]
+    assert str(components["ORDATE"][0])[:10] == "2025-05-12"
+
+
+# -- 9, 11. Values changed on the way in, class spellings ------------------------------------
+
+def test_changed_values_are_logged_and_kept(tmp_path):
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    names = ["行道树（香樟）", "雨水井", "污水井", "自动售货亭", "公厕化粪池"]
+    csv = tmp_path / "names.csv"
+    csv.write_text("部件名称,经度,纬度,状态\n" + "".join(
+        f"{n},{lon[i]:.8f},{lat[i]:.8f},{'好' if i else '正常'}\n" for i, n in enumerate(names)),
+        encoding="utf-8")
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    assert figures["accepted"] == 5
+    components, _ = layers(out)
+    tree = components[components["OBJNAME"] == "行道树"].iloc[0]
+    assert json.loads(tree["EXTRA"])["部件名称"] == "行道树（香樟）"
+    assert set(components["OBJSTATE"]) == {"完好"}
+    changes = {(c["field"], c["from"], c["to"]) for c in figures["files"][0]["changed_values"]}
+    assert {("状态", "好", "完好"), ("状态", "正常", "完好"),
+            ("部件名称", "行道树（香樟）", "行道树"), ("部件名称", "雨水井", "雨水井盖")} <= changes
+
+
+def test_event_spellings_time_and_web_map_crs(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    glon, glat = wgs84_to_gcj02(lon[:3], lat[:3])
+    frame = gpd.GeoDataFrame(
+        {"事件类型": ["其它街面秩序问题", "其它市容环境问题", "下水道堵塞（大街）"],
+         "上报时间": ["2025-05-12 08:30"] * 3},
+        geometry=shapely.points(glon, glat), crs=4326)  # GCJ-02 that says WGS 84
+    geojson = tmp_path / "amap.geojson"
+    frame.to_file(geojson)
+    done = run("events", "import", geojson, "-o", out, "--crs", "gcj02", "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.stdout)
+    events = pyogrio.read_dataframe(out, layer="event")
+    assert figures["accepted"] == 3 and figures["files"][0]["crs"] == "GCJ-02"
+    assert events.sort_values("SRCROW")["EVTCODE"].tolist() == ["0599", "0199", "0404"]
+    assert events.sort_values("SRCROW")["BGID"].tolist() == list(bgid[:3])
+    book = sheet(tmp_path / "times.xlsx", [["事件类型", "经度", "纬度", "上报时间"],
+                                            ["暴露垃圾", float(lon[0]), float(lat[0]), 45789.5]],
+                 title="某街道事件登记表")
+    done = run("events", "import", book, "-o", out, "--crs", "wgs84", "--json")
+    assert done.exit_code == 0, done.output
+    events = pyogrio.read_dataframe(out, layer="event")
+    when = events.loc[events["SRCFILE"] == "times.xlsx", "TIME"].iloc[0]
+    assert str(when).startswith("2025-05-12") and "12:00" in str(when)
+
+
+# -- 12. GeoPackages saved by QGIS ------------------------------------------------------------
+
+def test_layer_styles_does_not_make_a_file_multi_layer(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    gpkg = tmp_path / "qgis.gpkg"
+    gpd.GeoDataFrame({"部件名称": ["路灯"]}, geometry=shapely.points(lon[:1], lat[:1]),
+                     crs=4326).to_file(gpkg, layer="部件")
+    import pandas as pd
+    pyogrio.write_dataframe(pd.DataFrame({"f_table_name": ["部件"], "styleQML": ["<qgis/>"]}),
+                            gpkg, layer="layer_styles", append=True)
+    figures = census(gpkg, "-o", out)
+    assert figures["accepted"] == 1 and figures["files"][0]["file"] == "qgis.gpkg:部件"
+
+
+# -- 13. GCJ-02 points with no WGS-84 source --------------------------------------------------
+
+def test_gcj02_points_without_a_source_are_flagged(tmp_path):
+    lon, lat = gcj02_to_wgs84(np.array([72.004, 121.3]), np.array([0.8293, 30.7]))
+    assert np.isnan(lon[0]) and np.isnan(lat[0]) and np.isfinite(lon[1])
+    out = district(tmp_path)
+    csv = tmp_path / "edge.csv"
+    csv.write_text("部件名称,经度,纬度\n路灯,72.004,0.8293\n", encoding="utf-8")
+    census(csv, "-o", out, "--crs", "gcj02")
+    _, rejects = layers(out)
+    assert rejects["RULE"].tolist() == ["bad-coordinates"]
+    assert "no WGS-84 position" in rejects["REASON"][0]
+
+
+@pytest.mark.parametrize("text", ["2025-05-12", "2025/5/12", "2025年5月12日"])
+def test_event_time_spellings(text):
+    from gridkit.events.importer import parse_time
+
+    assert parse_time(text, False) == dt.datetime(2025, 5, 12)
+
+
+def test_local_catalog_sheet_with_a_title_and_numbers(tmp_path):
+    from gridkit.codes.local import load_catalog
+
+    rows = [["大类代码", "大类名称", "小类代码", "小类名称"],
+            [1, "公用设施", 102, "污水井盖"], [1, "公用设施", 3, "雨水井盖"]]
+    catalog = load_catalog(sheet(tmp_path / "catalog.xlsx", rows, title="某市部件分类表"))
+    assert {e.code for e in catalog.minors()} == {"0102", "0103"}
+    assert catalog.name_of("0102") == "污水井盖"
+    assert "102 was a number; read as 0102" in next(
+        e.note for e in catalog.minors() if e.code == "0102")
