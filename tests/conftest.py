@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import shutil
+import subprocess
 import tempfile
+import traceback
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,11 +20,86 @@ import shapely
 X0, Y0 = 624_000.0, 3_398_000.0
 
 
+CACHE_VARIABLE = "GRIDKIT_TEST_CACHE"
+
+
+def pytest_configure(config) -> None:
+    """One folder for the templates every test process shares: made by the main process
+    before pytest-xdist starts its workers, which inherit its name in the environment."""
+    if not hasattr(config, "workerinput") and CACHE_VARIABLE not in os.environ:
+        folder = tempfile.mkdtemp(prefix="gridkit-tests-")
+        os.environ[CACHE_VARIABLE] = folder
+        config.add_cleanup(lambda: (shutil.rmtree(folder, True),
+                                    os.environ.pop(CACHE_VARIABLE, None)))
+
+
+def shared_template(name: str, build) -> Path:
+    """``name`` in the shared cache folder, made once per test run by ``build(path)``.
+
+    Workers wait on a lock while another one builds it, so the sample district is
+    partitioned once per run, not once per module or per worker. Treat the file as
+    read-only: copy it before changing it.
+    """
+    folder = Path(os.environ.get(CACHE_VARIABLE) or scratch_folder("gridkit-tests-"))
+    os.environ[CACHE_VARIABLE] = str(folder)
+    target = folder / name
+    with open(folder / f"{name}.lock", "w") as lock:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock; one process (xdist is not used there)
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            building = Path(tempfile.mkdtemp(dir=folder)) / name
+            build(building)
+            building.replace(target)
+    return target
+
+
+def copy_of(template: Path, folder: Path, name: str | None = None) -> Path:
+    """A fresh copy of a shared template in ``folder`` (the template's name by default)."""
+    target = Path(folder) / (name or template.name)
+    shutil.copyfile(template, target)
+    return target
+
+
 def scratch_folder(prefix: str) -> Path:
     """A temporary folder shared by a test session (cached templates), removed at exit."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, folder, True)
     return folder
+
+
+def invoke(args: Sequence[object], *, cwd: Path | None = None, command=None,
+           prog_name: str = "gridkit") -> subprocess.CompletedProcess:
+    """Run ``gridkit ARGS`` in this process with click's CliRunner, answered in the shape of
+    ``subprocess.run(..., capture_output=True, text=True)``.
+
+    A subprocess start costs more than a second of imports; the few tests that check the real
+    process end to end (exit codes, no traceback) keep using one. What a separate process
+    would print is kept: an uncaught exception appears as its traceback on stderr with exit
+    code 1, and warnings shown under Python's default filters are appended to stderr.
+    """
+    from click.testing import CliRunner
+
+    if command is None:
+        from gridkit.cli import main as command
+    argv = [str(a) for a in args]
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's defaults, not pytest's, as in a fresh process
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                         ResourceWarning):
+            warnings.filterwarnings("ignore", category=category)
+        result = CliRunner().invoke(command, argv, prog_name=prog_name)
+    stderr = result.stderr
+    stderr += "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+                      for w in caught)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, stderr)
 
 
 def layout(polygons, codes=None, crs=4549) -> gpd.GeoDataFrame:
@@ -59,6 +140,32 @@ def roads() -> gpd.GeoDataFrame:
 
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def _partition_sample(path: Path) -> None:
+    done = invoke(["partition", SAMPLES / "communities.gpkg", "-o", path, "--roads",
+                   SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg", "--buildings",
+                   SAMPLES / "buildings.gpkg"])
+    assert done.returncode == 0, done.stderr
+
+
+def _group_sample(path: Path) -> None:
+    shutil.copyfile(sample_partitioned(), path)
+    done = invoke(["group", path, "--key-areas", SAMPLES / "key_areas.gpkg"])
+    assert done.returncode == 0, done.stderr
+
+
+def sample_partitioned() -> Path:
+    """The sample district partitioned as ``gridkit partition communities.gpkg --roads
+    --water --buildings`` writes it (community, unit_grid, qa_issue, gridkit_run), built once
+    per test run. Read-only: use :func:`copy_of`."""
+    return shared_template("sample_partitioned.gpkg", _partition_sample)
+
+
+def sample_grouped() -> Path:
+    """:func:`sample_partitioned` grouped with the sample's key areas, as ``gridkit run`` on
+    :func:`partition_and_group_config` writes it (adds responsibility_grid). Read-only."""
+    return shared_template("sample_grouped.gpkg", _group_sample)
 
 
 def partition_and_group_config(folder) -> Path:

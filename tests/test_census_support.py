@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pyogrio
 import pyproj
-from conftest import four_communities, scratch_folder
+from conftest import four_communities, invoke, scratch_folder
 
 from gridkit.io import run_record, write_geopackage
 from gridkit.partition import partition
@@ -62,5 +61,4 @@ def good_rows(n: int, *, offset: int = 0) -> list[list[str]]:
 
 
 def gridkit(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return invoke(args, cwd=cwd)

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
+from conftest import copy_of, invoke, sample_partitioned
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def gridkit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return invoke(args)
 
 
 @pytest.fixture(scope="module")
 def partitioned(tmp_path_factory):
-    out = tmp_path_factory.mktemp("group") / "district.gpkg"
-    done = gridkit("partition", SAMPLES / "communities.gpkg", "-o", out, "--roads",
-                   SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg", "--buildings",
-                   SAMPLES / "buildings.gpkg")
-    assert done.returncode == 0, done.stderr
-    return out
+    # `gridkit partition` on the sample with roads, water and buildings, run once per session
+    return copy_of(sample_partitioned(), tmp_path_factory.mktemp("group"), "district.gpkg")
 
 
 def test_group_on_the_sample(partitioned, tmp_path):

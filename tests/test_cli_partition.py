@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
-from conftest import X0, Y0, four_communities
+from conftest import X0, Y0, four_communities, invoke
 
 ROADS = gpd.GeoDataFrame(
     {"道路等级": ["主干路", "支路"]},
@@ -22,8 +21,7 @@ ROADS = gpd.GeoDataFrame(
 
 
 def gridkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return invoke(args, cwd=cwd)
 
 
 def chinese_communities() -> gpd.GeoDataFrame:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pyogrio
 import pytest
+from conftest import invoke
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def gridkit(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    return invoke(args, cwd=cwd)
 
 
 def one_line(done: subprocess.CompletedProcess, *fragments: str) -> None:

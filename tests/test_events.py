@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pyogrio
 import pytest
-from conftest import X0, Y0, four_communities
+from conftest import X0, Y0, four_communities, invoke
 
 from gridkit.io import write_geopackage
 from gridkit.partition import partition
@@ -18,8 +17,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def gridkit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return invoke(args)
 
 
 @pytest.fixture

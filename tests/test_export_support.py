@@ -16,11 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyogrio
 import shapely
-from conftest import partition_and_group_config, scratch_folder
+from conftest import copy_of, sample_grouped, scratch_folder
 
 from gridkit.codes import national_catalog
 from gridkit.io import ArrowLayer, write_geopackage
-from gridkit.pipeline import run_pipeline
 
 DEPARTMENTS = [("0012", "区绿化和市容管理局"), ("0007", "区建设和管理委员会"),
                ("0101", "上海市电力公司金山供电所")]
@@ -33,7 +32,7 @@ def _template() -> Path:
     folder = scratch_folder("gridkit-export-tests-")
     path = folder / "district.gpkg"
     # The sample's partition and grouping: community, unit_grid, ..., gridkit_run.
-    run_pipeline(partition_and_group_config(folder), path)
+    copy_of(sample_grouped(), folder, path.name)
     grids = pyogrio.read_dataframe(path, layer="unit_grid").sort_values("BGID")
     write_geopackage(path, {"component": component_layer(grids), "event": event_layer(grids)})
     return path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from conftest import partition_and_group_config, scratch_folder
+from conftest import copy_of, invoke, sample_grouped, scratch_folder
 
 from gridkit.codes import national_catalog
 from gridkit.io import write_geopackage
@@ -26,21 +25,17 @@ COMPONENTS = 25_000  # above the map's 20,000 detail limit: the whole view group
 EVENTS = 600
 
 
-def report(*args, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``gridkit report`` as a user runs it (through the package's own entry point)."""
-    return subprocess.run([sys.executable, "-m", "gridkit.report", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+def report(*args) -> subprocess.CompletedProcess:
+    """``gridkit report ARGS`` as a user runs it, in this process (tests/test_cli_process.py
+    runs ``python -m gridkit.report`` itself)."""
+    return invoke(["report", *args])
 
 
 @cache
 def _sample() -> Path:
     folder = scratch_folder("gridkit-report-tests-")
-    path = folder / "sample.gpkg"
-    config = partition_and_group_config(folder)
-    done = subprocess.run([sys.executable, "-m", "gridkit", "run", str(config), "-o", str(path)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return path
+    # `gridkit run` of the sample's partition and grouping, made once per test run
+    return copy_of(sample_grouped(), folder, "sample.gpkg")
 
 
 def sample_gpkg(folder: Path) -> Path:

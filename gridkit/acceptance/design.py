@@ -23,7 +23,6 @@ import heapq
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from gridkit.errors import GridkitError
 
@@ -178,6 +177,8 @@ def allocate(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float, margi
 def plan_design(strata: list[str], grid_components: list[np.ndarray],
                 inputs: DesignInputs) -> Design:
     """The design for strata given the census component count of each of their grids."""
+    from scipy import stats  # lazy: scipy.stats costs seconds at CLI start-up
+
     inputs.validate()
     z = float(stats.norm.ppf(0.5 + inputs.confidence / 2))
     grids = np.array([len(m) for m in grid_components], dtype=np.int64)

@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass
@@ -49,6 +48,8 @@ class RatioEstimate:
 
 
 def z_value(confidence: float) -> float:
+    from scipy import stats  # lazy: scipy.stats costs seconds at CLI start-up
+
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -56,6 +57,8 @@ def clopper_pearson(p: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np
                                                                           np.ndarray]:
     """Exact binomial interval for ``p`` observed in ``n`` trials; n may be fractional (an
     effective sample size) or infinite (no sampling error: the interval is the point)."""
+    from scipy import stats
+
     p = np.asarray(p, dtype=float)
     n = np.asarray(n, dtype=float)
     alpha = 1 - confidence
@@ -110,6 +113,8 @@ def stratified_ratio(y: np.ndarray, x: np.ndarray, stratum: np.ndarray,
 
 
 def _interval(ratio, var, units, df: int, fraction: float, confidence: float):
+    from scipy import stats
+
     z = z_value(confidence)
     t = float(stats.t.ppf(0.5 + confidence / 2, df))
     p = np.clip(np.nan_to_num(ratio), 0, 1)

@@ -21,14 +21,14 @@ re-survey a metre over the line are still one component.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from gridkit.acceptance.verdicts import CODE, CORRECT, NOT_FOUND, WRONG_CLASS, WRONG_POSITION
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 DEFAULT_TOLERANCE = 5.0
 DEFAULT_SEARCH = 20.0
@@ -57,6 +57,8 @@ def match(census_xy: np.ndarray, census_class: np.ndarray, field_xy: np.ndarray,
     field_partner = np.full(m, -1, dtype=np.int64)
     if n == 0 or m == 0:
         return Matching(verdict, partner, distance, field_partner)
+    from scipy.spatial import cKDTree  # lazy: scipy costs seconds at CLI start-up
+
     census_tree, field_tree = cKDTree(census_xy), cKDTree(field_xy)
     passes = ((CORRECT, tolerance, True), (WRONG_CLASS, tolerance, False),
               (WRONG_POSITION, max(search, tolerance), True))
@@ -84,6 +86,10 @@ def assign(a: np.ndarray, b: np.ndarray, d: np.ndarray):
     """Maximum-cardinality, minimum-distance one-to-one choice among candidate pairs."""
     if a.size == 0:
         return a, b, d
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     rows, row_of = np.unique(a, return_inverse=True)
     cols, col_of = np.unique(b, return_inverse=True)
     nr, nc = len(rows), len(cols)

@@ -181,7 +181,7 @@ def print_summary(figures: dict) -> None:
                      f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
                      "; see qa_issue)"))
     rows += [
-        ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
+        ("QA issues", f"{figures['qa']['error']} errors, {figures['qa']['warning']} warnings "
                       "(layer qa_issue)"),
         ("CRS", figures["crs"]),
         ("seconds", f"{figures['seconds']:.1f}"),
@@ -260,6 +260,9 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             --buildings data/samples/buildings.gpkg
         gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
             --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
+        # communities changed: keep the grids and BGIDs of the unchanged ones
+        gridkit partition communities_2026.gpkg -o out/district.gpkg \\
+            --roads data/samples/roads.gpkg --update
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:

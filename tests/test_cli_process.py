@@ -1,0 +1,52 @@
+"""The commands as real processes: exit codes, one-line errors, no traceback, a light start.
+
+Other CLI tests run commands in-process (conftest.invoke) because each process start costs a
+second or more of imports; these few check what only a real process shows.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Imported only by the commands that use them: a `--help` must not pay for them.
+HEAVY = ("scipy", "matplotlib", "dask", "distributed", "jinja2", "openpyxl")
+
+
+def python(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_help_starts_without_the_heavy_libraries(tmp_path):
+    done = python("-X", "importtime", "-m", "gridkit", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "gridkit run" in done.stdout and "partition" in done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "gridkit" in imported  # the importtime listing was read
+    assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+
+
+@pytest.mark.parametrize("entry", [["-m", "gridkit", "partition"], ["-m", "gridkit", "report"],
+                                   ["-m", "gridkit.report"]])
+def test_a_missing_input_is_one_line_and_exit_2(tmp_path, entry):
+    done = python(*entry, tmp_path / "nope.gpkg", *(["-o", tmp_path / "out.gpkg"]
+                                                     if entry[-1] == "partition" else []))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gridkit: error: "), done.stderr
+    assert "nope.gpkg" in lines[0] and "no such file" in lines[0]
+    assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_a_usage_mistake_is_one_line_and_exit_2(tmp_path):
+    done = python("-m", "gridkit", "partition", "--no-such-option", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--no-such-option" in lines[0], done.stderr
