@@ -151,10 +151,13 @@ def check_config(raw: dict, path: Path) -> dict:
                                f"known: {', '.join(keys)}")
         config[name] = {key: _typed(path, f"[{name}] ", key, value, keys[key])
                         for key, value in section.items()}
-    if ("partition" in config) == ("grids" in config):
-        raise GridkitError(f"{path}: needs either a [partition] section (cut communities into "
-                           "grids) or a [grids] section (adopt the city's grids), not "
-                           f"{'both' if 'grids' in config else 'neither'}")
+    if "partition" in config and "grids" in config:
+        raise GridkitError(f"{path}: has both a [partition] and a [grids] section; the unit "
+                           "grids are either cut ([partition]) or the city's own ([grids]): "
+                           "keep one")
+    if "partition" not in config and "grids" not in config:
+        raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\" "
+                           "(or a [grids] section with grids = \"FILE\", the city's own grids)")
     if "partition" in config and "communities" not in config["partition"]:
         raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\"")
     if "grids" in config and "grids" not in config["grids"]:
