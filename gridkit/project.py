@@ -247,14 +247,15 @@ def county_outline(county: County) -> dict:
     district = shapely.union_all(comm.geometry.to_numpy())
     border = shapely.get_parts(shapely.boundary(district))
     frames = {}
-    for kind in ("roads", "water"):
+    for kind in ("roads", "water", "parcels"):
         if section.get(kind):
             frames[kind] = read_vector(section[kind], layer=section.get(f"{kind}_layer"),
                                        what=kind, crs=user_crs)
     crossings = np.empty(0, dtype=object)
     if frames:
         barriers, _ = prepare_barriers(frames.get("roads"), frames.get("water"), work,
-                                       road_class_field=section.get("road_class_field"))
+                                       road_class_field=section.get("road_class_field"),
+                                       parcels=frames.get("parcels"))
         lines = barriers.geometry.to_numpy()
         # Clipped as the partition clips them (its noding sees these very lines).
         near = shapely.intersects(lines, shapely.boundary(district))

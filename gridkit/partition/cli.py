@@ -182,7 +182,7 @@ def print_summary(figures: dict) -> None:
                      f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
                      "; see qa_issue)"))
     rows += [
-        ("QA issues", f"{figures['qa']['warning']} warnings, {figures['qa']['error']} errors "
+        ("QA issues", f"{figures['qa']['error']} errors, {figures['qa']['warning']} warnings "
                       "(layer qa_issue)"),
         ("CRS", figures["crs"]),
         ("seconds", f"{figures['seconds']:.1f}"),
