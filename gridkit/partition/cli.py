@@ -83,12 +83,13 @@ def partition_to_geopackage(
 
         return update_geopackage(
             comm, output, roads=road_frame, water=water_frame, buildings=building_frame,
+            parcels=parcel_frame, cutting=cutting,
             target_area=target_area, code_field=code_field, name_field=name_field,
             road_class_field=road_class_field, max_conflict_area=max_conflict_area,
             parameters={"target_area": target_area, "layer": layer, "code_field": code_field,
                         "name_field": name_field, "area": str(area) if area else None,
-                        "max_conflict_area": max_conflict_area},
-            inputs=[p for p in (communities, roads, water, buildings, area) if p],
+                        "cutting": cutting, "max_conflict_area": max_conflict_area},
+            inputs=[p for p in (communities, roads, water, buildings, parcels, area) if p],
             progress=progress, client=client)
     result = run_partition(
         comm, road_frame, water_frame, building_frame, target_area, parcel_frame,
