@@ -460,7 +460,21 @@ _QA_MERGE = "gridkit_qa_merge"
 
 
 def write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
-    """Write one layer into the (stage) GeoPackage ``path`` with GDAL."""
+    """Write one layer into the (stage) GeoPackage ``path`` with GDAL.
+
+    Parameters
+    ----------
+    path : Path
+        A GeoPackage (created when absent); gridkit only ever gives a stage file.
+    name : str
+        The layer, replaced when present.
+    frame : DataFrame, GeoDataFrame or ArrowLayer
+        The rows.
+    """
+    _write_layer(path, name, frame)  # looked up at each call (tests inject failures there)
+
+
+def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
     if isinstance(frame, ArrowLayer):
         geometry = frame.geometry_name if frame.geometry_type else None
         before = {key: pyogrio.get_gdal_config_option(key) for key in _BULK_SQLITE}

@@ -217,8 +217,10 @@ class Transaction:
             db.execute("BEGIN IMMEDIATE")
             if self._stage is not None:
                 db.execute("ATTACH DATABASE ? AS stage", (str(self._stage),))
+                if self._rewrite_is_cheaper(db):
+                    return self._rewrite(db)
             self._apply(db, new_file=False)
-            with _signals_held():
+            with signals_held():
                 db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -226,6 +228,66 @@ class Transaction:
             raise
         finally:
             db.close()
+        return self.summary
+
+    def _rewrite_is_cheaper(self, db: sqlite3.Connection) -> bool:
+        """Whether the layers replaced whole hold more rows than everything else the file
+        holds: then the stage (where GDAL wrote them) becomes the new file, the other layers
+        copied into it, instead of copying the big layers into the file (a first import of a
+        million components into a file of unit grids)."""
+        replaced = {op.layer for op in self.operations if op.kind == "replace"}
+        if not replaced:
+            return False
+        staged = sum(db.execute(f"SELECT COUNT(*) FROM stage.{_q(layer)}").fetchone()[0]
+                     for layer in replaced)
+        carried = 0
+        for (layer,) in db.execute("SELECT table_name FROM main.gpkg_contents").fetchall():
+            if layer not in replaced and layer in _schema_tables(db, "main"):
+                carried += db.execute(f"SELECT COUNT(*) FROM main.{_q(layer)}").fetchone()[0]
+        return staged > carried
+
+    def _rewrite(self, db: sqlite3.Connection) -> Summary:
+        """Build the new file in the stage and rename it over the old one (``db``: the old
+        file in a transaction that only reads, the stage attached)."""
+        from gridkit.io import publish_mode
+
+        dropped = {op.layer for op in self.operations if op.kind == "drop"}
+        # Appends become replacements: the stage gets the kept rows first.
+        for layer in {op.layer for op in self.operations if op.kind == "append"}:
+            if layer in _schema_tables(db, "main"):
+                deletes = [op for op in self.operations
+                           if op.kind == "delete" and op.layer == layer]
+                _prepend_existing(db, layer, deletes)
+        staged = {op.layer for op in self.operations if op.kind in ("replace", "append")}
+        carry = [layer for (layer,) in db.execute(
+            "SELECT table_name FROM main.gpkg_contents ORDER BY rowid").fetchall()
+            if layer not in staged | dropped and layer in _schema_tables(db, "main")]
+        deletes = [op for op in self.operations
+                   if op.kind == "delete" and op.layer not in staged]
+        db.execute("ROLLBACK")  # nothing was written to the old file
+        new = _connect(self._stage)
+        try:
+            new.execute("BEGIN IMMEDIATE")
+            # The old file is attached under the name the copy reads from.
+            new.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
+            for layer in carry:
+                _copy_new(new, layer)
+            state = _load_state(new, "stage")
+            if state["layers"] or state["derived"]:
+                _save_state(new, state)
+            changed = [op.layer for op in self.operations if op.kind in ("replace", "append")]
+            changed += [op.layer for op in self.operations if op.kind == "drop"]
+            for op in deletes:
+                if _apply_operation(new, op):
+                    changed.append(op.layer)
+            self._finish(new, list(dict.fromkeys(changed)))
+            new.execute("COMMIT")
+        finally:
+            new.close()
+        publish_mode(self._stage, self.path)
+        with signals_held():
+            os.replace(self._stage, self.path)
+        self._stage = None
         return self.summary
 
     def _create(self) -> Summary:
@@ -242,7 +304,7 @@ class Transaction:
         finally:
             db.close()
         publish_mode(self._stage, self.path)
-        with _signals_held():
+        with signals_held():
             os.replace(self._stage, self.path)
         self._stage = None
         return self.summary
@@ -251,7 +313,6 @@ class Transaction:
         changed: list[str] = []
         for op in self.operations:
             if op.kind == "index":
-                _index(db, op.layer, op.where)
                 continue
             if new_file:
                 # The stage is the file: staged layers are in place, nothing else exists.
@@ -260,10 +321,16 @@ class Transaction:
                 continue
             if _apply_operation(db, op) and op.layer not in changed:
                 changed.append(op.layer)
+        self._finish(db, changed)
+
+    def _finish(self, db: sqlite3.Connection, changed: list[str]) -> None:
+        """The run row, the indexes asked for and the bookkeeping, after the layers."""
+        for op in self.operations:
+            if op.kind == "index":
+                _index(db, op.layer, op.where)
         run_fid = None
         if self.run is not None:
-            run_fid = _append_run(db, self.run, self._stage if not new_file else None,
-                                  new_file)
+            run_fid = _append_run(db, self.run)
         self.summary.run = run_fid
         self.summary.changed = changed
         self._derive_known()
@@ -392,14 +459,15 @@ def remove_orphan_stages(target: Path) -> list[Path]:
             pid = int(stage.name[len(f".{target.name}{STAGE_MARK}"):].split("-")[0])
         except ValueError:
             continue
-        if pid != os.getpid() and _alive(pid):
+        if pid != os.getpid() and process_alive(pid):
             continue
         stage.unlink(missing_ok=True)
         removed.append(stage)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (its stage or staging folder is then not orphaned)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -410,7 +478,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def _signals_held():
+def signals_held():
     """Hold SIGINT/SIGTERM while a commit's last step runs: it is quick, and finishing it is
     what keeps the output whole; they are delivered right after."""
     blocked = {signal.SIGINT, signal.SIGTERM}
@@ -534,9 +602,10 @@ def _type_clash(db: sqlite3.Connection, layer: str) -> str | None:
     return None
 
 
-def _prepend_existing(db: sqlite3.Connection, layer: str) -> None:
-    """Put the layer's rows into the stage before the new ones (the rare rewrite, when a
-    column's type must change)."""
+def _prepend_existing(db: sqlite3.Connection, layer: str,
+                      deletes: list[_Operation] = ()) -> None:
+    """Put the layer's rows (but those the ``deletes`` remove) into the stage before the new
+    ones: when a column's type must change, or the whole file is rewritten."""
     ours = [r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")]
     fid, stage_fid = _fid_column(db, "main", layer), _fid_column(db, "stage", layer)
     geometry = _geometry_column(db, "main", layer)
@@ -545,11 +614,19 @@ def _prepend_existing(db: sqlite3.Connection, layer: str) -> None:
     pairs = [(stage_geometry if c == geometry else c, c) for c in ours
              if c != fid and (stage_geometry if c == geometry else c) in staged]
     shift = db.execute(f"SELECT COALESCE(MAX({_q(fid)}), 0) FROM main.{_q(layer)}").fetchone()[0]
-    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = {_q(stage_fid)} + {shift}")
+    # Two passes (negative first) so that no shifted fid meets one not yet shifted.
+    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = -{_q(stage_fid)}")
+    db.execute(f"UPDATE stage.{_q(layer)} SET {_q(stage_fid)} = {shift} - {_q(stage_fid)}")
     targets = ", ".join([_q(stage_fid)] + [_q(t) for t, _ in pairs])
     sources = ", ".join([_q(fid)] + [_q(s) for _, s in pairs])
+    keep, params = "1", []
+    have = {r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
+    for op in deletes:
+        if all(f'"{c}"' not in op.where or c in have for c in ("COMMAND", "SRCFILE")):
+            keep += f" AND NOT ({op.where})"
+            params += list(op.params)
     db.execute(f"INSERT INTO stage.{_q(layer)} ({targets}) SELECT {sources} "
-               f"FROM main.{_q(layer)}")
+               f"FROM main.{_q(layer)} WHERE {keep}", params)
 
 
 def _index(db: sqlite3.Connection, layer: str, column: str) -> None:
@@ -700,8 +777,7 @@ def _widen(db: sqlite3.Connection, layer: str) -> None:
                    "WHERE table_name = ?", (layer,))
 
 
-def _append_run(db: sqlite3.Connection, run: pd.DataFrame, stage: Path | None,
-                new_file: bool) -> int:
+def _append_run(db: sqlite3.Connection, run: pd.DataFrame) -> int:
     """Append the run row (a plain attribute table) and return its fid."""
     columns = list(run.columns)
     tables = _schema_tables(db, "main")
