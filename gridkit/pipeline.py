@@ -152,10 +152,13 @@ def check_config(raw: dict, path: Path) -> dict:
                                f"known: {', '.join(keys)}")
         config[name] = {key: _typed(path, f"[{name}] ", key, value, keys[key])
                         for key, value in section.items()}
-    if ("partition" in config) == ("grids" in config):
-        raise GridkitError(f"{path}: needs either a [partition] section (cut communities into "
-                           "grids) or a [grids] section (adopt the city's grids), not "
-                           f"{'both' if 'grids' in config else 'neither'}")
+    if "partition" in config and "grids" in config:
+        raise GridkitError(f"{path}: has [partition] and [grids]: keep one, not both "
+                           "([partition] cuts communities into grids, [grids] adopts the city's "
+                           "own grids)")
+    if "partition" not in config and "grids" not in config:
+        raise GridkitError(f"{path}: needs a [partition] section (cut communities into grids) "
+                           "or a [grids] section (adopt the city's own grids)")
     if "partition" in config and "communities" not in config["partition"]:
         raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\"")
     if "grids" in config and "grids" not in config["grids"]:
@@ -172,7 +175,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
 
     ``config`` (from :func:`check_config`) is used instead of reading ``config_path``;
     ``borders``: county border lines for the partition
-    (:func:`gridkit.project.county_borders`).
+    (:func:`gridkit.project.node_borders`).
 
     The GeoPackage, the HTML report and the spot-check folder are built in a folder beside
     the output (``.NAME.gridkit-run-PID-*``; the GeoPackage copied there first when it

@@ -161,10 +161,11 @@ def test_a_merged_title_row_above_the_header(tmp_path):
 
 # -- 4, 5. Shapefiles: cut names and encodings ------------------------------------------------
 
-def _shapefile(folder, name, columns, encoding, cpg=True):
+def _shapefile(folder, name, columns, encoding, cpg=True, offset=0):
     lon, lat, _ = grid_points()
     n = len(next(iter(columns.values())))
-    frame = gpd.GeoDataFrame(columns, geometry=shapely.points(lon[:n], lat[:n]), crs=4326)
+    frame = gpd.GeoDataFrame(columns, geometry=shapely.points(lon[offset:offset + n],
+                                                             lat[offset:offset + n]), crs=4326)
     path = folder / f"{name}.shp"
     pyogrio.write_dataframe(frame, path, encoding=encoding)
     if not cpg:
@@ -181,7 +182,8 @@ def test_field_names_cut_at_ten_bytes(tmp_path):
     file = figures["files"][0]
     assert figures["accepted"] == 1 and file["encoding"].startswith("UTF-8")
     assert file["columns"]["OBJNAME"] == "部件名" and file["cut_names"]["部件名"] == "OBJNAME"
-    gbk = _shapefile(tmp_path, "gbk", {"部件名称": ["路灯"], "主管部门名称": ["区路政所"]}, "GBK")
+    gbk = _shapefile(tmp_path, "gbk", {"部件名称": ["路灯"], "主管部门名称": ["区路政所"]}, "GBK",
+                     offset=1)
     figures = census(gbk, "-o", out)
     components, _ = layers(out)
     row = components[components["SRCFILE"] == "gbk.shp"].iloc[0]

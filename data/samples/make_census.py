@@ -24,7 +24,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-
 from gridkit.components.coords import wgs84_to_gcj02
 
 HERE = Path(__file__).resolve().parent

@@ -111,8 +111,9 @@ def sample(output, plan, seed, margin, confidence, expected, icc, minimum, grids
 @click.option("--strict", is_flag=True,
               help="Judge the lower confidence bounds instead of the estimates.")
 @click.option("--crs", help="CRS of coordinates in the check or re-survey file: wgs84, "
-                            "cgcs2000, gcj02, bd09 or EPSG:n. Default for a sheet: WGS-84 for "
-                            "degrees, else OUTPUT's CRS; required for a CSV/XLSX re-survey.")
+                            "cgcs2000, gcj02, bd09, bd09mc or EPSG:n. Default for a sheet: "
+                            "WGS-84 for degrees, else OUTPUT's CRS; required for a CSV/XLSX "
+                            "re-survey.")
 @click.option("--sheet", help="XLSX sheet to read (default: 'checklist' when present).")
 @click.option("--layer", help="Layer of a re-survey file with several.")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",

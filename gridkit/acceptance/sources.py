@@ -15,7 +15,7 @@ import pyproj
 from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
 from gridkit.sources.cells import fold_text
-from gridkit.sources.columns import column_key
+from gridkit.sources.columns import column_key, map_columns
 from gridkit.sources.tables import EXCEL_SUFFIXES, SourceTable, read_source
 
 __all__ = ["ALIASES", "SourceTable", "clean_codes", "column_key", "find_column", "numbers",
@@ -44,15 +44,9 @@ def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None
 
 
 def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
-    """The first column whose name matches an alias (in alias order)."""
-    keys: dict[str, str] = {}
-    for column in columns:
-        keys.setdefault(column_key(column), column)
-    for alias in aliases:
-        found = keys.get(column_key(alias))
-        if found is not None:
-            return found
-    return None
+    """The first column whose name matches an alias (in alias order), or the Shapefile cut
+    of one: the import's column recognition (:func:`gridkit.sources.map_columns`)."""
+    return map_columns(columns, aliases={"COLUMN": tuple(aliases)}).get("COLUMN")
 
 
 def text(table: pa.Table, column: str | None) -> np.ndarray:

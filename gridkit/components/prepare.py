@@ -82,14 +82,23 @@ class Prepared:
     grid: np.ndarray  # index into the unit grids, -1 outside
     problems: Problems
     changes: list[dict] = field(default_factory=list)  # values changed on the way in
+    kept_name: np.ndarray | None = None  # rows whose class name lost a qualifier (kept in EXTRA)
 
     @property
     def n(self) -> int:
         return self.source.table.num_rows
 
     def extra(self, rows: pa.Array) -> pa.Array:
-        """EXTRA (the columns no field took, as JSON) for ``rows``."""
-        columns = self.columns.extra
+        """EXTRA (the columns no field took, and a class name whose qualifier the class
+        dropped, as JSON) for ``rows``."""
+        columns = list(self.columns.extra)
+        name = self.columns.get("OBJNAME")
+        kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
+        if kept is not None and kept.any() and name not in columns:
+            picked = self.source.table.select(columns).take(rows)
+            names = pc.if_else(pa.array(kept), _text(self.source.table, name).take(rows), "")
+            table = pa.table({**{c: picked.column(c) for c in columns}, name: names})
+            return json_objects(table, columns + [name], omit_empty=True)
         if not columns:
             return pa.nulls(len(rows), pa.string())
         return json_objects(self.source.table.select(columns).take(rows), columns,
@@ -159,7 +168,7 @@ class TablePreparer:
         problems = Problems(table.num_rows, COMPONENT.rules)
         located = self.positioner.locate(source, cmap, problems)
         x, y, shapes, grid = located.x, located.y, located.shapes, located.grid
-        self._source, self._changes = source, []
+        self._source, self._changes, self._kept_name = source, [], None
         objcode = _clean_codes(nfkc(_text(table, cmap.get("OBJCODE")))) if cmap.get("OBJCODE") \
             else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
         shaped = pc.fill_null(pc.and_(pc.equal(pc.binary_length(objcode), 16),
@@ -174,7 +183,7 @@ class TablePreparer:
         fields = self._attributes(table, cmap, problems)
         self._county(cmap, objcode, code_class, grid, problems)
         return Prepared(source, cmap, located.crs, x, y, shapes, klass, objcode, fields, grid,
-                        problems, self._changes)
+                        problems, self._changes, self._kept_name)
 
     def _changed(self, field_name: str | None, old: str, new: str, rule: str,
                  rows: np.ndarray) -> None:
@@ -213,13 +222,14 @@ class TablePreparer:
             frame = pd.DataFrame({k: i for k, i in enumerate(indices)})
             first, ids = pd.factorize(pd.MultiIndex.from_frame(frame))
             combos = [list(c) for c in ids]
-        klass_of, message_of = [], []
+        klass_of, message_of, part_of = [], [], []
         order = np.argsort(first, kind="stable")
         starts = np.searchsorted(first[order], np.arange(len(combos) + 1))
         name_column = cmap.get("OBJNAME")
         for number, combo in enumerate(combos):
             parts = {role: d[i] for role, d, i in zip(roles, decoded, combo, strict=True)}
             key = self._class_key(parts)
+            part_of.append(False)
             if not key:
                 klass_of.append(-2)  # no class given: the OBJCODE's, if any
                 message_of.append("")
@@ -237,11 +247,12 @@ class TablePreparer:
                 given = parts.get("OBJNAME", "").strip()
                 if given and given != answer.name:
                     self._changed(name_column, given, answer.name, f"class-{answer.how}", rows)
-                    if answer.how == "part" and name_column not in cmap.extra:
-                        # The qualifier dropped from the class (行道树（香樟）: the species)
-                        # stays with the component, in EXTRA.
-                        cmap.extra.append(name_column)
+                    # The qualifier dropped from the class (行道树（香樟）: the species)
+                    # stays with the component, in EXTRA.
+                    part_of[-1] = answer.how == "part"
         klass = np.asarray(klass_of, dtype=np.int32)[first]
+        if any(part_of):
+            self._kept_name = np.asarray(part_of, bool)[first]
         empty = klass == -2
         klass[empty] = code_class[empty]
         bad = np.flatnonzero(klass < 0)

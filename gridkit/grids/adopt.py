@@ -191,8 +191,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     registry = _registry(output, grids["BGID"], run)
     retired = [i.key for i in repairs if i.rule == "repair_sliver"]
     if retired and not recode:
-        registry = register(registry, [c for c in retired if c not in set(registry["BGID"])],
-                            run)
+        known = set(registry["BGID"])
+        registry = register(registry, [c for c in retired if c not in known], run)
         registry = retire(registry, retired, run)
     all_issues = issues + repairs
     stale = [n for n in STALE if output.exists() and n in layers_of(output)]

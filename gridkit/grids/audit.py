@@ -268,11 +268,9 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
     pieces = np.full(len(g), None, dtype=object)
     part = np.flatnonzero(~whole)
     if len(part):
-        # Clip the community to the grid's box first: intersecting a small piece is cheap.
-        bounds = shapely.bounds(shapes[g[part]])
-        near = np.array([shapely.clip_by_rect(comm_geoms[k], *box)
-                         for k, box in zip(c[part], bounds, strict=True)], dtype=object)
-        pieces[part] = shapely.intersection(shapes[g[part]], near)
+        # Exact overlay only here (GEOS's rectangle clip takes a rectangle touching a
+        # polygon's edge from outside for one inside it: not safe as a shortcut).
+        pieces[part] = shapely.intersection(shapes[g[part]], comm_geoms[c[part]])
         areas[part] = shapely.area(pieces[part])
     order = np.lexsort((-areas, g))
     g, c, areas, pieces = g[order], c[order], areas[order], pieces[order]

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from gridkit.partition.cutting import CutPlan, plan_cuts
 from gridkit.partition.faces import locate, polygonize
@@ -138,6 +137,8 @@ def tessellation_edges(block, buildings: np.ndarray, loose: np.ndarray) -> np.nd
     # the edges between different seeds, the edges of the tessellation.
     middle = shapely.get_coordinates(shapely.line_interpolate_point(edges, 0.5,
                                                                     normalized=True))
+    from scipy.spatial import cKDTree  # lazy: only the opt-in fabric cutting needs scipy
+
     _, nearest = cKDTree(coords).query(middle, k=2)
     edges = edges[seed[nearest[:, 0]] != seed[nearest[:, 1]]]
     edges = shapely.get_parts(shapely.intersection(edges, block))

@@ -8,7 +8,6 @@ import click
 
 from gridkit.console import emit_json
 from gridkit.errors import GridkitError
-from gridkit.report.build import build_report
 from gridkit.report.i18n import LANGS
 
 
@@ -36,6 +35,9 @@ def report(ctx: click.Context, source: Path, output: Path | None, lang: str,
     """
     target = output if output is not None else source.with_suffix(".html")
     try:
+        # lazy: the report's matplotlib and jinja2 cost every other command's start-up
+        from gridkit.report.build import build_report
+
         figures = build_report(source, target, lang=lang, png_dir=png_dir)
     except GridkitError as exc:
         click.echo(f"gridkit: error: {exc}", err=True)
