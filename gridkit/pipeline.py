@@ -58,6 +58,7 @@ from gridkit.errors import GridkitError
 from gridkit.io import read_toml
 from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
 from gridkit.responsibility.cli import group_geopackage
+from gridkit.store import COMMITTED
 
 SAMPLE_CONFIG = "gridkit.toml"
 
@@ -195,7 +196,10 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
             shutil.copyfile(target, staged)
         figures = _steps(config, staged, progress, client, borders)
         _publish(staging, target)
+        COMMITTED.append(target)
     finally:
+        # The steps committed into the staged copy only: the output is what _publish did.
+        COMMITTED[:] = [p for p in COMMITTED if staging not in Path(p).absolute().parents]
         shutil.rmtree(staging, ignore_errors=True)
     _relocate(figures, staging, target.parent)
     return figures

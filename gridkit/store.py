@@ -347,6 +347,9 @@ class Transaction:
             self._stage = None
 
 
+COMMITTED: list[Path] = []  # the files this process committed to, for the interrupt line
+
+
 @contextmanager
 def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     """Stage a command's changes to the GeoPackage ``path`` and apply them at once.
@@ -382,6 +385,7 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     try:
         yield tx
         tx.commit()
+        COMMITTED.append(path)
     except sqlite3.DatabaseError as exc:
         raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
                            "was before the command") from None
