@@ -118,7 +118,7 @@ def test_user_text_is_escaped_everywhere(full):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
     assert "&#39;q&#39;" in text
     svgs = re.findall(r"<svg.*?</svg>", text, re.S)
-    assert any('&lt;script&gt;alert("x")' in chart for chart in svgs)
+    assert any("&lt;script&gt;alert(" in chart for chart in svgs)
     assert not any("<script" in chart or "<img" in chart for chart in svgs)
     # The header JSON cannot close its element either.
     header = re.search(r'id="gk-header">(.*?)</script>', text).group(1)

@@ -70,8 +70,15 @@ def test_page_loads_offline_and_opens_on_the_grids(pages):
     assert page.evaluate("gridkitReport.painted()") > 0.2
     drawn = page.evaluate("gridkitReport.drawn()")
     assert drawn["responsibility_grid"] == 83 and drawn["community"] == 34
-    assert drawn["unit_grid"] == 1806 and drawn["context_building"] > 10_000
+    assert drawn["unit_grid"] == 1806 and drawn["context_road"] > 500
     assert "component" not in drawn and "event" not in drawn  # points start off
+    # Buildings from street level on: not even made into features before.
+    assert "context_building" not in drawn
+    assert "context_building" not in page.evaluate("gridkitReport.loaded()")
+    view = page.evaluate("gridkitReport.view()")
+    page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, 2)")
+    buildings = pyogrio.read_info(pages["gpkg"], layer="context_building")["features"]
+    assert page.evaluate("gridkitReport.drawn()")["context_building"] == buildings
     visible = page.evaluate("gridkitReport.visible()")
     assert visible["component"] is False and visible["unit_grid"] is True
     cards = page.evaluate("document.getElementById('gk-cards').innerText")

@@ -71,7 +71,9 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         spec = {"id": name, "kind": "shape", "title": words.get(f"layer_{name}", name),
                 "n": len(frame),
                 "geom": encode_shapes(geoms, origin, blob, name), **style}
-        spec["label"] = _label_points(frame.geometry.to_numpy(), origin, blob, name)
+        if style.get("labels"):
+            # Where names go; other layers find a feature's middle from its geometry.
+            spec["label"] = _label_points(frame.geometry.to_numpy(), origin, blob, name)
         columns = [c for c in frame.columns if c != frame.geometry.name]
         spec["columns"], dropped = _columns(frame[columns], extra or {}, blob, name)
         if dropped:
@@ -203,7 +205,9 @@ def _point_layer(name: str, layer, figures: dict, blob: Blob, words: dict, lang:
     picked = table.select(keep).take(pa.array(order))
     columns = []
     classes_full = figures["class_codes"][order]
-    columns.append(encode_column("CLASS", pa.array(classes_full, pa.string()), blob, name))
+    if not {"MAJOR", "MINOR"} <= set(keep):
+        # The class code when the layer has no MAJOR/MINOR fields to show it (1 byte a row).
+        columns.append(encode_column("CLASS", pa.array(classes_full, pa.string()), blob, name))
     for column in keep:
         array = picked.column(column)
         if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):

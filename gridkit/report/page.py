@@ -349,8 +349,10 @@ def spotcheck_section(s: dict, w: dict, lang: str, names: Labels) -> dict:
     if s.get("summary"):
         rows = []
         for record in s["summary"]:
-            label = " ".join(str(record.get(k) or "") for k in ("LEVEL", "KEY", "NAME")
-                             if record.get(k)).strip()
+            key = names.street(record["KEY"]) if record.get("KEY") else ""
+            name = str(record.get("NAME") or "")
+            label = " ".join(str(v) for v in (record.get("LEVEL"), key,
+                                              "" if name and name in key else name) if v)
             label = label.replace("overall", w["overall"]).replace("street", w["street"])
             for estimate, low, high in s["summary_intervals"]:
                 colour = palette.VERDICT.get(str(record.get("VERDICT", "")), charts.BAR)

@@ -9,7 +9,8 @@
   addEventListener('error', (e) => errors.push(String(e.message || e.error || e)));
   addEventListener('unhandledrejection', (e) => errors.push(String(e.reason?.message || e.reason)));
   const started = performance.now();
-  const api = window.gridkitReport = { ready: false, errors };
+  const api = window.gridkitReport = { ready: false, errors, timing: {} };
+  const mark = (name) => { api.timing[name] = Math.round(performance.now() - started); };
   const $ = (id) => document.getElementById(id);
   const header = JSON.parse($('gk-header').textContent);
   const status = $('gk-status');
@@ -79,8 +80,38 @@
   function features(spec) {
     const g = spec.geom, F = A[g.features], R = A[g.rings], K = A[g.kinds], D = A[g.xy];
     const { MultiPolygon, MultiLineString, MultiPoint, GeometryCollection } = ol.geom;
+    const { Polygon } = ol.geom;
     const [ox, oy] = doc.origin, step = doc.step, out = [];
     for (let f = 0; f < g.n; f++) {
+      // Most features are polygons (kinds 1 and 3): written straight into one flat array.
+      let total = 0, polygonal = F[f + 1] > F[f];
+      for (let r = F[f]; r < F[f + 1]; r++) {
+        if (K[r] !== 1 && K[r] !== 3) polygonal = false;
+        total += R[r + 1] - R[r] + 1;
+      }
+      if (polygonal && K[F[f]] === 1) {
+        const flat = new Array(2 * total), endss = [];
+        let o = 0;
+        for (let r = F[f]; r < F[f + 1]; r++) {
+          const start = o;
+          let x = 0, y = 0;
+          for (let v = R[r]; v < R[r + 1]; v++) {
+            x = v === R[r] ? D[2 * v] : x + D[2 * v];
+            y = v === R[r] ? D[2 * v + 1] : y + D[2 * v + 1];
+            flat[o++] = ox + x * step;
+            flat[o++] = oy + y * step;
+          }
+          flat[o++] = flat[start];
+          flat[o++] = flat[start + 1];
+          if (K[r] === 1) endss.push([o]);
+          else endss[endss.length - 1].push(o);
+        }
+        const feature = new ol.Feature(endss.length === 1 ? new Polygon(flat, 'XY', endss[0])
+          : new MultiPolygon(flat, 'XY', endss));
+        feature.gk = f;
+        out.push(feature);
+        continue;
+      }
       const polygons = [], lines = [], points = [];
       for (let r = F[f]; r < F[f + 1]; r++) {
         const flat = [];
@@ -165,19 +196,26 @@
     };
   }
 
-  // Unit grid outlines only once a grid is a few pixels wide: below that they grey out the map.
+  // Unit grid outlines once a grid is 6 px wide, buildings once it is 25 px wide: before that
+  // they grey out the map (and tens of thousands of features cost time for nothing).
   const outlineResolution = () => (unitColour === 'none' ? doc.gridSize / 6 : Infinity);
 
   function shapeLayer(layer) {
     const spec = layer.spec;
-    layer.source = new ol.source.Vector({ features: features(spec) });
+    // Features are made when the layer is first drawn, clicked or searched, not before.
+    layer.load = () => {
+      if (layer.loaded) return;
+      layer.loaded = true;
+      const t = performance.now();
+      layer.source.addFeatures(features(spec));
+      api.timing[`load ${spec.id}`] = Math.round(performance.now() - t);
+    };
+    layer.source = new ol.source.Vector({ loader: () => layer.load() });
     const options = { source: layer.source, style: styleFunction(spec), visible: layer.visible,
       declutter: Boolean(spec.labels) };
-    // Big layers draw into one image while the map moves (OpenLayers' VectorImage).
-    const big = spec.n > 2000;
-    const olLayer = big ? new ol.layer.VectorImage({ ...options, imageRatio: 1.5 })
-      : new ol.layer.Vector(options);
+    const olLayer = new ol.layer.Vector(options);
     if (spec.id === 'unit_grid') olLayer.setMaxResolution(outlineResolution());
+    else if (spec.id === 'context_building') olLayer.setMaxResolution(doc.gridSize / 25);
     olLayer.gk = layer;
     return olLayer;
   }
@@ -302,12 +340,13 @@
       if (layer.spec.kind === 'points') {
         nearest(layer, coordinate, PICK_PX * resolution).forEach((i) => add(layer, i));
       } else {
+        layer.load();
         // Inside a polygon (whatever its style), or within a few pixels of a line or point.
         for (const f of layer.source.getFeaturesAtCoordinate(coordinate)) add(layer, f.gk);
         const box = ol.extent.buffer([...coordinate, ...coordinate], PICK_PX * resolution);
         layer.source.forEachFeatureIntersectingExtent(box, (f) => {
           const type = f.getGeometry().getType();
-          if (type === 'MultiPolygon') return;
+          if (type === 'MultiPolygon' || type === 'Polygon') return;
           const near = f.getGeometry().getClosestPoint(coordinate);
           if (Math.hypot(near[0] - coordinate[0], near[1] - coordinate[1]) <= PICK_PX * resolution) add(layer, f.gk);
         });
@@ -347,6 +386,7 @@
       for (const line of explain(spec.key, key)) box.append(el('div', line, 'code'));
     }
     const first = found.find((p) => p.layer.source);
+    if (first) first.layer.load();
     highlight.getSource().clear();
     if (first) {
       const f = first.layer.source.getFeatures().find((x) => x.gk === first.feature);
@@ -389,14 +429,19 @@
   function labelPoint(layer, f) {
     const spec = layer.spec;
     if (spec.kind === 'points') return [layer.x[f], layer.y[f]];
-    const x = A[spec.label.x][f], y = A[spec.label.y][f];
-    return x === -(2 ** 31) ? null : [doc.origin[0] + x * doc.step, doc.origin[1] + y * doc.step];
+    if (spec.label) {
+      const x = A[spec.label.x][f], y = A[spec.label.y][f];
+      return x === -(2 ** 31) ? null : [doc.origin[0] + x * doc.step, doc.origin[1] + y * doc.step];
+    }
+    layer.load();
+    const feature = layer.source.getFeatures().find((x) => x.gk === f);
+    return feature ? ol.extent.getCenter(feature.getGeometry().getExtent()) : null;
   }
 
   // ---- start ---------------------------------------------------------------------------------
   async function start() {
     if (typeof DecompressionStream !== 'function') throw new Error(header.noStream);
-    await Promise.all([loadLibrary(), unpack()]);
+    await Promise.all([loadLibrary().then(() => mark('library')), unpack().then(() => mark('data'))]);
     const olLayers = [];
     for (const spec of doc.layers) {
       const layer = { spec, visible: spec.visible, hidden: new Set() };
@@ -405,6 +450,7 @@
       layer.ol = spec.kind === 'points' ? pointLayer(layer) : shapeLayer(layer);
       olLayers.push(layer.ol);
     }
+    mark('layers');
     const { Style, Stroke } = ol.style;
     highlight = new ol.layer.Vector({ source: new ol.source.Vector(),
       style: new Style({ stroke: new Stroke({ color: '#00c8ff', width: 3 }) }) });
@@ -430,6 +476,7 @@
     panel();
     fit();
     map.renderSync();
+    mark('drawn');
     status.textContent = statusText();
     api.readyMs = performance.now() - started;
     api.ready = true;
@@ -449,6 +496,7 @@
     visible: () => Object.fromEntries(layers.map((l) => [l.spec.id, l.visible])),
     drawn: () => Object.fromEntries(layers.filter((l) => l.visible && l.ol.isVisible(map.getView()))
       .map((l) => [l.spec.id, l.spec.kind === 'points' ? l.drawn : l.source.getFeatures().length])),
+    loaded: () => layers.filter((l) => l.loaded).map((l) => l.spec.id),
     zoomTo(x, y, metresPerPixel) {
       map.getView().setCenter([x, y]);
       map.getView().setResolution(metresPerPixel);
