@@ -436,7 +436,9 @@ def _run_project(project: Path, output: Path | None, as_json: bool, scheduler, w
         b = summary["borders"]
         click.echo(f"borders  {len(b['pairs'])} shared, overlap {b['overlap_m2']:g} m², gaps "
                    f"{b['gap_m2']:g} m², largest offset {b['max_offset_m'] * 1000:.2f} mm"
-                   + ("" if b["valid"] else ": the grids do not meet"))
+                   + ("" if b["valid"] else ": the grids do not meet")
+                   + (f"; {len(b['zones'])} CRS zones, borders between them not compared "
+                      "(give every county the same crs)" if len(b["zones"]) > 1 else ""))
         click.echo(f"wrote {summary['output']}/province.html")
     if failed:
         raise GridkitError(f"{len(failed)} of {len(summary['counties'])} counties failed: "
