@@ -151,10 +151,13 @@ def check_config(raw: dict, path: Path) -> dict:
                                f"known: {', '.join(keys)}")
         config[name] = {key: _typed(path, f"[{name}] ", key, value, keys[key])
                         for key, value in section.items()}
-    if ("partition" in config) == ("grids" in config):
-        raise GridkitError(f"{path}: needs either a [partition] section (cut communities into "
-                           "grids) or a [grids] section (adopt the city's grids), not "
-                           f"{'both' if 'grids' in config else 'neither'}")
+    if "partition" in config and "grids" in config:
+        raise GridkitError(f"{path}: has [partition] and [grids]: keep one, not both "
+                           "([partition] cuts communities into grids, [grids] adopts the city's "
+                           "own grids)")
+    if "partition" not in config and "grids" not in config:
+        raise GridkitError(f"{path}: needs a [partition] section (cut communities into grids) "
+                           "or a [grids] section (adopt the city's own grids)")
     if "partition" in config and "communities" not in config["partition"]:
         raise GridkitError(f"{path}: needs a [partition] section with communities = \"FILE\"")
     if "grids" in config and "grids" not in config["grids"]:
@@ -171,7 +174,7 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
 
     ``config`` (from :func:`check_config`) is used instead of reading ``config_path``;
     ``borders``: county border lines for the partition
-    (:func:`gridkit.project.county_borders`).
+    (:func:`gridkit.project.node_borders`).
 
     The GeoPackage, the HTML report and the spot-check folder are built in a folder beside
     the output (``.NAME.gridkit-run-PID-*``; the GeoPackage copied there first when it
@@ -217,7 +220,7 @@ def _target(config: dict, config_path: Path | None, output: Path | None) -> Path
 
 def _remove_orphan_runs(target: Path) -> None:
     """Staging folders of a killed ``gridkit run`` (their process gone)."""
-    from gridkit.store import _alive
+    from gridkit.store import process_alive
 
     prefix = f".{target.name}{RUN_MARK}"
     for folder in target.parent.glob(prefix + "*"):
@@ -225,7 +228,7 @@ def _remove_orphan_runs(target: Path) -> None:
             pid = int(folder.name[len(prefix):].split("-")[0])
         except ValueError:
             continue
-        if not _alive(pid):
+        if not process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -234,11 +237,11 @@ def _publish(staging: Path, target: Path) -> None:
     SIGTERM held: three renames that must not be split (each is atomic, and the earlier
     report and folder are put back if a later rename fails)."""
     from gridkit.io import publish_mode, replace_folder
-    from gridkit.store import _signals_held
+    from gridkit.store import signals_held
 
     gpkg, html = staging / target.name, staging / target.with_suffix(".html").name
     plan = staging / f"{target.stem}_spotcheck"
-    with _signals_held():
+    with signals_held():
         backup = None
         if html.exists():
             publish_mode(html, target.with_suffix(".html"))

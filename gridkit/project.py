@@ -235,6 +235,8 @@ def county_outline(county: County) -> dict:
     from gridkit.partition.barriers import prepare_barriers
     from gridkit.partition.communities import prepare_communities, resolve_conflicts
 
+    if "partition" not in county.config:
+        return _adopted_outline(county)
     section = county.config["partition"]
     user_crs = parse_crs(section["crs"]) if section.get("crs") else None
     comm = read_vector(section["communities"], layer=section.get("layer"), what="communities",
@@ -247,14 +249,15 @@ def county_outline(county: County) -> dict:
     district = shapely.union_all(comm.geometry.to_numpy())
     border = shapely.get_parts(shapely.boundary(district))
     frames = {}
-    for kind in ("roads", "water"):
+    for kind in ("roads", "water", "parcels"):
         if section.get(kind):
             frames[kind] = read_vector(section[kind], layer=section.get(f"{kind}_layer"),
                                        what=kind, crs=user_crs)
     crossings = np.empty(0, dtype=object)
     if frames:
         barriers, _ = prepare_barriers(frames.get("roads"), frames.get("water"), work,
-                                       road_class_field=section.get("road_class_field"))
+                                       road_class_field=section.get("road_class_field"),
+                                       parcels=frames.get("parcels"))
         lines = barriers.geometry.to_numpy()
         # Clipped as the partition clips them (its noding sees these very lines).
         near = shapely.intersects(lines, shapely.boundary(district))
@@ -262,6 +265,23 @@ def county_outline(county: County) -> dict:
         crossings = crossings[np.isin(shapely.get_type_id(crossings), [1, 2])]
     return {"code": county.code, "crs": work.to_wkt(), "area": district, "border": border,
             "crossings": crossings}
+
+
+def _adopted_outline(county: County) -> dict:
+    """A county that adopts its city's grids ([grids]): its area for routing mixed files;
+    no border to hand it, since its grids are kept as they were drawn."""
+    from gridkit.crs import parse_crs, working_crs
+    from gridkit.io import read_vector
+
+    section = county.config["grids"]
+    user_crs = parse_crs(section["crs"]) if section.get("crs") else None
+    grids = read_vector(section["grids"], layer=section.get("layer"), what="grids",
+                        crs=user_crs)
+    work = working_crs([grids], user_crs)
+    area = shapely.union_all(shapely.make_valid(grids.to_crs(work).geometry.to_numpy()))
+    empty = np.empty(0, dtype=object)
+    return {"code": county.code, "crs": work.to_wkt(), "area": area, "border": empty,
+            "crossings": empty}
 
 
 def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
@@ -290,6 +310,9 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
         by_crs.setdefault(outline["crs"], []).append(outline)
     for group in by_crs.values():
         lines = np.concatenate([np.concatenate([o["border"], o["crossings"]]) for o in group])
+        if not len(lines):
+            shares.update({o["code"]: np.empty(0, dtype=object) for o in group})
+            continue
         noded = shapely.get_parts(shapely.union_all(lines, grid_size=PRECISION))
         noded = noded[shapely.get_type_id(noded) == 1]
         tree = shapely.STRtree(noded)

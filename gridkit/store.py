@@ -220,7 +220,7 @@ class Transaction:
                 if self._rewrite_is_cheaper(db):
                     return self._rewrite(db)
             self._apply(db, new_file=False)
-            with _signals_held():
+            with signals_held():
                 db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -285,7 +285,7 @@ class Transaction:
         finally:
             new.close()
         publish_mode(self._stage, self.path)
-        with _signals_held():
+        with signals_held():
             os.replace(self._stage, self.path)
         self._stage = None
         return self.summary
@@ -304,7 +304,7 @@ class Transaction:
         finally:
             db.close()
         publish_mode(self._stage, self.path)
-        with _signals_held():
+        with signals_held():
             os.replace(self._stage, self.path)
         self._stage = None
         return self.summary
@@ -459,14 +459,15 @@ def remove_orphan_stages(target: Path) -> list[Path]:
             pid = int(stage.name[len(f".{target.name}{STAGE_MARK}"):].split("-")[0])
         except ValueError:
             continue
-        if pid != os.getpid() and _alive(pid):
+        if pid != os.getpid() and process_alive(pid):
             continue
         stage.unlink(missing_ok=True)
         removed.append(stage)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (its stage or staging folder is then not orphaned)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -477,7 +478,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def _signals_held():
+def signals_held():
     """Hold SIGINT/SIGTERM while a commit's last step runs: it is quick, and finishing it is
     what keeps the output whole; they are delivered right after."""
     blocked = {signal.SIGINT, signal.SIGTERM}

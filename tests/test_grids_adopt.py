@@ -151,7 +151,7 @@ def test_run_takes_grids_instead_of_partition(clean, tmp_path):
     config.write_text('[grids]\ngrids = "g.gpkg"\n[partition]\ncommunities = "c.gpkg"\n',
                       encoding="utf-8")
     done = _invoke("run", config, "-o", tmp_path / "x.gpkg")
-    assert done.exit_code == 2 and "not both" in done.output
+    assert done.exit_code == 2 and "keep one, not both" in done.output
 
 
 def test_phased_area_then_a_wider_update_adds_grids_without_touching_the_old(tmp_path):

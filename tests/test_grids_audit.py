@@ -245,3 +245,23 @@ def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
     out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
     repaired = out.set_index("BGID").geometry[frame.loc[0, "BGID"]]
     assert repaired.is_valid and repaired.area == pytest.approx(box.area)
+
+
+def test_esri_json_from_an_arcgis_server(clean, tmp_path):
+    grids, _ = clean
+    features = [{"attributes": {"OBJECTID": k + 1, "DYWGBM": code},
+                 "geometry": {"rings": [[list(xy) for xy in shapely.get_coordinates(
+                     shapely.orient_polygons(geom, exterior_cw=True).exterior)]]}}
+                for k, (code, geom) in enumerate(zip(grids["BGID"], grids.geometry,
+                                                     strict=True))]
+    path = tmp_path / "grids.json"
+    path.write_text(json.dumps({
+        "geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4549},
+        "fields": [{"name": "OBJECTID", "type": "esriFieldTypeOID"},
+                   {"name": "DYWGBM", "type": "esriFieldTypeString", "length": 15}],
+        "features": features}), encoding="utf-8")
+    done = CliRunner().invoke(main, ["grids", "check", str(path), "--json",
+                                     "--target-area", "20000"])
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["code_field"] == "DYWGBM" and figures["unit_grids"] == len(grids)

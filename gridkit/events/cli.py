@@ -60,7 +60,7 @@ def events() -> None:
 @click.option("--layer", help="Layer of a multi-layer vector file.")
 @header_row_option
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Column for EVTID, EVTCODE, EVTNAME, TIME, X or Y (repeatable).")
+              help="Column for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT (repeatable).")
 @click.option("--mode", type=click.Choice(["append", "replace"]), default="append",
               show_default=True, help="append: replace only these files' events; replace: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
@@ -72,8 +72,9 @@ def import_command(files, output, crs, sheet, layer, header_row, maps, mode, as_
     `event_reject` with its reason.
 
     \b
-    Example:
+    Examples:
         gridkit events import data/samples/events.csv -o out/sample.gpkg --crs wgs84
+        gridkit events import drawn_on_amap.geojson -o out/sample.gpkg --crs gcj02
     """
     figures = import_events_to_geopackage(
         list(files), output,

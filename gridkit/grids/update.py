@@ -58,7 +58,8 @@ STALE = ("responsibility_grid",)
 
 
 def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None, water=None,
-                      buildings=None, target_area: float = 10_000,
+                      buildings=None, parcels=None, cutting: str = "straight",
+                      target_area: float = 10_000,
                       code_field: str | None = None, name_field: str | None = None,
                       road_class_field: str | None = None,
                       max_conflict_area: float | None = None, parameters: dict | None = None,
@@ -71,8 +72,10 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
         The communities as they are now (as read; any CRS).
     output : Path
         A GeoPackage with ``unit_grid`` and ``community`` layers.
-    roads, water, buildings : GeoDataFrame, optional
-        Barriers and footprints for re-cutting, as for a partition.
+    roads, water, buildings, parcels : GeoDataFrame, optional
+        Barriers, footprints and parcels for re-cutting, as for a partition.
+    cutting : str
+        The partition's cutting method (``straight`` or ``fabric``).
     target_area, code_field, name_field, road_class_field, max_conflict_area
         As :func:`gridkit.partition.partition`.
     parameters : dict, optional
@@ -121,9 +124,12 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     keep = old["COMMUNITY"].isin(unchanged).to_numpy()
     kept, replaced = old[keep], old[~keep]
-    fresh, fresh_comm = _recut(comm[comm["CODE"].isin(changed)], kept, roads, water,
-                               buildings, target_area, crs, road_class_field,
-                               max_conflict_area, issues, say, client)
+    fresh, fresh_comm = _recut(comm[comm["CODE"].isin(changed)], kept,
+                               dict(roads=roads, water=water, buildings=buildings,
+                                    parcels=parcels, cutting=cutting,
+                                    road_class_field=road_class_field,
+                                    max_conflict_area=max_conflict_area),
+                               target_area, crs, issues, say, client)
     run = run_number(output)
     registry = read_registry(output, old["BGID"])
     say("matching old and new grids")
@@ -191,9 +197,10 @@ def _moved(now, then) -> bool:
     return not shapely.is_empty(shapely.buffer(between, -TOLERANCE / 2))
 
 
-def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, roads, water, buildings,
-           target_area, crs, road_class_field, max_conflict_area, issues, say, client):
-    """Partition the changed communities on their land outside the kept grids."""
+def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, options: dict, target_area,
+           crs, issues, say, client):
+    """Partition the changed communities on their land outside the kept grids, with the
+    partition's ``options`` (barriers, buildings, parcels, cutting)."""
     if changed.empty:
         empty = gpd.GeoDataFrame({"BGID": [], "COMMUNITY": []}, geometry=[], crs=crs)
         return empty, None
@@ -205,9 +212,8 @@ def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, roads, water, buil
     land = land[~land.geometry.is_empty]
     land.attrs["source"] = "communities (changed)"
     say(f"re-cutting {len(land)} changed communities")
-    result = partition(land, roads, water, buildings, target_area, crs=crs, code_field="CODE",
-                       name_field="NAME", road_class_field=road_class_field,
-                       max_conflict_area=max_conflict_area, progress=say, client=client)
+    result = partition(land, target_area=target_area, crs=crs, code_field="CODE",
+                       name_field="NAME", progress=say, client=client, **options)
     issues += result.issues
     return result.unit_grids.reset_index(drop=True), result.communities
 

@@ -83,12 +83,13 @@ def partition_to_geopackage(
 
         return update_geopackage(
             comm, output, roads=road_frame, water=water_frame, buildings=building_frame,
+            parcels=parcel_frame, cutting=cutting,
             target_area=target_area, code_field=code_field, name_field=name_field,
             road_class_field=road_class_field, max_conflict_area=max_conflict_area,
             parameters={"target_area": target_area, "layer": layer, "code_field": code_field,
                         "name_field": name_field, "area": str(area) if area else None,
-                        "max_conflict_area": max_conflict_area},
-            inputs=[p for p in (communities, roads, water, buildings, area) if p],
+                        "cutting": cutting, "max_conflict_area": max_conflict_area},
+            inputs=[p for p in (communities, roads, water, buildings, parcels, area) if p],
             progress=progress, client=client)
     result = run_partition(
         comm, road_frame, water_frame, building_frame, target_area, parcel_frame,
@@ -260,6 +261,9 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             --buildings data/samples/buildings.gpkg
         gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
             --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
+        # communities changed: keep the grids and BGIDs of the unchanged ones
+        gridkit partition communities_2026.gpkg -o out/district.gpkg \\
+            --roads data/samples/roads.gpkg --update
     """
     say, status = stage_printer(show_progress() and not as_json)
     try:

@@ -112,7 +112,7 @@ def partition(
     (CODE/代码/社区代码, NAME/名称, CLASS/fclass/highway/道路等级) unless named.
     ``client``: a ``dask.distributed.Client`` to plan the cuts per street on (see
     :mod:`gridkit.distributed`); the result is the same. ``borders``: county border lines
-    noded once for a whole province (:func:`gridkit.project.county_borders`), noded here with
+    noded once for a whole province (:func:`gridkit.project.node_borders`), noded here with
     the county's own lines so that neighbouring counties' grids share every border vertex.
     ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
     grids follow where the size band allows. ``cutting``: ``"straight"`` cuts large blocks in
