@@ -82,8 +82,9 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
     },
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "allow_duplicates": bool},
-    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+               "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
+    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
+               "header_row": int, "x": str, "y": str, "map": list},
     "check": {},
     "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
     "report": {"lang": str},
@@ -324,18 +325,32 @@ def _adopt(target: Path, section: dict) -> dict:
 def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
+    from gridkit.records.schema import COMPONENT
+    from gridkit.sources.columns import parse_maps
 
-    options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
-    return import_to_geopackage(section["files"], target, ImportOptions(**options),
+    options = {k: v for k, v in section.items()
+               if k not in ("files", "allow_duplicates", "x", "y", "map")}
+    # The same keys as the command's --x/--y/--map: a survey file's northing is often in X.
+    maps = parse_maps(_map_items(section), COMPONENT.aliases)
+    return import_to_geopackage(section["files"], target, ImportOptions(maps=maps, **options),
                                 allow_duplicates=section.get("allow_duplicates", False))
+
+
+def _map_items(section: dict) -> list[str]:
+    """``map = ["FIELD=COLUMN", ...]`` of a section, with ``x``/``y`` as X=/Y= items."""
+    items = [str(item) for item in section.get("map", [])]
+    items += [f"{field}={section[key]}" for field, key in (("X", "x"), ("Y", "y"))
+              if key in section]
+    return items
 
 
 def _events(target: Path, section: dict) -> dict:
     from gridkit.events.cli import import_events_to_geopackage
     from gridkit.events.importer import EventOptions
 
-    options = {k: v for k, v in section.items() if k != "files"}
-    return import_events_to_geopackage(section["files"], target, EventOptions(**options))
+    options = {k: v for k, v in section.items() if k not in ("files", "x", "y", "map")}
+    return import_events_to_geopackage(section["files"], target,
+                                       EventOptions(maps=tuple(_map_items(section)), **options))
 
 
 def _spotcheck(target: Path, section: dict) -> dict:
