@@ -6,6 +6,7 @@ Kept free of command imports so that any command module can use it.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -51,6 +52,7 @@ class Terminated(BaseException):
 # The signal that stopped the command: an interrupt raised inside a library's callback (a
 # GDAL write pulling Arrow batches) comes back as that library's error, not as itself.
 SIGNALLED: list[str] = []
+AS_PROGRAM = False  # set by gridkit.entry: the process is the gridkit program itself
 
 
 def _terminate(signum, frame) -> None:
@@ -81,7 +83,14 @@ def _interruptible(call: Callable):
         how = SIGNALLED[0] if SIGNALLED else (
             "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C")
         click.echo(f"gridkit: {_interrupted(how)}", err=True)
-        sys.exit(143 if how == "SIGTERM" else 130)
+        code = 143 if how == "SIGTERM" else 130
+        if AS_PROGRAM:
+            # Every rollback and clean-up has run on the way here; leave now, so that the
+            # interpreter's shutdown (thread joins) cannot be interrupted a second time.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous[0])

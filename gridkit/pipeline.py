@@ -197,7 +197,6 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
             shutil.copyfile(target, staged)
         figures = _steps(config, staged, progress, client, borders)
         _publish(staging, target)
-        COMMITTED.append(target)
     finally:
         # The steps committed into the staged copy only: the output is what _publish did.
         COMMITTED[:] = [p for p in COMMITTED if staging not in Path(p).absolute().parents]
@@ -259,6 +258,7 @@ def _publish(staging: Path, target: Path) -> None:
                 replace_folder(plan, target.with_name(plan.name))
             publish_mode(gpkg, target)
             os.replace(gpkg, target)
+            COMMITTED.append(target)  # before the held signals are delivered
         except BaseException:
             if backup is not None:
                 os.replace(backup, target.with_suffix(".html"))

@@ -222,6 +222,7 @@ class Transaction:
             self._apply(db, new_file=False)
             with signals_held():
                 db.execute("COMMIT")
+                COMMITTED.append(self.path)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -287,6 +288,7 @@ class Transaction:
         publish_mode(self._stage, self.path)
         with signals_held():
             os.replace(self._stage, self.path)
+            COMMITTED.append(self.path)
         self._stage = None
         return self.summary
 
@@ -306,6 +308,7 @@ class Transaction:
         publish_mode(self._stage, self.path)
         with signals_held():
             os.replace(self._stage, self.path)
+            COMMITTED.append(self.path)
         self._stage = None
         return self.summary
 
@@ -385,7 +388,6 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     try:
         yield tx
         tx.commit()
-        COMMITTED.append(path)
     except sqlite3.DatabaseError as exc:
         raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
                            "was before the command") from None
