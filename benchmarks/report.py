@@ -113,6 +113,7 @@ def in_browser(html: Path, shot: Path | None) -> dict:
         loaded = page.open(html, timeout=120)
         figures = {"load_s": round(loaded, 2),
                    "page_ready_ms": round(page.evaluate("gridkitReport.readyMs")),
+                   "page_timing_ms": page.evaluate("gridkitReport.timing"),
                    "drawn_whole_district": page.evaluate("gridkitReport.drawn()")}
         figures["redraw_whole_ms"] = round(page.evaluate("gridkitReport.redraw()"), 1)
         view = page.evaluate("gridkitReport.view()")

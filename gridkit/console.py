@@ -6,6 +6,7 @@ Kept free of command imports so that any command module can use it.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -30,6 +31,8 @@ class GridkitGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GridkitError as exc:
+            if SIGNALLED:  # the error is the interrupt, seen through a library
+                raise KeyboardInterrupt from None
             click.echo(f"gridkit: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
@@ -46,8 +49,20 @@ class Terminated(BaseException):
     """SIGTERM, raised where the program is so that every ``finally`` and rollback runs."""
 
 
+# The signal that stopped the command: an interrupt raised inside a library's callback (a
+# GDAL write pulling Arrow batches) comes back as that library's error, not as itself.
+SIGNALLED: list[str] = []
+AS_PROGRAM = False  # set by gridkit.entry: the process is the gridkit program itself
+
+
 def _terminate(signum, frame) -> None:
+    SIGNALLED.append("SIGTERM")
     raise Terminated()
+
+
+def _ctrl_c(signum, frame) -> None:
+    SIGNALLED.append("Ctrl-C")
+    raise KeyboardInterrupt
 
 
 INTERRUPTED = ("interrupted ({how}): nothing was written; the previous output is intact")
@@ -57,27 +72,41 @@ def _interruptible(call: Callable):
     """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line: every
     write is a transaction that was rolled back (or a stage that was removed)."""
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    if main_thread:
+        previous = signal.signal(signal.SIGTERM, _terminate), \
+            signal.signal(signal.SIGINT, _ctrl_c)
     try:
         return call()
-    except KeyboardInterrupt:
-        click.echo(f"gridkit: {INTERRUPTED.format(how='Ctrl-C')}", err=True)
-        sys.exit(130)
-    except Terminated:
-        click.echo(f"gridkit: {INTERRUPTED.format(how='SIGTERM')}", err=True)
-        sys.exit(143)
-    except ImportError as exc:
-        # A signal landing while a C extension initialises (scipy, matplotlib are imported
-        # when first used) comes out as ImportError("initialization failed") caused by it.
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, KeyboardInterrupt | Terminated):
-            how = "Ctrl-C" if isinstance(cause, KeyboardInterrupt) else "SIGTERM"
-            click.echo(f"gridkit: {INTERRUPTED.format(how=how)}", err=True)
-            sys.exit(130 if how == "Ctrl-C" else 143)
-        raise
+    except (KeyboardInterrupt, Terminated, Exception) as exc:
+        if not SIGNALLED and not isinstance(exc, KeyboardInterrupt | Terminated):
+            raise
+        how = SIGNALLED[0] if SIGNALLED else (
+            "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C")
+        click.echo(f"gridkit: {_interrupted(how)}", err=True)
+        code = 143 if how == "SIGTERM" else 130
+        if AS_PROGRAM:
+            # Every rollback and clean-up has run on the way here; leave now, so that the
+            # interpreter's shutdown (thread joins) cannot be interrupted a second time.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        sys.exit(code)
     finally:
         if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
+
+
+def _interrupted(how: str) -> str:
+    """The one line for an interrupt: nothing written, or (stopped after a commit, while
+    printing) what was written whole."""
+    from gridkit.store import COMMITTED
+
+    if COMMITTED:
+        names = ", ".join(dict.fromkeys(str(p) for p in COMMITTED))
+        return (f"interrupted ({how}): {names} was written before it, complete; only the "
+                "summary was cut short")
+    return INTERRUPTED.format(how=how)
 
 
 def _usage_error(exc: click.UsageError) -> None:

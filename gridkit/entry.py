@@ -21,8 +21,10 @@ def main() -> None:
     """Run the command line (``gridkit ...``)."""
     signal.signal(signal.SIGINT, _stopped_while_loading)
     signal.signal(signal.SIGTERM, _stopped_while_loading)
+    from gridkit import console
     from gridkit.cli import main as cli
 
+    console.AS_PROGRAM = True
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cli()

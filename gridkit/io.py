@@ -474,9 +474,16 @@ def write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None
     _write_layer(path, name, frame)  # looked up at each call (tests inject failures there)
 
 
+# Layers that hold any kind of geometry (SPEC: qa_issue "any"): declared GEOMETRY from the
+# start, so that a later command's rows of another kind keep the table consistent for GDAL.
+_ANY_GEOMETRY = {"qa_issue"}
+
+
 def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
     if isinstance(frame, ArrowLayer):
         geometry = frame.geometry_name if frame.geometry_type else None
+        if geometry and name in _ANY_GEOMETRY:
+            frame = ArrowLayer(frame.table, frame.crs, "Unknown", frame.geometry_name)
         before = {key: pyogrio.get_gdal_config_option(key) for key in _BULK_SQLITE}
         pyogrio.set_gdal_config_options(_BULK_SQLITE)
         try:
@@ -489,7 +496,7 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
     kwargs: dict = {"layer": name, "driver": "GPKG"}
     if isinstance(frame, gpd.GeoDataFrame):
         kinds = set(frame.geom_type.dropna())
-        if len(kinds) == 1:
+        if len(kinds) == 1 and name not in _ANY_GEOMETRY:
             kwargs["geometry_type"] = kinds.pop()
         elif not kinds or len(kinds) > 1:
             kwargs["geometry_type"] = "Unknown"

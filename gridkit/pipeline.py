@@ -58,6 +58,7 @@ from gridkit.errors import GridkitError
 from gridkit.io import read_toml
 from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
 from gridkit.responsibility.cli import group_geopackage
+from gridkit.store import COMMITTED
 
 SAMPLE_CONFIG = "gridkit.toml"
 
@@ -81,8 +82,9 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
     },
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "allow_duplicates": bool},
-    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str},
+               "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
+    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
+               "header_row": int, "x": str, "y": str, "map": list},
     "check": {},
     "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
     "report": {"lang": str},
@@ -196,6 +198,8 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
         figures = _steps(config, staged, progress, client, borders)
         _publish(staging, target)
     finally:
+        # The steps committed into the staged copy only: the output is what _publish did.
+        COMMITTED[:] = [p for p in COMMITTED if staging not in Path(p).absolute().parents]
         shutil.rmtree(staging, ignore_errors=True)
     _relocate(figures, staging, target.parent)
     return figures
@@ -254,6 +258,7 @@ def _publish(staging: Path, target: Path) -> None:
                 replace_folder(plan, target.with_name(plan.name))
             publish_mode(gpkg, target)
             os.replace(gpkg, target)
+            COMMITTED.append(target)  # before the held signals are delivered
         except BaseException:
             if backup is not None:
                 os.replace(backup, target.with_suffix(".html"))
@@ -320,18 +325,32 @@ def _adopt(target: Path, section: dict) -> dict:
 def _census(target: Path, section: dict) -> dict:
     from gridkit.components.gpkg import import_to_geopackage
     from gridkit.components.importer import ImportOptions
+    from gridkit.records.schema import COMPONENT
+    from gridkit.sources.columns import parse_maps
 
-    options = {k: v for k, v in section.items() if k not in ("files", "allow_duplicates")}
-    return import_to_geopackage(section["files"], target, ImportOptions(**options),
+    options = {k: v for k, v in section.items()
+               if k not in ("files", "allow_duplicates", "x", "y", "map")}
+    # The same keys as the command's --x/--y/--map: a survey file's northing is often in X.
+    maps = parse_maps(_map_items(section), COMPONENT.aliases)
+    return import_to_geopackage(section["files"], target, ImportOptions(maps=maps, **options),
                                 allow_duplicates=section.get("allow_duplicates", False))
+
+
+def _map_items(section: dict) -> list[str]:
+    """``map = ["FIELD=COLUMN", ...]`` of a section, with ``x``/``y`` as X=/Y= items."""
+    items = [str(item) for item in section.get("map", [])]
+    items += [f"{field}={section[key]}" for field, key in (("X", "x"), ("Y", "y"))
+              if key in section]
+    return items
 
 
 def _events(target: Path, section: dict) -> dict:
     from gridkit.events.cli import import_events_to_geopackage
     from gridkit.events.importer import EventOptions
 
-    options = {k: v for k, v in section.items() if k != "files"}
-    return import_events_to_geopackage(section["files"], target, EventOptions(**options))
+    options = {k: v for k, v in section.items() if k not in ("files", "x", "y", "map")}
+    return import_events_to_geopackage(section["files"], target,
+                                       EventOptions(maps=tuple(_map_items(section)), **options))
 
 
 def _spotcheck(target: Path, section: dict) -> dict:
@@ -432,7 +451,9 @@ def _run_project(project: Path, output: Path | None, as_json: bool, scheduler, w
         b = summary["borders"]
         click.echo(f"borders  {len(b['pairs'])} shared, overlap {b['overlap_m2']:g} m², gaps "
                    f"{b['gap_m2']:g} m², largest offset {b['max_offset_m'] * 1000:.2f} mm"
-                   + ("" if b["valid"] else ": the grids do not meet"))
+                   + ("" if b["valid"] else ": the grids do not meet")
+                   + (f"; {len(b['zones'])} CRS zones, borders between them not compared "
+                      "(give every county the same crs)" if len(b["zones"]) > 1 else ""))
         click.echo(f"wrote {summary['output']}/province.html")
     if failed:
         raise GridkitError(f"{len(failed)} of {len(summary['counties'])} counties failed: "

@@ -180,26 +180,39 @@ def check_borders(out_dir: Path, codes: list[str], tolerance: float = 1e-3) -> d
         two counties), ``gap_m2`` (holes between counties' grids), ``max_offset_m`` (the
         farthest a border vertex of one county lies from its neighbour's grids, among
         vertices within 1 m of them), ``t_junctions`` (edges whose end on the border is a
-        vertex of one side only: a cut line ending there), ``border_grids`` and ``valid``.
+        vertex of one side only: a cut line ending there), ``border_grids``, ``valid`` and
+        ``zones`` (the counties of each working CRS; borders between two zones are not
+        compared: give every county's [partition] the same ``crs`` to have them checked).
     """
-    geoms, owner, crs = [], [], None
+    groups: dict[str, tuple[list, list]] = {}
     for k, code in enumerate(codes):
         path = Path(out_dir) / f"{code}.gpkg"
         communities = pyogrio.read_dataframe(path, layer="community", columns=[])
         grids = pyogrio.read_dataframe(path, layer="unit_grid", columns=["BGID"])
-        if crs is None:
-            crs = grids.crs
-        elif grids.crs != crs:
-            continue  # another working CRS: borders cannot be compared in metres
         outline = shapely.boundary(shapely.coverage_union_all(communities.geometry.to_numpy()))
         on_border = shapely.intersects(grids.geometry.to_numpy(), outline)
+        # Counties in another working CRS (another 3-degree zone) are compared among
+        # themselves: metres of two zones cannot be compared.
+        geoms, owner = groups.setdefault(grids.crs.to_wkt(), ([], []))
         geoms.append(grids.geometry.to_numpy()[on_border])
         owner.append(np.full(int(on_border.sum()), k))
-    empty = {"pairs": [], "overlap_m2": 0.0, "gap_m2": 0.0, "max_offset_m": 0.0,
-             "t_junctions": 0, "border_grids": 0, "valid": True}
-    if not geoms:
-        return empty
-    geoms, owner = np.concatenate(geoms), np.concatenate(owner)
+    parts = [_check_group(np.concatenate(g), np.concatenate(o), codes, tolerance)
+             for g, o in groups.values()]
+    result = {"pairs": [p for part in parts for p in part["pairs"]],
+              "overlap_m2": round(sum(p["overlap_m2"] for p in parts), 6),
+              "gap_m2": round(sum(p["gap_m2"] for p in parts), 6),
+              "max_offset_m": max((p["max_offset_m"] for p in parts), default=0.0),
+              "t_junctions": sum(p["t_junctions"] for p in parts),
+              "border_grids": sum(p["border_grids"] for p in parts),
+              "valid": all(p["valid"] for p in parts),
+              "zones": [sorted({codes[k] for k in np.concatenate(o)}) for _, o in
+                        groups.values()]}
+    return result
+
+
+def _check_group(geoms: np.ndarray, owner: np.ndarray, codes: list[str],
+                 tolerance: float) -> dict:
+    """:func:`check_borders` for the border grids of counties in one CRS."""
     left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=1.0)
     other = owner[left] < owner[right]
     left, right = left[other], right[other]
@@ -288,7 +301,10 @@ def summary_html(summary: dict) -> str:
     borders = (f"{len(b['pairs'])} shared county borders, {b['border_grids']:,} border grids; "
                f"overlap {b['overlap_m2']:g} m², gaps {b['gap_m2']:g} m², largest offset "
                f"{b['max_offset_m'] * 1000:.2f} mm: "
-               + ("the grids meet" if b["valid"] else "<b>the grids do not meet</b>"))
+               + ("the grids meet" if b["valid"] else "<b>the grids do not meet</b>")
+               + (f"; the counties lie in {len(b['zones'])} 3° zones (working CRSs), borders "
+                  "between zones are not compared: give every county the same crs"
+                  if len(b.get("zones", [])) > 1 else ""))
     return f"""<!doctype html>
 <html lang="zh"><head><meta charset="utf-8"><title>gridkit province summary</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}

@@ -222,6 +222,7 @@ class Transaction:
             self._apply(db, new_file=False)
             with signals_held():
                 db.execute("COMMIT")
+                COMMITTED.append(self.path)
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -287,6 +288,7 @@ class Transaction:
         publish_mode(self._stage, self.path)
         with signals_held():
             os.replace(self._stage, self.path)
+            COMMITTED.append(self.path)
         self._stage = None
         return self.summary
 
@@ -306,6 +308,7 @@ class Transaction:
         publish_mode(self._stage, self.path)
         with signals_held():
             os.replace(self._stage, self.path)
+            COMMITTED.append(self.path)
         self._stage = None
         return self.summary
 
@@ -345,6 +348,9 @@ class Transaction:
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(str(self._stage) + suffix).unlink(missing_ok=True)
             self._stage = None
+
+
+COMMITTED: list[Path] = []  # the files this process committed to, for the interrupt line
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from gridkit.export import ExportOptions, export
 from gridkit.export.source import KEYS
 from gridkit.export.writers.text import GBK_FALLBACK
 
+# Every layer a default export hands on (the partition's context_* layers only when named).
 LAYERS = ["community", "unit_grid", "responsibility_grid", "component", "event", "qa_issue",
           "gridkit_run"]
 SPATIAL = LAYERS[:-1]
@@ -233,3 +234,24 @@ def test_geoparquet_round_trip(source, tmp_path):
     assert schema.field("ORDATE").type == pa.date32()
     assert schema.field("SRCROW").type == pa.int64()
     assert b"geo" in schema.metadata
+
+
+def test_event_times_stay_local_wall_clock(source, tmp_path):
+    """Event times are stored as the local (Beijing) time they were reported at, without a
+    zone; GDAL's Arrow reader calls them UTC. Handed on as UTC they would be 8 hours off in
+    any system that shows Beijing time, so every format keeps them zone-less."""
+    stored = pyogrio.read_dataframe(source, layer="event", read_geometry=False)
+    first = stored.sort_values("EVTID").iloc[0]
+    wall = pd.Timestamp(first["TIME"]).strftime("%Y-%m-%dT%H:%M:%S")
+    run(source, "geojson", tmp_path / "g", layers=["event"])
+    features = json.loads((tmp_path / "g" / "event.geojson").read_text(encoding="utf-8"))
+    times = {f["properties"]["EVTID"]: f["properties"]["TIME"] for f in features["features"]}
+    assert times[first["EVTID"]] == wall  # no "Z", no shift
+    run(source, "csv", tmp_path / "c", layers=["event"])
+    frame = pd.read_csv(tmp_path / "c" / "event.csv", dtype=str, encoding="utf-8-sig")
+    assert frame.set_index("EVTID").loc[first["EVTID"], "TIME"] == wall
+    run(source, "parquet", tmp_path / "p", layers=["event"])
+    schema = pq.read_schema(tmp_path / "p" / "event.parquet")
+    assert schema.field("TIME").type == pa.timestamp("ms")  # naive: local wall-clock
+    back = pd.read_parquet(tmp_path / "p" / "event.parquet").set_index("EVTID")
+    assert back.loc[first["EVTID"], "TIME"].strftime("%Y-%m-%dT%H:%M:%S") == wall

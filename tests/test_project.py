@@ -68,7 +68,7 @@ def test_project_folder_and_toml_list_the_same_counties(province, tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [
     ('[county.3101]\n[county.3101.partition]\ncommunities = "c.gpkg"\n', "six-digit code"),
-    ('[county.310101]\n', "needs either a [partition] section"),
+    ('[county.310101]\n', "a [partition] section"),
     ('[county.310101]\noutput = "x.gpkg"\n[county.310101.partition]\ncommunities = "c.gpkg"\n',
      "OUT_DIR/310101.gpkg"),
     ('[county.310101.partition]\ncommunities = "c.gpkg"\n[group]\n', "unknown key group"),

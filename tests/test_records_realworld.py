@@ -395,3 +395,15 @@ def test_local_catalog_sheet_with_a_title_and_numbers(tmp_path):
     assert catalog.name_of("0102") == "污水井盖"
     assert "102 was a number; read as 0102" in next(
         e.note for e in catalog.minors() if e.code == "0102")
+
+
+@pytest.mark.parametrize("command", ["census", "events"])
+def test_a_table_without_coordinates_says_so_before_asking_for_a_crs(tmp_path, command):
+    """No --crs can place a table that has no coordinate columns: say what is missing."""
+    out = district(tmp_path)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("部件名称,备注\n路灯,东门\n", encoding="utf-8")
+    done = CliRunner().invoke(main, [command, "import", str(plain), "-o", str(out)])
+    assert done.exit_code == 2
+    assert "no coordinate columns among 部件名称, 备注" in done.output
+    assert "have no CRS" not in done.output

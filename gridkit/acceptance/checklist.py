@@ -9,6 +9,7 @@ text (leading zeros), offers the verdicts in a drop-down and explains itself on 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from pathlib import Path
 
@@ -74,12 +75,26 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def write_xlsx(frame: pd.DataFrame, plan: Plan, design: dict, path: Path) -> None:
     """The checklist workbook, streamed (write-only mode keeps big checklists fast)."""
     import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    try:
+        _fill_xlsx(book, frame, plan, design)
+        book.save(path)
+    except BaseException:
+        # A write-only sheet streams through a generator: left open, an interrupt's exit
+        # would print its "Exception ignored" traceback at shutdown.
+        for sheet in book.worksheets:
+            with contextlib.suppress(Exception):
+                sheet.close()
+        raise
+
+
+def _fill_xlsx(book, frame: pd.DataFrame, plan: Plan, design: dict) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
     bold = Font(bold=True)
     text_at = {i for i, c in enumerate(COLUMNS) if c in TEXT_COLUMNS}
@@ -130,4 +145,3 @@ def write_xlsx(frame: pd.DataFrame, plan: Plan, design: dict, path: Path) -> Non
     notes.append(["seed", plan.seed])
     for key, value in design.items():
         notes.append([key, value if isinstance(value, int | float | str) else str(value)])
-    book.save(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
@@ -60,8 +61,11 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
             if name not in chosen:
                 chosen.append(name)
         return chosen
+    # The context layers are the partition's own inputs, kept for the report: handed over
+    # only when asked for by name.
     chosen = [n for n, spatial in present.items()
-              if (spatial or not spatial_only) and (n in KEYS or not keyed_only)]
+              if (spatial or not spatial_only) and (n in KEYS or not keyed_only)
+              and not n.startswith("context_")]
     if not chosen:
         what = "layers with a feature key" if keyed_only else "data layers"
         raise GridkitError(f"{path} has no {what} to export")
@@ -70,9 +74,10 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
 
 def read_layer(path: Path, name: str) -> Layer:
     try:
-        meta, table = pyogrio.read_arrow(path, layer=name)
+        meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read layer {name!r} ({exc})") from None
+    table = _date_times(table, meta)
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     if meta.get("geometry_type") is None or geometry_name not in table.column_names:
         return Layer(name, _plain(table))
@@ -80,6 +85,30 @@ def read_layer(path: Path, name: str) -> Layer:
     table = table.drop_columns([geometry_name])
     return Layer(name, _plain(table), wkb, meta.get("crs"), meta.get("geometry_type"),
                  meta.get("geometry_name") or "geom")
+
+
+def _date_times(table: pa.Table, meta: dict) -> pa.Table:
+    """Date-time fields as timestamps that keep what the file says of their zone.
+
+    GDAL's Arrow reader declares every GeoPackage date-time UTC, but gridkit stores event
+    and record times as the local (Beijing) wall-clock time they were reported in, without
+    a zone: read as UTC they would be handed on 8 hours off. Values written with a zone
+    (``Z``/``+08:00``) stay zoned; values without one stay local, naive timestamps.
+    """
+    for name, kind in zip(meta["fields"], meta["ogr_types"], strict=True):
+        if kind != "OFTDateTime" or name not in table.column_names:
+            continue
+        text = pd.Series(table.column(name).to_pylist(), dtype=object)
+        try:
+            values = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except ValueError:  # zoned and local values mixed: the zoned ones decide
+            values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC")
+        column = pa.array(values.astype("datetime64[ms, UTC]" if values.dt.tz is not None
+                                        else "datetime64[ms]"), from_pandas=True)
+        table = table.set_column(table.column_names.index(name), name, column)
+    return table
 
 
 def _plain(table: pa.Table) -> pa.Table:

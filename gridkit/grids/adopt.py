@@ -51,7 +51,7 @@ from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
 
 # Faults that unit_grid cannot hold: adoption stops on them unless --recode.
-BLOCKING = ("grid_code_numeric", "grid_code_missing", "grid_code_invalid",
+BLOCKING = ("grid_code_missing", "grid_code_invalid",
             "grid_code_duplicate", "grid_multipart")
 UNIT_GRID_COLUMNS = ["BGID", "COMMUNITY", "STREET", "AREA", "RGID", "DENSITY"]
 # Layers built on earlier unit grids, removed when grids are adopted anew.
@@ -234,8 +234,11 @@ def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix
     blocking = [i for i in audit.issues if i.rule in rules]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
+        message = blocking[0].message
+        # Messages about the whole layer start with its name already.
+        where = "" if message.startswith(f"{layer.source}:") else f"{layer.source}: "
         raise GridkitError(
-            f"{layer.source}: {blocking[0].message}{more}; unit_grid needs one valid "
+            f"{where}{message}{more}; unit_grid needs one valid "
             f"single-polygon grid per unique text code: {fix}")
 
 

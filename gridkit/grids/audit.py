@@ -3,8 +3,7 @@
 Rules (``qa_issue.RULE``), each reported once per fault with its place:
 
 errors
-    ``grid_code_numeric`` the code field is stored as a number (Excel/ArcGIS double): codes
-    read from it cannot be trusted; ``grid_code_missing``, ``grid_code_invalid`` (not 15 digits,
+    ``grid_code_missing``, ``grid_code_invalid`` (not 15 digits,
     no valid community prefix, serial 000); ``grid_code_duplicate`` (one issue per code);
     ``grid_code_community`` the 12-digit prefix is not the community holding the grid (with
     communities); ``grid_across_communities`` a grid reaching into a second community by more
@@ -13,6 +12,8 @@ errors
     ``grid_overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
     ``grid_multipart`` a grid of several polygons; ``grid_invalid_geometry``; ``grid_empty``.
 warnings
+    ``grid_code_numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
+    codes survive it exactly and are read back as text, codes that lost digits fail as invalid;
     ``grid_sliver`` a grid under :data:`SLIVER_RATIO` × the target area or thinner than
     :data:`SLIVER_WIDTH` m on average; ``grid_size_band`` other grids outside 0.5–2× the
     target; ``grid_outside_communities``; ``grid_community_disconnected`` (without
@@ -183,10 +184,13 @@ def polygonal(geom):
 
 def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarray:
     if layer.numeric:
-        found.add(layer.code_field, "grid_code_numeric", "error",
+        # A number holds every 15-digit integer exactly (a double up to 2**53), so a code
+        # read back with 15 digits is the code; one that lost digits fails as invalid below.
+        found.add(layer.code_field, "grid_code_numeric", "warning",
                   f"{layer.source}: field {layer.code_field} holds the codes as numbers "
-                  "(Excel/ArcGIS double or integer), which can round or drop digits: store "
-                  "the codes as text and check them against the paper register")
+                  "(Excel/ArcGIS double or integer); each was read back as its 15 digits "
+                  "(a number holds them exactly) and codes that lost digits are reported "
+                  "invalid: store the field as text")
     ok = np.zeros(len(codes), dtype=bool)
     for i, code in enumerate(codes):
         if not code:

@@ -20,6 +20,8 @@ STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "街道", "�
                        "乡镇名称", "JDMC", "XZMC"]
 COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "区县", "QXMC"]
 CONTEXT_LAYERS = ("context_road", "context_water", "context_building")
+_POLYGONS = {"Polygon", "MultiPolygon"}
+_USABLE = {"building": _POLYGONS, "line": _POLYGONS | {"LineString", "MultiLineString"}}
 
 
 def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
@@ -87,7 +89,9 @@ def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
     Returns
     -------
     dict
-        Layer name to GeoDataFrame in ``crs``, empty geometries dropped.
+        Layer name to GeoDataFrame in ``crs``. Only the features the partition could use are
+        kept: lines and polygons of roads and water, polygons of buildings (stray points,
+        collections and empty geometries were skipped and reported by the partition).
 
     Examples
     --------
@@ -101,7 +105,11 @@ def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
     for kind, frame in frames.items():
         if frame is None or frame.empty:
             continue
-        frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        usable = _USABLE["building" if kind == "building" else "line"]
+        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty
+                      & frame.geometry.geom_type.isin(usable)]
+        if frame.empty:
+            continue
         if frame.crs is not None and frame.crs != crs:
             frame = frame.to_crs(crs)
         out[f"context_{kind}"] = gpd.GeoDataFrame(frame.reset_index(drop=True), crs=crs)

@@ -89,6 +89,7 @@ class Positioner:
 
     def locate(self, source: SourceTable, cmap: ColumnMap, problems: Problems) -> Located:
         """Positions and unit grids of every row; problems added to ``problems``."""
+        _require_positions(source, cmap)  # before the CRS: no CRS fixes a file without any
         crs = self.source_crs(source)
         x, y, shapes = self._coordinates(source, cmap, crs, problems)
         grid = self.grids.index.locate(x, y)
@@ -141,15 +142,6 @@ class Positioner:
         if wkt_col:
             names.append(wkt_col)
             _wkt(table, wkt_col, sx, sy, found, problems)
-        if not names:
-            header = (f" (the header was read from row {source.header_row}; if it is another "
-                      "row, give --header-row N)" if source.header_row > 1 or
-                      source.encoding == "xlsx" or source.path.suffix.lower() == ".csv" else "")
-            raise GridkitError(
-                f"{source.path}: no coordinates: no geometry and no coordinate columns among "
-                f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
-                f"WKT){header}; name them with --x COLUMN --y COLUMN (events: --map X=COLUMN "
-                "--map Y=COLUMN)")
         problems.add("no-coordinates", np.flatnonzero(~found),
                      f"no coordinates: {' and '.join(names)} empty")
         x, y, ok = to_target(sx, sy, crs, self.grids.crs)
@@ -273,6 +265,21 @@ def _joined(table, name, sx, sy, found, problems) -> None:
     bad = np.flatnonzero(present & ~good)
     problems.add("bad-coordinates", bad, [f"{q} is not 'x,y' (two numbers)"
                                           for q in _quote(name, values, bad)])
+
+
+def _require_positions(source: SourceTable, cmap: ColumnMap) -> None:
+    """Refuse a table with no geometry and no coordinate column, naming its columns."""
+    if source.geometry is not None or (cmap.get("X") and cmap.get("Y")) or cmap.get("XY") \
+            or cmap.get("WKT"):
+        return
+    header = (f" (the header was read from row {source.header_row}; if it is another "
+              "row, give --header-row N)" if source.header_row > 1 or
+              source.encoding == "xlsx" or source.path.suffix.lower() == ".csv" else "")
+    raise GridkitError(
+        f"{source.path}: no coordinates: no geometry and no coordinate columns among "
+        f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
+        f"WKT){header}; name them with --x COLUMN --y COLUMN (events: --map X=COLUMN "
+        "--map Y=COLUMN)")
 
 
 def _wkt(table, name, sx, sy, found, problems) -> None:
