@@ -498,7 +498,7 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
         kinds = set(frame.geom_type.dropna())
         if len(kinds) == 1 and name not in _ANY_GEOMETRY:
             kwargs["geometry_type"] = kinds.pop()
-        elif not kinds or len(kinds) > 1:
+        else:
             kwargs["geometry_type"] = "Unknown"
         kwargs["promote_to_multi"] = False
     pyogrio.write_dataframe(frame, path, **kwargs)

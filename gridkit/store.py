@@ -265,7 +265,9 @@ class Transaction:
             if layer not in staged | dropped and layer in _schema_tables(db, "main")]
         deletes = [op for op in self.operations
                    if op.kind == "delete" and op.layer not in staged]
-        db.execute("ROLLBACK")  # nothing was written to the old file
+        # Only the stage was written (the kept rows of appended layers): keep that, the old
+        # file was only read. A rollback here would lose the rows kept for the appends.
+        db.execute("COMMIT")
         new = _connect(self._stage)
         try:
             new.execute("BEGIN IMMEDIATE")

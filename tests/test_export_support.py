@@ -175,7 +175,12 @@ def edit_layer(path: Path, name: str, edit) -> None:
     frame Arrow-backed so that every field keeps its type (as a gridkit command would)."""
     import pandas as pd
 
-    meta, table = pyogrio.read_arrow(path, layer=name)
+    from gridkit.export.source import _date_times
+
+    # Times as stored (local, zone-less), as gridkit's own readers give them: read_arrow
+    # alone would call them UTC and write them back with a zone.
+    meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)
+    table = _date_times(table, meta)
     column = meta["geometry_name"] or "wkb_geometry"
     shapes = shapely.from_wkb(np.asarray(table.column(column).to_pylist(), dtype=object))
     frame = table.drop_columns([column]).to_pandas(types_mapper=pd.ArrowDtype)

@@ -423,3 +423,37 @@ def test_census_check_lists_errors_first_and_its_fix_names_real_columns(tmp_path
     check = qa[qa["COMMAND"] == "census check"]
     order = (check["SEVERITY"] != "error").to_numpy()
     assert (np.diff(order.astype(int)) >= 0).all()
+
+
+def test_a_rewrite_keeps_other_commands_qa_rows_and_qa_stays_any_geometry(tmp_path):
+    """A first big import rewrites the file from its stage; the partition's qa_issue rows
+    (polygons) must survive beside the import's (points), and the layer stays GEOMETRY so
+    that GDAL reads it without a warning."""
+    import warnings
+
+    from test_census_import import write_csv
+    from test_census_support import district, good_rows
+
+    from gridkit.components.gpkg import import_to_geopackage
+    from gridkit.components.importer import ImportOptions
+    from gridkit.io import merge_qa, run_record, write_geopackage
+    from gridkit.qa import QAIssue, qa_frame
+
+    out = district(tmp_path)
+    crs = pyogrio.read_info(out, layer="unit_grid")["crs"]
+    gap = QAIssue("community", "310116001001", "admin_gap", "warning", "a 616 m² gap",
+                  shapely.box(X0, Y0, X0 + 10, Y0 + 10))
+    write_geopackage(out, {"qa_issue": merge_qa(out, "partition", qa_frame([gap], crs))},
+                     run_record("partition", {}, []))
+    rows = good_rows(400)
+    rows += [rows[0]]  # one duplicate position: a census import qa row (a point)
+    census = write_csv(tmp_path / "c.csv", rows)
+    import_to_geopackage([census], out, ImportOptions(crs="wgs84"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        qa = pyogrio.read_dataframe(out, layer="qa_issue")
+    assert set(qa["COMMAND"]) == {"partition", "census import"}
+    assert qa.loc[qa["COMMAND"] == "partition", "RULE"].tolist() == ["admin_gap"]
+    declared = sqlite3.connect(out).execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'qa_issue'").fetchone()[0]
+    assert '"geom" GEOMETRY' in declared

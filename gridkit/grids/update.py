@@ -58,7 +58,7 @@ STALE = ("responsibility_grid",)
 
 
 def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None, water=None,
-                      buildings=None, parcels=None, cutting: str = "fabric",
+                      buildings=None, parcels=None, cutting: str = "straight",
                       target_area: float = 10_000,
                       code_field: str | None = None, name_field: str | None = None,
                       road_class_field: str | None = None,

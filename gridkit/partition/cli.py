@@ -42,7 +42,7 @@ def partition_to_geopackage(
     buildings_layer: str | None = None,
     parcels: Path | None = None,
     parcels_layer: str | None = None,
-    cutting: str = "fabric",
+    cutting: str = "straight",
     target_area: float = 10_000,
     crs: str | None = None,
     code_field: str | None = None,
@@ -222,7 +222,7 @@ def stage_printer(enabled: bool):
               help="Compounds (小区/单位) and cadastral plots (polygons) or walls (lines): "
                    "grids follow their edges where the size band allows.")
 @click.option("--parcels-layer", help="Layer of --parcels.")
-@click.option("--cutting", type=click.Choice(["straight", "fabric"]), default="fabric",
+@click.option("--cutting", type=click.Choice(["straight", "fabric"]), default="straight",
               show_default=True,
               help="How blocks larger than 1.5× the target are cut: straight rows and cells "
                    "slid to miss buildings, or along the fabric (gaps between buildings, "

@@ -102,7 +102,7 @@ def partition(
     progress: Progress | None = None,
     client: object | None = None,
     borders: np.ndarray | None = None,
-    cutting: str = "fabric",
+    cutting: str = "straight",
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -260,7 +260,7 @@ def _split_disconnected(faces, unit_of_face, shapes):
 
 
 def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
-                 cutting="fabric") -> dict:
+                 cutting="straight") -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -333,7 +333,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
 
 
 def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
-         cutting="fabric"):
+         cutting="straight"):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on
