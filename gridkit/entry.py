@@ -27,4 +27,11 @@ def main() -> None:
     console.AS_PROGRAM = True
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    cli()
+    try:
+        cli()
+    finally:
+        # The command has finished (its output written or left as it was, and said so): a
+        # signal landing while the interpreter shuts down must not turn that into a kill
+        # with no word (exit -2) or a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
