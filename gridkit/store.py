@@ -250,8 +250,6 @@ class Transaction:
     def _rewrite(self, db: sqlite3.Connection) -> Summary:
         """Build the new file in the stage and rename it over the old one (``db``: the old
         file in a transaction that only reads, the stage attached)."""
-        from gridkit.io import publish_mode
-
         dropped = {op.layer for op in self.operations if op.kind == "drop"}
         # Appends become replacements: the stage gets the kept rows first.
         for layer in {op.layer for op in self.operations if op.kind == "append"}:
@@ -287,6 +285,12 @@ class Transaction:
             new.execute("COMMIT")
         finally:
             new.close()
+        return self._publish_stage()
+
+    def _publish_stage(self) -> Summary:
+        """Rename the finished stage over the output, with Ctrl-C and SIGTERM held."""
+        from gridkit.io import publish_mode
+
         publish_mode(self._stage, self.path)
         with signals_held():
             os.replace(self._stage, self.path)
@@ -296,8 +300,6 @@ class Transaction:
 
     def _create(self) -> Summary:
         """A new file: the stage holds the rows already; finish it and rename it in."""
-        from gridkit.io import publish_mode
-
         if self._stage is None or not self._stage.exists():
             return self.summary  # nothing to write: no file either
         db = _connect(self._stage)
@@ -307,12 +309,7 @@ class Transaction:
             db.execute("COMMIT")
         finally:
             db.close()
-        publish_mode(self._stage, self.path)
-        with signals_held():
-            os.replace(self._stage, self.path)
-            COMMITTED.append(self.path)
-        self._stage = None
-        return self.summary
+        return self._publish_stage()
 
     def _apply(self, db: sqlite3.Connection, new_file: bool) -> None:
         changed: list[str] = []
