@@ -316,6 +316,9 @@ def test_changed_values_are_logged_and_kept(tmp_path):
     components, _ = layers(out)
     tree = components[components["OBJNAME"] == "行道树"].iloc[0]
     assert json.loads(tree["EXTRA"])["部件名称"] == "行道树（香樟）"
+    # A local name matched to its class is kept as surveyed too.
+    kept = {json.loads(e)["部件名称"] for e in components["EXTRA"].dropna()}
+    assert {"雨水井", "污水井", "自动售货亭", "公厕化粪池"} <= kept
     assert set(components["OBJSTATE"]) == {"完好"}
     changes = {(c["field"], c["from"], c["to"]) for c in figures["files"][0]["changed_values"]}
     assert {("状态", "好", "完好"), ("状态", "正常", "完好"),

@@ -82,15 +82,15 @@ class Prepared:
     grid: np.ndarray  # index into the unit grids, -1 outside
     problems: Problems
     changes: list[dict] = field(default_factory=list)  # values changed on the way in
-    kept_name: np.ndarray | None = None  # rows whose class name lost a qualifier (kept in EXTRA)
+    kept_name: np.ndarray | None = None  # rows whose class name was changed (kept in EXTRA)
 
     @property
     def n(self) -> int:
         return self.source.table.num_rows
 
     def extra(self, rows: pa.Array) -> pa.Array:
-        """EXTRA (the columns no field took, and a class name whose qualifier the class
-        dropped, as JSON) for ``rows``."""
+        """EXTRA (the columns no field took, and the class name as surveyed where the import
+        changed it, as JSON) for ``rows``."""
         columns = list(self.columns.extra)
         name = self.columns.get("OBJNAME")
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
@@ -247,9 +247,9 @@ class TablePreparer:
                 given = parts.get("OBJNAME", "").strip()
                 if given and given != answer.name:
                     self._changed(name_column, given, answer.name, f"class-{answer.how}", rows)
-                    # The qualifier dropped from the class (行道树（香樟）: the species)
-                    # stays with the component, in EXTRA.
-                    part_of[-1] = answer.how == "part"
+                    # The name as surveyed stays with the component, in EXTRA: the qualifier
+                    # a class drops (行道树（香樟）: the species), or a local name (果皮箱).
+                    part_of[-1] = True
         klass = np.asarray(klass_of, dtype=np.int32)[first]
         if any(part_of):
             self._kept_name = np.asarray(part_of, bool)[first]
