@@ -47,11 +47,17 @@ _DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes 
 
 
 def layers_of(path: str | Path) -> list[str]:
+    """Every layer of ``path``, tables included."""
+    return [str(name) for name, _ in _listed(path)]
+
+
+def _listed(path: str | Path):
+    """``pyogrio.list_layers`` (name, geometry type) with a one-line error for the user."""
     path = Path(path)
     if not path.exists():
         raise GridkitError(f"{path}: no such file")
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
+        return pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError) as exc:
         raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
 
@@ -146,13 +152,7 @@ def feature_layers(path: str | Path) -> list[str]:
     A GeoPackage saved by QGIS carries non-spatial tables beside its features (``layer_styles``,
     attribute tables); they are not candidates when a command reads "the" layer of a file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise GridkitError(f"{path}: no such file")
-    try:
-        listed = pyogrio.list_layers(path)
-    except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
+    listed = _listed(path)
     spatial = [str(name) for name, kind in listed if kind is not None]
     return spatial or [str(name) for name, _ in listed if str(name) != "layer_styles"]
 
