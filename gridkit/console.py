@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -136,3 +137,23 @@ def emit_json(payload: dict) -> None:
 def show_progress() -> bool:
     """Progress bars only on a terminal: pipes and CI stay quiet."""
     return sys.stderr.isatty()
+
+
+@contextmanager
+def status_line(title: str, enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A rich status line ``TITLE: stage`` on stderr while the block runs.
+
+    Yields the progress callback the library functions take, or None when ``enabled`` is
+    false (pipes, CI, ``--json``: nothing is printed).
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+
+    status = Console(stderr=True).status(title)
+    status.start()
+    try:
+        yield lambda stage: status.update(f"{title}: {stage}")
+    finally:
+        status.stop()

@@ -52,11 +52,11 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, show_progress
+from gridkit.console import emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.io import read_toml
-from gridkit.partition.cli import partition_to_geopackage, print_summary, stage_printer
+from gridkit.partition.cli import partition_to_geopackage, print_summary
 from gridkit.responsibility.cli import group_geopackage
 from gridkit.store import COMMITTED
 
@@ -396,13 +396,9 @@ def run(config, output, as_json, scheduler, workers):
     if config is not None and is_project(config):
         _run_project(config, output, as_json, scheduler, workers)
         return
-    say, status = stage_printer(show_progress() and not as_json)
-    try:
-        with cluster_client(scheduler, workers) as client:
-            figures = run_pipeline(config, output, progress=say, client=client)
-    finally:
-        if status is not None:
-            status.stop()
+    with status_line("partition", show_progress() and not as_json) as say, \
+            cluster_client(scheduler, workers) as client:
+        figures = run_pipeline(config, output, progress=say, client=client)
     if as_json:
         emit_json(figures)
         return
@@ -429,13 +425,9 @@ def _run_project(project: Path, output: Path | None, as_json: bool, scheduler, w
     if output is None:
         raise GridkitError(f"{project}: a project writes one GeoPackage per county; give the "
                            "output folder with -o, e.g. -o out/")
-    say, status = stage_printer(show_progress() and not as_json)
-    try:
-        with cluster_client(scheduler, workers) as client:
-            summary = run_project(project, output, client=client, progress=say)
-    finally:
-        if status is not None:
-            status.stop()
+    with status_line("partition", show_progress() and not as_json) as say, \
+            cluster_client(scheduler, workers) as client:
+        summary = run_project(project, output, client=client, progress=say)
     failed = [c for c in summary["counties"] if "error" in c]
     if as_json:
         emit_json(summary)

@@ -9,7 +9,7 @@ import click
 from gridkit.codes.catalog import national_catalog
 from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.importer import MODES, ImportOptions
-from gridkit.console import GridkitGroup, emit_json, show_progress
+from gridkit.console import GridkitGroup, emit_json, show_progress, status_line
 from gridkit.errors import CheckFailed, GridkitError
 from gridkit.records.options import crs_option, header_row_option
 from gridkit.records.schema import COMPONENT
@@ -23,31 +23,6 @@ def _catalog(path: str | None, extend: bool):
     from gridkit.codes.local import load_catalog
 
     return load_catalog(path, "component", extend=extend)
-
-
-class _Status:
-    """A rich status line on a terminal, nothing in pipes, CI or with --json."""
-
-    def __init__(self, enabled: bool, title: str) -> None:
-        self.title = title
-        self.status = None
-        if enabled:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status(title)
-
-    def __enter__(self):
-        if self.status is not None:
-            self.status.start()
-        return self.update if self.status is not None else None
-
-    def update(self, stage: str) -> None:
-        if self.status is not None:
-            self.status.update(f"{self.title}: {stage}")
-
-    def __exit__(self, *exc) -> None:
-        if self.status is not None:
-            self.status.stop()
 
 
 catalog_option = click.option(
@@ -128,7 +103,7 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
                             maps=mapping, mode=mode,
                             catalog=_catalog(catalog_path, extend), tolerance=default,
                             class_tolerance=per_class)
-    with _Status(show_progress() and not as_json, "census import") as say:
+    with status_line("census import", show_progress() and not as_json) as say:
         figures = import_to_geopackage(list(files), output, options, progress=say,
                                        allow_duplicates=allow_duplicates)
     if as_json:
@@ -197,7 +172,7 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
                            min_expected=min_expected)
     if sparse_ratio <= 0 or sparse_ratio >= 1:
         raise GridkitError(f"--sparse-ratio {sparse_ratio}: give a share between 0 and 1")
-    with _Status(show_progress() and not as_json, "census check") as say:
+    with status_line("census check", show_progress() and not as_json) as say:
         report = check_to_geopackage(output, options, progress=say)
     if as_json:
         emit_json(report)

@@ -11,31 +11,10 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, one_line_errors, show_progress
+from gridkit.console import emit_json, one_line_errors, show_progress, status_line
 from gridkit.errors import GridkitError
 
 FORMATS = "gpkg|shp|geojson|csv|parquet"
-
-
-class _Status:
-    """A rich status line on a terminal, nothing in pipes, CI or with --json."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.status = None
-        if enabled:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status("export")
-
-    def __enter__(self):
-        if self.status is None:
-            return None
-        self.status.start()
-        return lambda stage: self.status.update(f"export: {stage}")
-
-    def __exit__(self, *exc) -> None:
-        if self.status is not None:
-            self.status.stop()
 
 
 @click.command("export")
@@ -91,7 +70,7 @@ def export(output, dest, fmt, layers, encoding, since, list_runs, no_record, as_
                            f"handoff.gpkg (formats: {FORMATS.replace('|', ', ')})")
     names = [n.strip() for item in layers for n in item.split(",") if n.strip()] or None
     options = ExportOptions(fmt.lower(), dest, names, encoding, since, not no_record)
-    with _Status(show_progress() and not as_json) as say:
+    with status_line("export", show_progress() and not as_json) as say:
         report = run_export(output, options, progress=say)
     if as_json:
         emit_json(report)

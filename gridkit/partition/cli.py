@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, show_progress
+from gridkit.console import emit_json, show_progress, status_line
 from gridkit.crs import parse_crs
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.geometry import skipped_features
@@ -195,17 +195,6 @@ def print_summary(figures: dict) -> None:
     Console(stderr=False).print(table)
 
 
-def stage_printer(enabled: bool):
-    """A progress callback: a rich status line on a terminal, nothing elsewhere."""
-    if not enabled:
-        return None, None
-    from rich.console import Console
-
-    status = Console(stderr=True).status("partition")
-    status.start()
-    return (lambda stage: status.update(f"partition: {stage}")), status
-
-
 @click.command()
 @click.argument("communities", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
@@ -265,21 +254,17 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
         gridkit partition communities_2026.gpkg -o out/district.gpkg \\
             --roads data/samples/roads.gpkg --update
     """
-    say, status = stage_printer(show_progress() and not as_json)
-    try:
-        with cluster_client(scheduler, workers) as client:
-            figures = partition_to_geopackage(
-                communities, output, layer=layer, roads=roads, roads_layer=roads_layer,
-                water=water, water_layer=water_layer, buildings=buildings,
-                buildings_layer=buildings_layer, parcels=parcels, parcels_layer=parcels_layer,
-                cutting=cutting, target_area=target_area, crs=crs,
-                code_field=code_field, name_field=name_field, road_class_field=road_class_field,
-                max_conflict_area=max_conflict_area, update=update, area=area, progress=say,
-                client=client,
-            )
-    finally:
-        if status is not None:
-            status.stop()
+    with status_line("partition", show_progress() and not as_json) as say, \
+            cluster_client(scheduler, workers) as client:
+        figures = partition_to_geopackage(
+            communities, output, layer=layer, roads=roads, roads_layer=roads_layer,
+            water=water, water_layer=water_layer, buildings=buildings,
+            buildings_layer=buildings_layer, parcels=parcels, parcels_layer=parcels_layer,
+            cutting=cutting, target_area=target_area, crs=crs,
+            code_field=code_field, name_field=name_field, road_class_field=road_class_field,
+            max_conflict_area=max_conflict_area, update=update, area=area, progress=say,
+            client=client,
+        )
     if as_json:
         emit_json(figures)
     elif figures.get("update"):
