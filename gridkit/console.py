@@ -21,7 +21,8 @@ from gridkit.errors import GridkitError
 
 class GridkitGroup(click.Group):
     """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
-    its exit code (2 for bad usage or input, 1 for a failed check)."""
+    its exit code (2 for bad usage or input, 1 for a failed check).
+    """
 
     def invoke(self, ctx: click.Context):
         if ctx.parent is None:
@@ -70,8 +71,10 @@ INTERRUPTED = ("interrupted ({how}): nothing was written; the previous output is
 
 
 def _interruptible(call: Callable):
-    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line: every
-    write is a transaction that was rolled back (or a stage that was removed)."""
+    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line.
+
+    Every write is a transaction that was rolled back (or a stage that was removed).
+    """
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:
         previous = signal.signal(signal.SIGTERM, _terminate), \
@@ -99,8 +102,10 @@ def _interruptible(call: Callable):
 
 
 def _interrupted(how: str) -> str:
-    """The one line for an interrupt: nothing written, or (stopped after a commit, while
-    printing) what was written whole."""
+    """The one line for an interrupt.
+
+    Nothing written, or (stopped after a commit, while printing) what was written whole.
+    """
     from gridkit.store import COMMITTED
 
     if COMMITTED:

@@ -36,7 +36,8 @@ def _dask():
 @contextmanager
 def cluster_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
     """A ``dask.distributed.Client`` for ``scheduler`` (or ``$GRIDKIT_SCHEDULER``), or for a
-    local cluster of ``workers`` processes; ``None`` when neither is asked for."""
+    local cluster of ``workers`` processes; ``None`` when neither is asked for.
+    """
     if workers is not None and workers < 1:
         raise GridkitError(f"--workers {workers}: give at least 1")
     if scheduler and workers:

@@ -78,7 +78,8 @@ def shapefile_encoding(path: Path) -> str | None:
 
 def utf8_or_gb18030(sample: bytes) -> str:
     """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030' (China's
-    superset of GBK, what Excel and ArcGIS write there)."""
+    superset of GBK, what Excel and ArcGIS write there).
+    """
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -158,8 +159,11 @@ def feature_layers(path: str | Path) -> list[str]:
 
 
 def choose_layer(path: Path, layer: str | None, option: str = "--layer") -> str | None:
-    """The layer to read: ``layer`` when given (any table of the file), else the file's only
-    feature layer; a file of several needs ``option``."""
+    """The layer to read.
+
+    ``layer`` when given (any table of the file), else the file's only feature layer; a file of
+    several needs ``option``.
+    """
     if layer is None:
         names = feature_layers(path)
         if len(names) > 1:
@@ -263,8 +267,10 @@ def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> N
 
 
 def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
-    """GeoParquet through pyarrow: the GDAL that pyogrio's wheels bundle has no Parquet
-    driver."""
+    """GeoParquet through pyarrow.
+
+    The GDAL that pyogrio's wheels bundle has no Parquet driver.
+    """
     if not path.exists():
         raise GridkitError(f"{path}: no such file")
     try:
@@ -353,7 +359,8 @@ def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.D
 class ArrowLayer:
     """A layer as an Arrow table with a WKB geometry column (or none), for
     :func:`write_geopackage`: written by ``pyogrio.write_arrow``, without pandas, which is what
-    millions of rows need."""
+    millions of rows need.
+    """
 
     table: object  # pyarrow.Table
     crs: str | None = None
@@ -380,8 +387,11 @@ def publish_mode(temporary: Path, target: Path) -> None:
 
 
 def replace_folder(staging: Path, target: Path) -> None:
-    """Put the finished folder ``staging`` in the place of ``target``: two renames, and the
-    earlier folder put back if the second one fails, so ``target`` is never half-written."""
+    """Put the finished folder ``staging`` in the place of ``target``.
+
+    Two renames, and the earlier folder put back if the second one fails, so ``target`` is never
+    half-written.
+    """
     publish_mode(staging, target)
     if not target.exists():
         os.replace(staging, target)

@@ -69,7 +69,8 @@ class Project:
 
 def is_project(path: Path) -> bool:
     """Whether ``path`` is a PROJECT (a folder, or a TOML file with ``[county.*]`` tables)
-    rather than one county's config."""
+    rather than one county's config.
+    """
     if path.is_dir():
         return True
     if path.suffix.lower() != ".toml" or not path.is_file():
@@ -268,8 +269,11 @@ def county_outline(county: County) -> dict:
 
 
 def _adopted_outline(county: County) -> dict:
-    """A county that adopts its city's grids ([grids]): its area for routing mixed files;
-    no border to hand it, since its grids are kept as they were drawn."""
+    """A county that adopts its city's grids ([grids]).
+
+    Its area for routing mixed files; no border to hand it, since its grids are kept as they were
+    drawn.
+    """
     from gridkit.crs import parse_crs, working_crs
     from gridkit.io import read_vector
 

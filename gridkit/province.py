@@ -1,5 +1,7 @@
-"""What a province run leaves beside the county GeoPackages: the GeoParquet dataset, the
-border check and the province summary (``province.json`` and ``province.html``).
+"""What a province run leaves beside the county GeoPackages.
+
+The GeoParquet dataset, the border check and the province summary (``province.json`` and
+``province.html``).
 
 The dataset is one folder per layer, one sub-folder per county in the hive layout
 (``parquet/<layer>/county=<code>/part-0.parquet``) that dask-geopandas, DuckDB and
@@ -258,7 +260,8 @@ def _check_group(geoms: np.ndarray, owner: np.ndarray, codes: list[str],
 
 def write_summary(summary: dict, out_dir: Path) -> None:
     """``province.json`` and ``province.html`` (one row per county: figures, verdict, a link
-    to its report and GeoPackage) in ``out_dir``, each written whole or not at all."""
+    to its report and GeoPackage) in ``out_dir``, each written whole or not at all.
+    """
     text = json.dumps(summary, ensure_ascii=False, indent=1, default=str)
     _replace(out_dir / SUMMARY_JSON, text)
     _replace(out_dir / SUMMARY_HTML, summary_html(summary))

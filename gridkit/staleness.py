@@ -1,6 +1,7 @@
 """Telling the user about results whose inputs changed after them (see :mod:`gridkit.store`
 for the rule: stale qa_issue rows are removed by the change, stale layers are kept and
-marked)."""
+marked).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> li
 
 def warn_stale(figures: dict) -> None:
     """Print :func:`stale_lines` for a command's figures (``output``, ``removed_stale_qa``)
-    on stderr."""
+    on stderr.
+    """
     output = figures.get("output")
     if not output:
         return

@@ -152,9 +152,11 @@ _NOTE_SPELLING = re.compile(r"(?:calls|spells) it ([^;,.\s]+)")
 
 
 def _derived_aliases(entries: list[ClassEntry]) -> dict[str, str]:
-    """Spellings the catalog itself documents, as aliases: the local names its notes cite
-    (``S3 calls it 自动售货亭``), and a cover's shaft (雨水井 for 雨水井盖, as 污水井 for
-    污水井盖: survey teams name the manhole, not its cover)."""
+    """Spellings the catalog itself documents, as aliases.
+
+    The local names its notes cite (``S3 calls it 自动售货亭``), and a cover's shaft (雨水井 for
+    雨水井盖, as 污水井 for 污水井盖: survey teams name the manhole, not its cover).
+    """
     derived: dict[str, str] = {}
     for entry in entries:
         if len(entry.code) != 4:

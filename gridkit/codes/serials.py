@@ -152,8 +152,10 @@ def allocate_serial_numbers(
     sort_by: str | Sequence[str] = (),
     reserved: Iterable[str] = (),
 ) -> NumericAllocation:
-    """:func:`allocate_serials` with the codes left as int64: at census scale (millions of
-    rows) that saves a Python string per row."""
+    """:func:`allocate_serials` with the codes left as int64.
+
+    At census scale (millions of rows) that saves a Python string per row.
+    """
     n = len(frame)
     index = frame.index
     group, group_id, bad_groups = _groups(frame, county, major, minor)

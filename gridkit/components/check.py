@@ -17,6 +17,7 @@ Coding
 - ``duplicate-position`` [warning]: same class within the tolerance (default 0.5 m).
 
 Attributes
+----------
 - ``field-missing``: a required field is empty: OBJSTATE, DEPTNAME1 (主管部门) and DEPTNAME2
   (权属单位: components are dispatched to their owner, 部件按属主) are errors; DEPTNAME3
   (养护单位), ORDATE and DATASOURCE warnings. A field empty in every component is one issue
@@ -250,8 +251,10 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
 
 
 def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.ndarray:
-    """Report BGIDs that are unknown or not where the component lies; returns the grid index
-    each component lies in (-1 outside all)."""
+    """Report BGIDs that are unknown or not where the component lies.
+
+    Returns the grid index each component lies in (-1 outside all).
+    """
     located = grids.index.locate(x, y)
     claimed = _np(pc.fill_null(pc.index_in(bgid, value_set=grids.bgid_arrow), -1)).astype(
         np.int64)
@@ -279,8 +282,11 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.nd
 
 
 def _map_fix(component: pa.Table, name: str) -> str:
-    """The fix for a field no census column fed: ``--map`` with a column the files really
-    have (the unmapped ones kept in EXTRA), or saying there is none."""
+    """The fix for a field no census column fed.
+
+    ``--map`` with a column the files really have (the unmapped ones kept in EXTRA), or saying there
+    is none.
+    """
     columns: dict[str, None] = {}
     if "EXTRA" in component.column_names:
         for text in pc.drop_null(component.column("EXTRA")).slice(0, 1000).to_pylist():

@@ -1,5 +1,8 @@
-"""Codes for an import: the existing layer split by mode, codes carried over from the previous
-import of a file, and new serials (see ``importer`` for the rules)."""
+"""Codes for an import.
+
+The existing layer split by mode, codes carried over from the previous import of a file, and new
+serials (see ``importer`` for the rules).
+"""
 
 from __future__ import annotations
 
@@ -131,8 +134,11 @@ def allocate(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
 
 
 def numbering_order(new: Accepted, grids: UnitGrids) -> np.ndarray:
-    """The order new serials are handed out in: by unit grid (BGID), then north to south and
-    west to east inside it, to the millimetre; ties in row order."""
+    """The order new serials are handed out in.
+
+    By unit grid (BGID), then north to south and west to east inside it, to the millimetre; ties in
+    row order.
+    """
     minx, maxy = grids.bounds[new.grid, 0], grids.bounds[new.grid, 3]
     limit = (1 << 21) - 1  # 2 km at a millimetre: more than any unit grid
     qy = np.clip(np.round((maxy - new.y) * 1000), 0, limit).astype(np.int64)

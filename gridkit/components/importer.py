@@ -69,9 +69,11 @@ _BATCH = 1 << 19
 
 @dataclass
 class CensusImport:
-    """The layers after an import. The component layer comes as a stream of record batches
-    built on demand (a city's census never sits in memory twice); ``component_table()``
-    gathers it for a notebook or a test."""
+    """The layers after an import.
+
+    The component layer comes as a stream of record batches built on demand (a city's census never
+    sits in memory twice); ``component_table()`` gathers it for a notebook or a test.
+    """
 
     schema: pa.Schema
     geometry_type: str
@@ -262,8 +264,11 @@ def _accepted(prepared: list[Prepared]) -> Accepted:
 
 
 def _morton_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Positions along a Z-order curve: rows written in this order keep neighbours together,
-    which makes GeoPackage's R-tree several times faster to build and to read."""
+    """Positions along a Z-order curve.
+
+    Rows written in this order keep neighbours together, which makes GeoPackage's R-tree several
+    times faster to build and to read.
+    """
     if len(x) == 0:
         return np.empty(0, np.int64)
 

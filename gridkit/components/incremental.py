@@ -44,8 +44,10 @@ class Neighbourhood:
 
 
 def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
-    """What the accepted rows of ``files`` (checked as the import will check them) are:
-    (file names, x, y, county/class groups, OBJCODEs brought, class code per row)."""
+    """What the accepted rows of ``files`` (checked as the import will check them) are.
+
+    (file names, x, y, county/class groups, OBJCODEs brought, class code per row).
+    """
     from gridkit.codes.catalog import national_catalog
     from gridkit.components.prepare import TablePreparer
     from gridkit.records.coords import parse_source_crs
@@ -81,7 +83,8 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
 def neighbourhood(output: Path, names: list[str], x: np.ndarray, y: np.ndarray,
                   groups: set[str], codes: set[str], tolerance: float) -> Neighbourhood:
     """The component rows of ``output`` an append of ``names`` with new rows at (x, y) in
-    the county/class ``groups`` bringing ``codes`` needs (see the module docstring)."""
+    the county/class ``groups`` bringing ``codes`` needs (see the module docstring).
+    """
     db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
     try:
         geometry = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE "

@@ -71,7 +71,8 @@ def wkb_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _plain_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """Read 2D little-endian WKB points straight from the Arrow buffer (what gridkit and GDAL
-    write), without a geometry object per row; None when anything else is there."""
+    write), without a geometry object per row; None when anything else is there.
+    """
     wkb = wkb.cast(pa.binary())
     if len(wkb) == 0 or wkb.null_count or wkb.offset:
         return None
@@ -114,7 +115,9 @@ def crs_text(crs: pyproj.CRS) -> str:
 
 def read_layer(path: Path, layer: str, where: str | None = None) -> pa.Table | None:
     """A layer of ``path`` as Arrow with its geometry column named ``geometry``; None if absent.
-    ``where`` is an SQL condition on its rows (all rows without)."""
+
+    ``where`` is an SQL condition on its rows (all rows without).
+    """
     import pyogrio
 
     if not path.exists() or layer not in layers_of(path):

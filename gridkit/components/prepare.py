@@ -90,7 +90,8 @@ class Prepared:
 
     def extra(self, rows: pa.Array) -> pa.Array:
         """EXTRA (the columns no field took, and the class name as surveyed where the import
-        changed it, as JSON) for ``rows``."""
+        changed it, as JSON) for ``rows``.
+        """
         columns = list(self.columns.extra)
         name = self.columns.get("OBJNAME")
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
@@ -197,7 +198,8 @@ class TablePreparer:
 
     def _classes(self, source, cmap, code_class: np.ndarray, problems: Problems) -> np.ndarray:
         """The class of each row from its class code and/or name (matched once per distinct
-        combination), else from its OBJCODE."""
+        combination), else from its OBJCODE.
+        """
         table = source.table
         n = table.num_rows
         roles = [r for r in ("CLASSCODE", "MAJOR", "MINOR", "OBJNAME") if cmap.get(r)]

@@ -1,6 +1,8 @@
-"""Hand gridkit's layers to other systems: GeoPackage (styled, with Chinese field
-descriptions), Shapefile, GeoJSON, CSV and GeoParquet, in full or as the changes since an
-earlier export. See ``gridkit/export/README.md``."""
+"""Hand gridkit's layers to other systems.
+
+GeoPackage (styled, with Chinese field descriptions), Shapefile, GeoJSON, CSV and GeoParquet, in
+full or as the changes since an earlier export. See ``gridkit/export/README.md``.
+"""
 
 from gridkit.export.export import ExportOptions, export, list_runs
 from gridkit.export.fingerprint import feature_hashes, key_fingerprints

@@ -1,6 +1,9 @@
-"""``gridkit export``: read the layers, cut them to the changes since an earlier export if
-asked, write them in the chosen format (to a temporary place that replaces DEST when
-complete) and record what was handed over in OUT.gpkg."""
+"""``gridkit export``.
+
+Read the layers, cut them to the changes since an earlier export if asked, write them in the chosen
+format (to a temporary place that replaces DEST when complete) and record what was handed over in
+OUT.gpkg.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Fingerprints: a 64-bit BLAKE2b hash of each feature's attributes and geometry, and one per
-feature key, so that two exports can tell which features are new, changed or gone.
+"""Fingerprints.
+
+A 64-bit BLAKE2b hash of each feature's attributes and geometry, and one per feature key, so that
+two exports can tell which features are new, changed or gone.
 
 A feature's bytes are its field names (sorted), then each value as text (Arrow's canonical
 formatting: shortest round-trip floats, ISO dates; a NUL byte for null) and its geometry's

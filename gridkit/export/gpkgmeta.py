@@ -1,6 +1,8 @@
-"""What a GeoPackage export adds with SQLite after GDAL wrote the layers: field titles and
-descriptions (the OGC GeoPackage 1.3 schema extension, Annex F.9) and default QGIS styles
-(the ``layer_styles`` table QGIS itself reads and writes)."""
+"""What a GeoPackage export adds with SQLite after GDAL wrote the layers.
+
+Field titles and descriptions (the OGC GeoPackage 1.3 schema extension, Annex F.9) and default QGIS
+styles (the ``layer_styles`` table QGIS itself reads and writes).
+"""
 
 from __future__ import annotations
 

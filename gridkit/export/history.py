@@ -118,8 +118,11 @@ def resolve_run(path: Path, spec: str) -> ExportRun:
 
 
 def _check_run_row(path: Path, run: ExportRun) -> None:
-    """The export record must still sit at its gridkit_run row: a file rebuilt from scratch
-    (a new partition into a fresh file) keeps nothing a platform could be updated from."""
+    """The export record must still sit at its gridkit_run row.
+
+    A file rebuilt from scratch (a new partition into a fresh file) keeps nothing a platform could
+    be updated from.
+    """
     if RUN_LAYER not in layers_of(path):
         rows = pd.DataFrame()
     else:
@@ -166,7 +169,8 @@ class Tracked:
 def record(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
            run_row: pd.DataFrame) -> None:
     """Append this export's rows (and its ``gridkit_run`` row, whose TIME the summary
-    carries) and bring the fingerprint intervals up to ``run``."""
+    carries) and bring the fingerprint intervals up to ``run``.
+    """
     runs = _read(path, RUN_TABLE, RUN_FIELDS)
     state = _read(path, STATE_TABLE, STATE_FIELDS)
     for name, current in tracked.items():

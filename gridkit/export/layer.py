@@ -97,9 +97,11 @@ _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "M
 
 
 def declared_type(layer: Layer) -> str | None:
-    """The geometry type to declare when writing ``layer``: the source's when every feature
-    fits it (so a delta declares what the full export did), else the one type all features
-    share, else "Unknown" (any geometry)."""
+    """The geometry type to declare when writing ``layer``.
+
+    The source's when every feature fits it (so a delta declares what the full export did), else the
+    one type all features share, else "Unknown" (any geometry).
+    """
     if layer.geometry is None:
         return None
     if layer.geometry_type in (None, "Unknown"):

@@ -1,5 +1,6 @@
 """A :class:`~gridkit.export.styles.Style` as OGC SLD 1.0 (``styleSLD``), for GeoServer and
-other non-QGIS readers of the ``layer_styles`` table."""
+other non-QGIS readers of the ``layer_styles`` table.
+"""
 
 from __future__ import annotations
 

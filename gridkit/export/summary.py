@@ -1,5 +1,8 @@
-"""What an export reports: the per-layer manifest rows (the GeoPackage's ``gridkit_export``
-table), the folder manifest (``gridkit_export.json``) and the figures ``--json`` prints."""
+"""What an export reports.
+
+The per-layer manifest rows (the GeoPackage's ``gridkit_export`` table), the folder manifest
+(``gridkit_export.json``) and the figures ``--json`` prints.
+"""
 
 from __future__ import annotations
 

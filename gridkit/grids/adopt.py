@@ -285,7 +285,8 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
 
 def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
     """The communities given (with UNITS and TARGET), and for a prefix no community has,
-    the union of its grids."""
+    the union of its grids.
+    """
     units = grids.groupby("COMMUNITY").size()
     frames = []
     known: set[str] = set()
@@ -309,8 +310,10 @@ def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
 
 
 def _registry(output: Path, codes: pd.Series, run: int) -> pd.DataFrame:
-    """The output's registry with these codes active: fresh for a new file; in an existing
-    one, codes no longer present retire and new ones register."""
+    """The output's registry with these codes active.
+
+    Fresh for a new file; in an existing one, codes no longer present retire and new ones register.
+    """
     if not (output.exists() and REGISTRY_LAYER in layers_of(output)):
         return new_registry(codes, run)
     registry = read_registry(output, [])

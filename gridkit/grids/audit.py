@@ -11,7 +11,9 @@ errors
     communities (or a hole between grids) no grid covers, at least :data:`GAP_AREA` m²;
     ``grid_overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
     ``grid_multipart`` a grid of several polygons; ``grid_invalid_geometry``; ``grid_empty``.
-warnings
+
+Warnings
+--------
     ``grid_code_numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
     codes survive it exactly and are read back as text, codes that lost digits fail as invalid;
     ``grid_sliver`` a grid under :data:`SLIVER_RATIO` × the target area or thinner than
@@ -175,7 +177,8 @@ def _geometry_checks(geoms, fids, keys, source, found):
 
 def polygonal(geom):
     """The polygons of ``geom`` (collections opened, lines and points dropped) as one
-    Polygon or MultiPolygon, empty when there are none."""
+    Polygon or MultiPolygon, empty when there are none.
+    """
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
         return shapely.Polygon()
@@ -217,10 +220,12 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
 
 
 def _overlaps(geoms, valid, keys, found) -> None:
-    """Pairs of grids whose interiors meet. Only grids with an edge the coverage validator
-    finds wrong (crossing or not matching a neighbour's) can overlap a neighbour, so the
-    exact test runs on their pairs alone; exact duplicates match edge for edge and are
-    found by their normalised shape instead."""
+    """Pairs of grids whose interiors meet.
+
+    Only grids with an edge the coverage validator finds wrong (crossing or not matching a
+    neighbour's) can overlap a neighbour, so the exact test runs on their pairs alone; exact
+    duplicates match edge for edge and are found by their normalised shape instead.
+    """
     index = np.flatnonzero(valid)
     shapes = geoms[index]
     suspect = ~shapely.is_empty(shapely.coverage_invalid_edges(shapes))
@@ -260,7 +265,8 @@ def _gaps(pieces, found) -> None:
 
 def _community_checks(geoms, valid, codes, valid_code, keys, communities, found):
     """Which community holds each grid, grids across two, prefixes that contradict it, and
-    the land of the communities no grid covers. Returns (holder codes, gap pieces)."""
+    the land of the communities no grid covers. Returns (holder codes, gap pieces).
+    """
     comm_geoms = communities.geometry.to_numpy()
     comm_codes = communities["CODE"].to_numpy(dtype=object)
     index = np.flatnonzero(valid)
@@ -320,8 +326,11 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
 
 
 def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
-    """Without communities: counties, prefixes whose grids fall apart, and the holes between
-    the grids (returned as gap pieces)."""
+    """Audit checks that need no communities.
+
+    Counties, prefixes whose grids fall apart, and the holes between the grids (returned as gap
+    pieces).
+    """
     use = valid & valid_code
     prefixes = pd.Series(codes[use]).str[:12]
     counties = sorted(prefixes.str[:6].unique())

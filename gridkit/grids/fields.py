@@ -1,5 +1,7 @@
-"""A city's unit grid layer as gridkit reads it: the code field found by the names cities
-give it, the codes as text, and a code field stored as a number flagged.
+"""A city's unit grid layer as gridkit reads it.
+
+The code field found by the names cities give it, the codes as text, and a code field stored as a
+number flagged.
 
 Cities name the field BGID, 网格编码, 单元网格编码, DYWGBM (单元网格编码 in pinyin initials),
 WGBM, … . A Shapefile cuts field names at 10 bytes: 单元网格编码 becomes 单元网格编 in GBK and

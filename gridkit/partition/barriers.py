@@ -39,7 +39,8 @@ CLASS_ALIASES = ["CLASS", "FCLASS", "HIGHWAY", "ROADCLASS", "RCLASS", "KIND", "T
 
 def _is_major(classes: pd.Series) -> np.ndarray:
     """Whether each road class (or any member of a class list such as
-    ``"['primary', 'trunk']"``) is a major road."""
+    ``"['primary', 'trunk']"``) is a major road.
+    """
     listed = classes.str.startswith("[").fillna(False)
     major = np.array(classes.isin(MAJOR_CLASSES), dtype=bool)
     for i in np.flatnonzero(listed.to_numpy()):

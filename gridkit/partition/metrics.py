@@ -170,8 +170,10 @@ def partition_figures(
 
 
 def fishnet(communities: gpd.GeoDataFrame, cell: float) -> gpd.GeoDataFrame:
-    """The common practice: a square fishnet clipped to each community (one feature per
-    community and cell, multi-part where the clip leaves several pieces)."""
+    """The common practice: a square fishnet clipped to each community.
+
+    One feature per community and cell, multi-part where the clip leaves several pieces.
+    """
     xmin, ymin, xmax, ymax = communities.total_bounds
     xs = np.arange(np.floor(xmin / cell) * cell, xmax, cell)
     ys = np.arange(np.floor(ymin / cell) * cell, ymax, cell)

@@ -1,5 +1,7 @@
-"""Where each record is: geometry or coordinate columns, in the CRS they are in, located in
-a unit grid; one implementation for components and events.
+"""Where each record is.
+
+Geometry or coordinate columns, in the CRS they are in, located in a unit grid; one implementation
+for components and events.
 
 A position comes from the source's geometry, two coordinate columns (X/Y, 经度/纬度), one
 ``x,y`` column or a WKT column. ``--crs`` names the CRS of coordinate columns and overrides a

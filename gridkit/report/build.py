@@ -94,8 +94,10 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
 
 
 def write_atomic(path: Path, content: bytes) -> int:
-    """Write to a temporary file beside ``path`` and rename it over: a failed or interrupted
-    write leaves the previous report as it was."""
+    """Write to a temporary file beside ``path`` and rename it over.
+
+    A failed or interrupted write leaves the previous report as it was.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,8 @@ class PointLayer:
     def coded(self, column: str) -> tuple[np.ndarray, list[str]] | None:
         """A column as (index per row, distinct texts) with null as "", or None when the
         layer lacks it. Class codes, BGIDs and states repeat: working on the distinct values
-        keeps a million rows cheap."""
+        keeps a million rows cheap.
+        """
         if column not in self.table.column_names:
             return None
         values = pc.fill_null(pc.cast(self.table.column(column), pa.string()), "")
@@ -95,7 +96,8 @@ class ReportData:
     @property
     def street_names(self) -> dict[str, str]:
         """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME
-        (the partition keeps it from its input); empty when the input had none."""
+        (the partition keeps it from its input); empty when the input had none.
+        """
         community = self.community
         if "STREET_NAME" not in community:
             return {}
@@ -106,7 +108,8 @@ class ReportData:
     @property
     def district_name(self) -> str:
         """The district's (区/县) name from the community layer's COUNTY_NAME when the input
-        had one, else "" (the report then names the province and the county code)."""
+        had one, else "" (the report then names the province and the county code).
+        """
         if "COUNTY_NAME" not in self.community:
             return ""
         names = self.community["COUNTY_NAME"].dropna().astype(str).str.strip()

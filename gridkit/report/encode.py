@@ -219,8 +219,11 @@ def _nice_step(minimum: float) -> float:
 
 def encode_column(name: str, values: pa.Array | pa.ChunkedArray | np.ndarray | list,
                   blob: Blob, prefix: str) -> dict | None:
-    """One attribute column in the most compact of: numbers, a dictionary, a code split into
-    a dictionary head and a numeric tail, or plain JSON; None when it would be too large."""
+    """One attribute column in its most compact encoding.
+
+    Numbers, a dictionary, a code split into a dictionary head and a numeric tail, or plain JSON;
+    None when it would be too large.
+    """
     array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values,
                                                                                  from_pandas=True)
     if isinstance(array, pa.ChunkedArray):

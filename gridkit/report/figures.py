@@ -59,8 +59,11 @@ def _run_parameter(data: ReportData, command: str, key: str):
 
 
 def district_title(data: ReportData, counties: list[str]) -> str:
-    """The district's name for the page title: the input's county name when it had one
-    (上海市金山区), else the province and the county code (上海市 310116)."""
+    """The district's name for the page title.
+
+    The input's county name when it had one (上海市金山区), else the province and the county
+    code (上海市 310116).
+    """
     if not counties:
         return data.district_name
     province = province_names().get(counties[0][:2], "")
@@ -365,8 +368,11 @@ INTERVAL = re.compile(r"^(.*?)_?(LOW|LO|LOWER|L)$")
 
 
 def interval_columns(columns: list[str]) -> list[tuple[str, str, str]]:
-    """(estimate, low, high) triples among field names: ACCURACY with ACC_LOW/ACC_HIGH,
-    X with X_LOW/X_HIGH, ... The estimate is the field whose name starts with the stem."""
+    """(estimate, low, high) triples among field names.
+
+    ACCURACY with ACC_LOW/ACC_HIGH, X with X_LOW/X_HIGH, ... The estimate is the field whose name
+    starts with the stem.
+    """
     triples = []
     for low in columns:
         match = INTERVAL.match(low)

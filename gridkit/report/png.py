@@ -82,8 +82,9 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
 
 
 def write_charts(drawn: list, directory: Path) -> list[Path]:
-    """The page's charts as ``chart_01.png``, ... (the same matplotlib figures the page
-    inlines as SVG), written atomically like the maps.
+    """The page's charts as ``chart_01.png``, ...
+
+    (the same matplotlib figures the page inlines as SVG), written atomically like the maps.
 
     Parameters
     ----------

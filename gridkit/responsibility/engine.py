@@ -66,9 +66,11 @@ def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
 
 
 class Neighbours:
-    """Each unit grid's neighbours, packed in two arrays. The packed form is what crosses to
-    a Dask worker: pickling 67,000 small arrays one by one took seconds, two arrays take
-    milliseconds. ``lists()`` unpacks them once per process."""
+    """Each unit grid's neighbours, packed in two arrays.
+
+    The packed form is what crosses to a Dask worker: pickling 67,000 small arrays one by one took
+    seconds, two arrays take milliseconds. ``lists()`` unpacks them once per process.
+    """
 
     def __init__(self, n: int, adjacency: pd.DataFrame) -> None:
         a = adjacency["a"].to_numpy().astype(np.int64)
@@ -204,8 +206,11 @@ def group(
 
 
 def _group_street(nodes_by_class, xy, workload, packed: Neighbours, bands) -> list:
-    """The groups of one street: per connected region of each class, its groups and whether
-    the region was large enough for its band."""
+    """The groups of one street.
+
+    Per connected region of each class, its groups and whether the region was large enough for its
+    band.
+    """
     neighbours = packed.lists()
     out = []
     for klass, nodes in zip((DENSE, SPARSE), nodes_by_class, strict=True):

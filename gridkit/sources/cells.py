@@ -32,7 +32,8 @@ _ASCII = re.compile(r"^[\x00-\x7f]*$")
 
 def nfkc(values: pa.Array) -> pa.Array:
     """``values`` with NFKC applied where a cell is not plain ASCII (full-width digits,
-    points, commas, minus signs, the ideographic space); other cells untouched."""
+    points, commas, minus signs, the ideographic space); other cells untouched.
+    """
     values = values.cast(pa.string())
     odd = ~pc.fill_null(pc.match_substring_regex(values, _ASCII.pattern), True).to_numpy(
         zero_copy_only=False)
@@ -106,8 +107,10 @@ def code_number_problem(text: str, was_number: bool, width: int, what: str = "co
 
 
 def pad_number(text: str, width: int) -> str | None:
-    """A code that lost its leading zeros as a number, padded back to ``width`` digits; None
-    when padding would be a guess (not digits, or two or more digits missing)."""
+    """A code that lost its leading zeros as a number, padded back to ``width`` digits.
+
+    None when padding would be a guess (not digits, or two or more digits missing).
+    """
     if text.isdigit() and len(text) == width - 1:
         return text.zfill(width)
     return None

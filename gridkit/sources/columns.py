@@ -37,8 +37,9 @@ def column_key(name: object) -> str:
 
 
 def dbf_cut(name: str, encoding: str) -> str:
-    """``name`` as a DBF keeps it: its first 10 bytes in ``encoding``, a character cut in
-    the middle dropped.
+    """``name`` as a DBF keeps it.
+
+    Its first 10 bytes in ``encoding``, a character cut in the middle dropped.
 
     Examples
     --------
@@ -104,7 +105,8 @@ def parse_maps(items: tuple[str, ...] | list[str], aliases: Aliases) -> dict[str
 @dataclass
 class ColumnMap:
     """field -> source column, the source columns no field took, and the columns matched as
-    DBF-cut names (column -> the alias it was cut from)."""
+    DBF-cut names (column -> the alias it was cut from).
+    """
 
     fields: dict[str, str]
     extra: list[str] = field(default_factory=list)
@@ -116,8 +118,9 @@ class ColumnMap:
 
 def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
                 source: str = "", aliases: Aliases) -> ColumnMap:
-    """Assign columns to fields: ``explicit`` (from --map) first, then ``aliases`` in order,
-    then DBF-cut aliases.
+    """Assign columns to fields.
+
+    ``explicit`` (from --map) first, then ``aliases`` in order, then DBF-cut aliases.
 
     Raises
     ------

@@ -132,8 +132,11 @@ _TITLE_ROWS = 20
 
 
 def choose_header(rows: list[list[str]], aliases: Aliases | None) -> int:
-    """Index (0-based, among ``rows``) of the header: the first row naming at least two known
-    columns, else the first with two or more cells (a title row has one), else the first."""
+    """Index (0-based, among ``rows``) of the header.
+
+    The first row naming at least two known columns, else the first with two or more cells (a title
+    row has one), else the first.
+    """
     filled = [sum(1 for c in r if c.strip()) for r in rows]
     if aliases:
         scores = [recognised(r, aliases) for r in rows]
@@ -278,8 +281,9 @@ def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.nd
 # -- XLSX --------------------------------------------------------------------------------------
 
 def cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
-    """(text, was a number) of one spreadsheet cell; a ``0000`` number format puts back the
-    leading zeros the number lost.
+    """(text, was a number) of one spreadsheet cell.
+
+    A ``0000`` number format puts back the leading zeros the number lost.
 
     Examples
     --------
@@ -318,8 +322,11 @@ def sheet_names(path: Path) -> list[str]:
 
 def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
               aliases: Aliases | None = None, *, several: bool = False) -> SourceTable:
-    """One sheet of a workbook; ``several`` lets the caller read a many-sheet book sheet by
-    sheet (otherwise a book of several sheets needs ``sheet``)."""
+    """One sheet of a workbook.
+
+    ``several`` lets the caller read a many-sheet book sheet by sheet (otherwise a book of several
+    sheets needs ``sheet``).
+    """
     import openpyxl
 
     try:

@@ -1,5 +1,6 @@
 """One writer per output format, each turning a list of :class:`Layer` into files under a
-temporary target that :mod:`gridkit.export.target` moves into place."""
+temporary target that :mod:`gridkit.export.target` moves into place.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""GeoJSON per RFC 7946: one file per layer, coordinates in WGS 84 longitude/latitude with 7
-decimals (about 1 cm), polygons wound counter-clockwise, numbers with 17 significant digits
-so that values read back exactly."""
+"""GeoJSON per RFC 7946.
+
+One file per layer, coordinates in WGS 84 longitude/latitude with 7 decimals (about 1 cm), polygons
+wound counter-clockwise, numbers with 17 significant digits so that values read back exactly.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """GeoParquet (through geopandas and pyarrow: the GDAL in pyogrio's wheels has no Parquet
 driver): one file per layer, geometry as WKB in OUT.gpkg's CRS (PROJJSON in the metadata),
-every field with its Arrow type. An attribute table becomes plain Parquet."""
+every field with its Arrow type. An attribute table becomes plain Parquet.
+"""
 
 from __future__ import annotations
 
