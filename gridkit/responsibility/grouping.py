@@ -109,6 +109,10 @@ class Region:
         return part
 
     def split(self, members: list[int], k: int, lo: int, hi: int) -> list[set[int]]:
+        """Split ``members`` into ``k`` contiguous groups of ``lo``-``hi`` grids by recursive halving.
+
+        Each half grows from the far end of the region until it holds its share of the workload.
+        """
         if k <= 1 or len(members) <= 1:
             return [set(members)]
         k_a = k // 2
@@ -126,6 +130,10 @@ class Region:
         return (self.split(sorted(part), k_a, lo, hi) + self.split(rest, k_b, lo, hi))
 
     def refine(self, groups: list[set[int]], lo: int, hi: int) -> list[set[int]]:
+        """Even out workload by moving boundary grids between neighbouring groups.
+
+        Each move keeps both groups contiguous and within ``lo``-``hi`` grids.
+        """
         owner = {v: g for g, members in enumerate(groups) for v in members}
         load = [float(self.w[list(m)].sum()) for m in groups]
         size = [len(m) for m in groups]
