@@ -68,6 +68,28 @@ REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
 
 @dataclass
 class CheckOptions:
+    """Options of the census check (``gridkit census check``).
+
+    Parameters
+    ----------
+    catalog : Catalog, optional
+        The component classes (default: the national GB/T 30428.2 catalog).
+    tolerance : float
+        Metres within which two components of the same class are ``duplicate-position``.
+    class_tolerance : dict of str to float
+        Per-class tolerance (four-digit class code → metres).
+    sparse_ratio : float
+        A class is ``class-sparse`` in a street when its density there is below this share of
+        its density in the whole district.
+    min_expected : float
+        ... and the district's density predicts at least this many components in the street.
+
+    Examples
+    --------
+    >>> CheckOptions(tolerance=1.0).sparse_ratio
+    0.25
+    """
+
     catalog: Catalog | None = None
     tolerance: float = DEFAULT_TOLERANCE
     class_tolerance: dict[str, float] = field(default_factory=dict)
@@ -77,6 +99,28 @@ class CheckOptions:
 
 @dataclass
 class CensusCheck:
+    """What the census check found.
+
+    Attributes
+    ----------
+    qa : geopandas.GeoDataFrame
+        One ``qa_issue`` row per problem: LAYER, KEY (OBJCODE or BGID), RULE, SEVERITY,
+        MESSAGE, geometry.
+    coverage : pyarrow.Table
+        Components per unit grid and class: BGID, COMMUNITY, STREET, CLASS, OBJNAME, COUNT.
+    report : dict
+        Counts: components, unit grids, errors and warnings by rule, coverage figures.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pyarrow as pa, shapely
+    >>> grids = UnitGrids(gpd.GeoDataFrame({"BGID": ["310116001001001"]},
+    ...                   geometry=[shapely.box(0, 0, 100, 100)], crs=4549))
+    >>> check = check_components(pa.table({"OBJCODE": pa.array([], pa.string())}), grids)
+    >>> check.report["components"], check.report["coverage"]["grids_without_components"]
+    (0, 1)
+    """
+
     qa: gpd.GeoDataFrame
     coverage: pa.Table  # BGID, COMMUNITY, STREET, CLASS, OBJNAME, COUNT
     report: dict
@@ -126,7 +170,42 @@ class _Issues:
 
 def check_components(component: pa.Table, grids: UnitGrids,
                      options: CheckOptions | None = None) -> CensusCheck:
-    """Run every rule of the module doc; the component layer and grids are not changed."""
+    r"""Check the component layer against coding, attribute and coverage rules (see module doc).
+
+    Codes (GB/T 30428.2 OBJCODE, its class and county, duplicates), the BGID each component
+    lies in (by the import's edge rule), required fields and their values (OBJSTATE 完好/破损/丢失/
+    占用, dates), and coverage: unit grids without components and classes too sparse in a street
+    (signs of omissions, 漏查). The component layer and grids are not changed.
+
+    Parameters
+    ----------
+    component : pyarrow.Table
+        The ``component`` layer (OBJCODE, OBJNAME, MAJOR, MINOR, BGID, attributes, geometry as
+        WKB), as :meth:`CensusImport.component_table` gives it.
+    grids : UnitGrids
+        The unit grids.
+    options : CheckOptions, optional
+        Catalog, tolerances and the sparse-class thresholds.
+
+    Returns
+    -------
+    CensusCheck
+        QA issues, coverage table and report.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, tempfile, shapely
+    >>> from gridkit.components import ImportOptions, import_census
+    >>> grids = UnitGrids(gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]},
+    ...                   geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100),
+    ...                             shapely.box(624_100, 3_398_000, 624_200, 3_398_100)], crs=4549))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "census.csv"
+    >>> _ = path.write_text("部件名称,X,Y,部件状态\n路灯,624050,3398050,完好\n", encoding="utf-8")
+    >>> census = import_census([path], grids, ImportOptions(crs="EPSG:4549")).component_table()
+    >>> check = check_components(census, grids)
+    >>> check.report["coverage"]["grids_without_components"], "grid-empty" in set(check.qa["RULE"])
+    (1, True)
+    """
     started = time.perf_counter()
     options = options or CheckOptions()
     catalog = options.catalog or national_catalog("component")
