@@ -82,6 +82,22 @@ def reuse_codes(new: Accepted, old: pa.Table | None, preparer: TablePreparer) ->
 
 @dataclass
 class Allocation:
+    """The OBJCODEs of an import's accepted rows.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        int64 code per accepted row, -1 for the rows rejected here.
+    rejected : numpy.ndarray
+        Accepted rows the allocation rejects (no serial left, a duplicate code).
+    kept : int
+        Rows that kept their code.
+    allocated : int
+        Rows given a new serial.
+    duplicates : int
+        Rows claiming a code another row holds.
+    """
+
     codes: np.ndarray  # int64 code per accepted row, -1 for the rows rejected here
     rejected: np.ndarray  # accepted rows the allocation rejects (no serial left, ...)
     kept: int
@@ -91,6 +107,11 @@ class Allocation:
 
 def allocate(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
               kept: pa.Table | None) -> Allocation:
+    """OBJCODEs for the accepted rows of an import: kept, carried over from ``kept`` or allocated.
+
+    New serials continue after the highest in use per county and class (GB/T 30428.2), in
+    :func:`numbering_order` (by BGID, then position), so the same file gives the same codes.
+    """
     if len(new) == 0:
         return Allocation(np.empty(0, np.int64), np.empty(0, np.int64), 0, 0, 0)
     class_codes = preparer.class_codes

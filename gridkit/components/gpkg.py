@@ -109,8 +109,9 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
 
 
 def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
-    """``reader`` without its first ``rows`` rows (the kept components the import was given
-    to check against, already in the layer).
+    """``reader`` without its first ``rows`` rows.
+
+    Those are the kept components the import was given to check against, already in the layer.
     """
     def batches():
         left = rows

@@ -82,8 +82,10 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
 
 def neighbourhood(output: Path, names: list[str], x: np.ndarray, y: np.ndarray,
                   groups: set[str], codes: set[str], tolerance: float) -> Neighbourhood:
-    """The component rows of ``output`` an append of ``names`` with new rows at (x, y) in
-    the county/class ``groups`` bringing ``codes`` needs (see the module docstring).
+    """The component rows of ``output`` an append needs to check against (see the module docstring).
+
+    Those near the new rows at (x, y), those of the county/class ``groups`` (for serials), those
+    bringing ``codes``, and those of the files ``names`` being imported again.
     """
     db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
     try:

@@ -9,9 +9,10 @@ from gridkit.qa import QA_FIELDS
 
 
 def issues_frame(parts: list[dict], crs, *, layer: str = "component") -> gpd.GeoDataFrame:
-    """One qa_issue frame from parts, each a dict with ``keys``, ``rule``, ``severity``,
-    ``messages``, ``geometry`` (arrays of equal length; rule/severity may be one string) and
-    optionally ``layer``.
+    """One qa_issue frame from parts.
+
+    Each part is a dict with ``keys``, ``rule``, ``severity``, ``messages``, ``geometry`` (arrays
+    of equal length; rule/severity may be one string) and optionally ``layer``.
     """
     columns: dict[str, list] = {name: [] for name in QA_FIELDS}
     geometries = []

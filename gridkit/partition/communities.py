@@ -122,8 +122,9 @@ def prepare_communities(
 
 def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
                            source: str) -> None:
-    """A community that :func:`clean_geometries` skipped (empty, unreadable, a point) is an
-    error naming its code: the partition must cover all the territory it was given.
+    """Refuse the communities :func:`clean_geometries` skipped (empty, unreadable, a point).
+
+    The error names their codes: the partition must cover all the territory it was given.
     """
     lost = frame.index.difference(cleaned.index, sort=False)
     if len(lost) == 0:

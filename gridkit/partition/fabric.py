@@ -226,8 +226,9 @@ def _unit_boundaries(edges, cells, labels) -> np.ndarray:
 
 
 def _snap_atoms(labels, area, atom, n_atoms, cell_area) -> np.ndarray:
-    """Move each atom whole to the cell holding most of it, smallest atom first, where every
-    cell concerned stays within SNAP_BAND × ``cell_area``.
+    """Move each atom whole to the cell holding most of it, smallest atom first.
+
+    Only where every cell concerned stays within SNAP_BAND × ``cell_area``.
     """
     labels = labels.copy()
     n_labels = labels.max() + 1
@@ -254,8 +255,10 @@ def _snap_atoms(labels, area, atom, n_atoms, cell_area) -> np.ndarray:
 
 
 def _keep_buildings(cells, labels, area, buildings, target) -> tuple[np.ndarray, int]:
-    """Give every face holding part of a building the unit holding most of it, unless that
-    unit would exceed MAX_RATIO × target. Returns the labels and the buildings left cut.
+    """Give every face holding part of a building the unit holding most of it.
+
+    Not when that unit would exceed MAX_RATIO × target. Returns the labels and the buildings
+    left cut.
     """
     if len(buildings) == 0:
         return labels, 0

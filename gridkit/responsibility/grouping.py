@@ -109,7 +109,7 @@ class Region:
         return part
 
     def split(self, members: list[int], k: int, lo: int, hi: int) -> list[set[int]]:
-        """Split ``members`` into ``k`` contiguous groups of ``lo``-``hi`` grids by recursive halving.
+        """Split ``members`` into ``k`` contiguous groups of ``lo``-``hi`` grids by halving.
 
         Each half grows from the far end of the region until it holds its share of the workload.
         """
