@@ -54,10 +54,28 @@ LAYER = "unit_grid"
 class Audit:
     """What :func:`audit_grids` found.
 
-    ``grids`` holds the grids in the working CRS with CODE (text), FID (the source feature
-    id), VALID (a usable single polygon), HOLDER (code of the community holding most of it,
-    '' when unknown) and the repaired geometry; ``issues`` the QA issues; ``figures`` the
-    numbers ``--json`` prints.
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        The grids in the working CRS with CODE (text), FID (the source feature id), VALID (a
+        usable single polygon), HOLDER (code of the community holding most of it, ``""`` when
+        unknown) and the repaired geometry.
+    issues : list of QAIssue
+        One per fault: code shape and uniqueness (GB/T 30428.1), gaps and overlaps, slivers,
+        grids across communities, sizes outside the band.
+    figures : dict
+        The numbers ``--json`` prints: counts, area, share in the size band, errors and
+        warnings by rule.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pyproj, shapely
+    >>> from gridkit.grids import audit_grids, grid_layer
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001001"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs=4549)
+    >>> found = audit_grids(grid_layer(frame), pyproj.CRS.from_epsg(4549))
+    >>> found.errors > 0, found.figures["unit_grids"]
+    (True, 2)
     """
 
     grids: gpd.GeoDataFrame
@@ -66,6 +84,7 @@ class Audit:
 
     @property
     def errors(self) -> int:
+        """Number of error issues."""
         return sum(i.severity == "error" for i in self.issues)
 
 
@@ -97,7 +116,11 @@ class _Found:
 def audit_grids(layer: GridLayer, crs: pyproj.CRS,
                 communities: gpd.GeoDataFrame | None = None, *,
                 target_area: float = 10_000) -> Audit:
-    """Check a city's unit grids; nothing is changed.
+    """Check a city's unit grids against GB/T 30428.1; nothing is changed.
+
+    Codes (15 digits, unique, their community prefix), geometry (valid single polygons, no gaps
+    or overlaps between grids, no slivers), size (the 0.5-2× ``target_area`` band) and, with
+    ``communities``, that each grid lies in the community its code names.
 
     Parameters
     ----------
@@ -105,21 +128,27 @@ def audit_grids(layer: GridLayer, crs: pyproj.CRS,
         The grids as :func:`gridkit.grids.fields.grid_layer` read them (any CRS).
     crs : pyproj.CRS
         The projected metric CRS to measure in (areas in m²).
-    communities : GeoDataFrame, optional
-        Communities with CODE (12 digits) as :func:`gridkit.partition.communities.
-        prepare_communities` gives them, in ``crs``. Without them, prefixes are checked only
-        against each other.
-    target_area : float
+    communities : geopandas.GeoDataFrame, optional
+        Communities with CODE (12 digits) as
+        :func:`gridkit.partition.communities.prepare_communities` gives them, in ``crs``.
+        Without them, prefixes are checked only against each other.
+    target_area : float, optional
         The unit grid area the city aims for, m² (slivers and the size band).
 
     Returns
     -------
     Audit
+        The grids as checked, the issues and the figures.
 
     Examples
     --------
-    >>> found = audit_grids(layer, crs, communities)  # doctest: +SKIP
-    >>> found.errors, found.figures["by_rule"]  # doctest: +SKIP
+    >>> import geopandas as gpd, pyproj, shapely
+    >>> from gridkit.grids import grid_layer
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs=4549)
+    >>> found = audit_grids(grid_layer(frame), pyproj.CRS.from_epsg(4549))
+    >>> found.errors, found.figures["area_m2"]["total"]
+    (0, 20000.0)
     """
     found = _Found(crs)
     frame = layer.frame.to_crs(crs)
@@ -176,8 +205,9 @@ def _geometry_checks(geoms, fids, keys, source, found):
 
 
 def polygonal(geom):
-    """The polygons of ``geom`` (collections opened, lines and points dropped) as one
-    Polygon or MultiPolygon, empty when there are none.
+    """The polygons of ``geom`` as one Polygon or MultiPolygon, empty when there are none.
+
+    Collections are opened, lines and points dropped.
     """
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
@@ -264,8 +294,10 @@ def _gaps(pieces, found) -> None:
 
 
 def _community_checks(geoms, valid, codes, valid_code, keys, communities, found):
-    """Which community holds each grid, grids across two, prefixes that contradict it, and
-    the land of the communities no grid covers. Returns (holder codes, gap pieces).
+    """Which community holds each grid, and the land of the communities no grid covers.
+
+    Grids across two communities and prefixes that contradict the holder are issues.
+    Returns (holder codes, gap pieces).
     """
     comm_geoms = communities.geometry.to_numpy()
     comm_codes = communities["CODE"].to_numpy(dtype=object)

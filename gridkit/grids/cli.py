@@ -79,7 +79,8 @@ def check(grids, layer, code_field, communities, communities_layer, target_area,
 
 def _report(audit, inputs, output: Path) -> str:
     """The report page of the audit: grids, communities and the QA layer in a scratch
-    GeoPackage, drawn by ``gridkit report``."""
+    GeoPackage, drawn by ``gridkit report``.
+    """
     from gridkit.grids.adopt import _community_layer
     from gridkit.io import write_geopackage
     from gridkit.qa import qa_frame

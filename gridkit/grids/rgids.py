@@ -20,8 +20,9 @@ import pandas as pd
 
 
 def keep_rgids(previous: pd.DataFrame, grouping):
-    """``grouping`` (a :class:`gridkit.responsibility.engine.Grouping`) with the RGIDs of
-    unchanged responsibility grids taken from ``previous``.
+    """``grouping`` with the RGIDs of unchanged responsibility grids taken from ``previous``.
+
+    ``grouping`` is a :class:`gridkit.responsibility.engine.Grouping`.
 
     Parameters
     ----------

@@ -203,8 +203,9 @@ def _moved(now, then) -> bool:
 
 def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, options: dict, target_area,
            crs, issues, say, client):
-    """Partition the changed communities on their land outside the kept grids, with the
-    partition's ``options`` (barriers, buildings, parcels, cutting).
+    """Partition the changed communities on their land outside the kept grids.
+
+    With the partition's ``options`` (barriers, buildings, parcels, cutting).
     """
     if changed.empty:
         empty = gpd.GeoDataFrame({"BGID": [], "COMMUNITY": []}, geometry=[], crs=crs)
