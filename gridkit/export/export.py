@@ -33,6 +33,33 @@ Progress = Callable[[str], None] | None
 
 @dataclass
 class ExportOptions:
+    """Options of an export (``gridkit export``).
+
+    Parameters
+    ----------
+    format : {"gpkg", "shp", "geojson", "csv", "parquet"}
+        The output format (see :func:`gridkit.export.writers.formats`).
+    dest : pathlib.Path
+        The file (GeoPackage) or folder (the others) to write; replaced only when complete.
+    layers : list of str, optional
+        The layers to export (default: every feature layer; attribute tables too where the
+        format holds them).
+    encoding : str, optional
+        Text encoding of Shapefile DBFs and CSV: ``gbk`` (the default for Shapefiles, what
+        ArcGIS and most Chinese systems read) or ``utf-8``.
+    since : str, optional
+        Export only what changed since an earlier export (its run number or time; see
+        :func:`list_runs`), each feature with CHANGE new/changed/retired.
+    record : bool
+        Record the export in the source's ``gridkit_export`` table (needed by later ``since``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> ExportOptions("shp", Path("shp")).encoding is None
+    True
+    """
+
     format: str
     dest: Path
     layers: list[str] | None = None
@@ -42,7 +69,44 @@ class ExportOptions:
 
 
 def export(source: str | Path, options: ExportOptions, progress: Progress = None) -> dict:
-    """Export layers of ``source`` (OUT.gpkg) as ``options`` say; returns the figures."""
+    """Export layers of ``source`` (a gridkit GeoPackage) for other systems.
+
+    GeoPackage (styled, with Chinese field descriptions), Shapefile (10-byte field names by
+    :func:`shapefile_names`, GBK or UTF-8 with a .cpg), GeoJSON (RFC 7946, WGS 84), CSV with
+    coordinates, or GeoParquet; in full or as the changes since an earlier export. ``source`` is
+    only read (but for the export record); the destination is replaced only once complete.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The GeoPackage gridkit wrote (OUT.gpkg).
+    options : ExportOptions
+        Format, destination, layers, encoding, ``since``.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    dict
+        The figures ``--json`` prints: outputs, feature counts per layer, warnings.
+
+    Raises
+    ------
+    GridkitError
+        When the source or a layer is missing, the destination cannot be written or is the
+        source, the format or encoding is unknown, or ``since`` names no earlier export.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)]
+    ...     ).to_file(folder / "out.gpkg", layer="unit_grid")
+    >>> figures = export(folder / "out.gpkg", ExportOptions("shp", folder / "shp"))
+    >>> sorted(p.name for p in (folder / "shp").glob("unit_grid.*"))
+    ['unit_grid.cpg', 'unit_grid.dbf', 'unit_grid.prj', 'unit_grid.shp', 'unit_grid.shx']
+    """
     source, dest = Path(source), Path(options.dest)
     fmt = _format(options.format)
     encoding = _encoding(fmt, options.encoding)
@@ -156,7 +220,28 @@ def _say(progress: Progress, stage: str) -> None:
 
 
 def list_runs(source: str | Path) -> dict:
-    """The exports recorded in ``source``, for ``--list-runs`` and ``--since``."""
+    """The exports recorded in ``source``, for ``--list-runs`` and ``--since``.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        A gridkit GeoPackage.
+
+    Returns
+    -------
+    dict
+        ``{"source": path, "runs": [...]}``, one entry per recorded export (run, time, format,
+        destination, layers).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.gpkg"
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(0, 0, 100, 100)]).to_file(path, layer="unit_grid")
+    >>> list_runs(path)["runs"]
+    []
+    """
     source = Path(source)
     check_source(source)
     return {"source": str(source), "runs": [r.as_dict() for r in history.export_runs(source)]}
