@@ -96,6 +96,8 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         The layer of ``grids`` and its code field, when not found by themselves.
     communities : Path, optional
         Community polygons with 12-digit codes (field CODE, 代码, 社区代码, ...).
+    communities_layer : str, optional
+        The layer of ``communities``, when it has several.
     area : Path, optional
         Polygons of the managed area: only grids whose representative point lies inside are
         kept.
