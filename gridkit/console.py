@@ -20,11 +20,13 @@ from gridkit.errors import GridkitError
 
 
 class GridkitGroup(click.Group):
-    """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
-    its exit code (2 for bad usage or input, 1 for a failed check).
+    """A click group that turns a GridkitError or a usage mistake below it into one line.
+
+    The line goes to stderr with its exit code: 2 for bad usage or input, 1 for a failed check.
     """
 
     def invoke(self, ctx: click.Context):
+        """Run the command; at the top level Ctrl-C exits 130 and SIGTERM 143, with one line."""
         if ctx.parent is None:
             return _interruptible(lambda: self._invoke(ctx))
         return self._invoke(ctx)
@@ -41,6 +43,7 @@ class GridkitGroup(click.Group):
             _usage_error(exc)
 
     def make_context(self, *args, **kwargs) -> click.Context:
+        """Parse the group's own options; a usage mistake there is one line too."""
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:  # the group's own options, parsed before invoke

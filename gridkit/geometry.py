@@ -46,8 +46,9 @@ def _collect(parts: list) -> object:
 
 
 def _keep(geoms: np.ndarray, kinds: set[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The parts of each geometry whose type is in ``kinds`` (collections and multi-part
-    geometries are opened, nested ones too), and how many parts of another kind each lost.
+    """The parts of each geometry whose type is in ``kinds``, and how many other parts each lost.
+
+    Collections and multi-part geometries are opened, nested ones too.
     """
     out = np.empty(len(geoms), dtype=object)
     lost = np.zeros(len(geoms), dtype=np.int64)

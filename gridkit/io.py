@@ -77,8 +77,9 @@ def shapefile_encoding(path: Path) -> str | None:
 
 
 def utf8_or_gb18030(sample: bytes) -> str:
-    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030' (China's
-    superset of GBK, what Excel and ArcGIS write there).
+    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030'.
+
+    GB18030 is China's superset of GBK, what Excel and ArcGIS write there.
     """
     try:
         sample.decode("utf-8")
@@ -357,9 +358,9 @@ def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.D
 
 @dataclass
 class ArrowLayer:
-    """A layer as an Arrow table with a WKB geometry column (or none), for
-    :func:`write_geopackage`: written by ``pyogrio.write_arrow``, without pandas, which is what
-    millions of rows need.
+    """A layer as an Arrow table with a WKB geometry column (or none), for :func:`write_geopackage`.
+
+    Written by ``pyogrio.write_arrow``, without pandas, which is what millions of rows need.
     """
 
     table: object  # pyarrow.Table
@@ -414,8 +415,10 @@ def write_geopackage(
     *,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """Replace ``layers`` (keeping the others), remove the ``drop`` layers and append ``run``,
-    in one transaction of :mod:`gridkit.store` (in place; nothing changes if it fails).
+    """Replace ``layers``, remove the ``drop`` layers and append ``run``, in one transaction.
+
+    The other layers are kept. The transaction is :mod:`gridkit.store`'s, in place; nothing
+    changes if it fails.
 
     A ``qa_issue`` frame made by :func:`merge_qa` replaces only its command's rows.
 
@@ -516,9 +519,11 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
              stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """``command``'s new ``qa_issue`` rows, marked so that :func:`write_geopackage` replaces
-    that command's earlier rows (and those of the ``stale`` commands, whose results it
-    invalidates) and keeps the other commands' rows: no read of the existing layer.
+    """``command``'s new ``qa_issue`` rows, marked to replace that command's earlier rows.
+
+    :func:`write_geopackage` replaces that command's rows (and those of the ``stale`` commands,
+    whose results it invalidates) and keeps the other commands' rows: no read of the existing
+    layer.
 
     ``path`` is kept for the callers written before the store; it is not read.
     """

@@ -1,6 +1,7 @@
-"""Telling the user about results whose inputs changed after them (see :mod:`gridkit.store`
-for the rule: stale qa_issue rows are removed by the change, stale layers are kept and
-marked).
+"""Telling the user about results whose inputs changed after them.
+
+See :mod:`gridkit.store` for the rule: stale qa_issue rows are removed by the change, stale
+layers are kept and marked.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import click
 
 
 def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> list[str]:
-    """One warning per stale derived layer of ``output`` and per command whose qa_issue rows
-    the last change removed.
+    """One warning per stale derived layer of ``output`` and per command whose qa rows went.
+
+    The qa_issue rows of those commands were removed by the last change.
 
     Parameters
     ----------
@@ -42,8 +44,9 @@ def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> li
 
 
 def warn_stale(figures: dict) -> None:
-    """Print :func:`stale_lines` for a command's figures (``output``, ``removed_stale_qa``)
-    on stderr.
+    """Print :func:`stale_lines` for a command's figures on stderr.
+
+    The figures give ``output`` and ``removed_stale_qa``.
     """
     output = figures.get("output")
     if not output:

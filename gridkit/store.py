@@ -156,8 +156,9 @@ class Transaction:
         self.operations.append(_Operation("append", name))
 
     def delete_rows(self, name: str, where: str, params: tuple = ()) -> None:
-        """Delete the rows of layer ``name`` matching the SQL condition ``where`` (with ``?``
-        placeholders for ``params``); nothing when the layer is absent.
+        """Delete the rows of layer ``name`` matching the SQL condition ``where``.
+
+        ``?`` placeholders in ``where`` take ``params``; nothing happens when the layer is absent.
         """
         self.operations.append(_Operation("delete", name, where, tuple(params)))
 
@@ -166,8 +167,9 @@ class Transaction:
         self.operations.append(_Operation("drop", name))
 
     def replace_qa(self, command: str, frame, stale: tuple[str, ...] = ()) -> None:
-        """Replace the ``qa_issue`` rows of ``command`` (and of the ``stale`` commands whose
-        results it invalidates) by ``frame``, keeping those of other commands.
+        """Replace the ``qa_issue`` rows of ``command`` by ``frame``, keeping other commands' rows.
+
+        The rows of the ``stale`` commands, whose results ``command`` invalidates, go too.
         """
         commands = (command, *stale)
         marks = ", ".join("?" * len(commands))
@@ -181,21 +183,21 @@ class Transaction:
         self.derivations[key] = DERIVED_FROM.get(key, ())
 
     def ensure_index(self, layer: str, column: str) -> None:
-        """Create the SQLite index ``idx_LAYER_COLUMN`` (when the layer and column exist and
-        it does not yet): what lets a later command find rows without reading the layer.
+        """Create the SQLite index ``idx_LAYER_COLUMN`` when the layer and column exist.
+
+        It lets a later command find rows without reading the layer; an existing index is kept.
         """
         self.operations.append(_Operation("index", layer, column))
 
     def derive(self, result: str, inputs: tuple[str, ...]) -> None:
-        """Record that ``result`` (a layer, or ``qa_issue:COMMAND``) was computed from the
-        ``inputs`` layers as they stand after this transaction.
+        """Record that ``result`` was computed from the ``inputs`` layers this transaction leaves.
+
+        ``result`` is a layer, or ``qa_issue:COMMAND``.
         """
         self.derivations[result] = tuple(inputs)
 
     def _derive_known(self) -> None:
-        """Derivations of the layers and qa rows this transaction writes that the graph
-        knows (DERIVED_FROM).
-        """
+        """Derivations the graph knows (DERIVED_FROM) of the layers and qa rows written here."""
         for op in self.operations:
             if op.kind in ("replace", "append") and op.layer in DERIVED_FROM:
                 self.derivations.setdefault(op.layer, DERIVED_FROM[op.layer])
@@ -217,6 +219,7 @@ class Transaction:
     # -- commit --------------------------------------------------------------------------
 
     def commit(self) -> Summary:
+        """Apply every operation in one SQLite transaction (or a rename); failing changes nothing."""
         if not self.path.exists():
             return self._create()
         db = _connect(self.path)
@@ -257,8 +260,9 @@ class Transaction:
         return staged > carried
 
     def _rewrite(self, db: sqlite3.Connection) -> Summary:
-        """Build the new file in the stage and rename it over the old one (``db``: the old
-        file in a transaction that only reads, the stage attached).
+        """Build the new file in the stage and rename it over the old one.
+
+        ``db`` is the old file in a transaction that only reads, the stage attached.
         """
         dropped = {op.layer for op in self.operations if op.kind == "drop"}
         # Appends become replacements: the stage gets the kept rows first.
@@ -424,8 +428,9 @@ def _check_target(path: Path) -> None:
 
 
 def is_geopackage(path: Path) -> bool:
-    """Whether ``path`` is an SQLite file with the GeoPackage tables (a hot journal left by a
-    killed command is rolled back by this first open).
+    """Whether ``path`` is an SQLite file with the GeoPackage tables.
+
+    A hot journal left by a killed command is rolled back by this first open.
     """
     try:
         with open(path, "rb") as handle:
@@ -898,9 +903,10 @@ def _now() -> str:
 
 def _update_state(db: sqlite3.Connection, changed: list[str], run: int | None,
                   derivations: dict[str, tuple[str, ...]], command: str) -> dict[str, int]:
-    """Bump the versions of the ``changed`` layers, remove the qa_issue rows computed from
-    them (but not this transaction's own), record this transaction's derivations. Returns the
-    qa rows removed per command.
+    """Bump the versions of the ``changed`` layers and remove the qa rows computed from them.
+
+    This transaction's own qa rows stay, and its derivations are recorded. Returns the qa rows
+    removed per command.
     """
     if not changed and not derivations:
         return {}
@@ -943,6 +949,7 @@ class StaleResult:
     changed: list[str]
 
     def message(self) -> str:
+        """One line telling the user which result is stale and the command to run again."""
         return (f"{self.result} is stale: {', '.join(self.changed)} changed after "
                 f"`gridkit {self.command}` made it; run it again")
 
@@ -979,8 +986,9 @@ def stale_results(path: str | Path) -> list[StaleResult]:
 
 
 def read_state(path: str | Path) -> dict:
-    """The bookkeeping document of ``path`` (see :func:`_load_state`) with ``tables``, the
-    tables present; empty for a file gridkit has not written.
+    """The bookkeeping document of ``path`` (see :func:`_load_state`) with ``tables`` present.
+
+    Empty for a file gridkit has not written.
     """
     path = Path(path)
     empty = {"layers": {}, "derived": {}, "tables": []}
