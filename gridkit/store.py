@@ -219,7 +219,7 @@ class Transaction:
     # -- commit --------------------------------------------------------------------------
 
     def commit(self) -> Summary:
-        """Apply every operation in one SQLite transaction (or a rename); failing changes nothing."""
+        """Apply every operation in one SQLite transaction (or a rename); a failure keeps all."""
         if not self.path.exists():
             return self._create()
         db = _connect(self.path)
