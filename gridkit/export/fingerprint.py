@@ -117,6 +117,7 @@ def key_fingerprints(layer: Layer, key: str) -> pd.DataFrame:
 
 
 def feature_keys(layer: Layer, key: str) -> np.ndarray:
+    """Each feature's key value as text (``""`` where missing)."""
     return _keys(layer, key)
 
 

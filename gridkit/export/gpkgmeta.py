@@ -70,6 +70,22 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 
 @dataclass(frozen=True)
 class StyleRow:
+    """One row of the GeoPackage ``layer_styles`` table (what QGIS reads as the default style).
+
+    Attributes
+    ----------
+    table : str
+        The layer.
+    name : str
+        The style's name.
+    qml : str
+        The QGIS style document.
+    sld : str
+        The same style as OGC SLD 1.0.
+    description : str
+        Shown in QGIS's style list.
+    """
+
     table: str
     name: str
     qml: str

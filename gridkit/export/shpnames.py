@@ -33,6 +33,7 @@ FIXED = {
 
 
 def byte_length(text: str, encoding: str) -> int:
+    """Bytes ``text`` takes in ``encoding``."""
     return len(text.encode(encoding))
 
 

@@ -25,8 +25,9 @@ _FILE_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".csv", ".parquet", ".ge
 
 
 def check_dest(dest: Path, kind: Kind, fmt: str, source: Path) -> None:
-    """Refuse a DEST the format cannot use, or one that holds something other than an
-    earlier gridkit export (which is all an export ever replaces).
+    """Refuse a DEST the format cannot use, or one holding anything but an earlier gridkit export.
+
+    An earlier gridkit export is all an export ever replaces.
     """
     if dest.resolve() == source.resolve() or source.resolve().is_relative_to(dest.resolve()):
         raise GridkitError(f"{dest}: it is (or holds) the source {source}; writing there would "

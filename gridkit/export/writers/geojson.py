@@ -21,6 +21,7 @@ PRECISION = 7
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One RFC 7946 GeoJSON per layer, in WGS 84."""
     written = Written()
     for layer in layers:
         name = f"{layer.name}.geojson"

@@ -28,6 +28,7 @@ MANIFEST_FIELDS = {"LAYER": pa.string(), "FEATURES": pa.int64(), "KEYFIELD": pa.
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One GeoPackage 1.3 with every layer, its styles and Chinese field descriptions."""
     written = Written()
     for number, layer in enumerate(layers):
         # GeoPackage 1.3, not GDAL's newest 1.4: readers with an older GDAL (QGIS 3.22 has

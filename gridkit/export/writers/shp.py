@@ -32,6 +32,7 @@ _FIX = "export with --encoding utf-8"
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One Shapefile per layer (per geometry family when mixed), names cut to 10 bytes, a .cpg."""
     encoding = context.encoding
     written = Written()
     mapping_rows = []
