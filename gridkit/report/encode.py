@@ -43,6 +43,7 @@ class Blob:
     arrays: dict[str, list] = field(default_factory=dict)
 
     def add(self, name: str, array: np.ndarray, kind: str) -> str:
+        """Append ``array`` under ``name`` as little-endian ``kind``, 8-byte aligned."""
         if name in self.arrays:
             raise ValueError(f"array {name} added twice")
         data = np.ascontiguousarray(array, dtype=np.dtype(_JS_TYPES[kind]).newbyteorder("<"))
@@ -169,6 +170,18 @@ def _flatten(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class PointEncoding:
+    """A point layer as the page's map reads it.
+
+    Attributes
+    ----------
+    spec : dict
+        The arrays' names and the tiles, for the page's header.
+    order : numpy.ndarray
+        Rows of the layer in their order in the page.
+    valid : int
+        Rows with a position.
+    """
+
     spec: dict
     order: np.ndarray  # rows of the layer in their order in the page
     valid: int

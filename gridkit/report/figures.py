@@ -74,6 +74,7 @@ def district_title(data: ReportData, counties: list[str]) -> str:
 
 
 def overview(data: ReportData) -> dict:
+    """The overview card: area (km²), counties, streets, communities and counts per layer."""
     grids = data.unit_grid
     codes = data.community["CODE"].astype(str)
     counties = sorted({c[:6] for c in codes if len(c) >= 6})
@@ -97,6 +98,7 @@ def overview(data: ReportData) -> dict:
 
 
 def unit_areas(data: ReportData) -> dict:
+    """Unit grid areas against their target: the histogram and the share within 0.5-2×."""
     grids = data.unit_grid
     area = pd.to_numeric(grids["AREA"], errors="coerce").to_numpy(float)
     targets = grid_targets(data)
@@ -131,11 +133,13 @@ def unit_areas(data: ReportData) -> dict:
 
 
 def parse_band(text: str) -> tuple[int, int] | None:
+    """``"10-16"`` → (10, 16); None when ``text`` is not a band."""
     match = re.fullmatch(r"\s*(\d+)\s*[-–~]\s*(\d+)\s*", str(text or ""))
     return (int(match[1]), int(match[2])) if match else None
 
 
 def responsibility(data: ReportData) -> dict | None:
+    """Responsibility grids per band (10-16, 20-30): counts, unit grids each, in-band share."""
     frame = data.shapes.get("responsibility_grid")
     if frame is None or frame.empty:
         return None
@@ -193,6 +197,7 @@ def class_names(kind: str) -> dict[str, str]:
 
 
 def class_names_en(kind: str) -> dict[str, str]:
+    """English class names by code for ``kind`` (the Chinese name where there is none)."""
     catalog = national_catalog(kind)
     return {entry.code: entry.name_en or entry.name for entry in catalog}
 
@@ -244,6 +249,7 @@ def _coded_counts(coded: tuple[np.ndarray, list[str]]) -> list[tuple[str, int]]:
 
 def points(data: ReportData, name: str, kind: str, code_field: str, code_at: int,
            grid_index: pd.Index) -> dict | None:
+    """Figures of the component or event layer ``name``: counts per class, grid and state."""
     layer = data.points.get(name)
     if layer is None:
         return None
@@ -322,6 +328,7 @@ def _nice_width(raw: float) -> int:
 
 
 def qa(data: ReportData) -> dict | None:
+    """QA issues by rule, layer and severity, each finding counted once."""
     frame = data.shapes.get("qa_issue")
     if frame is None:
         return None
@@ -352,6 +359,7 @@ def qa(data: ReportData) -> dict | None:
 
 
 def rejects(data: ReportData) -> dict:
+    """Rejected rows per reject table, by rule (or reason)."""
     out = {}
     for name, frame in data.rejects.items():
         column = "RULE" if "RULE" in frame and frame["RULE"].notna().any() else "REASON"
@@ -389,6 +397,7 @@ def interval_columns(columns: list[str]) -> list[tuple[str, str, str]]:
 
 
 def spotcheck(data: ReportData) -> dict | None:
+    """The spot check's verdict and estimates against the acceptance level (96% by default)."""
     summary = data.tables.get("spotcheck_summary")
     result = data.shapes.get("spotcheck_result")
     if summary is None and result is None:
@@ -434,6 +443,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def runs(data: ReportData) -> list[dict]:
+    """The ``gridkit_run`` rows: time, version, command, parameters."""
     frame = data.tables.get("gridkit_run")
     if frame is None:
         return []

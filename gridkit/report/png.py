@@ -52,6 +52,7 @@ def cjk_font() -> str | None:
 
 
 def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> list[Path]:
+    """Write the report's maps as PNG files in ``directory``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -156,6 +157,7 @@ class Maps:
         self.extent = data.unit_grid.total_bounds
 
     def available(self) -> list[tuple[str, object]]:
+        """The maps this file has data for, as (name, draw function)."""
         maps = [("overview", self.overview), ("unit_area", self.unit_area)]
         if "component" in self.data.points:
             maps.append(("components", lambda: self.points("component")))
@@ -246,6 +248,7 @@ class Maps:
 
     # -- maps ---------------------------------------------------------------------------------
     def overview(self):
+        """Unit grids coloured by responsibility grid band."""
         w = self.w
         figure, ax = self._figure(f"{w['layer_unit_grid']} · {w['layer_responsibility_grid']}")
         resp = self.data.shapes.get("responsibility_grid")
@@ -266,6 +269,7 @@ class Maps:
         return figure
 
     def unit_area(self):
+        """Unit grids coloured by area against their target."""
         w = self.w
         figure, ax = self._figure(f"{w['sec_unit_area']} · {w['map.colour_area']}")
         ratio = self.figures["unit_areas"]["ratio"]
@@ -281,6 +285,7 @@ class Maps:
         return figure
 
     def points(self, name: str):
+        """Points of layer ``name`` coloured by major class."""
         w = self.w
         layer = self.data.points[name]
         p = self.figures["points"][name]
@@ -304,6 +309,7 @@ class Maps:
         return figure
 
     def qa(self):
+        """QA issues coloured by severity."""
         w = self.w
         qa = self.data.shapes["qa_issue"]
         figure, ax = self._figure(f"{w['layer_qa_issue']} · {len(qa):,}")
@@ -326,6 +332,7 @@ class Maps:
         return figure
 
     def spotcheck(self):
+        """Spot-checked grids coloured by verdict."""
         w = self.w
         spot = self.data.shapes["spotcheck_result"]
         figure, ax = self._figure(w["layer_spotcheck_result"])
