@@ -16,7 +16,7 @@ import sys
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -339,7 +339,7 @@ def stamped_run(time: datetime, argv: str) -> Iterator[None]:
         _RUN_STAMP.reset(token)
 
 
-def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
+def run_record(command: str, parameters: dict, inputs: Sequence[str | Path]) -> pd.DataFrame:
     """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
     checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
     stamp = _RUN_STAMP.get()

@@ -204,8 +204,8 @@ class ClassMatcher:
             found = self._lookup(candidate)
             if found and candidate != key:
                 return self._found(found[0], "reordered")
-        parts = {self._lookup(part) for part in plain + bracketed} - {None}
-        codes = {code for code, _ in parts}
+        parts = {self._lookup(part) for part in plain + bracketed}
+        codes = {found[0] for found in parts if found is not None}
         if len(codes) == 1:
             return self._found(codes.pop(), "part")
         if len(codes) > 1:
@@ -257,7 +257,7 @@ class ClassMatcher:
                 "name": [r.name if isinstance(r, Match) else None for r in results] + [None],
                 "how": [r.how if isinstance(r, Match) else None for r in results] + [None],
                 "reason": [r.message() if isinstance(r, NoMatch) else None for r in results]
-                + [missing.message()],
+                + [missing.message() if isinstance(missing, NoMatch) else None],
             }
         )
         # -1 (missing) takes the last row, the answer for an empty name.

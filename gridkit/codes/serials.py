@@ -124,7 +124,8 @@ def _groups(frame: pd.DataFrame, county: str, major: str, minor: str):
     n_major, n_minor = len(parts[1][1]), len(parts[2][1])
     combined = (parts[0][0].astype(np.int64) * n_major + parts[1][0]) * n_minor + parts[2][0]
     first, combos = pd.factorize(combined)
-    keys, problems = [], {}
+    keys: list[int] = []
+    problems: dict = {}
     for combo in combos:
         c, rest = divmod(int(combo), n_major * n_minor)
         m, k = divmod(rest, n_minor)

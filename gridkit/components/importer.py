@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -467,7 +468,7 @@ class _Output:
             "EXTRA": new.gather(rows, lambda p, r: p.extra(r)),
         }
         for name in new.prepared[0].fields:
-            columns[name] = new.gather(rows, lambda p, r, name=name: p.fields[name].take(r))
+            columns[name] = new.gather(rows, partial(_take_field, name))
         shapes = None
         if any(p.shapes is not None for p in new.prepared):
             shapes = np.array([new.prepared[new.table[r]].shapes[new.local[r]]
@@ -504,3 +505,6 @@ class _Output:
                                 tolerance, class_tolerance)
 
 
+def _take_field(name: str, prepared: Prepared, rows: pa.Array) -> pa.Array:
+    """Field ``name`` of ``prepared`` for ``rows`` (what :meth:`Accepted.gather` takes)."""
+    return prepared.fields[name].take(rows)

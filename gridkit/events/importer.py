@@ -136,8 +136,9 @@ def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
     match = _WHEN.match(text)
     try:
         if match:
-            parts = [int(g) if g else 0 for g in match.groups()]
-            return dt.datetime(*parts[:3], parts[3], parts[4], parts[5])
+            year, month, day, hour, minute, second = (int(g) if g else 0
+                                                      for g in match.groups())
+            return dt.datetime(year, month, day, hour, minute, second)
         value = pd.to_datetime(text, errors="raise")
         return value.to_pydatetime().replace(tzinfo=None)
     except (ValueError, TypeError, OverflowError):

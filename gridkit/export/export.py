@@ -135,7 +135,9 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
 
     manifest = [manifest_row(source, layer, counts.get(layer.name), run, baseline, time)
                 for layer in layers]
-    notes = [f"{name}: export run {baseline.run} did not hand this layer over; every feature "
+    # counts are only made against a baseline
+    since = baseline.run if baseline else None
+    notes = [f"{name}: export run {since} did not hand this layer over; every feature "
              "is sent as new" for name, c in counts.items() if c and not c["recorded"]]
     if foreign:
         notes.append(f"{source.name} was not made by gridkit, so this export is not recorded "

@@ -103,9 +103,11 @@ class _Found:
             if "{place}" in issue.message and (issue.geometry is None
                                                or issue.geometry.is_empty):
                 issue.message = issue.message.replace("{place}", "an unknown place")
-        placed = [k for k, i in enumerate(self.items) if "{place}" in i.message]
+        # Those left have a geometry: the loop above placed the others.
+        placed = [k for k, i in enumerate(self.items)
+                  if "{place}" in i.message and i.geometry is not None]
         if placed:
-            points = gpd.GeoSeries([self.items[k].geometry.representative_point()
+            points = gpd.GeoSeries([shapely.point_on_surface(self.items[k].geometry)
                                     for k in placed], crs=self.crs).to_crs(CGCS2000_GEOGRAPHIC)
             for k, x, y in zip(placed, points.x, points.y, strict=True):
                 self.items[k].message = self.items[k].message.replace(
@@ -427,7 +429,7 @@ def _figures(layer: GridLayer, grids: gpd.GeoDataFrame, issues: list[QAIssue],
     areas = shapely.area(grids.geometry.to_numpy()[grids["VALID"].to_numpy()])
     rules = Counter(i.rule for i in issues)
     def total(rule: str) -> float:
-        return round(sum(i.geometry.area for i in issues if i.rule == rule), 1)
+        return round(sum(shapely.area(i.geometry) for i in issues if i.rule == rule), 1)
     low, high = BAND
     return {
         "source": layer.source,

@@ -282,7 +282,7 @@ def partition(
     else:
         raise GridkitError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
                            "unit grids; raise --target-area")
-    for k in np.flatnonzero(targets > target_area):
+    for k in np.flatnonzero(targets > target_area).tolist():
         issues.append(QAIssue(
             "community", comm["CODE"].iloc[k], "target_raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
@@ -401,7 +401,7 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
     loose_tree = shapely.STRtree(loose) if len(loose) else None
     order = np.argsort(block, kind="stable")
     starts = np.searchsorted(block[order], np.arange(len(block_area) + 1))
-    jobs = []
+    jobs: list[tuple] = []
     for b in big:
         members = faces[order[starts[b]:starts[b + 1]]]
         shape = shapely.coverage_union_all(members)

@@ -223,7 +223,7 @@ class Positioner:
         """For each of ``rows``, the option that would place it in a unit grid ("" if none)."""
         answers = [""] * rows.size
         x_col, y_col = cmap.get("X"), cmap.get("Y")
-        if xs is None:
+        if xs is None or ys is None:
             if not (x_col and y_col):
                 return answers
             xs, _ = parse_numbers(pc.take(column(source.table, x_col), pa.array(rows)))

@@ -230,12 +230,12 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
             if target in fields:
                 continue
             for alias in keys_of_target:
-                column = keys.get(alias)
-                if column is not None and column not in taken:
-                    fields[target] = column
-                    taken.add(column)
+                found = keys.get(alias)
+                if found is not None and found not in taken:
+                    fields[target] = found
+                    taken.add(found)
                     if table is cut:
-                        cut_from[column] = target
+                        cut_from[found] = target
                     break
     # A lone MINOR column is only a class code together with MAJOR.
     if "MINOR" in fields and "MAJOR" not in fields and "MINOR" not in explicit:
