@@ -174,7 +174,7 @@ def community_code_problem(code: object) -> str | None:
     Returns
     -------
     str or None
-        The :class:`CodeError` message, or None for a valid code.
+        The message :func:`parse_community_code` raises with, None when the code is valid.
 
     Examples
     --------
@@ -265,7 +265,7 @@ def parse_county_code(code: object) -> str:
     Parameters
     ----------
     code : object
-        The code as read.
+        Six digits, as text or as a number (``310116``).
 
     Returns
     -------
@@ -336,7 +336,7 @@ def parse_street_code(code: object) -> tuple[str, str]:
     Parameters
     ----------
     code : object
-        The code as read.
+        Nine digits as read from a table.
 
     Returns
     -------

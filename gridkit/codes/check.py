@@ -451,10 +451,8 @@ def check_file(path: str | Path, *, layer: str | None = None, components: Catalo
         A CSV, XLSX (every sheet), Shapefile, GeoPackage or other GDAL vector file.
     layer : str, optional
         Check only this sheet or layer.
-    components : Catalog, optional
-        Component classes (default: the national catalog).
-    events : Catalog, optional
-        Event classes (default: the national catalog).
+    components, events : Catalog, optional
+        The classes OBJCODE and EVTCODE must name; the national catalogs when not given.
 
     Returns
     -------

@@ -192,7 +192,7 @@ def component_code_problem(code: object, catalog: Catalog | None = None) -> str 
     Returns
     -------
     str or None
-        The :class:`CodeError` message, or None for a valid code.
+        What :func:`parse_component_code` would raise, as text; None for a valid code.
 
     Examples
     --------
@@ -287,7 +287,7 @@ def event_code_problem(code: object, catalog: Catalog | None = None) -> str | No
     Returns
     -------
     str or None
-        The :class:`CodeError` message, or None for a valid code.
+        None for a valid class code, else why not (a :class:`CodeError` message).
 
     Examples
     --------

@@ -97,12 +97,11 @@ def key_fingerprints(layer: Layer, key: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, pyarrow as pa, shapely
-    >>> from gridkit.export.layer import Layer, wkb_array
-    >>> layer = Layer("unit_grid", pa.table({"BGID": ["310116001001001", "310116001001002"]}),
-    ...               wkb_array(np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])))
-    >>> key_fingerprints(layer, "BGID")["KEY"].tolist()
-    ['310116001001001', '310116001001002']
+    >>> import pyarrow as pa
+    >>> from gridkit.export.layer import Layer
+    >>> table = pa.table({"OBJCODE": ["3101160118000001", None, "3101160118000001"]})
+    >>> key_fingerprints(Layer("component_list", table), "OBJCODE")["KEY"].tolist()
+    ['', '3101160118000001']
     """
     keys = _keys(layer, key)
     frame = pd.DataFrame({"KEY": keys, "HASH": feature_hashes(layer)})

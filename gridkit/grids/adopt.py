@@ -161,17 +161,19 @@ def check_grids(inputs: GridInputs, *, target_area: float = 10_000) -> Audit:
     Returns
     -------
     Audit
-        The grids as checked, the issues and the figures.
+        What :func:`gridkit.grids.audit_grids` found: grids, issues, figures.
 
     Examples
     --------
     >>> import geopandas as gpd, pathlib, shapely, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grids.gpkg"
-    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
-    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)])
-    >>> grids.to_file(path)
-    >>> check_grids(read_inputs(path)).errors
-    0
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "city_grids.gpkg"
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> overlapping = [shapely.box(x, y, x + 100, y + 100),
+    ...                shapely.box(x + 50, y, x + 150, y + 100)]
+    >>> gpd.GeoDataFrame({"网格编码": ["310116001001001", "310116001001002"]},
+    ...                  geometry=overlapping, crs=4549).to_file(path)
+    >>> check_grids(read_inputs(path)).errors > 0
+    True
     """
     return audit_grids(inputs.layer, inputs.crs, inputs.communities, target_area=target_area)
 

@@ -109,13 +109,15 @@ def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 
     Parameters
     ----------
-    lon, lat : array_like of float
-        WGS-84 longitude and latitude, degrees; any shape.
+    lon : array_like of float
+        WGS-84 longitude, degrees east; any shape.
+    lat : array_like of float
+        WGS-84 latitude, degrees north; the same shape.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        GCJ-02 longitude and latitude, degrees, same shape.
+    lon, lat : numpy.ndarray
+        The GCJ-02 position, degrees, shifted by a few hundred metres at most.
 
     Examples
     --------
@@ -134,18 +136,18 @@ def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     Parameters
     ----------
     lon, lat : array_like of float
-        GCJ-02 longitude and latitude, degrees.
+        A GCJ-02 position (Amap, Tencent) in degrees.
 
     Returns
     -------
     tuple of numpy.ndarray
-        BD-09 longitude and latitude, degrees.
+        Baidu's BD-09 longitude and latitude.
 
     Examples
     --------
-    >>> lon, lat = gcj02_to_bd09(121.3, 30.7)
-    >>> round(float(lon), 5), round(float(lat), 5)
-    (121.30644, 30.70618)
+    >>> bd_lon, bd_lat = gcj02_to_bd09(121.3, 30.7)
+    >>> [round(float(v), 5) for v in (bd_lon, bd_lat)]
+    [121.30644, 30.70618]
     """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
@@ -159,17 +161,17 @@ def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     Parameters
     ----------
     lon, lat : array_like of float
-        WGS-84 longitude and latitude, degrees.
+        GPS (WGS-84) degrees.
 
     Returns
     -------
     tuple of numpy.ndarray
-        BD-09 longitude and latitude, degrees.
+        Where Baidu maps draw the point (BD-09 degrees).
 
     Examples
     --------
-    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09([121.3, 121.4], [30.7, 30.8]))
-    >>> bool(abs(lon - [121.3, 121.4]).max() < 1e-8)
+    >>> back = bd09_to_wgs84(*wgs84_to_bd09([121.3, 121.4], [30.7, 30.8]))
+    >>> bool(abs(back[0] - [121.3, 121.4]).max() < 1e-8)
     True
     """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
@@ -222,19 +224,19 @@ def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 
     Parameters
     ----------
-    lon, lat : array_like of float
-        GCJ-02 longitude and latitude, degrees, one-dimensional.
+    lon, lat : sequence of float
+        One-dimensional: an Amap or Tencent position per row, degrees.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        WGS-84 longitude and latitude, degrees.
+    (numpy.ndarray, numpy.ndarray)
+        GPS longitude and latitude per row.
 
     Examples
     --------
     >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02([121.3], [30.7]))
-    >>> round(float(lon[0]), 7), round(float(lat[0]), 7)
-    (121.3, 30.7)
+    >>> print(f"{lon[0]:.7f} {lat[0]:.7f}")
+    121.3000000 30.7000000
     """
     return _invert(wgs84_to_gcj02, lon, lat)
 
@@ -244,18 +246,20 @@ def bd09_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
 
     Parameters
     ----------
-    lon, lat : array_like of float
-        BD-09 longitude and latitude, degrees, one-dimensional.
+    lon : array_like of float
+        BD-09 longitude (Baidu maps), one-dimensional.
+    lat : array_like of float
+        BD-09 latitude, as many.
 
     Returns
     -------
     tuple of numpy.ndarray
-        WGS-84 longitude and latitude, degrees (NaN where no position maps there).
+        WGS-84 degrees, NaN where no WGS-84 position maps there.
 
     Examples
     --------
-    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09([121.3], [30.7]))
-    >>> round(float(lon[0]), 7), round(float(lat[0]), 7)
+    >>> x, y = bd09_to_wgs84(*wgs84_to_bd09([121.3], [30.7]))
+    >>> round(float(x[0]), 7), round(float(y[0]), 7)
     (121.3, 30.7)
     """
     return _invert(wgs84_to_bd09, lon, lat)
