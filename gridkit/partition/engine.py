@@ -29,7 +29,7 @@ from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
-from gridkit.partition.coding import MAX_GRIDS, assign_bgids
+from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.cutting import plan_cuts
 from gridkit.partition.fabric import BlockPlan, plan_block
