@@ -30,7 +30,7 @@ from gridkit.codes.catalog import Catalog
 from gridkit.errors import GridkitError
 
 # Problems that make a re-survey row unusable; others (a bad date, state) do not matter here.
-_BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "unknown-class")
+_BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "class-unknown")
 
 
 @dataclass
