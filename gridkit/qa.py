@@ -97,21 +97,21 @@ class Rule:
 
 _IMPORTS = ("census import (reject)", "events import (reject)")
 _CENSUS = ("census import (reject)",)
-_GEOMETRY = ("partition", "grids check", "group")
+_GEOMETRY = ("partition", "group")
 
 RULES: dict[str, Rule] = {r.name: r for r in [
     # -- any input layer: features gridkit repaired or skipped (gridkit.geometry) ------------
-    Rule("empty-geometry", "warning", "", "{source}: feature {key} has no geometry; skipped",
+    Rule("empty-geometry", "warning", "", "{source}: feature {feature} has no geometry; skipped",
          "give the feature its geometry or delete it", "几何为空", "empty geometry",
          ("empty_geometry",), steps=_GEOMETRY),
-    Rule("invalid-geometry", "warning", "", "{source}: feature {key} was invalid; repaired",
+    Rule("invalid-geometry", "warning", "", "{source}: feature {feature} was invalid; repaired",
          "check the repaired shape; fix the source if it is wrong", "几何无效（已修复）",
          "invalid geometry (repaired)", ("invalid_geometry",), steps=_GEOMETRY),
-    Rule("unusable-geometry", "warning", "", "{source}: feature {key} is of no usable kind; "
+    Rule("unusable-geometry", "warning", "", "{source}: feature {feature} is of no usable kind; "
          "skipped", "give the layer the geometry type it needs (lines, polygons)",
          "几何类型不可用（已跳过）", "unusable geometry (skipped)", ("unusable_geometry",),
          steps=_GEOMETRY),
-    Rule("parts-dropped", "warning", "", "{source}: feature {key} lost parts of another kind",
+    Rule("parts-dropped", "warning", "", "{source}: feature {feature} lost parts of another kind",
          "check the feature: only parts of the layer's kind are used", "要素部分被舍弃",
          "parts dropped", ("parts_dropped",), steps=_GEOMETRY),
     Rule("dropped-z-m", "warning", "", "{source}: Z/M values dropped; gridkit works in 2D",

@@ -225,7 +225,7 @@ def test_conflicts_are_reported_once_with_a_meaningful_area():
     c = shapely.box(X0, Y0 + 600, X0 + 600, Y0 + 900.0000001)  # 0.6 cm² over d
     d = shapely.box(X0, Y0 + 900, X0 + 600, Y0 + 1200)
     result = partition(layout([a, b, c, d]))
-    messages = [i.message for i in result.issues if i.rule.startswith("admin_")]
+    messages = [i.message for i in result.issues if i.rule.startswith("admin-")]
     assert len(messages) == len(set(messages)) == 1, messages
     assert messages[0].startswith("overlap of 10.0 m² in 2 pieces between")
     assert not re.search(r"(?<![0-9])0\.0 m²", " ".join(messages))

@@ -10,7 +10,8 @@ errors
     than :data:`ACROSS_AREA` m² and :data:`ACROSS_SHARE` of its area; ``grid-gap`` land of the
     communities (or a hole between grids) no grid covers, at least :data:`GAP_AREA` m²;
     ``grid-overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
-    ``grid-multipart`` a grid of several polygons; ``grid-invalid-geometry``; ``grid-empty-geometry``.
+    ``grid-multipart`` a grid of several polygons; ``grid-invalid-geometry``;
+    ``grid-empty-geometry``.
 warnings
     ``grid-code-numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
     codes survive it exactly and are read back as text, codes that lost digits fail as invalid;

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gridkit.qa import registered
+from gridkit.qa import UnknownRule, registered
 from gridkit.records.schema import COMPONENT_RULES
 
 RULES = COMPONENT_RULES  # the census import's rules, for callers that list them
@@ -32,6 +32,9 @@ class Problems:
         positions = np.asarray(positions, dtype=np.int64)
         if positions.size == 0:
             return
+        if rule not in self.rules:
+            raise UnknownRule(f"reject rule {rule!r} is not one of this import's "
+                              f"({', '.join(self.rules)})")
         code = self.rules.index(rule)
         if isinstance(messages, str):
             messages = [messages] * positions.size
