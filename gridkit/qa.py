@@ -444,7 +444,9 @@ def registered(name: str, severity: str | None = None) -> tuple[Rule, str]:
 
 @dataclass
 class QAIssue:
-    """One ``qa_issue`` row; the rule must be registered under its current name.
+    """One ``qa_issue`` row, for steps that hand their findings around in memory (partition,
+    group, grids check: ``result.issues``) before :class:`QACollector` makes them rows; the
+    rule must be registered under its current name.
 
     Examples
     --------
@@ -537,9 +539,19 @@ class QACollector:
                  severity=issue.severity)
 
     def extend(self, issues: Iterable[QAIssue]) -> None:
-        """Add :class:`QAIssue` objects."""
-        for issue in issues:
-            self.append(issue)
+        """Add :class:`QAIssue` objects (checked when they were made) as one part."""
+        issues = list(issues)
+        if not issues:
+            return
+        columns = {"LAYER": [i.layer for i in issues], "KEY": [i.key for i in issues],
+                   "RULE": [i.rule for i in issues], "SEVERITY": [i.severity for i in issues],
+                   "MESSAGE": [i.message for i in issues],
+                   "geometry": [i.geometry for i in issues]}
+        part = {}
+        for name, values in columns.items():
+            part[name] = np.empty(len(issues), dtype=object)
+            part[name][:] = values
+        self._parts.append(part)
 
     def frame(self, crs) -> gpd.GeoDataFrame:
         """The rows so far as a ``qa_issue`` GeoDataFrame (:data:`QA_FIELDS` + geometry).

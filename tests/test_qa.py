@@ -196,3 +196,23 @@ def test_the_report_reads_an_older_qa_issue_under_the_new_names(tmp_path):
     assert found == {"admin-gap": 2, "objcode-invalid": 1}
     assert figures.rejects(data)["component_reject"]["reasons"] == [
         {"reason": "class-unknown", "count": 1}]
+
+
+def test_no_old_rule_name_is_left_in_the_code():
+    # The collector refuses old names at run time; this finds them on paths no test runs.
+    import ast
+
+    old = {alias for r in RULES.values() for alias in r.aliases}
+    package = Path(__file__).parents[1] / "gridkit"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "qa.py" and path.parent == package:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        keys = {id(k) for node in ast.walk(tree) if isinstance(node, ast.Dict)
+                for k in node.keys if k is not None}  # figures keys are not rule names
+        found += [f"{path.relative_to(package)}:{node.lineno} {node.value}"
+                  for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value in old
+                  and id(node) not in keys]
+    assert found == []
