@@ -39,7 +39,7 @@ from gridkit.codes import national_catalog  # noqa: E402
 from gridkit.io import ArrowLayer, write_geopackage  # noqa: E402
 from gridkit.partition.cli import partition_to_geopackage  # noqa: E402
 from gridkit.report import build_report  # noqa: E402
-from gridkit.responsibility.cli import group_geopackage  # noqa: E402
+from gridkit.responsibility import group_geopackage  # noqa: E402
 
 COMPONENTS = 1_000_000
 STATES = (["完好", "破损", "丢失", "占用"], [0.93, 0.04, 0.01, 0.02])

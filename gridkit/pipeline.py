@@ -56,8 +56,9 @@ from gridkit.console import emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.io import read_toml
+from gridkit.options import from_section, toml_types
 from gridkit.partition.cli import partition_to_geopackage, print_summary
-from gridkit.responsibility.cli import group_geopackage
+from gridkit.responsibility import GroupOptions, group_geopackage
 from gridkit.store import COMMITTED
 
 SAMPLE_CONFIG = "gridkit.toml"
@@ -77,10 +78,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
         "repair_area": (int, float), "recode": bool, "area": Path,
     },
-    "group": {
-        "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
-        "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
-    },
+    "group": toml_types(GroupOptions),
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
                "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
@@ -294,7 +292,8 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         figures["events"] = _events(target, config["events"])
     if "group" in config:
         say("grouping responsibility grids")
-        figures["group"] = group_geopackage(target, client=client, **config["group"])
+        figures["group"] = group_geopackage(
+            target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage

@@ -21,7 +21,7 @@ from gridkit.cli import main
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import ImportOptions
 from gridkit.partition.cli import partition_to_geopackage
-from gridkit.responsibility.cli import group_geopackage
+from gridkit.responsibility import group_geopackage
 
 CENSUS_ROWS = 4_000
 
