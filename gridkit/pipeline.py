@@ -57,7 +57,7 @@ from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.io import read_toml
 from gridkit.options import from_section, toml_types
-from gridkit.partition.cli import partition_to_geopackage, print_summary
+from gridkit.partition import PartitionOptions, partition_geopackage
 from gridkit.responsibility import GroupOptions, group_geopackage
 from gridkit.store import COMMITTED
 
@@ -66,13 +66,7 @@ SAMPLE_CONFIG = "gridkit.toml"
 # Every key a section takes, with the type it must have; paths are resolved against the
 # config file's folder.
 SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "partition": {
-        "communities": Path, "roads": Path, "water": Path, "buildings": Path, "layer": str,
-        "roads_layer": str, "water_layer": str, "buildings_layer": str,
-        "parcels": Path, "parcels_layer": str, "cutting": str,
-        "target_area": (int, float), "crs": str, "code_field": str, "name_field": str,
-        "road_class_field": str, "max_conflict_area": (int, float),
-    },
+    "partition": toml_types(PartitionOptions),
     "grids": {
         "grids": Path, "layer": str, "code_field": str, "communities": Path,
         "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
@@ -279,11 +273,9 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         say("adopting the city's unit grids")
         figures["grids"] = _adopt(target, config["grids"])
     else:
-        section = dict(config["partition"])
-        communities = section.pop("communities")
-        figures["partition"] = partition_to_geopackage(communities, target, progress=progress,
-                                                       client=client, borders=borders,
-                                                       **section)
+        options = from_section(PartitionOptions, config["partition"])
+        figures["partition"] = partition_geopackage(target, options, progress=progress,
+                                                    client=client, borders=borders).figures
     if "census" in config:
         say("importing the census")
         figures["census"] = _census(target, config["census"])
@@ -402,6 +394,8 @@ def run(config, output, as_json, scheduler, workers):
         emit_json(figures)
         return
     if "partition" in figures:
+        from gridkit.partition.cli import print_summary
+
         print_summary(figures["partition"])
     else:
         g = figures["grids"]
