@@ -220,12 +220,12 @@ def click_options(cls: type) -> Callable[[Callable], Callable]:
 
         for field, spec in reversed(specs):
             if spec.argument:
-                command = click.argument(field.name, metavar=spec.flags[0], type=spec.type,
+                named = {} if spec.flags[0] == field.name.upper() else {"metavar": spec.flags[0]}
+                command = click.argument(field.name, type=spec.type, **named,
                                          **spec.click)(command)
                 continue
             settings = dict(spec.click)
-            if not settings.get("is_flag") and not settings.get("multiple") \
-                    and field.default is not dataclasses.MISSING:
+            if not settings.get("multiple") and field.default is not dataclasses.MISSING:
                 settings.setdefault("default", field.default)
             command = click.option(*spec.flags, field.name, type=spec.type, help=spec.help,
                                    **settings)(command)
