@@ -2,8 +2,8 @@
 descriptions), Shapefile, GeoJSON, CSV and GeoParquet, in full or as the changes since an
 earlier export. See ``gridkit/export/README.md``."""
 
-from gridkit.export.export import ExportOptions, export, list_runs
 from gridkit.export.fingerprint import feature_hashes, key_fingerprints
+from gridkit.export.handoff import ExportOptions, export, list_runs
 from gridkit.export.shpnames import FIXED, shapefile_names
 from gridkit.export.source import KEYS
 

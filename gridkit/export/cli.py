@@ -57,9 +57,9 @@ def export(output, dest, fmt, layers, encoding, since, list_runs, no_record, as_
         gridkit export out/district.gpkg --list-runs
         gridkit export out/district.gpkg --to gpkg handoff/changes.gpkg --since last
     """
-    from gridkit.export.export import ExportOptions
-    from gridkit.export.export import export as run_export
-    from gridkit.export.export import list_runs as recorded_runs
+    from gridkit.export.handoff import ExportOptions
+    from gridkit.export.handoff import export as run_export
+    from gridkit.export.handoff import list_runs as recorded_runs
 
     if list_runs:
         report = recorded_runs(output)
