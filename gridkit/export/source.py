@@ -73,7 +73,7 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
     return chosen
 
 
-def read_layer(path: Path, name: str) -> Layer:
+def read_export_layer(path: Path, name: str) -> Layer:
     """Layer ``name`` of ``path`` with its field types, dates as text and geometry as WKB."""
     try:
         meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -28,9 +29,11 @@ import shapely
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
+from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
-from gridkit.partition.coding import MAX_GRIDS, assign_bgids
+from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
+from gridkit.partition.counties import county_figures
 from gridkit.partition.cutting import plan_cuts
 from gridkit.partition.fabric import BlockPlan, plan_block
 from gridkit.partition.faces import (
@@ -41,7 +44,8 @@ from gridkit.partition.faces import (
     polygonize_loose,
     shared_edges,
 )
-from gridkit.qa import QAIssue
+from gridkit.partition.metrics import partition_figures
+from gridkit.qa import QAIssue, qa_frame
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
@@ -54,27 +58,24 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Partition:
-    """Everything a partition produced: the communities as resolved, the unit grids, the QA issues.
+    """Everything a partition produced: what :func:`partition` returns.
 
-    Attributes
+    Parameters
     ----------
     communities : geopandas.GeoDataFrame
-        The communities after repair and gap/overlap resolution, in ``crs``: CODE (12-digit
-        community code), NAME, STREET (9-digit street/town code), AREA (m²), UNITS (grids cut)
-        and TARGET (the target area used, m²).
+        The communities as cleaned and resolved: CODE, NAME, STREET, AREA (m²).
     unit_grids : geopandas.GeoDataFrame
-        One polygon per unit grid (单元网格), in ``crs``: BGID (15 digits, GB/T 30428.1),
-        COMMUNITY, STREET, AREA (m²), RGID and DENSITY (empty until grouping), and BLDG_AREA
-        (building footprint, m²) when buildings were given.
+        The unit grids: BGID, COMMUNITY, STREET, AREA (m²), RGID, DENSITY.
     issues : list of QAIssue
-        What was repaired, resolved or could not be met (gaps, overlaps, grids out of the size
-        band), each with its rule, severity, geometry and fix.
-    crs : pyproj.CRS, optional
-        The projected metric CRS the partition worked in.
-    barrier_lines : numpy.ndarray, optional
-        The road and water lines used as barriers, shapely geometries in ``crs``.
-    buildings : numpy.ndarray, optional
-        The building footprints used, shapely polygons in ``crs``.
+        What was repaired, skipped or refused.
+    crs : pyproj.CRS
+        The projected metric CRS worked in.
+    barrier_lines : numpy.ndarray of shapely geometries, optional
+        Roads, water and parcel lines in ``crs``, for measuring the result.
+    buildings : numpy.ndarray of shapely geometries, optional
+        Building footprints in ``crs``.
+    target_area : float
+        The unit grid area aimed for, m².
 
     Examples
     --------
@@ -83,8 +84,8 @@ class Partition:
     >>> communities = gpd.GeoDataFrame({"CODE": ["310116001001"], "NAME": ["东林居委会"]},
     ...                                geometry=[shapely.box(x, y, x + 200, y + 100)], crs=4549)
     >>> result = partition(communities)
-    >>> result.unit_grids["BGID"].tolist(), result.unit_grids["AREA"].tolist()
-    (['310116001001001', '310116001001002'], [10000.0, 10000.0])
+    >>> result.unit_grids["BGID"].tolist(), len(result.qa)
+    (['310116001001001', '310116001001002'], 0)
     """
 
     communities: gpd.GeoDataFrame
@@ -93,6 +94,40 @@ class Partition:
     crs: pyproj.CRS | None = None
     barrier_lines: np.ndarray | None = None  # in ``crs``, for measuring the result
     buildings: np.ndarray | None = None
+    target_area: float = 10_000
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.crs)
+
+    @cached_property
+    def figures(self) -> dict:
+        """Counts, sizes and shapes of the grids: ``gridkit partition --json`` without file figures.
+
+        The file's figures are the output, its layers and the seconds taken.
+        """
+        grids, target = self.unit_grids, self.target_area
+        area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
+        figures = partition_figures(grids, target,
+                                    community_area=grids["COMMUNITY"].map(area_of).to_numpy(),
+                                    barrier_lines=self.barrier_lines, buildings=self.buildings)
+        severities = [i.severity for i in self.issues]
+        rules: dict[str, int] = {}
+        for issue in self.issues:
+            rules[issue.rule] = rules.get(issue.rule, 0) + 1
+        return {
+            "crs": self.crs.to_string() if self.crs is not None else None,
+            "target_area": target,
+            "communities": int(len(self.communities)),
+            "streets": int(self.communities["STREET"].nunique()),
+            "unit_grids": int(len(grids)),
+            **{k: v for k, v in figures.items() if k != "count"},
+            "counties": county_figures(grids, self.communities, target),
+            "skipped_features": skipped_features(self.issues),
+            "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
+                   "by_rule": rules},
+        }
 
 
 def unit_grids(
@@ -284,7 +319,7 @@ def partition(
                            "unit grids; raise --target-area")
     for k in np.flatnonzero(targets > target_area).tolist():
         issues.append(QAIssue(
-            "community", comm["CODE"].iloc[k], "target_raised", "warning",
+            "community", comm["CODE"].iloc[k], "target-raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
     issues += cut_issues
@@ -293,7 +328,8 @@ def partition(
         # The responsibility grouping falls back on it for workload when no census exists.
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
     grids.attrs["target_area"] = target_area
-    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints)
+    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints,
+                     target_area)
 
 
 def _covered_area(grids: gpd.GeoDataFrame, footprints: np.ndarray) -> np.ndarray:
@@ -518,13 +554,13 @@ def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]
         area = shape.area
         if plan.whole:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "block_whole", "warning",
+                "unit_grid", codes[k], "block-whole", "warning",
                 f"community {codes[k]}: a block of {area:,.0f} m² "
                 f"({area / targets[k]:.1f}× the target) stays one unit grid: every cut "
                 "would split a building; split it by hand along a wall if needed", shape))
         if plan.kept_split:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "building_split", "warning",
+                "unit_grid", codes[k], "building-split", "warning",
                 f"community {codes[k]}: {plan.kept_split} building(s) in a block of "
                 f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
                 f"grid larger than {MAX_RATIO:g}× the target", shape))

@@ -1,8 +1,8 @@
-"""``gridkit export``.
+"""``gridkit export`` as a library: :class:`ExportOptions` and :func:`export_geopackage`.
 
-Read the layers, cut them to the changes since an earlier export if asked, write them in the chosen
-format (to a temporary place that replaces DEST when complete) and record what was handed over in
-OUT.gpkg.
+Read the layers, cut them to the changes since an earlier export if asked, write them in the
+chosen format (to a temporary place that replaces DEST when complete) and record what was
+handed over in OUT.gpkg.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import click
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
@@ -21,106 +22,131 @@ from gridkit.export import history
 from gridkit.export.delta import changes_since
 from gridkit.export.fingerprint import feature_keys, key_fingerprints
 from gridkit.export.layer import Layer
-from gridkit.export.source import KEYS, check_source, choose_layers, read_layer
-from gridkit.export.summary import figures, folder_manifest, manifest_row
+from gridkit.export.source import KEYS, check_source, choose_layers, read_export_layer
+from gridkit.export.summary import export_figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
 from gridkit.export.writers import Format, WriteContext, formats
 from gridkit.io import run_record
+from gridkit.options import option, record
+from gridkit.result import StepResult
 from gridkit.store import created_by_gridkit
+
+__all__ = ["ExportOptions", "export_geopackage", "list_runs"]
 
 Progress = Callable[[str], None] | None
 
 
+FORMATS = "gpkg|shp|geojson|csv|parquet"
+PATH = click.Path(path_type=Path)
+
+
 @dataclass
 class ExportOptions:
-    """Options of an export (``gridkit export``).
+    """Options of ``gridkit export``.
 
     Parameters
     ----------
-    format : {"gpkg", "shp", "geojson", "csv", "parquet"}
-        The output format (see :func:`gridkit.export.writers.formats`).
+    format : str
+        ``gpkg``, ``shp``, ``geojson``, ``csv`` or ``parquet``. ``--to``.
     dest : pathlib.Path
-        The file (GeoPackage) or folder (the others) to write; replaced only when complete.
+        The file (gpkg) or folder (the others) to write; replaced only when complete. The
+        ``DEST`` argument.
     layers : list of str, optional
-        The layers to export (default: every feature layer; attribute tables too where the
-        format holds them).
+        Layers to export; an item may list several, comma-separated. Default: every data
+        layer (shp: every spatial one; with ``since``: the ones with a feature key).
+        ``--layers``.
     encoding : str, optional
-        Text encoding of Shapefile DBFs and CSV: ``gbk`` (the default for Shapefiles, what
-        ArcGIS and most Chinese systems read) or ``utf-8``.
+        Text encoding: shp ``gbk`` (default) or ``utf-8``; csv ``utf-8`` (default, with a
+        BOM) or ``gbk``. ``--encoding``.
     since : str, optional
-        Export only what changed since an earlier export (its run number or time; see
-        :func:`list_runs`), each feature with CHANGE new/changed/retired.
+        Export only what changed since this export run (its number, ``last`` or its TIME).
+        ``--since``.
     record : bool
-        Record the export in the source's ``gridkit_export`` table (needed by later ``since``).
+        Record this export in the source GeoPackage (``--no-record`` turns it off).
 
     Examples
     --------
-    >>> from pathlib import Path
-    >>> ExportOptions("shp", Path("shp")).encoding is None
+    >>> ExportOptions("shp", Path("handoff/shp"), encoding="utf-8").record
     True
     """
 
-    format: str
-    dest: Path
-    layers: list[str] | None = None
-    encoding: str | None = None
-    since: str | None = None
-    record: bool = True
+    format: str | None = option(
+        None, flag="--to", metavar=FORMATS, toml=False,
+        help="Format: gpkg (one GeoPackage file, styled for QGIS, Chinese field "
+             "descriptions), shp, geojson (WGS 84), csv (with coordinates) or parquet "
+             "(GeoParquet): a folder DEST with one file per layer.")
+    dest: Path | None = option(None, flag="DEST", argument=True, type=PATH, required=False,
+                               toml=False)
+    layers: list[str] | None = option(
+        None, multiple=True, metavar="NAMES", toml=False,
+        help="Layers to export, comma-separated or repeated. Default: every data layer (shp: "
+             "every spatial one; --since: the ones with a feature key).")
+    encoding: str | None = option(
+        None, toml=False,
+        help="Text encoding: shp gbk (default) or utf-8, with a .cpg; csv utf-8 (default, "
+             "with a BOM for Excel) or gbk.")
+    since: str | None = option(
+        None, metavar="RUN", toml=False,
+        help="Export only what changed since export RUN (its number from --list-runs, "
+             "'last', or its TIME): new and changed features with CHANGE=new/changed, "
+             "retired keys with CHANGE=retired.")
+    record: bool = option(
+        True, flag="--no-record", is_flag=True, flag_value=False, toml=False, record=False,
+        help="Do not record this export in OUTPUT (OUTPUT stays untouched; a later --since "
+             "cannot refer to it).")
 
 
-def export(source: str | Path, options: ExportOptions, progress: Progress = None) -> dict:
-    """Export layers of ``source`` (a gridkit GeoPackage) for other systems.
-
-    GeoPackage (styled, with Chinese field descriptions), Shapefile (10-byte field names by
-    :func:`shapefile_names`, GBK or UTF-8 with a .cpg), GeoJSON (RFC 7946, WGS 84), CSV with
-    coordinates, or GeoParquet; in full or as the changes since an earlier export. ``source`` is
-    only read (but for the export record); the destination is replaced only once complete.
+def export_geopackage(gpkg: str | Path, options: ExportOptions,
+                      progress: Progress = None) -> StepResult:
+    """Export layers of ``gpkg`` (a gridkit GeoPackage) as ``options`` say.
 
     Parameters
     ----------
-    source : str or pathlib.Path
-        The GeoPackage gridkit wrote (OUT.gpkg).
+    gpkg : str or pathlib.Path
+        The GeoPackage to export from; only the export's record is added to it.
     options : ExportOptions
-        Format, destination, layers, encoding, ``since``.
+        Format, destination, layers, encoding, baseline run.
     progress : callable, optional
-        Called with the name of each stage as it starts.
+        Called with the name of each stage.
 
     Returns
     -------
-    dict
-        The figures ``--json`` prints: outputs, feature counts per layer, warnings.
+    StepResult
+        ``figures``: what ``gridkit export --json`` prints (dest, format, layers with their
+        feature counts, run, warnings); ``qa``: empty (an export finds no issues).
 
     Raises
     ------
     GridkitError
-        When the source or a layer is missing, the destination cannot be written or is the
-        source, the format or encoding is unknown, or ``since`` names no earlier export.
+        No format or DEST, an unknown format or encoding, an unreadable source, a DEST that
+        is not an earlier export, a ``since`` run that is not recorded.
 
     Examples
     --------
-    >>> import geopandas as gpd, pathlib, shapely, tempfile
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
-    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)]
-    ...     ).to_file(folder / "out.gpkg", layer="unit_grid")
-    >>> figures = export(folder / "out.gpkg", ExportOptions("shp", folder / "shp"))
-    >>> sorted(p.name for p in (folder / "shp").glob("unit_grid.*"))
-    ['unit_grid.cpg', 'unit_grid.dbf', 'unit_grid.prj', 'unit_grid.shp', 'unit_grid.shx']
+    >>> result = export_geopackage("out/district.gpkg",
+    ...                            ExportOptions("shp", Path("handoff/shp")))  # doctest: +SKIP
+    >>> result["layers"]["unit_grid"]["features"]  # doctest: +SKIP
+    412
     """
-    source, dest = Path(source), Path(options.dest)
-    fmt = _format(options.format)
+    source = Path(gpkg)
+    if not options.format or options.dest is None:
+        raise GridkitError(f"give --to FORMAT and DEST, e.g. gridkit export {source} --to gpkg "
+                           f"handoff.gpkg (formats: {FORMATS.replace('|', ', ')})")
+    dest = Path(options.dest)
+    fmt = _format(options.format.lower())
     encoding = _encoding(fmt, options.encoding)
     check_source(source)
     check_dest(dest, fmt.kind, fmt.name, source)
-    names = choose_layers(source, options.layers, spatial_only=fmt.spatial_only,
+    given = [n.strip() for item in options.layers or () for n in item.split(",") if n.strip()]
+    names = choose_layers(source, given or None, spatial_only=fmt.spatial_only,
                           keyed_only=options.since is not None)
     baseline = history.resolve_run(source, options.since) if options.since else None
     # gridkit writes only into files it made: an export of someone else's GeoPackage is not
     # recorded in it (and so cannot be a --since baseline later).
     foreign = options.record and not created_by_gridkit(source)
     run = history.next_run(source) if options.record and not foreign else None
-    parameters = {"format": fmt.name, "dest": str(dest), "layers": names,
-                  "encoding": encoding, "since": baseline.run if baseline else None}
+    parameters = record(options, format=fmt.name, layers=names, encoding=encoding,
+                        since=baseline.run if baseline else None)
     # The gridkit_run row is made now so that its TIME is the one the export records.
     run_row = run_record("export", parameters, [])
     time = str(run_row["TIME"].iloc[0])
@@ -128,7 +154,7 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
     layers, tracked, counts = [], {}, {}
     for name in names:
         _say(progress, f"reading {name}")
-        layer = read_layer(source, name)
+        layer = read_export_layer(source, name)
         if name in KEYS:
             layer, tracked[name], counts[name] = _track(source, layer, KEYS[name], baseline)
         layers.append(layer)
@@ -172,7 +198,8 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
             raise GridkitError(f"{dest} was written, but recording the export in {source} "
                                f"failed ({exc}); export again, or add --no-record") from None
     written.warnings[:0] = notes
-    return figures(source, dest, fmt.name, encoding, run, baseline, time, manifest, written)
+    return StepResult(export_figures(source, dest, fmt.name, encoding, run, baseline, time,
+                                     manifest, written))
 
 
 def _format(name: str) -> Format:
@@ -232,8 +259,13 @@ def list_runs(source: str | Path) -> dict:
     Returns
     -------
     dict
-        ``{"source": path, "runs": [...]}``, one entry per recorded export (run, time, format,
-        destination, layers).
+        ``source`` and ``runs``: one entry per export (run, time, format, dest, since,
+        layers with their feature counts).
+
+    Raises
+    ------
+    GridkitError
+        When ``source`` cannot be read as a GeoPackage.
 
     Examples
     --------
