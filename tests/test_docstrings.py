@@ -36,8 +36,6 @@ def _exported() -> list[tuple[str, object]]:
 
 
 EXPORTED = _exported()
-# TEMPORARY: gridkit.acceptance is being restructured (issue 17 item 6); its numpydoc follows.
-PENDING = ("gridkit.acceptance.",)
 
 
 def _section(doc: str, title: str) -> str | None:
@@ -66,8 +64,6 @@ def test_packages_export_names():
 
 @pytest.mark.parametrize(("name", "obj"), EXPORTED, ids=[name for name, _ in EXPORTED])
 def test_numpydoc(name, obj):
-    if name.startswith(PENDING):
-        pytest.skip("acceptance/ is being restructured; its docstrings follow")
     doc = inspect.getdoc(obj) or ""
     assert doc, f"{name} has no docstring"
     examples = _section(doc, "Examples")
@@ -98,8 +94,7 @@ def test_mypy_checks_every_module_behind_the_public_api():
               for p in config["tool"]["mypy"]["files"]}
     defining = {inspect.unwrap(obj).__module__ for _, obj in EXPORTED}
     packages = {name.rsplit(".", 1)[0] for name, _ in EXPORTED}
-    missing = sorted(m for m in (defining | packages) - listed
-                     if not (m + ".").startswith(PENDING))
+    missing = sorted((defining | packages) - listed)
     assert not missing, f"add to [tool.mypy] files in pyproject.toml: {missing}"
     for path in config["tool"]["mypy"]["files"]:
         assert (root / path).is_file(), f"[tool.mypy] files lists {path}, which does not exist"
