@@ -5,8 +5,10 @@ Kept free of command imports so that any command module can use it.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -17,6 +19,127 @@ from functools import wraps
 import click
 
 from gridkit.errors import GridkitError
+
+# The command-line flag of each library parameter an error message may name (in backticks,
+# see gridkit.errors.mention): the one place where a parameter becomes a flag. A name the
+# table lacks is left as written.
+PARAMETER_FLAGS: dict[str, str] = {
+    "allow_duplicates": "--allow-duplicates",
+    "area": "--area",
+    "area_layer": "--area-layer",
+    "catalog": "--catalog",
+    "check": "--check",
+    "code_field": "--code-field",
+    "communities": "--communities",
+    "communities_layer": "--communities-layer",
+    "completeness_target": "--completeness-target",
+    "confidence": "--confidence",
+    "crs": "--crs",
+    "cutting": "--cutting",
+    "dense": "--dense",
+    "dup_tolerance": "--dup-tolerance",
+    "expected": "--expected",
+    "extend": "--extend",
+    "grids": "--grids",
+    "header_row": "--header-row",
+    "icc": "--icc",
+    "layer": "--layer",
+    "maps": "--map",
+    "margin": "--margin",
+    "max_conflict_area": "--max-conflict-area",
+    "min_per_stratum": "--min-per-stratum",
+    "min_shared_edge": "--min-shared-edge",
+    "mode": "--mode",
+    "name_field": "--name-field",
+    "plan": "--plan",
+    "recode": "--recode",
+    "repair": "--repair",
+    "resurvey": "--resurvey",
+    "road_class_field": "--road-class-field",
+    "scheduler": "--scheduler",
+    "search": "--search",
+    "seed": "--seed",
+    "sheet": "--sheet",
+    "since": "--since",
+    "target": "--target",
+    "target_area": "--target-area",
+    "tolerance": "--tolerance",
+    "update": "--update",
+    "workers": "--workers",
+    "x": "--x",
+    "y": "--y",
+}
+
+_MENTION = re.compile(r"`([^`\n]+)`")
+
+
+def cli_message(message: str) -> str:
+    """A library error message as the ``gridkit`` command shows it: each parameter mention
+    (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``, ``--crs``).
+
+    Parameters
+    ----------
+    message : str
+        The message of a :class:`~gridkit.errors.GridkitError`.
+
+    Returns
+    -------
+    str
+        The message with the flags of :data:`PARAMETER_FLAGS`; backticked text that is not
+        a mention of a known parameter is left as it is.
+
+    Examples
+    --------
+    >>> cli_message("events.csv: `header_row=3` is past the end of the file")
+    'events.csv: --header-row 3 is past the end of the file'
+    >>> cli_message("name them with `maps={'X': '经度', 'Y': '纬度'}` or `header_row=N`")
+    'name them with --map X=经度 --map Y=纬度 or --header-row N'
+    >>> cli_message("run `gridkit partition` first")
+    'run `gridkit partition` first'
+    """
+    return _MENTION.sub(_flags, message)
+
+
+def _flags(match: re.Match) -> str:
+    try:
+        call = ast.parse(f"_({match.group(1)})", mode="eval").body
+    except SyntaxError:
+        return match.group(0)
+    assert isinstance(call, ast.Call)
+    named = [(arg.id, None) for arg in call.args if isinstance(arg, ast.Name)]
+    named += [(kw.arg, kw.value) for kw in call.keywords]
+    if len(named) != len(call.args) + len(call.keywords) or \
+            any(name not in PARAMETER_FLAGS for name, _ in named):
+        return match.group(0)
+    return " ".join(_flag(PARAMETER_FLAGS[name], value) for name, value in named)
+
+
+def _flag(flag: str, value: ast.expr | None) -> str:
+    if value is None:
+        return flag
+    try:
+        given = ast.literal_eval(value)
+    except ValueError:  # a placeholder such as COLUMN, written as a name
+        return f"{flag} {ast.unparse(value)}"
+    if given is True:
+        return flag
+    if isinstance(given, list | tuple):
+        return " ".join(f"{flag} {item}" for item in given)
+    if isinstance(given, dict):  # maps={'X': '经度'}: --map X=经度
+        return " ".join(f"{flag} {key}={item}" for key, item in given.items())
+    return f"{flag} {given}"
+
+
+def error_line(exc: GridkitError) -> str:
+    """The one line ``gridkit`` prints on stderr for ``exc``, flags in place of parameters.
+
+    Examples
+    --------
+    >>> from gridkit.errors import InputError
+    >>> error_line(InputError("`header_row=0`: rows count from 1", parameter="header_row"))
+    'gridkit: error: --header-row 0: rows count from 1'
+    """
+    return f"gridkit: error: {cli_message(str(exc))}"
 
 
 class GridkitGroup(click.Group):
@@ -34,7 +157,7 @@ class GridkitGroup(click.Group):
         except GridkitError as exc:
             if SIGNALLED:  # the error is the interrupt, seen through a library
                 raise KeyboardInterrupt from None
-            click.echo(f"gridkit: error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(exc)
@@ -123,7 +246,7 @@ def one_line_errors(function: Callable) -> Callable:
         try:
             return function(*args, **kwargs)
         except GridkitError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             click.get_current_context().exit(exc.exit_code)
 
     return wrapper

@@ -57,7 +57,7 @@ from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_iss
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
 from gridkit.components.qaframe import issues_frame
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.geometry import dissolve_coverage
 
 COMMAND = "census check"
@@ -396,8 +396,8 @@ def check_to_geopackage(output: Path, options: CheckOptions,
     grids = load_grids(output)
     component = read_layer(output, "component")
     if component is None:
-        raise GridkitError(f"{output} has no component layer; run `gridkit census import FILE "
-                           f"-o {output}` first")
+        raise InputError(f"{output} has no component layer; run `gridkit census import FILE "
+                         f"-o {output}` first")
     if progress is not None:
         progress("checking")
     result = check_components(component, grids, options)

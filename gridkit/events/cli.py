@@ -10,6 +10,7 @@ import pyogrio
 
 from gridkit.components.gpkg import load_grids
 from gridkit.console import GridkitGroup, emit_json
+from gridkit.errors import InputError
 from gridkit.events.importer import COMMAND, EventOptions, import_events
 from gridkit.io import (
     layers_of,
@@ -27,7 +28,7 @@ def import_events_to_geopackage(files: list[Path], output: Path,
     started = time.perf_counter()
     output = Path(output)
     if not files:
-        raise click.UsageError("give at least one event FILE")
+        raise InputError("no event file given: give at least one", parameter="files")
     refuse_overwriting_inputs(output, list(files))
     grids = load_grids(output)
     existing = (pyogrio.read_dataframe(output, layer="event", use_arrow=True)
