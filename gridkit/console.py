@@ -27,6 +27,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "allow_duplicates": "--allow-duplicates",
     "area": "--area",
     "area_layer": "--area-layer",
+    "buildings_layer": "--buildings-layer",
     "catalog": "--catalog",
     "check": "--check",
     "code_field": "--code-field",
@@ -37,12 +38,12 @@ PARAMETER_FLAGS: dict[str, str] = {
     "crs": "--crs",
     "cutting": "--cutting",
     "dense": "--dense",
-    "dup_tolerance": "--dup-tolerance",
     "expected": "--expected",
     "extend": "--extend",
     "grids": "--grids",
     "header_row": "--header-row",
     "icc": "--icc",
+    "key_areas_layer": "--key-areas-layer",
     "layer": "--layer",
     "maps": "--map",
     "margin": "--margin",
@@ -51,29 +52,41 @@ PARAMETER_FLAGS: dict[str, str] = {
     "min_shared_edge": "--min-shared-edge",
     "mode": "--mode",
     "name_field": "--name-field",
+    "parcels_layer": "--parcels-layer",
     "plan": "--plan",
     "recode": "--recode",
     "repair": "--repair",
     "resurvey": "--resurvey",
     "road_class_field": "--road-class-field",
+    "roads_layer": "--roads-layer",
     "scheduler": "--scheduler",
     "search": "--search",
     "seed": "--seed",
     "sheet": "--sheet",
     "since": "--since",
+    "sparse": "--sparse",
     "target": "--target",
     "target_area": "--target-area",
     "tolerance": "--tolerance",
     "update": "--update",
+    "water_layer": "--water-layer",
     "workers": "--workers",
     "x": "--x",
     "y": "--y",
 }
 
+# Where one command spells a parameter's flag its own way: the census commands' duplicate
+# tolerance is ``tolerance``/``class_tolerance`` in the library and --dup-tolerance on the
+# command line (``--tolerance`` is the spot-check match distance of census accuracy).
+COMMAND_FLAGS: dict[str, dict[str, str]] = {
+    "census import": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
+    "census check": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
+}
+
 _MENTION = re.compile(r"`([^`\n]+)`")
 
 
-def cli_message(message: str) -> str:
+def cli_message(message: str, command: str = "") -> str:
     """A library error message as the ``gridkit`` command shows it: each parameter mention
     (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``, ``--crs``).
 
@@ -81,6 +94,9 @@ def cli_message(message: str) -> str:
     ----------
     message : str
         The message of a :class:`~gridkit.errors.GridkitError`.
+    command : str, optional
+        The command that failed (``"census import"``), for its own spellings in
+        :data:`COMMAND_FLAGS`.
 
     Returns
     -------
@@ -97,10 +113,17 @@ def cli_message(message: str) -> str:
     >>> cli_message("run `gridkit partition` first")
     'run `gridkit partition` first'
     """
-    return _MENTION.sub(_flags, message)
+    flags = {**PARAMETER_FLAGS, **_command_flags(command)}
+    return _MENTION.sub(lambda match: _flags(match, flags), message)
 
 
-def _flags(match: re.Match) -> str:
+def _command_flags(command: str) -> dict[str, str]:
+    words = command.removeprefix("gridkit").split()
+    return next((COMMAND_FLAGS[" ".join(words[:n])] for n in range(len(words), 0, -1)
+                 if " ".join(words[:n]) in COMMAND_FLAGS), {})
+
+
+def _flags(match: re.Match, flags: dict[str, str]) -> str:
     try:
         call = ast.parse(f"_({match.group(1)})", mode="eval").body
     except SyntaxError:
@@ -109,9 +132,9 @@ def _flags(match: re.Match) -> str:
     named = [(arg.id, None) for arg in call.args if isinstance(arg, ast.Name)]
     named += [(kw.arg, kw.value) for kw in call.keywords]
     if len(named) != len(call.args) + len(call.keywords) or \
-            any(name not in PARAMETER_FLAGS for name, _ in named):
+            any(name not in flags for name, _ in named):
         return match.group(0)
-    return " ".join(_flag(PARAMETER_FLAGS[name], value) for name, value in named)
+    return " ".join(_flag(flags[name], value) for name, value in named)
 
 
 def _flag(flag: str, value: ast.expr | None) -> str:
@@ -130,8 +153,9 @@ def _flag(flag: str, value: ast.expr | None) -> str:
     return f"{flag} {given}"
 
 
-def error_line(exc: GridkitError) -> str:
-    """The one line ``gridkit`` prints on stderr for ``exc``, flags in place of parameters.
+def error_line(exc: GridkitError, command: str = "") -> str:
+    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command``, flags in
+    place of parameters.
 
     Examples
     --------
@@ -139,7 +163,7 @@ def error_line(exc: GridkitError) -> str:
     >>> error_line(InputError("`header_row=0`: rows count from 1", parameter="header_row"))
     'gridkit: error: --header-row 0: rows count from 1'
     """
-    return f"gridkit: error: {cli_message(str(exc))}"
+    return f"gridkit: error: {cli_message(str(exc), command)}"
 
 
 class GridkitGroup(click.Group):
@@ -157,7 +181,8 @@ class GridkitGroup(click.Group):
         except GridkitError as exc:
             if SIGNALLED:  # the error is the interrupt, seen through a library
                 raise KeyboardInterrupt from None
-            click.echo(error_line(exc), err=True)
+            command = f"{ctx.command_path} {ctx.invoked_subcommand or ''}"
+            click.echo(error_line(exc, command), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(exc)
@@ -246,8 +271,9 @@ def one_line_errors(function: Callable) -> Callable:
         try:
             return function(*args, **kwargs)
         except GridkitError as exc:
-            click.echo(error_line(exc), err=True)
-            click.get_current_context().exit(exc.exit_code)
+            ctx = click.get_current_context()
+            click.echo(error_line(exc, ctx.command_path), err=True)
+            ctx.exit(exc.exit_code)
 
     return wrapper
 

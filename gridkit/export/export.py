@@ -86,6 +86,8 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
                 (temporary / MANIFEST).write_text(json.dumps(
                     folder_manifest(source, fmt.name, encoding, run, baseline, time, manifest,
                                      written), ensure_ascii=False, indent=2), encoding="utf-8")
+    except GridkitError:  # a writer's own (a FileError is an OSError too): as it is
+        raise
     except (OSError, DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise GridkitError(f"{dest}: cannot write the export ({reason}); nothing was "

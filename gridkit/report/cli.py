@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json
+from gridkit.console import emit_json, error_line
 from gridkit.errors import GridkitError
 from gridkit.report.i18n import LANGS
 
@@ -40,7 +40,7 @@ def report(ctx: click.Context, source: Path, output: Path | None, lang: str,
 
         figures = build_report(source, target, lang=lang, png_dir=png_dir)
     except GridkitError as exc:
-        click.echo(f"gridkit: error: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         ctx.exit(exc.exit_code)
     if as_json:
         emit_json(json_summary(figures))
