@@ -12,13 +12,14 @@ import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 
 import click
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, GridkitWarning
 
 # The command-line flag of each library parameter an error message may name (in backticks,
 # see gridkit.errors.mention): the one place where a parameter becomes a flag. A name the
@@ -38,13 +39,17 @@ PARAMETER_FLAGS: dict[str, str] = {
     "crs": "--crs",
     "cutting": "--cutting",
     "dense": "--dense",
+    "encoding": "--encoding",
     "expected": "--expected",
     "extend": "--extend",
+    "format": "--to",
     "grids": "--grids",
     "header_row": "--header-row",
     "icc": "--icc",
     "key_areas_layer": "--key-areas-layer",
+    "lang": "--lang",
     "layer": "--layer",
+    "layers": "--layers",
     "maps": "--map",
     "margin": "--margin",
     "max_conflict_area": "--max-conflict-area",
@@ -52,9 +57,12 @@ PARAMETER_FLAGS: dict[str, str] = {
     "min_shared_edge": "--min-shared-edge",
     "mode": "--mode",
     "name_field": "--name-field",
+    "output": "-o",
     "parcels_layer": "--parcels-layer",
     "plan": "--plan",
+    "png_dir": "--png",
     "recode": "--recode",
+    "record": "--no-record",
     "repair": "--repair",
     "resurvey": "--resurvey",
     "road_class_field": "--road-class-field",
@@ -144,7 +152,7 @@ def _flag(flag: str, value: ast.expr | None) -> str:
         given = ast.literal_eval(value)
     except ValueError:  # a placeholder such as COLUMN, written as a name
         return f"{flag} {ast.unparse(value)}"
-    if given is True:
+    if isinstance(given, bool):  # recode=True: --recode; record=False: --no-record
         return flag
     if isinstance(given, list | tuple):
         return " ".join(f"{flag} {item}" for item in given)
@@ -166,13 +174,43 @@ def error_line(exc: GridkitError, command: str = "") -> str:
     return f"gridkit: error: {cli_message(str(exc), command)}"
 
 
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Print each :class:`~gridkit.errors.GridkitWarning` raised in the block as one
+    ``gridkit: warning:`` line on stderr (flags in place of parameters), every time it
+    occurs; other warnings are shown as Python shows them.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from gridkit.errors import GridkitWarning
+    >>> with warnings_as_lines():  # doctest: +SKIP
+    ...     warnings.warn("no Chinese font found", GridkitWarning)
+    gridkit: warning: no Chinese font found
+    """
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if issubclass(category, GridkitWarning):
+                click.echo(f"gridkit: warning: {cli_message(str(message))}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", GridkitWarning)
+        yield
+
+
 class GridkitGroup(click.Group):
     """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
-    its exit code (2 for bad usage or input, 1 for a failed check)."""
+    its exit code (2 for bad usage or input, 1 for a failed check), and each GridkitWarning
+    into a ``gridkit: warning:`` line."""
 
     def invoke(self, ctx: click.Context):
         if ctx.parent is None:
-            return _interruptible(lambda: self._invoke(ctx))
+            with warnings_as_lines():
+                return _interruptible(lambda: self._invoke(ctx))
         return self._invoke(ctx)
 
     def _invoke(self, ctx: click.Context):
@@ -269,7 +307,8 @@ def one_line_errors(function: Callable) -> Callable:
     @wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            with warnings_as_lines():
+                return function(*args, **kwargs)
         except GridkitError as exc:
             ctx = click.get_current_context()
             click.echo(error_line(exc, ctx.command_path), err=True)

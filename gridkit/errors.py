@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CheckFailed", "FileError", "GridkitError", "InputError", "mention", "parameter_name"]
+__all__ = ["CheckFailed", "FileError", "GridkitError", "GridkitWarning", "InputError", "mention",
+           "parameter_name"]
 
 
 class GridkitError(Exception):
@@ -170,3 +171,20 @@ def parameter_name(option: str) -> str:
     ('roads_layer', 'crs')
     """
     return option.lstrip("-").replace("-", "_") if option.startswith("--") else option
+
+
+class GridkitWarning(UserWarning):
+    """Something the user should know about a result that was still written.
+
+    The ``gridkit`` command prints it as one ``gridkit: warning:`` line
+    (:func:`gridkit.console.warnings_as_lines`); a notebook shows it as any Python warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("no Chinese font found", GridkitWarning)
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('GridkitWarning', 'no Chinese font found')
+    """
