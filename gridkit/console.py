@@ -89,6 +89,8 @@ PARAMETER_FLAGS: dict[str, str] = {
 COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "census import": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
     "census check": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
+    "census sample": {"minimum": "--min-per-stratum"},
+    "census accuracy": {"accuracy": "--target", "completeness": "--completeness-target"},
 }
 
 _MENTION = re.compile(r"`([^`\n]+)`")
@@ -126,9 +128,8 @@ def cli_message(message: str, command: str = "") -> str:
 
 
 def _command_flags(command: str) -> dict[str, str]:
-    words = command.removeprefix("gridkit").split()
-    return next((COMMAND_FLAGS[" ".join(words[:n])] for n in range(len(words), 0, -1)
-                 if " ".join(words[:n]) in COMMAND_FLAGS), {})
+    words = f" {' '.join(command.split())} "
+    return next((flags for name, flags in COMMAND_FLAGS.items() if f" {name} " in words), {})
 
 
 def _flags(match: re.Match, flags: dict[str, str]) -> str:

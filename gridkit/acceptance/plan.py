@@ -20,7 +20,7 @@ import pyogrio
 from gridkit.acceptance.design import Design, DesignInputs, plan_design
 from gridkit.acceptance.draw import draw
 from gridkit.acceptance.frame import Frame
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, mention
 from gridkit.io import layers_of
 
 PLAN_LAYER = "spotcheck_plan"
@@ -94,7 +94,8 @@ def plan_source(output: Path, plan: Path | None) -> Path:
                                "gridkit census sample -o wrote")
         return inner
     if not plan.exists():
-        raise GridkitError(f"--plan {plan}: no such file or folder")
+        raise FileError(f"{mention(plan=str(plan))}: no such file or folder", parameter="plan",
+                        file=plan)
     return plan
 
 
@@ -105,7 +106,8 @@ def read_plan(source: Path, *, given: bool) -> Plan:
             raise GridkitError(f"{source}: no {PLAN_LAYER} layer; give the PLAN folder that "
                                "gridkit census sample -o wrote")
         raise GridkitError(f"{source} has no spot-check plan ({PLAN_LAYER}): run gridkit "
-                           f"census sample {source} -o PLAN first, or give --plan PLAN")
+                           f"census sample {source} -o PLAN first, or give `plan=PLAN`",
+                           parameter="plan")
     grids = pyogrio.read_dataframe(source, layer=PLAN_LAYER, use_arrow=True)
     missing = [f for f in PLAN_FIELDS if f not in grids]
     if missing or grids.empty:

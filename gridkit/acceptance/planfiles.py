@@ -64,6 +64,8 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
         replace_folder(staging, plan_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, GridkitError):  # a FileError of a write inside: as it is
+            raise
         raise GridkitError(f"-o {plan_dir}: cannot write the plan ({exc.strerror or exc})") \
             from None
     except BaseException:

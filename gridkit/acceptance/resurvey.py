@@ -27,7 +27,7 @@ from gridkit.acceptance.sources import read_table
 from gridkit.acceptance.tally import Verdicts
 from gridkit.acceptance.verdicts import CODE, CORRECT, MISSING, VERDICTS, WRONG_POSITION
 from gridkit.codes.catalog import Catalog
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 # Problems that make a re-survey row unusable; others (a bad date, state) do not matter here.
 _BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "unknown-class")
@@ -44,11 +44,11 @@ class ResurveyOptions:
 
     def validate(self) -> None:
         if not self.tolerance > 0:
-            raise GridkitError(f"--tolerance {self.tolerance:g}: give a distance in metres "
-                               "above 0 (default 5)")
+            raise InputError(f"`tolerance={self.tolerance:g}`: give a distance in metres "
+                             "above 0 (default 5)", parameter="tolerance")
         if not self.search >= self.tolerance:
-            raise GridkitError(f"--search {self.search:g}: give a distance of at least "
-                               f"--tolerance ({self.tolerance:g} m)")
+            raise InputError(f"`search={self.search:g}`: give a distance of at least "
+                             f"`tolerance` ({self.tolerance:g} m)", parameter="search")
 
 
 def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog: Catalog,
