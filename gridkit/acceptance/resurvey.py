@@ -74,7 +74,7 @@ def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog:
         problems.append(Problem(int(rows[position]), reason))
     if problems:
         raise fail(path, problems, "correct these rows of the re-survey (or name columns with "
-                                   "--map/--x/--y and the CRS with --crs) and run again")
+                                   "`maps` and the CRS with `crs`) and run again")
     usable = np.isfinite(prepared.x) & np.isfinite(prepared.y)
     klass = np.array([preparer.class_codes[k] if k >= 0 else "" for k in prepared.klass],
                      dtype=object)

@@ -30,7 +30,7 @@ from gridkit.acceptance.tally import Verdicts
 from gridkit.acceptance.verdicts import CODE, MISSING, allowed, parse_verdict
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.matcher import Match
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 from gridkit.sources.cells import code_number_problem
 
 VERDICT_ALIASES = ("verdict", "核查结果", "抽查结果", "检查结果", "核查结论", "结果", "判定",
@@ -46,7 +46,7 @@ class Problem:
     message: str
 
 
-def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
+def fail(path: Path, problems: list[Problem], fix: str) -> InputError:
     """One line for all problems: rows sharing a message are listed together as ranges."""
     grouped: dict[str, list[int]] = {}
     for problem in sorted(problems, key=lambda p: p.row):
@@ -55,8 +55,8 @@ def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
     more = (f"; and {len(grouped) - SHOWN} more kinds of problem"
             if len(grouped) > SHOWN else "")
     count = len(problems)
-    return GridkitError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
-                        f"{'; '.join(parts)}{more}; {fix}")
+    return InputError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
+                      f"{'; '.join(parts)}{more}; {fix}", file=path)
 
 
 def _rows(rows: list[int], shown: int = 8) -> str:
@@ -160,7 +160,7 @@ def _census_index(census: Census, plan: Plan) -> dict[str, int]:
                 f" in grid {plan.bgids[census.grid[k]]}"
                 + (f" shares its code with one in {other}" if code else "")
                 + "; a verdict sheet names components by OBJCODE: run gridkit census check and "
-                  "fix the codes, or judge the census with --resurvey")
+                  "fix the codes, or judge the census with `resurvey`", parameter="check")
         index[code] = k
     return index
 
@@ -189,7 +189,7 @@ def _positions(path, table, where, missing, rows, options: SheetOptions, crs: py
         located[positions] = ok
         for r in positions[~ok]:
             problems.append(Problem(int(rows[r]), f"({xs[r]:g}, {ys[r]:g}) cannot be read as "
-                                                  f"{label}; give --crs"))
+                                                  f"{label}; give `crs`"))
     return x, y, located
 
 
@@ -228,7 +228,7 @@ def _checked_rows(rows, objcode, bgid, checked, census: Census, census_index, pl
             problems.append(Problem(r, f"{where['OBJCODE']} {code} lies in grid "
                                        f"{elsewhere[code]}, not a sampled grid of plan "
                                        f"{plan.plan_id} (seed {plan.seed}); a sheet from "
-                                       "another plan? give its folder with --plan"))
+                                       "another plan? give its folder with `plan`"))
         else:
             problems.append(Problem(r, f"{where['OBJCODE']} {code} is not in the census "
                                        "(layer component); check the code, or use VERDICT "
@@ -264,7 +264,7 @@ def _missing_rows(rows, objname, bgid, missing, x, y, located, plan: Plan, plan_
         if len(hits) == 0:
             problems.append(Problem(r, f"position ({x[i]:.1f}, {y[i]:.1f}) lies in no sampled "
                                        "grid of the plan; give BGID, or check the coordinates"
-                                       " and --crs"))
+                                       " and `crs`"))
         else:
             grid[i] = int(np.min(hits))
 
