@@ -135,9 +135,10 @@ def _command_flags(command: str) -> dict[str, str]:
 def _flags(match: re.Match, flags: dict[str, str]) -> str:
     try:
         call = ast.parse(f"_({match.group(1)})", mode="eval").body
-    except SyntaxError:
+    except SyntaxError:  # prose or a command line in backticks, not a mention
         return match.group(0)
-    assert isinstance(call, ast.Call)
+    if not isinstance(call, ast.Call):
+        return match.group(0)
     named = [(arg.id, None) for arg in call.args if isinstance(arg, ast.Name)]
     named += [(kw.arg, kw.value) for kw in call.keywords]
     if len(named) != len(call.args) + len(call.keywords) or \

@@ -174,3 +174,16 @@ def test_warnings_are_one_line_with_flags_on_the_command_line():
     assert done.exit_code == 0
     assert done.stderr == "gridkit: warning: the coordinates look like GCJ-02; give --crs " \
                           "gcj02\n" * 2
+
+
+def test_no_event_file_is_a_value_error_not_a_click_usage_error(tmp_path):
+    from gridkit.events.cli import import_events_to_geopackage
+    from gridkit.events.importer import EventOptions
+
+    with pytest.raises(ValueError) as caught:
+        import_events_to_geopackage([], tmp_path / "out.gpkg", EventOptions())
+    assert not isinstance(caught.value, click.ClickException)
+    assert caught.value.parameter == "files" and not (tmp_path / "out.gpkg").exists()
+    done = invoke(["events", "import", "-o", tmp_path / "out.gpkg"])
+    assert (done.returncode, done.stderr) == (2, "gridkit: error: no event file given: give "
+                                                 "at least one\n")
