@@ -39,6 +39,7 @@ PARAMETER_FLAGS: dict[str, str] = {
     "crs": "--crs",
     "cutting": "--cutting",
     "dense": "--dense",
+    "dense_threshold": "--dense-threshold",
     "encoding": "--encoding",
     "expected": "--expected",
     "extend": "--extend",
@@ -89,7 +90,7 @@ PARAMETER_FLAGS: dict[str, str] = {
 COMMAND_FLAGS: dict[str, dict[str, str]] = {
     "census import": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
     "census check": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
-    "census sample": {"minimum": "--min-per-stratum"},
+    "census sample": {"minimum": "--min-per-stratum", "plan_dir": "-o"},
     "census accuracy": {"accuracy": "--target", "completeness": "--completeness-target"},
 }
 
