@@ -97,7 +97,8 @@ COMMAND_FLAGS: dict[str, dict[str, str]] = {
 _MENTION = re.compile(r"`([^`\n]+)`")
 
 
-def cli_message(message: str, command: str = "") -> str:
+def cli_message(message: str, command: str = "",
+                options: click.Command | None = None) -> str:
     """A library error message as the ``gridkit`` command shows it: each parameter mention
     (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``, ``--crs``).
 
@@ -108,6 +109,8 @@ def cli_message(message: str, command: str = "") -> str:
     command : str, optional
         The command that failed (``"census import"``), for its own spellings in
         :data:`COMMAND_FLAGS`.
+    options : click.Command, optional
+        That command: its own options name their flags first (:func:`command_flags`).
 
     Returns
     -------
@@ -124,8 +127,43 @@ def cli_message(message: str, command: str = "") -> str:
     >>> cli_message("run `gridkit partition` first")
     'run `gridkit partition` first'
     """
-    flags = {**PARAMETER_FLAGS, **_command_flags(command)}
+    flags = {**PARAMETER_FLAGS, **_command_flags(command), **command_flags(options)}
     return _MENTION.sub(lambda match: _flags(match, flags), message)
+
+
+def command_flags(command: click.Command | None) -> dict[str, str]:
+    """The flag of each option of ``command`` by its parameter name: a command built on an
+    options dataclass (:mod:`gridkit.options`) names its options after the library's
+    parameters, so these need no entry in :data:`PARAMETER_FLAGS`.
+
+    Parameters
+    ----------
+    command : click.Command or None
+        The command; None gives no flags.
+
+    Returns
+    -------
+    dict of str to str
+        Parameter name → flag (the one :data:`PARAMETER_FLAGS` uses when it is one of the
+        option's, else its first long flag).
+
+    Examples
+    --------
+    >>> @click.command()
+    ... @click.option("-o", "--output")
+    ... @click.option("--roads-layer")
+    ... def partition(output, roads_layer):
+    ...     pass
+    >>> command_flags(partition)
+    {'output': '-o', 'roads_layer': '--roads-layer'}
+    """
+    flags: dict[str, str] = {}
+    for param in command.params if command is not None else ():
+        if isinstance(param, click.Option) and param.name and param.opts:
+            known = PARAMETER_FLAGS.get(param.name)
+            flags[param.name] = known if known in param.opts else next(
+                (flag for flag in param.opts if flag.startswith("--")), param.opts[0])
+    return flags
 
 
 def _command_flags(command: str) -> dict[str, str]:
@@ -164,9 +202,10 @@ def _flag(flag: str, value: ast.expr | None) -> str:
     return f"{flag} {given}"
 
 
-def error_line(exc: GridkitError, command: str = "") -> str:
-    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command``, flags in
-    place of parameters.
+def error_line(exc: GridkitError, command: str = "",
+               options: click.Command | None = None) -> str:
+    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command`` (its path;
+    ``options``: the command itself), flags in place of parameters.
 
     Examples
     --------
@@ -174,7 +213,7 @@ def error_line(exc: GridkitError, command: str = "") -> str:
     >>> error_line(InputError("`header_row=0`: rows count from 1", parameter="header_row"))
     'gridkit: error: --header-row 0: rows count from 1'
     """
-    return f"gridkit: error: {cli_message(str(exc), command)}"
+    return f"gridkit: error: {cli_message(str(exc), command, options)}"
 
 
 @contextmanager
@@ -222,8 +261,9 @@ class GridkitGroup(click.Group):
         except GridkitError as exc:
             if SIGNALLED:  # the error is the interrupt, seen through a library
                 raise KeyboardInterrupt from None
-            command = f"{ctx.command_path} {ctx.invoked_subcommand or ''}"
-            click.echo(error_line(exc, command), err=True)
+            name = ctx.invoked_subcommand
+            failed = self.get_command(ctx, name) if name else None
+            click.echo(error_line(exc, f"{ctx.command_path} {name or ''}", failed), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(exc)
@@ -314,7 +354,7 @@ def one_line_errors(function: Callable) -> Callable:
                 return function(*args, **kwargs)
         except GridkitError as exc:
             ctx = click.get_current_context()
-            click.echo(error_line(exc, ctx.command_path), err=True)
+            click.echo(error_line(exc, ctx.command_path, ctx.command), err=True)
             ctx.exit(exc.exit_code)
 
     return wrapper

@@ -187,3 +187,21 @@ def test_no_event_file_is_a_value_error_not_a_click_usage_error(tmp_path):
     done = invoke(["events", "import", "-o", tmp_path / "out.gpkg"])
     assert (done.returncode, done.stderr) == (2, "gridkit: error: no event file given: give "
                                                  "at least one\n")
+
+
+def test_a_command_s_own_options_name_their_flags():
+    @click.group(cls=GridkitGroup)
+    def main() -> None:
+        pass
+
+    @main.command()
+    @click.option("--key-areas", "key_areas")
+    @click.option("--dup-tolerance", "tolerance")
+    def step(key_areas, tolerance) -> None:
+        raise InputError(f"{mention(key_areas='k.gpkg')} has no polygons; "
+                         f"{mention(tolerance=0.0)} is not a distance", parameter="key_areas")
+
+    done = CliRunner().invoke(main, ["step"])
+    assert done.exit_code == 2
+    assert done.stderr == "gridkit: error: --key-areas k.gpkg has no polygons; " \
+                          "--dup-tolerance 0.0 is not a distance\n"
