@@ -460,7 +460,12 @@ class QAIssue:
     geometry: BaseGeometry | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        registered(self.rule, self.severity)
+        _check_layer(registered(self.rule, self.severity)[0], self.layer)
+
+
+def _check_layer(found: Rule, layer: str | None) -> None:
+    if found.layer and layer and layer != found.layer:
+        raise UnknownRule(f"QA rule {found.name!r} concerns layer {found.layer}, not {layer}")
 
 
 class QACollector:
@@ -495,6 +500,7 @@ class QACollector:
         return sum(len(part["KEY"]) for part in self._parts)
 
     def _layer(self, found: Rule, layer: str | None) -> str:
+        _check_layer(found, layer)
         chosen = layer or found.layer or self.layer
         if not chosen:
             raise UnknownRule(f"QA rule {found.name!r} concerns any layer: name the layer")
