@@ -46,7 +46,7 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
-from gridkit.partition.coding import assign_bgids
+from gridkit.partition.bgids import assign_bgids
 from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
 
