@@ -350,9 +350,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
     })
     per_grid = np.bincount(grid[inside], minlength=len(grids))
     for k in np.flatnonzero(per_grid == 0):
-        issues.add("grid-empty", grids.bgid[k],
-                   f"unit grid {grids.bgid[k]} has no component: not surveyed yet?",
-                   grids.geoms[k])
+        issues.add("grid-empty", grids.bgid[k], geometry=grids.geoms[k], bgid=grids.bgid[k])
     streets = pd.Series(grids.street)
     area_of_street = pd.Series(grids.area).groupby(streets).sum()
     total_area = float(grids.area.sum())
