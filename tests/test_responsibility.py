@@ -93,7 +93,7 @@ def test_too_few_grids_is_reported_not_dropped():
     result = group(grids)
     check_grouping(result)
     assert len(result.responsibility_grids) == 1
-    assert [i.rule for i in result.issues] == ["band_violation"]
+    assert [i.rule for i in result.issues] == ["band-violation"]
     assert "7 unit grids" in result.issues[0].message
 
 
@@ -138,7 +138,7 @@ def test_grouping_invariants_on_random_lattices(nx, ny, seed, band):
     workload = rng.lognormal(0, 0.7, len(grids))
     result = group(grids, workload=workload, dense=band, sparse=band)
     check_grouping(result)
-    violations = {i.key for i in result.issues if i.rule == "band_violation"}
+    violations = {i.key for i in result.issues if i.rule == "band-violation"}
     resp = result.responsibility_grids
     outside = resp[~resp["UNITS"].between(*band)]
     assert set(outside["RGID"]) == violations

@@ -81,7 +81,7 @@ ASSUMED_DESIGN = ("no gridkit plan in the file: the grids the sheet lists are ta
 ASSUMED_METHOD = "sheet, simple random sample of grids assumed"
 ASSUMED_STRATUM = "all"
 # Problems that make a re-survey row unusable; others (a bad date, state) do not matter here.
-_BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "unknown-class")
+_BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "class-unknown")
 
 
 def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None,

@@ -116,7 +116,7 @@ def allocate_codes(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
             codes[row] = int(conflict.code)  # reported in qa_issue, never renumbered
             duplicates += 1
             continue
-        rule = "no-serial" if conflict.kind == "exhausted" else "bad-objcode"
+        rule = "no-serial" if conflict.kind == "exhausted" else "objcode-invalid"
         rows, messages = rejected.setdefault((int(new.table[row]), rule), ([], []))
         rows.append(row)
         messages.append(conflict.message)

@@ -172,7 +172,7 @@ def group(
     bgid = grids["BGID"].astype(str).to_numpy()
     for nodes, old, new in relabelled:
         result.issues.append(QAIssue(
-            "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
+            "unit_grid", ",".join(bgid[nodes]), "density-relabel", "warning",
             f"{_island(len(nodes), old)} ({bgid[nodes[0]]}...): too few for a {old} "
             f"responsibility grid, so counted {new} with their neighbours",
             dissolve_coverage(geoms[nodes])))
@@ -285,12 +285,12 @@ def _report(resp: gpd.GeoDataFrame, shapes, region_of, feasible_region, bands):
         row = resp.iloc[i]
         why = ("its region has too few grids of this class"
                if not feasible_region[region_of[i]] else "no split of its region fits the band")
-        issues.append(QAIssue("responsibility_grid", row["RGID"], "band_violation", "warning",
+        issues.append(QAIssue("responsibility_grid", row["RGID"], "band-violation", "warning",
                               f"{row['RGID']} ({row['DENSITY']}) holds {units[i]} unit grids, "
                               f"outside the band {row['BAND']}: {why}", shapes[i]))
     contiguous = np.array([s.geom_type == "Polygon" for s in shapes])
     for i in np.flatnonzero(~contiguous):
-        issues.append(QAIssue("responsibility_grid", resp["RGID"].iloc[i], "not_contiguous",
+        issues.append(QAIssue("responsibility_grid", resp["RGID"].iloc[i], "not-contiguous",
                               "error", f"{resp['RGID'].iloc[i]} is not contiguous", shapes[i]))
     judged = np.array([feasible_region[r] for r in region_of], dtype=bool)
     per = []
