@@ -28,7 +28,7 @@ import shapely
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.geometry import dissolve_coverage, polsby_popper
-from gridkit.qa import QAIssue
+from gridkit.qa import QAIssue, qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
 from gridkit.responsibility.density import (
     DEFAULT_THRESHOLD,
@@ -45,10 +45,30 @@ ROW = 500.0  # metres: the rows in which RGID serials run
 
 @dataclass
 class Grouping:
+    """Unit grids grouped into responsibility grids: what :func:`group` returns.
+
+    Parameters
+    ----------
+    responsibility_grids : geopandas.GeoDataFrame
+        One polygon per responsibility grid: RGID, STREET, DENSITY, BAND, UNITS, WORKLOAD,
+        AREA (m²).
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids with RGID and DENSITY filled.
+    issues : list of QAIssue
+        Bands missed, grids not contiguous.
+    figures : dict
+        Counts and shares (``gridkit group --json`` without the file's figures).
+    """
+
     responsibility_grids: gpd.GeoDataFrame
     unit_grids: gpd.GeoDataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.unit_grids.crs)
 
 
 def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
