@@ -354,12 +354,12 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     Returns
     -------
     dict
-        :func:`gridkit.province.county_figures` of the run, with ``seconds`` and
+        :func:`gridkit.province.county_summary` of the run, with ``seconds`` and
         ``cpu_seconds``.
     """
     from gridkit.io import stamped_run
     from gridkit.pipeline import run_pipeline
-    from gridkit.province import county_figures, write_county_dataset
+    from gridkit.province import county_summary, write_county_dataset
 
     started, cpu = time.perf_counter(), time.process_time()
     target = Path(out_dir) / f"{county.code}.gpkg"
@@ -371,7 +371,7 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     except GridkitError as error:
         return {"code": county.code, "name": county.name, "error": str(error),
                 "seconds": round(time.perf_counter() - started, 2)}
-    out = county_figures(county.code, county.name, figures)
+    out = county_summary(county.code, county.name, figures)
     out["routed"] = {step: {f["file"]: f["by_county"].get(county.code, 0) for f in found}
                      for step, found in (routes or {}).items()}
     out["parquet_layers"] = layers

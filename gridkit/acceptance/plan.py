@@ -252,6 +252,8 @@ def read_plan(source: Path, *, given: bool) -> Plan:
 
 @dataclass
 class Census:
+    """The census components of the sampled grids, as the accuracy figures need them."""
+
     objcode: np.ndarray  # text
     objname: np.ndarray
     klass: np.ndarray  # 4-digit class code (MAJOR + MINOR), "" when unknown
