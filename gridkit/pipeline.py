@@ -52,12 +52,19 @@ from pathlib import Path
 
 import click
 
+from gridkit.components import (
+    CensusImportOptions,
+    check_census_geopackage,
+    import_census_geopackage,
+)
 from gridkit.console import emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
+from gridkit.events import EventImportOptions, import_events_geopackage
 from gridkit.io import read_toml
 from gridkit.options import from_section, toml_types
 from gridkit.partition import PartitionOptions, partition_geopackage
+from gridkit.report import ReportOptions, report_geopackage
 from gridkit.responsibility import GroupOptions, group_geopackage
 from gridkit.store import COMMITTED
 
@@ -73,13 +80,11 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "repair_area": (int, float), "recode": bool, "area": Path,
     },
     "group": toml_types(GroupOptions),
-    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
-    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "header_row": int, "x": str, "y": str, "map": list},
+    "census": toml_types(CensusImportOptions),
+    "events": toml_types(EventImportOptions),
     "check": {},
     "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
-    "report": {"lang": str},
+    "report": toml_types(ReportOptions),
 }
 TOP_LEVEL = {"output": Path, **{name: dict for name in SECTIONS}}
 
@@ -98,6 +103,11 @@ def sample_config() -> Path:
 
 def _typed(path: Path, where: str, key: str, value, kind):
     """``value`` checked against ``kind``; Path values are resolved against the config."""
+    if kind == list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise GridkitError(f"{path}: {where}{key} must be a list of texts in quotes, e.g. "
+                               f'{key} = ["OBJNAME=设施类型"], not {value!r}')
+        return list(value)
     if kind is list:
         if not isinstance(value, list) or not value or not all(
                 isinstance(v, str) and v.strip() for v in value):
@@ -288,18 +298,15 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
             target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
-        from gridkit.components.check import CheckOptions, check_to_geopackage
-
-        figures["check"] = check_to_geopackage(target, CheckOptions())
+        figures["check"] = check_census_geopackage(target).figures
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
     if "report" in config:
         say("writing the report")
-        from gridkit.report.build import build_report
-
-        figures["report"] = build_report(target, target.with_suffix(".html"),
-                                         lang=config["report"].get("lang", "zh"))
+        options = from_section(ReportOptions, config["report"],
+                               output=target.with_suffix(".html"))
+        figures["report"] = report_geopackage(target, options).page
     return figures
 
 
@@ -314,34 +321,11 @@ def _adopt(target: Path, section: dict) -> dict:
 
 
 def _census(target: Path, section: dict) -> dict:
-    from gridkit.components.gpkg import import_to_geopackage
-    from gridkit.components.importer import ImportOptions
-    from gridkit.records.schema import COMPONENT
-    from gridkit.sources.columns import parse_maps
-
-    options = {k: v for k, v in section.items()
-               if k not in ("files", "allow_duplicates", "x", "y", "map")}
-    # The same keys as the command's --x/--y/--map: a survey file's northing is often in X.
-    maps = parse_maps(_map_items(section), COMPONENT.aliases)
-    return import_to_geopackage(section["files"], target, ImportOptions(maps=maps, **options),
-                                allow_duplicates=section.get("allow_duplicates", False))
-
-
-def _map_items(section: dict) -> list[str]:
-    """``map = ["FIELD=COLUMN", ...]`` of a section, with ``x``/``y`` as X=/Y= items."""
-    items = [str(item) for item in section.get("map", [])]
-    items += [f"{field}={section[key]}" for field, key in (("X", "x"), ("Y", "y"))
-              if key in section]
-    return items
+    return import_census_geopackage(target, from_section(CensusImportOptions, section)).figures
 
 
 def _events(target: Path, section: dict) -> dict:
-    from gridkit.events.cli import import_events_to_geopackage
-    from gridkit.events.importer import EventOptions
-
-    options = {k: v for k, v in section.items() if k not in ("files", "x", "y", "map")}
-    return import_events_to_geopackage(section["files"], target,
-                                       EventOptions(maps=tuple(_map_items(section)), **options))
+    return import_events_geopackage(target, from_section(EventImportOptions, section)).figures
 
 
 def _spotcheck(target: Path, section: dict) -> dict:
