@@ -337,7 +337,7 @@ def _spotcheck(target: Path, section: dict) -> dict:
     plan = target.with_name(f"{target.stem}_spotcheck")
     figures = {"plan": sample_geopackage(target, plan, design, seed=section.get("seed"))}
     if "sheet" in section:
-        from gridkit.acceptance.figures import Targets
+        from gridkit.acceptance.estimate import Targets
 
         targets = Targets(accuracy=section["target"]) if "target" in section else None
         figures["accuracy"] = accuracy_geopackage(target, check=section["sheet"], plan=plan,

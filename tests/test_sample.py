@@ -40,7 +40,7 @@ def test_sample_meets_the_partition_targets(sample):
     urban = grids[grids["STREET"].str[6] == "0"].geometry.to_numpy()
     assert boundary_on_barriers(urban, sample.barrier_lines) >= 0.75
     assert shapely.coverage_is_valid(grids.geometry.to_numpy())
-    assert sorted(i.rule for i in sample.issues) == ["admin_gap", "admin_overlap"]
+    assert sorted(i.rule for i in sample.issues) == ["admin-gap", "admin-overlap"]
 
 
 def test_sample_beats_the_fishnet(sample):
@@ -72,7 +72,7 @@ def test_gridkit_run_on_the_sample(tmp_path):
     assert grids["RGID"].notna().all()
     assert grids["BGID"].is_unique
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
-    assert {"admin_gap", "admin_overlap"} <= set(qa["RULE"])
+    assert {"admin-gap", "admin-overlap"} <= set(qa["RULE"])
     assert np.isclose(grids["AREA"].sum(), pyogrio.read_dataframe(
         out, layer="community")["AREA"].sum(), rtol=1e-6)
     # The whole chain: census and events with exactly the planted broken rows rejected,

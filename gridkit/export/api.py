@@ -21,8 +21,8 @@ from gridkit.export import history
 from gridkit.export.delta import changes_since
 from gridkit.export.fingerprint import feature_keys, key_fingerprints
 from gridkit.export.layer import Layer
-from gridkit.export.source import KEYS, check_source, choose_layers, read_layer
-from gridkit.export.summary import figures, folder_manifest, manifest_row
+from gridkit.export.source import KEYS, check_source, choose_layers, read_export_layer
+from gridkit.export.summary import export_figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
 from gridkit.export.writers import Format, WriteContext, formats
 from gridkit.io import run_record
@@ -153,7 +153,7 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
     layers, tracked, counts = [], {}, {}
     for name in names:
         _say(progress, f"reading {name}")
-        layer = read_layer(source, name)
+        layer = read_export_layer(source, name)
         if name in KEYS:
             layer, tracked[name], counts[name] = _track(source, layer, KEYS[name], baseline)
         layers.append(layer)
@@ -195,8 +195,8 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
             raise GridkitError(f"{dest} was written, but recording the export in {source} "
                                f"failed ({exc}); export again, or add --no-record") from None
     written.warnings[:0] = notes
-    return StepResult(figures(source, dest, fmt.name, encoding, run, baseline, time, manifest,
-                              written))
+    return StepResult(export_figures(source, dest, fmt.name, encoding, run, baseline, time,
+                                     manifest, written))
 
 
 def _format(name: str) -> Format:

@@ -158,7 +158,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     records, moves = relocate_records(output, grids, set(old_codes), run)
     stale = [n for n in STALE if n in present]
     gone_codes = set(retired)
-    issues += [QAIssue("unit_grid", code, "grid_retired", "warning",
+    issues += [QAIssue("unit_grid", code, "grid-retired", "warning",
                        f"unit grid {code} retired by the update (run {run}); see grid_change",
                        geom) for code, geom in zip(old_codes, old_geoms, strict=True)
                if code in gone_codes]

@@ -31,7 +31,7 @@ from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
-from gridkit.partition.coding import MAX_GRIDS, assign_bgids
+from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.counties import county_figures
 from gridkit.partition.cutting import plan_cuts
@@ -211,7 +211,7 @@ def partition(
                            "unit grids; raise --target-area")
     for k in np.flatnonzero(targets > target_area):
         issues.append(QAIssue(
-            "community", comm["CODE"].iloc[k], "target_raised", "warning",
+            "community", comm["CODE"].iloc[k], "target-raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
     issues += cut_issues
@@ -446,13 +446,13 @@ def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]
         area = shape.area
         if plan.whole:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "block_whole", "warning",
+                "unit_grid", codes[k], "block-whole", "warning",
                 f"community {codes[k]}: a block of {area:,.0f} m² "
                 f"({area / targets[k]:.1f}× the target) stays one unit grid: every cut "
                 "would split a building; split it by hand along a wall if needed", shape))
         if plan.kept_split:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "building_split", "warning",
+                "unit_grid", codes[k], "building-split", "warning",
                 f"community {codes[k]}: {plan.kept_split} building(s) in a block of "
                 f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
                 f"grid larger than {MAX_RATIO:g}× the target", shape))

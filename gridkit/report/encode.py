@@ -1,7 +1,8 @@
 """Geometry and attributes packed compactly for the page's map script.
 
 Everything goes into one binary blob of typed arrays (little-endian, 8-byte aligned, so the
-script views them in place without copying) followed by a JSON document, gzipped and then
+script views them in place without copying; an array equal to one already packed is packed
+once and named twice) followed by a JSON document, gzipped and then
 base64-encoded into the page. Shapes are simplified at 0.5 m (as a coverage, so neighbouring
 grids keep sharing their edges), quantised to 0.1 m and delta-coded per ring, which gzip packs
 well. Large point layers are quantised to 16 bits per axis and sorted by tile, so the script
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -41,17 +43,25 @@ class Blob:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     arrays: dict[str, list] = field(default_factory=dict)
+    # Offsets of the arrays already packed, by their bytes' digest: a column whose codes repeat
+    # another's (a component's class name, class code and major class often do) is packed once.
+    _packed: dict[tuple[str, bytes], int] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, array: np.ndarray, kind: str) -> str:
         if name in self.arrays:
             raise ValueError(f"array {name} added twice")
         data = np.ascontiguousarray(array, dtype=np.dtype(_JS_TYPES[kind]).newbyteorder("<"))
+        raw = data.tobytes()
+        digest = (kind, hashlib.blake2b(raw, digest_size=20).digest())
+        if digest in self._packed:
+            self.arrays[name] = [kind, self._packed[digest], int(data.size)]
+            return name
         pad = (-self.size) % 8
         if pad:
             self.parts.append(b"\0" * pad)
             self.size += pad
         self.arrays[name] = [kind, self.size, int(data.size)]
-        raw = data.tobytes()
+        self._packed[digest] = self.size
         self.parts.append(raw)
         self.size += len(raw)
         return name
