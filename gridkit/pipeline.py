@@ -52,6 +52,12 @@ from pathlib import Path
 
 import click
 
+from gridkit.acceptance import (
+    AccuracyOptions,
+    SampleOptions,
+    census_accuracy_geopackage,
+    census_sample_geopackage,
+)
 from gridkit.components import (
     CensusImportOptions,
     check_census_geopackage,
@@ -61,6 +67,7 @@ from gridkit.console import emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.events import EventImportOptions, import_events_geopackage
+from gridkit.grids import GridsAdoptOptions, adopt_geopackage
 from gridkit.io import read_toml
 from gridkit.options import from_section, toml_types
 from gridkit.partition import PartitionOptions, partition_geopackage
@@ -74,16 +81,12 @@ SAMPLE_CONFIG = "gridkit.toml"
 # config file's folder.
 SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "partition": toml_types(PartitionOptions),
-    "grids": {
-        "grids": Path, "layer": str, "code_field": str, "communities": Path,
-        "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
-        "repair_area": (int, float), "recode": bool, "area": Path,
-    },
+    "grids": toml_types(GridsAdoptOptions),
     "group": toml_types(GroupOptions),
     "census": toml_types(CensusImportOptions),
     "events": toml_types(EventImportOptions),
     "check": {},
-    "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
+    "spotcheck": {**toml_types(SampleOptions), **toml_types(AccuracyOptions)},
     "report": toml_types(ReportOptions),
 }
 TOP_LEVEL = {"output": Path, **{name: dict for name in SECTIONS}}
@@ -281,7 +284,8 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
     figures = {"output": str(target)}
     if "grids" in config:
         say("adopting the city's unit grids")
-        figures["grids"] = _adopt(target, config["grids"])
+        figures["grids"] = adopt_geopackage(
+            target, from_section(GridsAdoptOptions, config["grids"])).figures
     else:
         options = from_section(PartitionOptions, config["partition"])
         figures["partition"] = partition_geopackage(target, options, progress=progress,
@@ -310,16 +314,6 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
     return figures
 
 
-def _adopt(target: Path, section: dict) -> dict:
-    from gridkit.grids.adopt import adopt_to_geopackage, read_inputs
-
-    section = dict(section)
-    reading = {k: section.pop(k) for k in ("layer", "code_field", "communities",
-                                           "communities_layer", "area", "crs") if k in section}
-    inputs = read_inputs(section.pop("grids"), **reading)
-    return adopt_to_geopackage(inputs, target, **section)
-
-
 def _census(target: Path, section: dict) -> dict:
     return import_census_geopackage(target, from_section(CensusImportOptions, section)).figures
 
@@ -329,19 +323,15 @@ def _events(target: Path, section: dict) -> dict:
 
 
 def _spotcheck(target: Path, section: dict) -> dict:
-    from gridkit.acceptance.accuracy import accuracy_geopackage
-    from gridkit.acceptance.design import DesignInputs
-    from gridkit.acceptance.sampling import sample_geopackage
-
-    design = DesignInputs(**({"margin": section["margin"]} if "margin" in section else {}))
     plan = target.with_name(f"{target.stem}_spotcheck")
-    figures = {"plan": sample_geopackage(target, plan, design, seed=section.get("seed"))}
+    sample = from_section(SampleOptions, section, plan=plan)
+    figures = {"plan": census_sample_geopackage(target, sample).figures}
     if "sheet" in section:
-        from gridkit.acceptance.estimate import Targets
-
-        targets = Targets(accuracy=section["target"]) if "target" in section else None
-        figures["accuracy"] = accuracy_geopackage(target, check=section["sheet"], plan=plan,
-                                                  targets=targets)
+        # As before the options were generated: the config's target is the accuracy's;
+        # completeness is judged against the default 96%.
+        judge = from_section(AccuracyOptions, section, plan=plan,
+                             completeness_target=AccuracyOptions.target)
+        figures["accuracy"] = census_accuracy_geopackage(target, judge).figures
     return figures
 
 

@@ -9,7 +9,6 @@ In memory, :func:`~gridkit.components.import_census` (files and unit grids in, a
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import MODES, ImportOptions
 from gridkit.errors import GridkitError
-from gridkit.options import catalog_field, crs_field, extend_field, layer_field, option
-from gridkit.records.options import CRS_HELP, HEADER_ROW_HELP
+from gridkit.options import catalog_field, extend_field, option
+from gridkit.records.options import RecordImportOptions
 from gridkit.records.schema import COMPONENT
 from gridkit.result import StepResult
 from gridkit.sources.columns import parse_maps
@@ -30,10 +29,13 @@ from gridkit.sources.columns import parse_maps
 __all__ = ["CensusCheckOptions", "CensusImportOptions", "check_census_geopackage",
            "import_census_geopackage"]
 
-PATH = click.Path(path_type=Path)
-_TOLERANCE_HELP = ("Distance under which two components of one class are reported as "
-                   "duplicates, metres (default 0.5); CLASS=M for one class, e.g. 0118=2. "
-                   "Repeatable.")
+
+def _tolerance_field():
+    """``--dup-tolerance``, shared by the import and the check."""
+    return option(factory=list, multiple=True, metavar="M|CLASS=M", toml=False,
+                  help="Distance under which two components of one class are reported as "
+                       "duplicates, metres (default 0.5); CLASS=M for one class, e.g. 0118=2. "
+                       "Repeatable.")
 
 
 def _catalog(path: str | None, extend: bool) -> Catalog:
@@ -45,22 +47,14 @@ def _catalog(path: str | None, extend: bool) -> Catalog:
 
 
 @dataclass(frozen=True)
-class CensusImportOptions:
+class CensusImportOptions(RecordImportOptions):
     """Options of ``gridkit census import`` (and of the ``[census]`` section of ``gridkit run``).
 
     Parameters
     ----------
-    files : list of pathlib.Path
-        Census files: CSV, XLSX, Shapefile, GeoPackage, GeoJSON. The ``FILES`` arguments.
-    crs : str, optional
-        CRS of coordinate columns, and of a vector file's geometries over its own:
-        ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc`` or ``EPSG:n``. ``--crs``.
-    sheet : str, optional
-        XLSX sheet to read. ``--sheet``.
-    layer : str, optional
-        Layer of a multi-layer source. ``--layer``.
-    header_row : int, optional
-        Row (1-based) of the column names; found when not given. ``--header-row``.
+    files, crs, sheet, layer, header_row
+        The files and how to read them: as :class:`~gridkit.records.options.RecordImportOptions`
+        (``FILES``, ``--crs``, ``--sheet``, ``--layer``, ``--header-row``).
     x, y : str, optional
         Columns of X/longitude and Y/latitude (default: recognised by name). ``--x``, ``--y``.
     map : list of str
@@ -87,13 +81,6 @@ class CensusImportOptions:
     {'OBJNAME': '设施'}
     """
 
-    files: list[Path] = option(dataclasses.MISSING, flag="FILES", argument=True, nargs=-1,
-                               type=PATH, record=False, kind=list)
-    crs: str | None = crs_field(CRS_HELP)
-    sheet: str | None = option(None, help="XLSX sheet to read, when a workbook has several.")
-    layer: str | None = layer_field("a GeoPackage or other source, when it has several",
-                                    flag="--layer")
-    header_row: int | None = option(None, type=click.IntRange(min=1), help=HEADER_ROW_HELP)
     x: str | None = option(None, help="Column of X/longitude (default: recognised by name).")
     y: str | None = option(None, help="Column of Y/latitude (default: recognised by name).")
     map: list[str] = option(
@@ -111,8 +98,7 @@ class CensusImportOptions:
              "under another name.")
     catalog: str | None = catalog_field()
     extend: bool = extend_field()
-    dup_tolerance: list[str] = option(factory=list, multiple=True, metavar="M|CLASS=M",
-                                      toml=False, help=_TOLERANCE_HELP)
+    dup_tolerance: list[str] = _tolerance_field()
 
     def resolved(self) -> ImportOptions:
         """The importer's settings: columns mapped, catalog loaded, tolerances parsed.
@@ -208,8 +194,7 @@ class CensusCheckOptions:
 
     catalog: str | None = catalog_field()
     extend: bool = extend_field()
-    dup_tolerance: list[str] = option(factory=list, multiple=True, metavar="M|CLASS=M",
-                                      toml=False, help=_TOLERANCE_HELP)
+    dup_tolerance: list[str] = _tolerance_field()
     sparse_ratio: float = option(
         0.25, type=float, show_default=True, toml=False,
         help="Flag a class in a street when its density is below this share of the "

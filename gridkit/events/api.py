@@ -7,7 +7,6 @@ In memory, :func:`~gridkit.events.import_events` (files and unit grids in, an
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,32 +18,22 @@ from gridkit.components.gpkg import load_grids
 from gridkit.errors import GridkitError
 from gridkit.events.importer import COMMAND, EventOptions, import_events
 from gridkit.io import layers_of, merge_qa, refuse_overwriting_inputs, run_record, write_geopackage
-from gridkit.options import crs_field, option, record
-from gridkit.records.options import CRS_HELP, HEADER_ROW_HELP
+from gridkit.options import option, record
+from gridkit.records.options import RecordImportOptions
 from gridkit.result import StepResult
 
 __all__ = ["EventImportOptions", "import_events_geopackage"]
 
-PATH = click.Path(path_type=Path)
-
 
 @dataclass(frozen=True)
-class EventImportOptions:
+class EventImportOptions(RecordImportOptions):
     """Options of ``gridkit events import`` (and of the ``[events]`` section of ``gridkit run``).
 
     Parameters
     ----------
-    files : list of pathlib.Path
-        Event records: CSV, XLSX, Shapefile, GeoPackage, GeoJSON. The ``FILES`` arguments.
-    crs : str, optional
-        CRS of coordinate columns, and of a vector file's geometries over its own:
-        ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc`` or ``EPSG:n``. ``--crs``.
-    sheet : str, optional
-        XLSX sheet, when the workbook has several. ``--sheet``.
-    layer : str, optional
-        Layer of a multi-layer vector file. ``--layer``.
-    header_row : int, optional
-        Row (1-based) of the column names; found when not given. ``--header-row``.
+    files, crs, sheet, layer, header_row
+        The files and how to read them: as :class:`~gridkit.records.options.RecordImportOptions`
+        (``FILES``, ``--crs``, ``--sheet``, ``--layer``, ``--header-row``).
     map : list of str
         ``FIELD=COLUMN`` items for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT. ``--map``.
     mode : {"append", "replace"}
@@ -58,12 +47,6 @@ class EventImportOptions:
     ('X=东', 'Y=北')
     """
 
-    files: list[Path] = option(dataclasses.MISSING, flag="FILES", argument=True, nargs=-1,
-                               type=PATH, record=False, kind=list)
-    crs: str | None = crs_field(CRS_HELP)
-    sheet: str | None = option(None, help="XLSX sheet, when the workbook has several.")
-    layer: str | None = option(None, help="Layer of a multi-layer vector file.")
-    header_row: int | None = option(None, type=click.IntRange(min=1), help=HEADER_ROW_HELP)
     map: list[str] = option(
         factory=list, multiple=True, metavar="FIELD=COLUMN", kind=list[str],
         help="Column for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT (repeatable).")
