@@ -177,11 +177,10 @@ def test_warnings_are_one_line_with_flags_on_the_command_line():
 
 
 def test_no_event_file_is_a_value_error_not_a_click_usage_error(tmp_path):
-    from gridkit.events.cli import import_events_to_geopackage
-    from gridkit.events.importer import EventOptions
+    from gridkit.events import EventImportOptions, import_events_geopackage
 
     with pytest.raises(ValueError) as caught:
-        import_events_to_geopackage([], tmp_path / "out.gpkg", EventOptions())
+        import_events_geopackage(tmp_path / "out.gpkg", EventImportOptions(files=[]))
     assert not isinstance(caught.value, click.ClickException)
     assert caught.value.parameter == "files" and not (tmp_path / "out.gpkg").exists()
     done = invoke(["events", "import", "-o", tmp_path / "out.gpkg"])

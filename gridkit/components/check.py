@@ -59,6 +59,7 @@ from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError
 from gridkit.geometry import dissolve_coverage
 from gridkit.qa import QACollector
+from gridkit.result import StepResult
 
 COMMAND = "census check"
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
@@ -378,8 +379,9 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None) -> dict:
-    """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run."""
+                        progress: Callable[[str], None] | None = None) -> StepResult:
+    """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run;
+    returns the figures and the issues."""
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
     from gridkit.io import ArrowLayer, merge_qa, run_record, write_geopackage
@@ -404,4 +406,4 @@ def check_to_geopackage(output: Path, options: CheckOptions,
          "component_coverage": ArrowLayer(result.coverage)},
         run_record(COMMAND, parameters, []),
     )
-    return {"output": str(output), **result.report}
+    return StepResult({"output": str(output), **result.report}, result.qa)

@@ -16,6 +16,7 @@ from gridkit.components.locate import UnitGrids
 from gridkit.components.reimport import check_same_content, check_same_rows
 from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record
+from gridkit.result import StepResult
 from gridkit.store import transaction
 
 
@@ -36,8 +37,8 @@ def load_grids(output: Path) -> UnitGrids:
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
                          progress: Callable[[str], None] | None = None, *,
-                         allow_duplicates: bool = False) -> dict:
-    """Import ``files`` into OUT.gpkg (in one transaction) and return the figures.
+                         allow_duplicates: bool = False) -> StepResult:
+    """Import ``files`` into OUT.gpkg (in one transaction); the figures and the QA issues.
 
     Rows already held under another file name are refused unless ``allow_duplicates``
     (:mod:`gridkit.components.reimport`).
@@ -106,7 +107,7 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
                 tx.ensure_index(layer, column)
         tx.record_run(run_record(COMMAND, parameters, list(files)))
     figures["removed_stale_qa"] = tx.summary.removed_qa
-    return {"output": str(output), **figures}
+    return StepResult({"output": str(output), **figures}, result.qa)
 
 
 def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:

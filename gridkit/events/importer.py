@@ -33,7 +33,7 @@ from gridkit.codes.matcher import ClassMatcher
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError, mention
-from gridkit.qa import QAIssue
+from gridkit.qa import QAIssue, qa_frame
 from gridkit.records.coords import parse_source_crs
 from gridkit.records.position import Positioner, column
 from gridkit.records.problems import Problems
@@ -76,10 +76,29 @@ class EventOptions:
 
 @dataclass
 class EventImport:
+    """Event records read, classed and located: what :func:`import_events` returns.
+
+    Parameters
+    ----------
+    events : geopandas.GeoDataFrame
+        The ``event`` layer (points in the unit grids' CRS).
+    rejects : pandas.DataFrame
+        The ``event_reject`` layer: SRCFILE, SRCROW, REASON, RAW.
+    issues : list of QAIssue
+        Events sharing an EVTID, values changed.
+    figures : dict
+        Rows read, accepted, rejected, per file.
+    """
+
     events: gpd.GeoDataFrame
     rejects: pd.DataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.events.crs)
 
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"

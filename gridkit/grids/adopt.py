@@ -49,6 +49,7 @@ from gridkit.io import (
 from gridkit.partition.bgids import assign_bgids
 from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
+from gridkit.result import StepResult
 
 # Faults that unit_grid cannot hold: adoption stops on them unless --recode.
 BLOCKING = ("grid-code-missing", "grid-code-invalid",
@@ -128,7 +129,7 @@ def check_grids(inputs: GridInputs, *, target_area: float = 10_000) -> Audit:
 
 def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float = 10_000,
                         repair: bool = False, repair_area: float = REPAIR_AREA,
-                        recode: bool = False, parameters: dict | None = None) -> dict:
+                        recode: bool = False, parameters: dict | None = None) -> StepResult:
     """Audit, repair if asked, and write the grids to ``output`` as ``unit_grid``.
 
     Parameters
@@ -150,8 +151,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
 
     Returns
     -------
-    dict
-        The figures ``--json`` prints.
+    StepResult
+        The figures ``--json`` prints; the issues of the grids written and the repairs.
 
     Raises
     ------
@@ -197,8 +198,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         registry = retire(registry, retired, run)
     all_issues = issues + repairs
     stale = [n for n in STALE if output.exists() and n in layers_of(output)]
-    qa = merge_qa(output, "grids adopt", qa_frame(all_issues, inputs.crs),
-                  stale=("partition", "group"))
+    found = qa_frame(all_issues, inputs.crs)
+    qa = merge_qa(output, "grids adopt", found, stale=("partition", "group"))
     write_geopackage(
         output,
         {"community": communities, "unit_grid": grids, "qa_issue": qa,
@@ -211,7 +212,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         drop=tuple(stale),
     )
     severities = [i.severity for i in issues]
-    return {
+    return StepResult({
         "output": str(output),
         "source": inputs.layer.source,
         "code_field": inputs.layer.code_field,
@@ -228,7 +229,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         "audit": audit.figures,
         "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
-    }
+    }, found)
 
 
 def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str,

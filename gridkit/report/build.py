@@ -134,3 +134,44 @@ def _jsonable(value):
     if isinstance(value, np.floating | float):
         return float(value) if np.isfinite(value) else None
     return value
+
+
+def json_summary(result: dict) -> dict:
+    """The ``--json`` object: where the report went, how big it is, and the key figures.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`build_report` returned.
+
+    Returns
+    -------
+    dict
+        Output, size, language, counts per layer, unit and responsibility grids, points by
+        major class, QA counts, the spot-check verdict, PNG files, seconds.
+    """
+    f = result["figures"]
+    u = f["unit_areas"]
+    summary = {
+        "output": result["output"], "bytes": result["bytes"], "megabytes": result["megabytes"],
+        "lang": result["lang"], "counts": result["layers"],
+        "unit_grids": {"count": u["grids"], "target_area": u["target"],
+                       "in_band": u["in_band"], "median_area": u["stats"].get("median")},
+    }
+    if f.get("responsibility"):
+        r = f["responsibility"]
+        summary["responsibility_grids"] = {"count": r["grids"], "in_band": r["in_band"]}
+    for name, p in f.get("points", {}).items():
+        summary[name + "s"] = {"count": p["count"], "on_map": p["on_map"],
+                               "not_in_grid": p["not_in_grid"],
+                               "by_major": {m["code"]: m["count"] for m in p["majors"]}}
+    if f.get("qa") is not None:
+        summary["qa"] = {"error": f["qa"]["error"], "warning": f["qa"]["warning"]}
+    if f.get("spotcheck"):
+        overall = f["spotcheck"].get("overall") or {}
+        summary["spotcheck"] = {"verdict": overall.get("VERDICT"),
+                                "grids": f["spotcheck"].get("grids")}
+    summary["map_omitted_fields"] = result["map_omitted_fields"]
+    summary["png"] = result["png"]
+    summary["seconds"] = result["seconds"]
+    return summary
