@@ -32,7 +32,7 @@ from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.coding import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.cutting import plan_cuts
-from gridkit.partition.fabric import BlockPlan, plan_block
+from gridkit.partition.fabric import BlockPlan, plan_block, planned_pieces
 from gridkit.partition.faces import (
     MICRO_AREA,
     locate,
@@ -279,14 +279,17 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
         members = faces[order[starts[b]:starts[b + 1]]]
         shape = shapely.coverage_union_all(members)
         target = targets[block_community[b]]
-        pieces = max(2, round(block_area[b] / target))
         if cutting == "straight":
+            pieces = max(2, round(block_area[b] / target))
             near = footprints[building_tree.query(shape)] if building_tree else footprints
             near = near[shapely.area(near) < target] if len(near) else near
             jobs.append((int(b), shape, None, block_area[b] / pieces, target, near, None))
             continue
         near = footprints[building_tree.query(shape, predicate="intersects")
                           ] if building_tree else footprints
+        pieces = planned_pieces(shape, near, target)
+        if pieces < 2:
+            continue  # mostly open land within the band: one unit grid
         inside = loose[loose_tree.query(shape, predicate="intersects")
                        ] if loose_tree else loose
         if len(inside):
