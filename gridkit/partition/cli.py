@@ -21,6 +21,7 @@ from gridkit.io import (
 )
 from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
 from gridkit.partition.counties import county_figures
+from gridkit.partition.engine import CUTTINGS, DEFAULT_CUTTING
 from gridkit.partition.engine import partition as run_partition
 from gridkit.partition.metrics import partition_figures
 from gridkit.qa import qa_frame
@@ -42,7 +43,7 @@ def partition_to_geopackage(
     buildings_layer: str | None = None,
     parcels: Path | None = None,
     parcels_layer: str | None = None,
-    cutting: str = "straight",
+    cutting: str = DEFAULT_CUTTING,
     target_area: float = 10_000,
     crs: str | None = None,
     code_field: str | None = None,
@@ -211,11 +212,11 @@ def print_summary(figures: dict) -> None:
               help="Compounds (小区/单位) and cadastral plots (polygons) or walls (lines): "
                    "grids follow their edges where the size band allows.")
 @click.option("--parcels-layer", help="Layer of --parcels.")
-@click.option("--cutting", type=click.Choice(["straight", "fabric"]), default="straight",
+@click.option("--cutting", type=click.Choice(CUTTINGS), default=DEFAULT_CUTTING,
               show_default=True,
-              help="How blocks larger than 1.5× the target are cut: straight rows and cells "
-                   "slid to miss buildings, or along the fabric (gaps between buildings, "
-                   "dead-end alleys and paths, parcel lines).")
+              help="How blocks larger than 1.5× the target are cut: along the fabric (gaps "
+                   "between buildings, dead-end alleys and paths, parcel lines; open land in "
+                   "larger grids), or in straight rows and cells slid to miss buildings.")
 @click.option("--target-area", type=float, default=10_000, show_default=True,
               help="Unit grid area to aim for, m².")
 @click.option("--crs", help="CRS of inputs that have none; if projected, also the CRS to work "
@@ -249,7 +250,7 @@ def partition(communities, output, layer, roads, roads_layer, water, water_layer
             --roads data/samples/roads.gpkg --water data/samples/water.gpkg \\
             --buildings data/samples/buildings.gpkg
         gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
-            --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
+            --buildings buildings.gpkg --parcels plots.gpkg
         # communities changed: keep the grids and BGIDs of the unchanged ones
         gridkit partition communities_2026.gpkg -o out/district.gpkg \\
             --roads data/samples/roads.gpkg --update

@@ -46,6 +46,7 @@ from gridkit.qa import QAIssue
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
 CUTTINGS = ("straight", "fabric")  # how large blocks are cut; see README "How unit grids are cut"
+DEFAULT_CUTTING = "fabric"
 PLANNED_GRIDS = 900  # a community planned for more grids than this gets a larger target
 MIN_TARGET, MAX_TARGET = 100, 10_000_000  # m²: a unit grid between a courtyard and 10 km²
 
@@ -102,7 +103,7 @@ def partition(
     progress: Progress | None = None,
     client: object | None = None,
     borders: np.ndarray | None = None,
-    cutting: str = "straight",
+    cutting: str = DEFAULT_CUTTING,
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -115,10 +116,10 @@ def partition(
     noded once for a whole province (:func:`gridkit.project.node_borders`), noded here with
     the county's own lines so that neighbouring counties' grids share every border vertex.
     ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
-    grids follow where the size band allows. ``cutting``: ``"straight"`` cuts large blocks in
-    rows and cells of equal area, each cut slid to miss buildings; ``"fabric"`` cuts them
-    along the gaps between buildings, dead-end alleys and paths and parcel lines (see
-    :mod:`.fabric`).
+    grids follow where the size band allows. ``cutting``: ``"fabric"`` (the default) cuts
+    large blocks along the gaps between buildings, dead-end alleys and paths and parcel
+    lines, and gives open land larger grids (see :mod:`.fabric`); ``"straight"`` cuts them
+    in rows and cells of equal area, each cut slid to miss buildings.
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
         raise GridkitError(
@@ -260,7 +261,7 @@ def _split_disconnected(faces, unit_of_face, shapes):
 
 
 def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
-                 cutting="straight") -> dict:
+                 cutting=DEFAULT_CUTTING) -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -287,7 +288,9 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
             continue
         near = footprints[building_tree.query(shape, predicate="intersects")
                           ] if building_tree else footprints
-        pieces = planned_pieces(shape, near, target)
+        # Without a building layer no land is known to be open: one grid per target.
+        pieces = (planned_pieces(shape, near, target) if len(footprints)
+                  else max(2, round(block_area[b] / target)))
         if pieces < 2:
             continue  # mostly open land within the band: one unit grid
         inside = loose[loose_tree.query(shape, predicate="intersects")
@@ -336,7 +339,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
 
 
 def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
-         cutting="straight"):
+         cutting=DEFAULT_CUTTING):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on

@@ -5,6 +5,9 @@ cross whatever lies in the way; in a perimeter block or a compound they cannot m
 building. Here the plan only says *which share of the block goes to which cell*; the lines
 that carry the boundary come from the block's own fabric:
 
+0. **Cells.** Open land (beyond :data:`YARD` of every building) gets cells of
+   :data:`OPEN_CELL` × the target, built-up land cells of the target (:func:`planned_pieces`).
+
 1. **Atoms.** The block is cut by its *fabric*: the edges of the faces it was merged from
    (parcel lines, compound walls, minor roads), the loose lines inside it (dead-end alleys,
    footpaths, service roads) and the edges of a morphological tessellation: every building
@@ -92,7 +95,8 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
     components) gives land without buildings, where neither live, larger grids; they stay
     within the band (0.5–2× target) and need fewer cuts across fields, parks and yards, where
     no line of the fabric runs. Built-up land is what lies within :data:`YARD` of a building,
-    measured on a lattice of points every :data:`LATTICE` metres.
+    measured on a lattice of points every :data:`LATTICE` metres. Only for a partition given
+    a building layer: without one, no land is known to be open.
 
     Parameters
     ----------
