@@ -32,11 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_acceptance_estimate import census  # noqa: E402
 from test_acceptance_match import synthetic_resurvey  # noqa: E402
 
-from gridkit.acceptance.design import DesignInputs, plan_design  # noqa: E402
-from gridkit.acceptance.draw import draw  # noqa: E402
+from gridkit.acceptance.design import DesignInputs, draw, plan_design  # noqa: E402
 from gridkit.acceptance.estimate import stratified_ratio  # noqa: E402
+from gridkit.acceptance.evidence import position_check  # noqa: E402
 from gridkit.acceptance.match import match  # noqa: E402
-from gridkit.acceptance.resurvey import position_check  # noqa: E402
 from gridkit.acceptance.verdicts import CODE  # noqa: E402
 
 

@@ -109,7 +109,7 @@ def main() -> None:
         "unit_grids": len(grids), "communities": len(communities),
         "planted": {"overlap": PLANTED, "gap": PLANTED, "duplicate": PLANTED},
         "found": {rule: audit.figures["by_rule"].get(rule, 0) for rule in
-                  ("grid_overlap", "grid_gap", "grid_code_duplicate")},
+                  ("grid-overlap", "grid-gap", "grid-code-duplicate")},
         "check_seconds": {"read": read_s, "audit": audit_s, "total": round(read_s + audit_s, 2)},
         "adopt_seconds": adopt_s,
         "adopt_repair_seconds": repair_s,

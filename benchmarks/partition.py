@@ -194,7 +194,7 @@ def scene_part(scene: dict) -> dict:
         out[cutting].update(seconds=seconds, seconds_per_km2=seconds / km2, cpu_seconds=cpu,
                             cpu_seconds_per_km2=cpu / km2,
                             qa={rule: sum(i.rule == rule for i in result.issues)
-                                for rule in ("block_whole", "building_split")})
+                                for rule in ("block-whole", "building-split")})
 
     net, seconds = _timed(lambda: fishnet(comm, np.sqrt(target)))
     out["fishnet"] = _figures(net.geometry.to_numpy(), net["community_area"].to_numpy(),

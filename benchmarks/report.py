@@ -37,9 +37,9 @@ from test_report_support import points_in  # noqa: E402
 from benchmarks.synthetic import synthetic_communities  # noqa: E402
 from gridkit.codes import national_catalog  # noqa: E402
 from gridkit.io import ArrowLayer, write_geopackage  # noqa: E402
-from gridkit.partition.cli import partition_to_geopackage  # noqa: E402
+from gridkit.partition import PartitionOptions, partition_geopackage  # noqa: E402
 from gridkit.report import build_report  # noqa: E402
-from gridkit.responsibility.cli import group_geopackage  # noqa: E402
+from gridkit.responsibility import group_geopackage  # noqa: E402
 
 COMPONENTS = 1_000_000
 STATES = (["完好", "破损", "丢失", "占用"], [0.93, 0.04, 0.01, 0.02])
@@ -56,7 +56,7 @@ def district(folder: Path) -> tuple[Path, dict]:
     communities = folder / "communities.gpkg"
     synthetic_communities().to_file(communities, driver="GPKG")
     started = time.perf_counter()
-    figures = partition_to_geopackage(communities, gpkg)
+    figures = partition_geopackage(gpkg, PartitionOptions(communities))
     timings["partition_s"] = round(time.perf_counter() - started, 1)
     timings["unit_grids"] = figures["unit_grids"]
     started = time.perf_counter()

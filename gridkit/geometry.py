@@ -14,7 +14,7 @@ from gridkit.qa import QAIssue
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
 LINEAR = {"LineString", "MultiLineString", "LinearRing"}
-UNUSABLE_RULE = "unusable_geometry"  # QA rule of a feature skipped for its kind
+UNUSABLE_RULE = "unusable-geometry"  # QA rule of a feature skipped for its kind
 
 
 def _describe(frame: gpd.GeoDataFrame, what: str) -> str:
@@ -80,7 +80,7 @@ def _drop_z_m(frame: gpd.GeoDataFrame, source: str, layer: str) -> tuple[np.ndar
         return geoms, []
     what = " and ".join(n for n, m in (("Z", with_z), ("M", with_m)) if m.any())
     count = int((with_z | with_m).sum())
-    issue = QAIssue(layer, "*", "dropped_z_m", "warning",
+    issue = QAIssue(layer, "*", "dropped-z-m", "warning",
                     f"{source}: {count} of {len(geoms)} features carry {what} values; gridkit "
                     "works in 2D, so they were dropped (heights and measures are not used)")
     return shapely.force_2d(geoms), [issue]
@@ -103,7 +103,7 @@ def clean_geometries(
     Multi-part geometries and GeometryCollections are opened and their parts of an
     ``allowed`` kind kept (nested collections too); Z and M values are dropped (one warning
     for the layer). A feature with nothing usable (empty, or a Point/MultiPoint in a line or
-    polygon layer) is skipped with an ``unusable_geometry`` or ``empty_geometry`` warning
+    polygon layer) is skipped with an ``unusable-geometry`` or ``empty-geometry`` warning
     naming its feature id: one stray feature is no reason to refuse a whole layer. Callers
     for whom a lost feature matters (communities: territory) compare the index.
 
@@ -131,13 +131,13 @@ def clean_geometries(
     ...     shapely.MultiLineString([[(0, 0), (1, 0)], [(2, 0), (3, 0)]])], crs=3857)
     >>> kept, issues = clean_geometries(f, what="roads", allowed=LINEAR, layer="road")
     >>> len(kept), issues[0].rule
-    (1, 'unusable_geometry')
+    (1, 'unusable-geometry')
     """
     source = _describe(frame, what)
     geoms, issues = _drop_z_m(frame, source, layer)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for i in np.flatnonzero(empty):
-        issues.append(QAIssue(layer, str(frame.index[i]), "empty_geometry", "warning",
+        issues.append(QAIssue(layer, str(frame.index[i]), "empty-geometry", "warning",
                               f"{source}: feature {frame.index[i]} has no geometry; skipped"))
     invalid = ~empty & ~shapely.is_valid(geoms)
     repaired = geoms.copy()
@@ -146,7 +146,7 @@ def clean_geometries(
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         repaired[invalid] = fixed
         for i, reason in zip(np.flatnonzero(invalid), reasons, strict=True):
-            issues.append(QAIssue(layer, str(frame.index[i]), "invalid_geometry", "warning",
+            issues.append(QAIssue(layer, str(frame.index[i]), "invalid-geometry", "warning",
                                   f"{source}: feature {frame.index[i]} was invalid ({reason});"
                                   " repaired with make_valid", geoms[i]))
     kept, lost_parts = _keep(repaired, allowed)
@@ -158,12 +158,12 @@ def clean_geometries(
                               f"{source}: feature {frame.index[i]} is a {geoms[i].geom_type} "
                               f"with no {kinds} part; skipped", geoms[i]))
     for i in np.flatnonzero(gone & invalid):
-        issues.append(QAIssue(layer, str(frame.index[i]), "empty_geometry", "warning",
+        issues.append(QAIssue(layer, str(frame.index[i]), "empty-geometry", "warning",
                               f"{source}: feature {frame.index[i]} collapsed to nothing when "
                               "repaired; skipped", geoms[i]))
     partial = ~gone & ~empty & ~invalid & (lost_parts > 0)
     for i in np.flatnonzero(partial):
-        issues.append(QAIssue(layer, str(frame.index[i]), "parts_dropped", "warning",
+        issues.append(QAIssue(layer, str(frame.index[i]), "parts-dropped", "warning",
                               f"{source}: feature {frame.index[i]} ({geoms[i].geom_type}) has "
                               f"{lost_parts[i]} part(s) that are not {kinds}; kept the rest",
                               geoms[i]))
@@ -198,12 +198,12 @@ def skipped_features(issues: list[QAIssue]) -> dict[str, dict]:
 
     Examples
     --------
-    >>> skipped_features([QAIssue("road", "7", "unusable_geometry", "warning", "...")])
+    >>> skipped_features([QAIssue("road", "7", "unusable-geometry", "warning", "...")])
     {'road': {'count': 1, 'ids': ['7']}}
     """
     out: dict[str, dict] = {}
     for issue in issues:
-        if issue.rule in (UNUSABLE_RULE, "empty_geometry"):
+        if issue.rule in (UNUSABLE_RULE, "empty-geometry"):
             entry = out.setdefault(issue.layer, {"count": 0, "ids": []})
             entry["count"] += 1
             entry["ids"].append(issue.key)

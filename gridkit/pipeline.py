@@ -56,8 +56,9 @@ from gridkit.console import emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client, cluster_options
 from gridkit.errors import GridkitError
 from gridkit.io import read_toml
-from gridkit.partition.cli import partition_to_geopackage, print_summary
-from gridkit.responsibility.cli import group_geopackage
+from gridkit.options import from_section, toml_types
+from gridkit.partition import PartitionOptions, partition_geopackage
+from gridkit.responsibility import GroupOptions, group_geopackage
 from gridkit.store import COMMITTED
 
 SAMPLE_CONFIG = "gridkit.toml"
@@ -65,22 +66,13 @@ SAMPLE_CONFIG = "gridkit.toml"
 # Every key a section takes, with the type it must have; paths are resolved against the
 # config file's folder.
 SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "partition": {
-        "communities": Path, "roads": Path, "water": Path, "buildings": Path, "layer": str,
-        "roads_layer": str, "water_layer": str, "buildings_layer": str,
-        "parcels": Path, "parcels_layer": str, "cutting": str,
-        "target_area": (int, float), "crs": str, "code_field": str, "name_field": str,
-        "road_class_field": str, "max_conflict_area": (int, float),
-    },
+    "partition": toml_types(PartitionOptions),
     "grids": {
         "grids": Path, "layer": str, "code_field": str, "communities": Path,
         "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
         "repair_area": (int, float), "recode": bool, "area": Path,
     },
-    "group": {
-        "key_areas": Path, "key_areas_layer": str, "crs": str, "dense": str, "sparse": str,
-        "dense_threshold": (int, float), "weights": Path, "min_shared_edge": (int, float),
-    },
+    "group": toml_types(GroupOptions),
     "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
                "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
     "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
@@ -281,11 +273,9 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         say("adopting the city's unit grids")
         figures["grids"] = _adopt(target, config["grids"])
     else:
-        section = dict(config["partition"])
-        communities = section.pop("communities")
-        figures["partition"] = partition_to_geopackage(communities, target, progress=progress,
-                                                       client=client, borders=borders,
-                                                       **section)
+        options = from_section(PartitionOptions, config["partition"])
+        figures["partition"] = partition_geopackage(target, options, progress=progress,
+                                                    client=client, borders=borders).figures
     if "census" in config:
         say("importing the census")
         figures["census"] = _census(target, config["census"])
@@ -294,7 +284,8 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
         figures["events"] = _events(target, config["events"])
     if "group" in config:
         say("grouping responsibility grids")
-        figures["group"] = group_geopackage(target, client=client, **config["group"])
+        figures["group"] = group_geopackage(
+            target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
         from gridkit.components.check import CheckOptions, check_to_geopackage
@@ -362,7 +353,7 @@ def _spotcheck(target: Path, section: dict) -> dict:
     plan = target.with_name(f"{target.stem}_spotcheck")
     figures = {"plan": sample_geopackage(target, plan, design, seed=section.get("seed"))}
     if "sheet" in section:
-        from gridkit.acceptance.figures import Targets
+        from gridkit.acceptance.estimate import Targets
 
         targets = Targets(accuracy=section["target"]) if "target" in section else None
         figures["accuracy"] = accuracy_geopackage(target, check=section["sheet"], plan=plan,
@@ -403,6 +394,8 @@ def run(config, output, as_json, scheduler, workers):
         emit_json(figures)
         return
     if "partition" in figures:
+        from gridkit.partition.cli import print_summary
+
         print_summary(figures["partition"])
     else:
         g = figures["grids"]

@@ -362,7 +362,7 @@ def test_failed_writes_leave_files_as_they_were(copy, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("gridkit.acceptance.planfiles.write_xlsx", broken)
+    monkeypatch.setattr("gridkit.acceptance.checklist.write_xlsx", broken)
     result = run(sample, out, "-o", target, "--seed", 9)
     assert result.exit_code == 2 and "No space left on device" in result.output
     assert out.read_bytes() == before_out

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from gridkit.acceptance.design import (
     DesignInputs,
-    allocate,
+    allocate_sample,
     anticipated_s2,
+    draw,
     plan_design,
     variance,
 )
-from gridkit.acceptance.draw import draw
 from gridkit.errors import GridkitError
 
 Z95 = 1.959963984540054
@@ -79,7 +79,7 @@ def test_allocation_is_the_smallest_meeting_the_margin(strata, margin, icc):
     if total == 0:
         return
     s2 = np.array([anticipated_s2(s, 0.96, icc) for s in sizes])
-    sample = allocate(grids, s2, total, z=Z95, margin=margin)
+    sample = allocate_sample(grids, s2, total, z=Z95, margin=margin)
     assert (sample <= grids).all() and (sample >= np.minimum(grids, 2)).all()
     limit = (margin / Z95) ** 2
     assert variance(grids, sample, s2, total) <= limit * (1 + 1e-9) or (sample == grids).all()

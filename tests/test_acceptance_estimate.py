@@ -7,10 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridkit.acceptance.design import DesignInputs, plan_design
-from gridkit.acceptance.draw import draw
-from gridkit.acceptance.estimate import clopper_pearson, stratified_ratio
-from gridkit.acceptance.figures import Targets, domain, judge
+from gridkit.acceptance.design import DesignInputs, draw, plan_design
+from gridkit.acceptance.estimate import Targets, clopper_pearson, domain, judge, stratified_ratio
 from gridkit.acceptance.verdicts import CODE
 
 

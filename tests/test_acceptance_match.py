@@ -126,7 +126,7 @@ def test_matcher_recovers_a_known_error_rate():
 
 
 def test_a_tolerance_too_tight_for_the_positions_is_named():
-    from gridkit.acceptance.resurvey import position_check
+    from gridkit.acceptance.evidence import position_check
 
     rates = {"wrong_class": 0.01, "wrong_position": 0.01, "not_found": 0.01, "missing": 0.01}
     cxy, ccl, fxy, fcl, counts = synthetic_resurvey(3000, rates, seed=4, noise=3.0)

@@ -211,9 +211,9 @@ def test_self_intersection_is_repaired_and_reported(tmp_path):
     comm.to_file(tmp_path / "c.gpkg")
     done = gridkit("partition", tmp_path / "c.gpkg", "-o", tmp_path / "o.gpkg", "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["qa"]["by_rule"] == {"invalid_geometry": 1}
+    assert json.loads(done.stdout)["qa"]["by_rule"] == {"invalid-geometry": 1}
     qa = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="qa_issue")
-    assert qa["RULE"].tolist() == ["invalid_geometry"] and qa["SEVERITY"].iloc[0] == "warning"
+    assert qa["RULE"].tolist() == ["invalid-geometry"] and qa["SEVERITY"].iloc[0] == "warning"
 
 
 def test_flatgeobuf_and_geoparquet_inputs(tmp_path):

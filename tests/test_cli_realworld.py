@@ -70,7 +70,7 @@ def test_esri_json_with_objectid_and_curve_rings(tmp_path):
     assert_curved_communities_kept(out)
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
     # ArcGIS wrote Z on the roads: dropped, and said once for the layer.
-    z = qa[qa["RULE"] == "dropped_z_m"]
+    z = qa[qa["RULE"] == "dropped-z-m"]
     assert len(z) == 1 and "esri_roads.json" in z["MESSAGE"].iloc[0]
     assert figures["skipped_features"] == {}
     # Both roads are barriers: the two-part one and the curved lane (an arc about a centre,
@@ -89,9 +89,9 @@ def test_road_layer_of_multipart_lines_points_and_collections(tmp_path):
     assert figures["skipped_features"] == {"road": {"count": 2, "ids": ["3", "6"]}}
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
     rules = dict(zip(qa["KEY"].where(qa["LAYER"] == "road"), qa["RULE"], strict=True))
-    assert rules["3"] == "unusable_geometry" and rules["6"] == "empty_geometry"
-    assert rules["4"] == "parts_dropped"  # the collection's point; its line is a road
-    assert (qa["RULE"] == "dropped_z_m").sum() == 1
+    assert rules["3"] == "unusable-geometry" and rules["6"] == "empty-geometry"
+    assert rules["4"] == "parts-dropped"  # the collection's point; its line is a road
+    assert (qa["RULE"] == "dropped-z-m").sum() == 1
     grids = pyogrio.read_dataframe(out, layer="unit_grid")
     # Multi-part roads and the collection's line are barriers: grid edges run along them.
     roads = pyogrio.read_dataframe(DATA / "roads_mixed.gpkg", fid_as_index=True)
@@ -130,7 +130,7 @@ def test_key_areas_with_a_stray_point_are_used_and_the_point_reported(tmp_path):
     assert code == 0, output
     assert json.loads(output)["skipped_features"] == {"key_area": {"count": 1, "ids": ["2"]}}
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
-    stray = qa[(qa["LAYER"] == "key_area") & (qa["RULE"] == "unusable_geometry")]
+    stray = qa[(qa["LAYER"] == "key_area") & (qa["RULE"] == "unusable-geometry")]
     assert stray["KEY"].tolist() == ["2"]
     grids = pyogrio.read_dataframe(out, layer="unit_grid")
     assert (grids["DENSITY"] == "dense").any()

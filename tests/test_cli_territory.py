@@ -67,7 +67,7 @@ def test_two_counties_partition_in_one_run(partitioned):
         assert entry["area_km2"] == pytest.approx(0.4, abs=1e-3)
     assert sum(c["unit_grids"] for c in figures["counties"]) == figures["unit_grids"]
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
-    overlaps = qa[qa["RULE"] == "admin_overlap"]
+    overlaps = qa[qa["RULE"] == "admin-overlap"]
     assert len(overlaps) == 2 and overlaps["MESSAGE"].is_unique
     # 0.03 m x 400 m inside 东莞, 0.03 m x 500 m across the county border.
     assert sorted(overlaps["MESSAGE"].str.extract(r"overlap of ([\d.]+) m²")[0]) == \

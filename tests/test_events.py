@@ -59,7 +59,7 @@ def test_every_row_is_accepted_or_rejected_for_its_reason(district, tmp_path):
     assert by_id.loc["A1", "BGID"].startswith("310116001001")
     assert by_id.loc["A1", "STREET"] == "310116001"
     rules = dict(zip(rejects["SRCROW"], rejects["RULE"], strict=True))
-    assert rules[5] == "unknown-class" and rules[6] == "bad-time"
+    assert rules[5] == "class-unknown" and rules[6] == "bad-time"
     assert rules[7] == "no-coordinates" and rules[8] == "outside-area"
     assert rules[9] == "bad-coordinates"
     assert set(rules) <= {4, 5, 6, 7, 8, 9}  # no good row rejected

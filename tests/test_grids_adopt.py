@@ -90,16 +90,16 @@ def test_repair_fixes_small_gaps_overlaps_and_slivers_and_reports_each(clean, tm
     done = _invoke("grids", "check", path, "--communities", comm, "--target-area", TARGET,
                    "--json")
     found = json.loads(done.output)["by_rule"]
-    assert found["grid_overlap"] == 1 and found["grid_sliver"] == 1
+    assert found["grid-overlap"] == 1 and found["grid-sliver"] == 1
     done = _invoke("grids", "adopt", path, "-o", tmp_path / "o.gpkg", "--communities", comm,
                    "--repair", "--target-area", TARGET, "--json")
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output)
-    assert figures["repairs"] == {"repair_overlap": 1, "repair_sliver": 1}
+    assert figures["repairs"] == {"repair-overlap": 1, "repair-sliver": 1}
     assert figures["retired"] == [city["BGID"].iloc[-1]]
     qa = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="qa_issue")
-    assert not set(qa["RULE"]) & {"grid_overlap", "grid_sliver", "grid_gap"}
-    assert {"repair_overlap", "repair_sliver"} <= set(qa["RULE"])
+    assert not set(qa["RULE"]) & {"grid-overlap", "grid-sliver", "grid-gap"}
+    assert {"repair-overlap", "repair-sliver"} <= set(qa["RULE"])
     out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
     assert shapely.union_all(out.geometry.to_numpy()).area == pytest.approx(
         shapely.union_all(grids.geometry.to_numpy()).area, abs=1)

@@ -63,26 +63,26 @@ def test_each_planted_fault_is_found_exactly_once_with_its_place(clean):
     places = {}
     # A duplicate code: the second grid of community 1 takes the first one's code.
     codes[first[1]] = codes[first[0]]
-    places["grid_code_duplicate"] = geoms[first[0]]
+    places["grid-code-duplicate"] = geoms[first[0]]
     # A prefix contradicting the community holding the grid.
     codes[second[0]] = "310116001003900"
-    places["grid_code_community"] = geoms[second[0]]
+    places["grid-code-community"] = geoms[second[0]]
     # A 2 m gap: one grid drawn 2 m short of its neighbours all round.
     gap = int(third[len(third) // 2])
-    places["grid_gap"] = shapely.difference(geoms[gap], geoms[gap].buffer(-2))
+    places["grid-gap"] = shapely.difference(geoms[gap], geoms[gap].buffer(-2))
     geoms[gap] = geoms[gap].buffer(-2, join_style="mitre")
     # An overlap: a grid reaching 5 m into a neighbour of its own community.
     a = int(fourth[0])
     b = _neighbours(grids, a, same_community=True)
     piece = shapely.intersection(geoms[b], geoms[a].buffer(5, join_style="mitre"))
     geoms[a] = shapely.union(geoms[a], piece)
-    places["grid_overlap"] = piece
+    places["grid-overlap"] = piece
     # A grid across two communities: 30 m of its neighbour over the border moved into it.
     c = int(fourth[-1])
     d = _neighbours(grids, c, same_community=False)
     piece = shapely.intersection(geoms[d], geoms[c].buffer(30, join_style="mitre"))
     geoms[c], geoms[d] = shapely.union(geoms[c], piece), shapely.difference(geoms[d], piece)
-    places["grid_across_communities"] = piece
+    places["grid-across-communities"] = piece
     # A sliver: a 3 m strip cut off a grid as a grid of its own.
     e = int(first[-1])
     x0, y0, x1, y1 = geoms[e].bounds
@@ -90,12 +90,12 @@ def test_each_planted_fault_is_found_exactly_once_with_its_place(clean):
     geoms[e] = shapely.difference(geoms[e], strip)
     geoms.append(strip)
     codes.append(codes[e][:12] + "950")
-    places["grid_sliver"] = strip
+    places["grid-sliver"] = strip
     # A multi-part grid: two grids far apart under one code.
     f, g = int(second[1]), int(second[-1])
     assert not shapely.intersects(geoms[f], geoms[g])
     geoms[f] = shapely.MultiPolygon([geoms[f], geoms[g]])
-    places["grid_multipart"] = geoms[f]
+    places["grid-multipart"] = geoms[f]
     drop = {g}
     damaged = gpd.GeoDataFrame(
         {"BGID": [c for k, c in enumerate(codes) if k not in drop]},
@@ -111,10 +111,10 @@ def test_each_planted_fault_is_found_exactly_once_with_its_place(clean):
         assert "°E" in issue.message and "°N" in issue.message, issue.message
     # Only the planted faults are errors; everything else is a consequence (serial gaps).
     errors = Counter(i.rule for i in found.issues if i.severity == "error")
-    assert errors == Counter({r: 1 for r in places if r != "grid_sliver"})
-    gap = next(i for i in found.issues if i.rule == "grid_gap")
-    assert gap.geometry.area == pytest.approx(places["grid_gap"].area, rel=1e-6)
-    assert set(rules) - set(places) <= {"grid_serial_gap", "grid_size_band"}
+    assert errors == Counter({r: 1 for r in places if r != "grid-sliver"})
+    gap = next(i for i in found.issues if i.rule == "grid-gap")
+    assert gap.geometry.area == pytest.approx(places["grid-gap"].area, rel=1e-6)
+    assert set(rules) - set(places) <= {"grid-serial-gap", "grid-size-band"}
 
 
 def test_without_communities_the_prefixes_are_checked_against_each_other(clean):
@@ -126,8 +126,8 @@ def test_without_communities_the_prefixes_are_checked_against_each_other(clean):
     grids.loc[far, "BGID"] = "310116001001950"  # community 1's code far away from it
     found = _audit(grids)
     rules = Counter(i.rule for i in found.issues)
-    assert rules["grid_community_disconnected"] == 1
-    issue = next(i for i in found.issues if i.rule == "grid_community_disconnected")
+    assert rules["grid-community-disconnected"] == 1
+    issue = next(i for i in found.issues if i.rule == "grid-community-disconnected")
     assert issue.key == "310116001001"
 
 
@@ -154,13 +154,13 @@ def test_codes_stored_as_numbers_are_read_exactly_and_flagged(clean):
     assert layer.numeric
     assert list(layer.frame["CODE"]) == list(grids["BGID"])  # read back exactly, still flagged
     found = audit_grids(layer, grids.crs, communities, target_area=20_000)
-    numeric = [i for i in found.issues if i.rule == "grid_code_numeric"]
+    numeric = [i for i in found.issues if i.rule == "grid-code-numeric"]
     # 15 digits survive a double exactly: a warning to store them as text, not an error.
     assert len(numeric) == 1 and numeric[0].severity == "warning"
     assert found.errors == 0
     frame.loc[0, "BGID"] = 31011600100100.0  # a code that lost a digit is still refused
     found = audit_grids(grid_layer(frame), grids.crs, communities, target_area=20_000)
-    assert [i.rule for i in found.issues if i.severity == "error"] == ["grid_code_invalid"]
+    assert [i.rule for i in found.issues if i.severity == "error"] == ["grid-code-invalid"]
 
 
 def test_bad_codes(clean):
@@ -171,7 +171,7 @@ def test_bad_codes(clean):
     frame.loc[2, "BGID"] = "３１０１１６００１００１９９９"  # full-width digits: the same code
     found = _audit(frame)
     rules = Counter(i.rule for i in found.issues if i.severity == "error")
-    assert rules == Counter({"grid_code_missing": 1, "grid_code_invalid": 1})
+    assert rules == Counter({"grid-code-missing": 1, "grid-code-invalid": 1})
     assert "310116001001999" in set(found.grids["CODE"])
 
 
@@ -193,11 +193,11 @@ def test_check_command_exit_codes_and_json(clean, tmp_path):
     broken.to_file(bad)
     done = runner.invoke(main, ["grids", "check", str(bad), "--json"])
     assert done.exit_code == 1
-    assert json.loads(done.output)["by_rule"]["grid_code_duplicate"] == 1
+    assert json.loads(done.output)["by_rule"]["grid-code-duplicate"] == 1
     report = tmp_path / "audit.html"
     done = runner.invoke(main, ["grids", "check", str(bad), "-o", str(report)])
     assert done.exit_code == 1 and report.stat().st_size > 10_000
-    assert "grid_code_duplicate" in report.read_text(encoding="utf-8")
+    assert "grid-code-duplicate" in report.read_text(encoding="utf-8")
     done = runner.invoke(main, ["grids", "check", str(tmp_path / "none.shp")])
     assert done.exit_code == 2 and "no such file" in done.output
     done = runner.invoke(main, ["grids", "check", str(good), "--code-field", "WGBM"])
@@ -231,7 +231,7 @@ def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
     assert not spiked.is_valid
     frame.loc[0, "geometry"] = spiked
     found = _audit(frame, communities)
-    invalid = [i for i in found.issues if i.rule == "grid_invalid_geometry"]
+    invalid = [i for i in found.issues if i.rule == "grid-invalid-geometry"]
     assert len(invalid) == 1 and invalid[0].key == frame.loc[0, "BGID"]
     assert found.errors == 1
     path = tmp_path / "g.gpkg"
@@ -245,7 +245,7 @@ def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
     done = CliRunner().invoke(main, [*args, "--repair"])
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output)
-    assert figures["repairs"] == {"repair_invalid_geometry": 1} and figures["errors"] == 0
+    assert figures["repairs"] == {"repair-invalid-geometry": 1} and figures["errors"] == 0
     out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
     repaired = out.set_index("BGID").geometry[frame.loc[0, "BGID"]]
     assert repaired.is_valid and repaired.area == pytest.approx(box.area)

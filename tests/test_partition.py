@@ -111,7 +111,7 @@ def test_small_gap_and_overlap_resolved_and_reported():
     comm = comm.set_geometry(geoms)
     result = partition(comm)
     rules = sorted(i.rule for i in result.issues)
-    assert rules == ["admin_gap", "admin_overlap"]
+    assert rules == ["admin-gap", "admin-overlap"]
     assert_partition_invariants(result)
     total = shapely.union_all(comm.geometry.to_numpy()).area
     # The 3 m notch is filled; the closing that finds it adds nothing beyond it.
@@ -124,7 +124,7 @@ def test_interior_gap_where_four_communities_meet_is_absorbed():
                             (X0 + 600, Y0 + 610)])
     comm = comm.set_geometry(shapely.difference(comm.geometry.to_numpy(), hole))
     result = partition(comm)
-    gaps = [i for i in result.issues if i.rule == "admin_gap"]
+    gaps = [i for i in result.issues if i.rule == "admin-gap"]
     assert len(gaps) == 1 and gaps[0].geometry.area == pytest.approx(200)
     assert_partition_invariants(result)
     assert result.unit_grids.area.sum() == pytest.approx(comm.area.sum() + 200, rel=1e-9)
@@ -142,7 +142,7 @@ def test_community_needing_over_999_grids_gets_a_raised_target():
     comm = layout([shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)])
     result = partition(comm, target_area=500)  # 2,000 grids at 500 m²
     assert len(result.unit_grids) <= 999
-    assert [i.rule for i in result.issues] == ["target_raised"]
+    assert [i.rule for i in result.issues] == ["target-raised"]
     assert_partition_invariants(result)
 
 
@@ -200,7 +200,7 @@ def test_two_counties_are_noded_once_with_their_own_codes():
     # One coverage across the border: no gap, no overlap, the whole zone covered.
     assert shapely.coverage_is_valid(grids.geometry.to_numpy())
     assert grids.area.sum() == pytest.approx(1100 * 800, rel=1e-9)
-    [overlap] = [i for i in result.issues if i.rule == "admin_overlap"]
+    [overlap] = [i for i in result.issues if i.rule == "admin-overlap"]
     assert "overlap of 20.0 m² between 310116001001 and 310117002001" in overlap.message
     # The 0.04 x 500 m strip went to one county only, as reported.
     west_grids = grids[grids["COMMUNITY"] == "310116001001"]
@@ -225,7 +225,7 @@ def test_conflicts_are_reported_once_with_a_meaningful_area():
     c = shapely.box(X0, Y0 + 600, X0 + 600, Y0 + 900.0000001)  # 0.6 cm² over d
     d = shapely.box(X0, Y0 + 900, X0 + 600, Y0 + 1200)
     result = partition(layout([a, b, c, d]))
-    messages = [i.message for i in result.issues if i.rule.startswith("admin_")]
+    messages = [i.message for i in result.issues if i.rule.startswith("admin-")]
     assert len(messages) == len(set(messages)) == 1, messages
     assert messages[0].startswith("overlap of 10.0 m² in 2 pieces between")
     assert not re.search(r"(?<![0-9])0\.0 m²", " ".join(messages))
@@ -235,7 +235,7 @@ def test_self_intersecting_community_is_repaired_and_reported():
     bowtie = shapely.Polygon([(X0, Y0), (X0 + 400, Y0 + 400), (X0 + 400, Y0), (X0, Y0 + 400)])
     comm = layout([bowtie])
     result = partition(comm)
-    assert [i.rule for i in result.issues] == ["invalid_geometry"]
+    assert [i.rule for i in result.issues] == ["invalid-geometry"]
     assert "Self-intersection" in result.issues[0].message
     assert_partition_invariants(result)
 

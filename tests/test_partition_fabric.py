@@ -105,7 +105,7 @@ def test_ring_building_keeps_its_block_whole_and_is_reported():
     result = partition(comm, buildings=buildings, cutting="fabric")
     assert len(result.unit_grids) == 1
     assert result.unit_grids.area.iloc[0] == pytest.approx(18_000)
-    whole = [i for i in result.issues if i.rule == "block_whole"]
+    whole = [i for i in result.issues if i.rule == "block-whole"]
     assert len(whole) == 1 and whole[0].key == "310116001001"
     assert "18,000 m²" in whole[0].message and whole[0].geometry.area == pytest.approx(18_000)
     # A longer ring (9,600 m²) across three cells of a 3.6-hectare block: kept whole it would
@@ -116,7 +116,7 @@ def test_ring_building_keeps_its_block_whole_and_is_reported():
     buildings = gpd.GeoDataFrame(geometry=[ring], crs=4549)
     result = partition(comm, buildings=buildings, cutting="fabric")
     assert len(result.unit_grids) >= 2 and (result.unit_grids.area <= 20_000).all()
-    assert [i.rule for i in result.issues] == ["building_split"]
+    assert [i.rule for i in result.issues] == ["building-split"]
 
 
 def test_road_class_lists_take_their_highest_member():

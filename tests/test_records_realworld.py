@@ -76,7 +76,7 @@ def test_excel_numbers_in_code_columns(tmp_path):
     components, rejects = layers(out)
     assert figures["rows"] == 2 and figures["balanced"]
     reject = rejects.iloc[0]
-    assert reject["SRCROW"] == 2 and reject["RULE"] == "bad-objcode"
+    assert reject["SRCROW"] == 2 and reject["RULE"] == "objcode-invalid"
     assert "was a number" in reject["REASON"] and "15 significant digits" in reject["REASON"]
     assert components["MAJOR"].tolist() == ["01"] and components["MINOR"].tolist() == ["02"]
     changes = figures["files"][0]["changed_values"]
@@ -92,7 +92,7 @@ def test_scientific_notation_from_an_excel_csv(tmp_path):
     csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding="gbk")
     census(csv, "-o", out, "--crs", "wgs84")
     _, rejects = layers(out)
-    assert rejects["RULE"].tolist() == ["bad-objcode"]
+    assert rejects["RULE"].tolist() == ["objcode-invalid"]
     assert "scientific notation" in rejects["REASON"][0]
     assert "characters other than digits" not in rejects["REASON"][0]
 

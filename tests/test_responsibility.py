@@ -93,7 +93,7 @@ def test_too_few_grids_is_reported_not_dropped():
     result = group(grids)
     check_grouping(result)
     assert len(result.responsibility_grids) == 1
-    assert [i.rule for i in result.issues] == ["band_violation"]
+    assert [i.rule for i in result.issues] == ["band-violation"]
     assert "7 unit grids" in result.issues[0].message
 
 
@@ -138,7 +138,7 @@ def test_grouping_invariants_on_random_lattices(nx, ny, seed, band):
     workload = rng.lognormal(0, 0.7, len(grids))
     result = group(grids, workload=workload, dense=band, sparse=band)
     check_grouping(result)
-    violations = {i.key for i in result.issues if i.rule == "band_violation"}
+    violations = {i.key for i in result.issues if i.rule == "band-violation"}
     resp = result.responsibility_grids
     outside = resp[~resp["UNITS"].between(*band)]
     assert set(outside["RGID"]) == violations
@@ -214,3 +214,36 @@ def _mates(result) -> int:
 def test_min_shared_edge_must_be_metres_not_negative():
     with pytest.raises(GridkitError, match="--min-shared-edge -1"):
         group(lattice(4, 5), min_shared_edge=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)),
+                                    max_size=60), st.integers(0, 2**16))
+def test_connected_parts_partition_the_nodes(n, pairs, seed):
+    from gridkit.responsibility.grouping import connected_parts
+
+    edges = {(a, b) for a, b in pairs if a < n and b < n and a != b}
+    adjacency = [set() for _ in range(n)]
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    neighbours = [np.array(sorted(v), dtype=np.int64) for v in adjacency]
+    rng = np.random.default_rng(seed)
+    nodes = np.flatnonzero(rng.random(n) < 0.7)
+    parts = connected_parts(nodes, neighbours)
+    # Every node once, parts sorted and in the order of their first node.
+    assert np.array_equal(np.sort(np.concatenate(parts)) if parts else nodes, nodes)
+    assert sum(len(p) for p in parts) == len(nodes)
+    assert all(np.array_equal(p, np.sort(p)) for p in parts)
+    assert [int(p[0]) for p in parts] == sorted(int(p[0]) for p in parts)
+    part_of = {int(u): k for k, p in enumerate(parts) for u in p}
+    # No edge between two parts, and each part connected through its own nodes.
+    assert all(part_of[a] == part_of[b] for a, b in edges if a in part_of and b in part_of)
+    for p in parts:
+        members, reached, stack = set(p.tolist()), {int(p[0])}, [int(p[0])]
+        while stack:
+            for v in adjacency[stack.pop()]:
+                if v in members and v not in reached:
+                    reached.add(v)
+                    stack.append(v)
+        assert reached == members

@@ -45,8 +45,8 @@ def test_sample_meets_the_partition_targets(sample):
     assert shapely.coverage_is_valid(grids.geometry.to_numpy())
     # The two planted admin defects, and the one building (of 10,425) the band does not let
     # the fabric cutting keep whole: reported, as every building left cut is.
-    assert sorted(i.rule for i in sample.issues) == ["admin_gap", "admin_overlap",
-                                                     "building_split"]
+    assert sorted(i.rule for i in sample.issues) == ["admin-gap", "admin-overlap",
+                                                     "building-split"]
     assert figures["buildings_split"]["split"] == 1
 
 
@@ -79,7 +79,7 @@ def test_gridkit_run_on_the_sample(tmp_path):
     assert grids["RGID"].notna().all()
     assert grids["BGID"].is_unique
     qa = pyogrio.read_dataframe(out, layer="qa_issue")
-    assert {"admin_gap", "admin_overlap"} <= set(qa["RULE"])
+    assert {"admin-gap", "admin-overlap"} <= set(qa["RULE"])
     assert np.isclose(grids["AREA"].sum(), pyogrio.read_dataframe(
         out, layer="community")["AREA"].sum(), rtol=1e-6)
     # The whole chain: census and events with exactly the planted broken rows rejected,

@@ -447,7 +447,7 @@ def test_a_rewrite_keeps_other_commands_qa_rows_and_qa_stays_any_geometry(tmp_pa
 
     out = district(tmp_path)
     crs = pyogrio.read_info(out, layer="unit_grid")["crs"]
-    gap = QAIssue("community", "310116001001", "admin_gap", "warning", "a 616 m² gap",
+    gap = QAIssue("community", "310116001001", "admin-gap", "warning", "a 616 m² gap",
                   shapely.box(X0, Y0, X0 + 10, Y0 + 10))
     write_geopackage(out, {"qa_issue": merge_qa(out, "partition", qa_frame([gap], crs))},
                      run_record("partition", {}, []))
@@ -459,7 +459,7 @@ def test_a_rewrite_keeps_other_commands_qa_rows_and_qa_stays_any_geometry(tmp_pa
         warnings.simplefilter("error")
         qa = pyogrio.read_dataframe(out, layer="qa_issue")
     assert set(qa["COMMAND"]) == {"partition", "census import"}
-    assert qa.loc[qa["COMMAND"] == "partition", "RULE"].tolist() == ["admin_gap"]
+    assert qa.loc[qa["COMMAND"] == "partition", "RULE"].tolist() == ["admin-gap"]
     declared = sqlite3.connect(out).execute(
         "SELECT sql FROM sqlite_master WHERE name = 'qa_issue'").fetchone()[0]
     assert '"geom" GEOMETRY' in declared

@@ -6,8 +6,7 @@ filled-in checklist or on an independent re-survey. See ``gridkit/acceptance/REA
 """
 
 from gridkit.acceptance.design import Design, DesignInputs, plan_design
-from gridkit.acceptance.estimate import RatioEstimate, stratified_ratio
-from gridkit.acceptance.figures import Targets
+from gridkit.acceptance.estimate import RatioEstimate, Targets, stratified_ratio
 from gridkit.acceptance.match import Matching, match
 from gridkit.acceptance.sampling import sample_geopackage
 from gridkit.acceptance.verdicts import VERDICTS, parse_verdict
@@ -18,8 +17,8 @@ __all__ = ["Design", "DesignInputs", "Matching", "RatioEstimate", "Targets", "VE
 
 
 def __getattr__(name: str):
-    # Loaded on first use: it reads files through the census import's readers, which the
-    # commands above do not need.
+    # Loaded on first use: it reads files through the census import's readers
+    # (gridkit.acceptance.evidence), which the commands above do not need.
     if name == "accuracy_geopackage":
         from gridkit.acceptance.accuracy import accuracy_geopackage
 

@@ -19,7 +19,7 @@ from gridkit.acceptance.design import (
     DEFAULT_MINIMUM,
     DesignInputs,
 )
-from gridkit.acceptance.figures import Targets
+from gridkit.acceptance.estimate import Targets
 from gridkit.acceptance.match import DEFAULT_SEARCH, DEFAULT_TOLERANCE
 from gridkit.console import emit_json, one_line_errors
 from gridkit.errors import CheckFailed
@@ -148,8 +148,7 @@ def accuracy(output, check, resurvey, plan, target, completeness_target, confide
             --plan spotcheck --json
     """
     from gridkit.acceptance.accuracy import accuracy_geopackage
-    from gridkit.acceptance.resurvey import ResurveyOptions
-    from gridkit.acceptance.sheet import SheetOptions
+    from gridkit.acceptance.evidence import ResurveyOptions, SheetOptions
     from gridkit.records.schema import COMPONENT
     from gridkit.sources.columns import parse_maps
 

@@ -15,11 +15,17 @@ cluster design effect 1 + (m-1) rho, computed grid by grid so that unequal grid 
 Sizes: every stratum gets ``minimum`` grids (2, so its variance can be estimated), then grids
 are added one at a time where they cut V the most until z sqrt(V) <= margin. Each stratum's
 term falls convexly in n_h, so this greedy is the optimal integer (Neyman) allocation.
+
+The draw: simple random samples without replacement, stratum by stratum, reproducible from the
+seed alone: strata are visited in sorted order and grids within a stratum in BGID order, and
+one numpy PCG64 stream serves them all, so the same frame and seed always give the same grids
+(on any machine: numpy keeps ``Generator.permutation`` stable).
 """
 
 from __future__ import annotations
 
 import heapq
+import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,8 +149,9 @@ def variance(grids: np.ndarray, sample: np.ndarray, s2: np.ndarray, total: float
     return float(terms.sum() / total ** 2)
 
 
-def allocate(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float, margin: float,
-             minimum: int = DEFAULT_MINIMUM, fixed: int | None = None) -> np.ndarray:
+def allocate_sample(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float,
+                    margin: float, minimum: int = DEFAULT_MINIMUM,
+                    fixed: int | None = None) -> np.ndarray:
     """Grids to sample per stratum: the fewest meeting ``margin`` (or exactly ``fixed``)."""
     grids = np.asarray(grids, dtype=np.int64)
     sample = np.minimum(grids, minimum).astype(np.int64)
@@ -191,7 +198,33 @@ def plan_design(strata: list[str], grid_components: list[np.ndarray],
     if inputs.grids is not None and inputs.grids > grids.sum():
         raise GridkitError(f"--grids {inputs.grids}: there are only {int(grids.sum())} unit "
                            "grids")
-    sample = allocate(grids, s2, total, z=z, margin=inputs.margin, minimum=inputs.minimum,
-                      fixed=inputs.grids)
+    sample = allocate_sample(grids, s2, total, z=z, margin=inputs.margin,
+                             minimum=inputs.minimum, fixed=inputs.grids)
     achieved = z * np.sqrt(variance(grids, sample, s2, total))
     return Design(strata, grids, components, s2, sample, inputs, float(achieved), z)
+
+
+def new_seed() -> int:
+    """A seed for a user who gave none; recorded in the plan so the draw can be repeated."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def draw(stratum: np.ndarray, sample: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, order) of the drawn grids.
+
+    ``stratum`` holds each grid's stratum number (0..H-1) with grids in BGID order;
+    ``sample`` the grids to draw per stratum. ``order`` numbers the drawn grids of a stratum
+    1, 2, ... in the order they were drawn.
+    """
+    rng = np.random.default_rng(seed)
+    stratum = np.asarray(stratum)
+    positions: list[np.ndarray] = []
+    orders: list[np.ndarray] = []
+    for h, n in enumerate(np.asarray(sample)):
+        members = np.flatnonzero(stratum == h)
+        chosen = rng.permutation(len(members))[: int(n)]
+        positions.append(members[chosen])
+        orders.append(np.arange(1, len(chosen) + 1))
+    if not positions:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(positions).astype(np.int64), np.concatenate(orders).astype(np.int64)

@@ -1,7 +1,14 @@
-"""A spot-check plan: the drawn grids with their strata and weights, and reading it back.
+"""The spot-check plan: the sampling frame of OUT.gpkg, the drawn grids, and the census
+components they hold.
 
-The plan lives in two places with the same layers: OUT.gpkg (so ``gridkit census accuracy
-OUT.gpkg`` finds it without being told) and the PLAN folder handed to the field teams
+**Frame.** Strata are street (the 9-digit STREET code) by density class (``dense``/``sparse``
+after ``gridkit group``; one class ``all`` before). Streets are where the joint checks are
+organised and where results are reported; density separates busy centres, where components
+crowd and errors differ, from quiet areas. Every grid belongs to the frame, including grids
+without census components: an omission (漏查) can only be found by checking those too.
+
+**Plan.** The plan lives in two places with the same layers: OUT.gpkg (so ``gridkit census
+accuracy OUT.gpkg`` finds it without being told) and the PLAN folder handed to the field teams
 (``plan.gpkg`` there). Each sampled grid carries everything the estimator needs (its stratum,
 the stratum's grid count N_h and sample size n_h), so a plan is self-contained.
 """
@@ -16,19 +23,134 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
+import shapely
 
-from gridkit.acceptance.design import Design, DesignInputs, plan_design
-from gridkit.acceptance.draw import draw
-from gridkit.acceptance.frame import Frame
+from gridkit.acceptance.design import Design, DesignInputs, draw, plan_design
 from gridkit.errors import GridkitError
 from gridkit.io import layers_of
 
+NO_DENSITY = "all"
 PLAN_LAYER = "spotcheck_plan"
 STRATUM_LAYER = "spotcheck_stratum"
 CHECKLIST_LAYER = "spotcheck_checklist"
 PLAN_FIELDS = ("BGID", "COMMUNITY", "STREET", "DENSITY", "STRATUM", "STRATUM_GRIDS",
                "STRATUM_SAMPLE", "WEIGHT", "COMPONENTS", "DRAW", "SEED", "PLAN_ID")
 PLAN_FILE = "plan.gpkg"
+
+
+@dataclass
+class Frame:
+    grids: gpd.GeoDataFrame  # BGID, COMMUNITY, STREET, DENSITY, STRATUM, COMPONENTS, sorted
+    strata: list[str]  # sorted stratum keys
+    stratum: np.ndarray  # stratum number of each grid
+    unplaced: int  # census components whose BGID is no unit grid's
+
+    def components_by_stratum(self) -> list[np.ndarray]:
+        counts = self.grids["COMPONENTS"].to_numpy()
+        return [counts[self.stratum == h] for h in range(len(self.strata))]
+
+
+def stratum_key(street: str, density: str) -> str:
+    return f"{street}/{density}"
+
+
+def require_layers(output: Path, *, command: str) -> list[str]:
+    if output.suffix.lower() != ".gpkg":
+        raise GridkitError(f"{output}: give the GeoPackage that gridkit partition and gridkit "
+                           "census import wrote (OUT.gpkg)")
+    names = layers_of(output)
+    if "unit_grid" not in names:
+        raise GridkitError(f"{output} has no unit_grid layer: run gridkit partition first")
+    if "component" not in names:
+        raise GridkitError(f"{output} has no component layer: run gridkit census import "
+                           f"before gridkit census {command}")
+    return names
+
+
+def read_frame(output: Path) -> Frame:
+    """The frame of OUT.gpkg; GridkitError when its layers cannot serve."""
+    require_layers(output, command="sample")
+    grids = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
+    if grids.empty:
+        raise GridkitError(f"{output}: the unit_grid layer is empty; run gridkit partition")
+    if "BGID" not in grids:
+        raise GridkitError(f"{output}: unit_grid has no BGID field; run gridkit partition")
+    bgid = grids["BGID"].astype(str)
+    if bgid.duplicated().any():
+        raise GridkitError(f"{output}: unit_grid BGID {bgid[bgid.duplicated()].iloc[0]} "
+                           "appears twice; run gridkit partition again")
+    street = (grids["STREET"] if "STREET" in grids else bgid.str[:9]).astype(str)
+    community = (grids["COMMUNITY"] if "COMMUNITY" in grids else bgid.str[:12]).astype(str)
+    density = (grids["DENSITY"].fillna(NO_DENSITY).astype(str).replace("", NO_DENSITY)
+               if "DENSITY" in grids else pd.Series(NO_DENSITY, index=grids.index))
+    counts, unplaced = component_counts(output, set(bgid))
+    frame = gpd.GeoDataFrame({
+        "BGID": bgid.to_numpy(), "COMMUNITY": community.to_numpy(),
+        "STREET": street.to_numpy(), "DENSITY": density.to_numpy(),
+    }, geometry=grids.geometry.to_numpy(), crs=grids.crs)
+    frame["STRATUM"] = [stratum_key(s, d) for s, d in zip(frame["STREET"], frame["DENSITY"],
+                                                          strict=True)]
+    frame["COMPONENTS"] = frame["BGID"].map(counts).fillna(0).astype(np.int64)
+    frame = frame.sort_values("BGID", kind="stable").reset_index(drop=True)
+    strata = sorted(frame["STRATUM"].unique())
+    number = {key: h for h, key in enumerate(strata)}
+    return Frame(frame, strata, frame["STRATUM"].map(number).to_numpy(np.int64), unplaced)
+
+
+def component_counts(output: Path, bgids: set[str]) -> tuple[pd.Series, int]:
+    """Census components per BGID, and how many lie in no known grid."""
+    import pyarrow.compute as pc
+
+    column = read_columns(output, "component", ["BGID"])["BGID"]
+    counted = pc.value_counts(column.cast("string")).to_pylist()
+    counts = {c["values"]: c["counts"] for c in counted if c["values"] in bgids}
+    placed = sum(counts.values())
+    return pd.Series(counts, dtype=np.int64), len(column) - placed
+
+
+def read_columns(output: Path, layer: str, wanted: list[str]) -> dict:
+    """Some attribute columns of a layer, without its geometry, as Arrow arrays."""
+    info = pyogrio.read_info(output, layer=layer)
+    fields = list(info["fields"])
+    missing = [f for f in wanted if f not in fields]
+    if missing:
+        raise GridkitError(f"{output}: layer {layer} has no {', '.join(missing)} field; run "
+                           f"the command that writes {layer} again")
+    _, table = pyogrio.read_arrow(output, layer=layer, columns=wanted, read_geometry=False)
+    return {name: table.column(name).combine_chunks() for name in wanted}
+
+
+def read_components(output: Path, bgids: list[str], columns: list[str]) -> gpd.GeoDataFrame:
+    """The census components of some grids, with their geometry, read by SQL in chunks."""
+    fields = list(pyogrio.read_info(output, layer="component")["fields"])
+    present = [c for c in columns if c in fields]
+    parts = []
+    for start in range(0, len(bgids), 400):
+        chunk = bgids[start:start + 400]
+        listed = ", ".join("'" + b.replace("'", "''") + "'" for b in chunk)
+        parts.append(pyogrio.read_dataframe(output, layer="component", columns=present,
+                                            where=f"BGID IN ({listed})", use_arrow=True))
+    if not parts:
+        frame = pyogrio.read_dataframe(output, layer="component", columns=present,
+                                       max_features=0)
+    else:
+        frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    for column in columns:
+        if column not in frame:
+            frame[column] = None
+    return frame
+
+
+def grids_of_codes(output: Path, codes: list[str]) -> dict[str, str]:
+    """The BGID of each of ``codes`` found anywhere in the component layer."""
+    found: dict[str, str] = {}
+    for start in range(0, len(codes), 400):
+        listed = ", ".join("'" + c.replace("'", "''") + "'" for c in codes[start:start + 400])
+        frame = pyogrio.read_dataframe(output, layer="component", columns=["OBJCODE", "BGID"],
+                                       where=f"OBJCODE IN ({listed})", read_geometry=False)
+        found.update(zip(frame["OBJCODE"].astype(str), frame["BGID"].astype(str), strict=True))
+    return found
 
 
 @dataclass
@@ -124,3 +246,46 @@ def read_plan(source: Path, *, given: bool) -> Plan:
               if STRATUM_LAYER in layers_of(source) else pd.DataFrame())
     grids = grids.sort_values("BGID", kind="stable").reset_index(drop=True)
     return Plan(grids, strata, int(grids["SEED"].iloc[0]), str(grids["PLAN_ID"].iloc[0]))
+
+
+@dataclass
+class Census:
+    objcode: np.ndarray  # text
+    objname: np.ndarray
+    klass: np.ndarray  # 4-digit class code (MAJOR + MINOR), "" when unknown
+    grid: np.ndarray  # index into plan.grids
+    x: np.ndarray  # a point on the component, in the GeoPackage CRS
+    y: np.ndarray
+    crs: pyproj.CRS
+    source: Path
+
+    def __len__(self) -> int:
+        return len(self.objcode)
+
+
+def read_census(output: Path, plan: Plan) -> Census:
+    """The components of OUT.gpkg lying in the plan's grids (by their BGID)."""
+    require_layers(output, command="accuracy")
+    frame = read_components(output, plan.bgids, ["OBJCODE", "OBJNAME", "MAJOR", "MINOR",
+                                                 "BGID"])
+    position = {b: i for i, b in enumerate(plan.bgids)}
+    objcode = frame["OBJCODE"].fillna("").astype(str).to_numpy(dtype=object)
+    major = frame["MAJOR"].fillna("").astype(str).str.zfill(2)
+    minor = frame["MINOR"].fillna("").astype(str).str.zfill(2)
+    klass = (major + minor).where(major.str.fullmatch(r"\d{2}") & minor.str.fullmatch(r"\d{2}"),
+                                  "")
+    # A code carries its class too (digits 7-10), for censuses without MAJOR/MINOR.
+    from_code = frame["OBJCODE"].fillna("").astype(str).str.slice(6, 10)
+    klass = klass.where(klass != "", from_code.where(from_code.str.fullmatch(r"\d{4}"), ""))
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    points = shapely.point_on_surface(geoms) if len(geoms) else geoms
+    return Census(
+        objcode=objcode,
+        objname=frame["OBJNAME"].fillna("").astype(str).to_numpy(dtype=object),
+        klass=klass.to_numpy(dtype=object),
+        grid=frame["BGID"].astype(str).map(position).to_numpy(np.int64),
+        x=shapely.get_x(points) if len(geoms) else np.empty(0),
+        y=shapely.get_y(points) if len(geoms) else np.empty(0),
+        crs=frame.crs or plan.grids.crs,
+        source=output,
+    )

@@ -6,12 +6,20 @@ import time
 from pathlib import Path
 
 from gridkit import __version__
-from gridkit.acceptance.checklist import CENSUS_COLUMNS, checklist_frame
-from gridkit.acceptance.design import DesignInputs
-from gridkit.acceptance.draw import new_seed
-from gridkit.acceptance.frame import read_components, read_frame
-from gridkit.acceptance.plan import PLAN_LAYER, STRATUM_LAYER, make_plan
-from gridkit.acceptance.planfiles import check_target, plan_folder
+from gridkit.acceptance.checklist import (
+    CENSUS_COLUMNS,
+    check_target,
+    checklist_frame,
+    plan_folder,
+)
+from gridkit.acceptance.design import DesignInputs, new_seed
+from gridkit.acceptance.plan import (
+    PLAN_LAYER,
+    STRATUM_LAYER,
+    make_plan,
+    read_components,
+    read_frame,
+)
 from gridkit.errors import GridkitError
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
 from gridkit.store import layer_versions

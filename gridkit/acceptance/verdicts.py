@@ -1,13 +1,18 @@
-"""The verdicts of a spot check (抽查) and the words field teams write for them.
+"""The verdicts of a spot check (抽查): their words, and the verdict rows of a check.
 
 A checked census component gets one of five verdicts; a component found in the field but not
 in the census is a sixth kind of row, ``missing`` (漏查). Sheets come back from field teams in
-English or Chinese, so both spellings are accepted and folded to the English keyword.
+English or Chinese, so both spellings are accepted and folded to the English keyword. Whichever
+way they were obtained (a verdict sheet or a re-survey), the verdicts end as :class:`Verdicts`
+rows.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
 
 CORRECT = "correct"
 WRONG_CLASS = "wrong_class"
@@ -63,3 +68,22 @@ def parse_verdict(text: object) -> str | None:
 def allowed() -> str:
     """The verdicts as a user reads them in an error message."""
     return ", ".join(f"{v} ({LABELS_ZH[v]})" for v in VERDICTS)
+
+
+@dataclass
+class Verdicts:
+    """One row per checked census component and per missing one."""
+
+    grid: np.ndarray  # index into plan.grids
+    klass: np.ndarray  # 4-digit class code: the census's for checked rows, the field's for missing
+    verdict: np.ndarray  # index into VERDICTS
+    objcode: np.ndarray  # "" for missing rows
+    objname: np.ndarray
+    x: np.ndarray  # GeoPackage CRS, NaN when unknown
+    y: np.ndarray
+    srcrow: np.ndarray  # row in the check or re-survey file, -1 when none
+    note: np.ndarray
+    distance: np.ndarray  # census to field position (re-survey), NaN otherwise
+
+    def __len__(self) -> int:
+        return len(self.grid)

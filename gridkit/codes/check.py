@@ -32,6 +32,7 @@ from gridkit.codes.matcher import Match
 from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import Table, read_tables
 from gridkit.errors import GridkitError
+from gridkit.qa import registered
 from gridkit.sources.cells import code_number_problem
 
 COLUMN_ALIASES: dict[str, list[str]] = {
@@ -158,6 +159,7 @@ class _Issues:
 
     def add(self, positions: np.ndarray, column: str, rule: str, severity: str,
             messages: object) -> None:
+        registered(rule, severity)
         if len(positions) == 0:
             return
         values = self.table.frame[column].to_numpy(dtype=object)[positions] if column else ""

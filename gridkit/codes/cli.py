@@ -131,8 +131,8 @@ def show(code: str, catalog_path: str | None, extend: bool, as_json: bool) -> No
 @click.option("--max-issues", default=1000, show_default=True,
               help="Issues listed per layer (0 = all); counts always cover every row.")
 @json_option
-def check(file: str, layer: str | None, catalog_path: str | None, extend: bool,
-          max_issues: int, as_json: bool) -> None:
+def codes_check(file: str, layer: str | None, catalog_path: str | None, extend: bool,
+                max_issues: int, as_json: bool) -> None:
     """Check every code column of FILE row by row, and the codes against each other.
 
     FILE is any GDAL vector source, or a CSV/XLSX table (read as text: leading zeros kept).

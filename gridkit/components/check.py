@@ -56,9 +56,9 @@ from gridkit.components.attributes import DATASOURCES, OBJSTATES, factorize, par
 from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_issues
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
-from gridkit.components.qaframe import issues_frame
 from gridkit.errors import GridkitError
 from gridkit.geometry import dissolve_coverage
+from gridkit.qa import QACollector
 
 COMMAND = "census check"
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
@@ -101,26 +101,19 @@ def _at(values: pa.Array, rows: np.ndarray) -> list:
     return values.take(pa.array(rows, pa.int64())).to_pylist()
 
 
-class _Issues:
+class _Issues(QACollector):
+    """The step's collector, with rows named by their positions in the component table."""
+
     def __init__(self, keys: Callable[[np.ndarray], list[str]],
                  geometry: Callable[[np.ndarray], np.ndarray]) -> None:
+        super().__init__(layer="component")
         self.keys = keys
         self.geometry = geometry
-        self.parts: list[dict] = []
 
-    def rows(self, rule: str, severity: str, rows: np.ndarray, messages) -> None:
+    def at(self, rule: str, severity: str, rows: np.ndarray, messages) -> None:
         rows = np.asarray(rows, dtype=np.int64)
-        if rows.size == 0:
-            return
-        if isinstance(messages, str):
-            messages = [messages] * rows.size
-        self.parts.append(dict(keys=self.keys(rows), rule=rule, severity=severity,
-                               messages=list(messages), geometry=self.geometry(rows)))
-
-    def one(self, rule: str, severity: str, key: str, message: str, geometry=None,
-            layer: str = "component") -> None:
-        self.parts.append(dict(keys=[key], rule=rule, severity=severity, messages=[message],
-                               geometry=[geometry], layer=layer))
+        if rows.size:
+            self.rows(rule, self.keys(rows), messages, self.geometry(rows), severity=severity)
 
 
 def check_components(component: pa.Table, grids: UnitGrids,
@@ -155,7 +148,7 @@ def check_components(component: pa.Table, grids: UnitGrids,
     _attributes(issues, component)
     coverage = _coverage(issues, grids, grid, klass, catalog, options)
 
-    qa = issues_frame(issues.parts, grids.crs)
+    qa = issues.frame(grids.crs)
     if len(qa_dup):
         qa = gpd.GeoDataFrame(pd.concat([qa, qa_dup], ignore_index=True), crs=grids.crs)
     # Errors first, in qa_issue and in the summary: they are what must be fixed.
@@ -200,11 +193,11 @@ def _per_value(values: pa.Array, answer: Callable[[str], object]) -> tuple[list,
 
 def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) -> None:
     present = _np(pc.not_equal(codes, ""))
-    issues.rows("objcode-missing", "error", np.flatnonzero(~present),
+    issues.at("objcode-missing", "error", np.flatnonzero(~present),
                 "no OBJCODE; re-import the component to have one allocated")
     shaped = _np(pc.and_(pc.equal(pc.binary_length(codes), 16), pc.utf8_is_digit(codes)))
     malformed = np.flatnonzero(present & ~shaped)
-    issues.rows("objcode-invalid", "error", malformed,
+    issues.at("objcode-invalid", "error", malformed,
                 [f"OBJCODE {c!r}: {component_code_problem(c)}" for c in _at(codes, malformed)])
     # County and class of every well-shaped code, judged once per distinct prefix.
     problems, index = _per_value(pc.utf8_slice_codeunits(codes, 0, 10),
@@ -213,25 +206,25 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
     head_bad = np.array([p is not None for p in problems] + [True])[index]
     zero = _np(pc.equal(pc.utf8_slice_codeunits(codes, 10, 16), "000000"))
     bad = np.flatnonzero(shaped & (head_bad | zero))
-    issues.rows("objcode-invalid", "error", bad, [
+    issues.at("objcode-invalid", "error", bad, [
         f"OBJCODE {c}: " + (problems[i].replace(c[:10] + "000001", c) if problems[i]
                             else "serial 000000 is not allowed")
         for c, i in zip(_at(codes, bad), index[bad], strict=True)])
     good = shaped & ~head_bad & ~zero
     code_class = pc.utf8_slice_codeunits(codes, 6, 10)
     clash = np.flatnonzero(good & _np(pc.not_equal(code_class, klass)))
-    issues.rows("objcode-class", "error", clash, [
+    issues.at("objcode-class", "error", clash, [
         f"OBJCODE {c} is coded for class {c[6:10]} but MAJOR+MINOR is {k or 'empty'}"
         for c, k in zip(_at(codes, clash), _at(klass, clash), strict=True)])
     county = np.flatnonzero(good & _np(pc.not_equal(pc.utf8_slice_codeunits(codes, 0, 6),
                                                     pc.utf8_slice_codeunits(bgid, 0, 6))))
-    issues.rows("objcode-county", "error", county, [
+    issues.at("objcode-county", "error", county, [
         f"OBJCODE {c} is coded for county {c[:6]} but BGID {b or '(empty)'} is in "
         f"{b[:6] or 'no county'}" for c, b in zip(_at(codes, county), _at(bgid, county),
                                                    strict=True)])
     known, index = _per_value(klass, lambda k: len(k) == 4 and k in catalog)
     unknown = np.flatnonzero(~np.array(known + [False])[index])
-    issues.rows("class-unknown", "error", unknown,
+    issues.at("class-unknown", "error", unknown,
                 [f"MAJOR+MINOR {k or '(empty)'} is not a class of {catalog.describe()}"
                  for k in _at(klass, unknown)])
     names = _text(component, "OBJNAME")
@@ -244,7 +237,7 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
     verdict, index = _per_value(pc.binary_join_element_wise(names, klass, "\x00"),
                                 other_class)
     wrong = np.flatnonzero(np.array(verdict + [False])[index])
-    issues.rows("objname-class", "warning", wrong, [
+    issues.at("objname-class", "warning", wrong, [
         f"OBJNAME {name!r} names another class than {k} {catalog.name_of(k)}"
         for name, k in zip(_at(names, wrong), _at(klass, wrong), strict=True)])
 
@@ -256,11 +249,11 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.nd
     claimed = _np(pc.fill_null(pc.index_in(bgid, value_set=grids.bgid_arrow), -1)).astype(
         np.int64)
     unknown = np.flatnonzero(claimed < 0)
-    issues.rows("bgid-unknown", "error", unknown,
+    issues.at("bgid-unknown", "error", unknown,
                 [f"BGID {b!r} is not a unit grid of this file" if b else "no BGID"
                  for b in _at(bgid, unknown)])
     moved = np.flatnonzero((claimed >= 0) & (located != claimed))
-    issues.rows("bgid-location", "error", moved, [
+    issues.at("bgid-location", "error", moved, [
         f"the component lies in {grids.bgid[g]}, not in its BGID {b}" if g >= 0
         else f"the component lies outside every unit grid (BGID {b})"
         for b, g in zip(_at(bgid, moved), located[moved], strict=True)])
@@ -271,7 +264,7 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.nd
         values = _text(component, name)
         expected = truth.take(pa.array(np.where(ok, claimed, 0)))
         wrong = np.flatnonzero(ok & _np(pc.not_equal(values, expected)))
-        issues.rows("bgid-location", "error", wrong, [
+        issues.at("bgid-location", "error", wrong, [
             f"{name} {v or '(empty)'} is not the {name.lower()} of BGID {b} ({t})"
             for v, b, t in zip(_at(values, wrong), _at(bgid, wrong), _at(expected, wrong),
                                strict=True)])
@@ -307,16 +300,17 @@ def _attributes(issues: _Issues, component: pa.Table) -> None:
             empty = pc.is_null(values)
         empty = _np(empty)
         if n and empty.all():
-            issues.one("field-empty", severity, name,
-                       f"{name} is empty in all {n:,} components; {_map_fix(component, name)}")
+            issues.add("field-empty", name,
+                       f"{name} is empty in all {n:,} components; {_map_fix(component, name)}",
+                       severity=severity)
             continue
-        issues.rows("field-missing", severity, np.flatnonzero(empty), f"{name} is empty")
+        issues.at("field-missing", severity, np.flatnonzero(empty), f"{name} is empty")
     for name, allowed, severity in (("OBJSTATE", OBJSTATES, "error"),
                                     ("DATASOURCE", DATASOURCES, "warning")):
         values = _text(component, name)
         wrong = np.flatnonzero(_np(pc.and_(pc.not_equal(values, ""), pc.invert(
             pc.is_in(values, value_set=pa.array(list(allowed)))))))
-        issues.rows("enum-invalid", severity, wrong,
+        issues.at("enum-invalid", severity, wrong,
                     [f"{name} {v!r} is not one of {'/'.join(allowed)}"
                      for v in _at(values, wrong)])
     dates = {}
@@ -327,12 +321,12 @@ def _attributes(issues: _Issues, component: pa.Table) -> None:
         values = pc.fill_null(values.cast(pa.string()), "")
         parsed, problem_index, messages = parse_dates(values)
         bad = np.flatnonzero(problem_index >= 0)
-        issues.rows("date-invalid", "error", bad,
+        issues.at("date-invalid", "error", bad,
                     [f"{name}: {messages[i]}" for i in problem_index[bad]])
         dates[name] = parsed
     early = np.flatnonzero(_np(pc.fill_null(pc.less(dates["CHDATE"], dates["ORDATE"]),
                                             False))) if n else np.zeros(0, np.int64)
-    issues.rows("date-order", "error", early,
+    issues.at("date-order", "error", early,
                 [f"CHDATE {c} is before ORDATE {o}" for c, o in
                  zip(_at(dates["CHDATE"], early), _at(dates["ORDATE"], early), strict=True)])
 
@@ -356,9 +350,9 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
     })
     per_grid = np.bincount(grid[inside], minlength=len(grids))
     for k in np.flatnonzero(per_grid == 0):
-        issues.one("grid-empty", "warning", grids.bgid[k],
+        issues.add("grid-empty", grids.bgid[k],
                    f"unit grid {grids.bgid[k]} has no component: not surveyed yet?",
-                   grids.geoms[k], layer="unit_grid")
+                   grids.geoms[k])
     streets = pd.Series(grids.street)
     area_of_street = pd.Series(grids.area).groupby(streets).sum()
     total_area = float(grids.area.sum())
@@ -376,12 +370,12 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
             seen = int(observed.get((street, cls), 0))
             if expected >= options.min_expected and seen < options.sparse_ratio * expected:
                 union = dissolve_coverage(grids.geoms[grids.street == street])
-                issues.one(
-                    "class-sparse", "warning", f"{street}/{cls}",
+                issues.add(
+                    "class-sparse", f"{street}/{cls}",
                     f"{cls} {catalog.name_of(cls) or ''}: {seen:,} in street {street}, "
                     f"{seen / area * 1e6:.1f} per km² against {density * 1e6:.1f} in the "
                     f"district ({expected:,.0f} expected): omissions (漏查)?",
-                    union, layer="street")
+                    union)
     return coverage
 
 

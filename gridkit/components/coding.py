@@ -78,7 +78,7 @@ def reuse_codes(new: Accepted, old: pa.Table | None, preparer: TablePreparer) ->
 
 
 @dataclass
-class Allocation:
+class CodeAllocation:
     codes: np.ndarray  # int64 code per accepted row, -1 for the rows rejected here
     rejected: np.ndarray  # accepted rows the allocation rejects (no serial left, ...)
     kept: int
@@ -86,10 +86,10 @@ class Allocation:
     duplicates: int
 
 
-def allocate(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
-              kept: pa.Table | None) -> Allocation:
+def allocate_codes(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
+                   kept: pa.Table | None) -> CodeAllocation:
     if len(new) == 0:
-        return Allocation(np.empty(0, np.int64), np.empty(0, np.int64), 0, 0, 0)
+        return CodeAllocation(np.empty(0, np.int64), np.empty(0, np.int64), 0, 0, 0)
     class_codes = preparer.class_codes
     majors = np.array([int(c[:2]) for c in class_codes], dtype=np.int16)
     minors = np.array([int(c[2:]) for c in class_codes], dtype=np.int16)
@@ -116,7 +116,7 @@ def allocate(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
             codes[row] = int(conflict.code)  # reported in qa_issue, never renumbered
             duplicates += 1
             continue
-        rule = "no-serial" if conflict.kind == "exhausted" else "bad-objcode"
+        rule = "no-serial" if conflict.kind == "exhausted" else "objcode-invalid"
         rows, messages = rejected.setdefault((int(new.table[row]), rule), ([], []))
         rows.append(row)
         messages.append(conflict.message)
@@ -127,7 +127,7 @@ def allocate(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
                                             rejected.values()] or [np.empty(0, np.int64)]))
     has_in = new.code_in.to_numpy(zero_copy_only=False) != ""
     allocated = int(((codes >= 0) & ~has_in).sum())
-    return Allocation(codes, rejected_rows, int(result.kept), allocated, duplicates)
+    return CodeAllocation(codes, rejected_rows, int(result.kept), allocated, duplicates)
 
 
 def numbering_order(new: Accepted, grids: UnitGrids) -> np.ndarray:

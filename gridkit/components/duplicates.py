@@ -22,8 +22,8 @@ import shapely
 
 from gridkit.codes.catalog import Catalog
 from gridkit.components.layers import GEOMETRY, wkb_points
-from gridkit.components.qaframe import issues_frame
 from gridkit.errors import GridkitError
+from gridkit.qa import QACollector
 
 DEFAULT_TOLERANCE = 0.5
 _MAX_PARTNERS = 64
@@ -140,8 +140,9 @@ def duplicate_issues(x: np.ndarray, y: np.ndarray, classes: pa.Array, codes: pa.
 
     One entry per component: position ``x``/``y``, class code, OBJCODE, SRCFILE and SRCROW.
     """
+    qa = QACollector()
     if len(x) == 0:
-        return issues_frame([], crs)
+        return qa.frame(crs)
     encoded = pc.dictionary_encode(pc.fill_null(classes, "")).combine_chunks() \
         if isinstance(classes, pa.ChunkedArray) else pc.dictionary_encode(
             pc.fill_null(classes, ""))
@@ -158,24 +159,21 @@ def duplicate_issues(x: np.ndarray, y: np.ndarray, classes: pa.Array, codes: pa.
     def key(row: int) -> str:
         return codes[int(row)].as_py() or f"{files[int(row)].as_py()}:{srcrows[int(row)]}"
 
-    parts = []
     if i.size:
-        parts.append(dict(
-            keys=[key(b) for b in j], rule="duplicate-position", severity="warning",
-            messages=[f"{label(b)} is {d:.2f} m from {label(a)}, both {class_list[group[b]]} "
-                      f"{catalog.name_of(class_list[group[b]]) or ''}: the same component "
-                      "recorded twice? Delete one record or correct its position"
-                      for a, b, d in zip(i, j, distance, strict=True)],
-            geometry=shapely.points(x[j], y[j])))
+        qa.rows("duplicate-position", [key(b) for b in j],
+                [f"{label(b)} is {d:.2f} m from {label(a)}, both {class_list[group[b]]} "
+                 f"{catalog.name_of(class_list[group[b]]) or ''}: the same component "
+                 "recorded twice? Delete one record or correct its position"
+                 for a, b, d in zip(i, j, distance, strict=True)],
+                shapely.points(x[j], y[j]))
     rows, holders = code_repeats(codes)
     if rows.size:
-        parts.append(dict(
-            keys=[key(r) for r in rows], rule="duplicate-objcode", severity="error",
-            messages=[f"{label(r)} has OBJCODE {codes[int(r)].as_py()}, already held by "
-                      f"{label(h)}; clear one of the codes and re-import to have a new one "
-                      "allocated" for r, h in zip(rows, holders, strict=True)],
-            geometry=shapely.points(x[rows], y[rows])))
-    return issues_frame(parts, crs, layer="component")
+        qa.rows("duplicate-objcode", [key(r) for r in rows],
+                [f"{label(r)} has OBJCODE {codes[int(r)].as_py()}, already held by "
+                 f"{label(h)}; clear one of the codes and re-import to have a new one "
+                 "allocated" for r, h in zip(rows, holders, strict=True)],
+                shapely.points(x[rows], y[rows]))
+    return qa.frame(crs)
 
 
 def table_duplicate_issues(component: pa.Table, crs, catalog: Catalog, tolerance: float,

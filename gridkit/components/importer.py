@@ -30,7 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gridkit.codes.catalog import Catalog, national_catalog
-from gridkit.components.coding import Allocation, allocate, reuse_codes, split_existing
+from gridkit.components.coding import (
+    CodeAllocation,
+    allocate_codes,
+    reuse_codes,
+    split_existing,
+)
 from gridkit.components.duplicates import DEFAULT_TOLERANCE, duplicate_issues
 from gridkit.components.layers import (
     GEOMETRY,
@@ -133,7 +138,7 @@ def import_census(
     accepted = _accepted(prepared)
     old_kept, old_replaced = split_existing(existing, set(names), options.mode)
     reused = reuse_codes(accepted, old_replaced, preparer)
-    allocation = allocate(accepted, grids, preparer, old_kept)
+    allocation = allocate_codes(accepted, grids, preparer, old_kept)
     output = _Output(accepted, allocation, preparer, grids, old_kept)
 
     _say(progress, "duplicates")
@@ -285,7 +290,7 @@ def _morton_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class _Output:
     """The component layer after the import: the kept old rows, then the new ones."""
 
-    def __init__(self, new: Accepted, allocation: Allocation, preparer: TablePreparer,
+    def __init__(self, new: Accepted, allocation: CodeAllocation, preparer: TablePreparer,
                  grids: UnitGrids, old: pa.Table | None) -> None:
         self.new = new
         self.preparer = preparer

@@ -258,7 +258,7 @@ class TablePreparer:
         bad = np.flatnonzero(klass < 0)
         if bad.size:
             where = " + ".join(cmap.get(r) for r in roles) or str(cmap.get("OBJCODE"))
-            problems.add("unknown-class", bad, [
+            problems.add("class-unknown", bad, [
                 f"no class: {where} empty" if not message_of[first[r]] else
                 f"{where}: {message_of[first[r]]}; correct it, or load a local catalog with "
                 "--catalog" for r in bad])
@@ -299,7 +299,7 @@ class TablePreparer:
         if malformed.size:
             texts = pc.take(objcode, pa.array(malformed)).to_pylist()
             numbers = self._source.was_number(column)[malformed]
-            problems.add("bad-objcode", malformed, [
+            problems.add("objcode-invalid", malformed, [
                 f"{column} {t!r}: "
                 + (code_number_problem(t, bool(w), 16, "OBJCODE") or component_code_problem(t))
                 for t, w in zip(texts, numbers, strict=True)])
@@ -323,7 +323,7 @@ class TablePreparer:
         bad = problem_of | zero_serial
         if bad.any():
             texts = pc.take(objcode, pa.array(rows[bad])).to_pylist()
-            problems.add("bad-objcode", rows[bad], [
+            problems.add("objcode-invalid", rows[bad], [
                 f"{column} {t}: " + (head_problem[i] or "serial 000000 is not allowed")
                 for t, i in zip(texts, head_index[bad], strict=True)])
         good = ~bad
@@ -384,7 +384,7 @@ class TablePreparer:
         if early.size:
             o = pc.take(dates["ORDATE"], pa.array(early)).to_pylist()
             c = pc.take(dates["CHDATE"], pa.array(early)).to_pylist()
-            problems.add("bad-date", early, [
+            problems.add("date-order", early, [
                 f"{cmap.get('CHDATE')} {b} is before {cmap.get('ORDATE')} {a}: a component "
                 "changes after it is first recorded" for a, b in zip(o, c, strict=True)])
         for name, values in dates.items():
@@ -403,7 +403,7 @@ class TablePreparer:
                              + [False])
         safe = np.where(index < 0, len(uniques), index)
         bad = np.flatnonzero(bad_value[safe])
-        problems.add("bad-state", bad, [
+        problems.add("enum-invalid", bad, [
             f"{column} {uniques[i]!r} is not one of {'/'.join(OBJSTATES)}" for i in safe[bad]])
         for i, (u, c) in enumerate(zip(uniques, canon, strict=True)):
             if c is not None and u.strip() != c:
@@ -434,7 +434,7 @@ class TablePreparer:
                 values = pc.if_else(pa.array(mask), pa.array(patch, pa.string()), values)
         dates, problem_index, messages = parse_dates(values)
         bad = np.flatnonzero(problem_index >= 0)
-        problems.add("bad-date", bad, [f"{column}: {messages[i]}" for i in problem_index[bad]])
+        problems.add("date-invalid", bad, [f"{column}: {messages[i]}" for i in problem_index[bad]])
         return dates
 
 

@@ -160,7 +160,7 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
     final = np.where(np.isin(code, list(codes)), code, by_name)
     unknown = np.flatnonzero(final == "")
     why = matched["reason"].fillna("").astype(str).to_numpy()
-    problems.add("unknown-class", unknown, [
+    problems.add("class-unknown", unknown, [
         f"unknown event class: {why[p]}" if why[p] else
         (f"{chosen['EVTCODE']} {code[p]!r} is not an event class" if code[p] else
          "no event class name or code") for p in unknown])
@@ -269,7 +269,7 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
     for evtid, group in twins.groupby("EVTID", sort=True):
         rows = ", ".join(f"{f}:{r}" for f, r in zip(group["SRCFILE"], group["SRCROW"],
                                                     strict=True))
-        issues.append(QAIssue("event", str(evtid), "duplicate_evtid", "warning",
+        issues.append(QAIssue("event", str(evtid), "duplicate-evtid", "warning",
                               f"event {evtid} appears {len(group)} times ({rows})",
                               group.geometry.iloc[0]))
     read = sum(len(f) for f in frames) + len(reject_frame)

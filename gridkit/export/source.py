@@ -72,7 +72,7 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
     return chosen
 
 
-def read_layer(path: Path, name: str) -> Layer:
+def read_export_layer(path: Path, name: str) -> Layer:
     try:
         meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)
     except (DataSourceError, DataLayerError) as exc:

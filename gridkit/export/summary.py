@@ -35,9 +35,9 @@ def folder_manifest(source: Path, fmt: str, encoding: str, run: int | None,
     }
 
 
-def figures(source: Path, dest: Path, fmt: str, encoding: str, run: int | None,
-            baseline: ExportRun | None, time: str, manifest: list[dict],
-            written: Written) -> dict:
+def export_figures(source: Path, dest: Path, fmt: str, encoding: str, run: int | None,
+                   baseline: ExportRun | None, time: str, manifest: list[dict],
+                   written: Written) -> dict:
     outputs = [str(dest)] if dest.is_file() else sorted(str(p) for p in dest.iterdir())
     layers = {}
     for row in manifest:

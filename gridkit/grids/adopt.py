@@ -46,13 +46,13 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
-from gridkit.partition.coding import assign_bgids
+from gridkit.partition.bgids import assign_bgids
 from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
 
 # Faults that unit_grid cannot hold: adoption stops on them unless --recode.
-BLOCKING = ("grid_code_missing", "grid_code_invalid",
-            "grid_code_duplicate", "grid_multipart")
+BLOCKING = ("grid-code-missing", "grid-code-invalid",
+            "grid-code-duplicate", "grid-multipart")
 UNIT_GRID_COLUMNS = ["BGID", "COMMUNITY", "STREET", "AREA", "RGID", "DENSITY"]
 # Layers built on earlier unit grids, removed when grids are adopted anew.
 STALE = ("responsibility_grid",)
@@ -171,7 +171,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     frame = audit.grids[kept].copy()
     frame.geometry = gpd.GeoSeries(geoms[kept], index=frame.index, crs=audit.grids.crs)
     if not repair:  # an invalid ring is only ever written repaired, and only when asked
-        _refuse_blocking(audit, inputs.layer, ("grid_invalid_geometry",), "add --repair")
+        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",), "add --repair")
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
@@ -189,7 +189,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     communities = _community_layer(grids, inputs.communities, target_area)
     run = run_number(output)
     registry = _registry(output, grids["BGID"], run)
-    retired = [i.key for i in repairs if i.rule == "repair_sliver"]
+    retired = [i.key for i in repairs if i.rule == "repair-sliver"]
     if retired and not recode:
         known = set(registry["BGID"])
         registry = register(registry, [c for c in retired if c not in known], run)

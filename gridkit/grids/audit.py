@@ -3,21 +3,22 @@
 Rules (``qa_issue.RULE``), each reported once per fault with its place:
 
 errors
-    ``grid_code_missing``, ``grid_code_invalid`` (not 15 digits,
-    no valid community prefix, serial 000); ``grid_code_duplicate`` (one issue per code);
-    ``grid_code_community`` the 12-digit prefix is not the community holding the grid (with
-    communities); ``grid_across_communities`` a grid reaching into a second community by more
-    than :data:`ACROSS_AREA` m² and :data:`ACROSS_SHARE` of its area; ``grid_gap`` land of the
+    ``grid-code-missing``, ``grid-code-invalid`` (not 15 digits,
+    no valid community prefix, serial 000); ``grid-code-duplicate`` (one issue per code);
+    ``grid-code-community`` the 12-digit prefix is not the community holding the grid (with
+    communities); ``grid-across-communities`` a grid reaching into a second community by more
+    than :data:`ACROSS_AREA` m² and :data:`ACROSS_SHARE` of its area; ``grid-gap`` land of the
     communities (or a hole between grids) no grid covers, at least :data:`GAP_AREA` m²;
-    ``grid_overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
-    ``grid_multipart`` a grid of several polygons; ``grid_invalid_geometry``; ``grid_empty``.
+    ``grid-overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
+    ``grid-multipart`` a grid of several polygons; ``grid-invalid-geometry``;
+    ``grid-empty-geometry``.
 warnings
-    ``grid_code_numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
+    ``grid-code-numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
     codes survive it exactly and are read back as text, codes that lost digits fail as invalid;
-    ``grid_sliver`` a grid under :data:`SLIVER_RATIO` × the target area or thinner than
-    :data:`SLIVER_WIDTH` m on average; ``grid_size_band`` other grids outside 0.5–2× the
-    target; ``grid_outside_communities``; ``grid_community_disconnected`` (without
-    communities: one prefix's grids fall apart); ``grid_serial_gap`` (serials never used in a
+    ``grid-sliver`` a grid under :data:`SLIVER_RATIO` × the target area or thinner than
+    :data:`SLIVER_WIDTH` m on average; ``grid-size-band`` other grids outside 0.5–2× the
+    target; ``grid-outside-communities``; ``grid-community-disconnected`` (without
+    communities: one prefix's grids fall apart); ``grid-serial-gap`` (serials never used in a
     community, one issue per community).
 
 Gaps and overlaps smaller than :data:`GAP_AREA` are digitising noise and not reported.
@@ -150,7 +151,7 @@ def _geometry_checks(geoms, fids, keys, source, found):
     is_polygon = np.isin(kinds, ["Polygon", "MultiPolygon"])
     for i in np.flatnonzero(empty | ~is_polygon):
         what = "has no geometry" if empty[i] else f"is a {kinds[i]}, not a polygon"
-        found.add(keys[i], "grid_empty", "error",
+        found.add(keys[i], "grid-empty-geometry", "error",
                   f"{source}: feature {fids[i]} ({keys[i]}) {what}; remove it or draw it")
     usable = ~empty & is_polygon
     invalid = usable & ~shapely.is_valid(geoms)
@@ -158,14 +159,14 @@ def _geometry_checks(geoms, fids, keys, source, found):
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         for i, reason, repaired in zip(np.flatnonzero(invalid), reasons, fixed, strict=True):
-            found.add(keys[i], "grid_invalid_geometry", "error",
+            found.add(keys[i], "grid-invalid-geometry", "error",
                       f"grid {keys[i]} (feature {fids[i]}) at {{place}} is invalid ({reason}); "
                       "gridkit grids adopt --repair fixes it with make_valid", geoms[i])
             geoms[i] = polygonal(repaired)
     parts = shapely.get_num_geometries(geoms)
     multi = usable & (parts > 1)
     for i in np.flatnonzero(multi):
-        found.add(keys[i], "grid_multipart", "error",
+        found.add(keys[i], "grid-multipart", "error",
                   f"grid {keys[i]} (feature {fids[i]}) at {{place}} has {parts[i]} separate "
                   "parts; a unit grid is one polygon: split it (new codes for the other parts) "
                   "or merge the parts into their neighbours", geoms[i])
@@ -186,7 +187,7 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
     if layer.numeric:
         # A number holds every 15-digit integer exactly (a double up to 2**53), so a code
         # read back with 15 digits is the code; one that lost digits fails as invalid below.
-        found.add(layer.code_field, "grid_code_numeric", "warning",
+        found.add(layer.code_field, "grid-code-numeric", "warning",
                   f"{layer.source}: field {layer.code_field} holds the codes as numbers "
                   "(Excel/ArcGIS double or integer); each was read back as its 15 digits "
                   "(a number holds them exactly) and codes that lost digits are reported "
@@ -194,14 +195,14 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
     ok = np.zeros(len(codes), dtype=bool)
     for i, code in enumerate(codes):
         if not code:
-            found.add(keys[i], "grid_code_missing", "error",
+            found.add(keys[i], "grid-code-missing", "error",
                       f"feature {fids[i]} at {{place}}: field {layer.code_field} is empty; give "
                       "the grid its 15-digit code", geoms[i] if geoms[i] is not None else None)
             continue
         try:
             parse_bgid(code)
         except CodeError as exc:
-            found.add(keys[i], "grid_code_invalid", "error",
+            found.add(keys[i], "grid-code-invalid", "error",
                       f"feature {fids[i]} field {layer.code_field}: {exc}", geoms[i])
             continue
         ok[i] = True
@@ -209,7 +210,7 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
     for code in sorted(c for c, n in counts.items() if n > 1):
         members = np.flatnonzero(codes == code)
         shape = shapely.union_all([g for g in geoms[members] if g is not None])
-        found.add(code, "grid_code_duplicate", "error",
+        found.add(code, "grid-code-duplicate", "error",
                   f"code {code} is held by {len(members)} features "
                   f"({', '.join(fids[members])}) at {{place}}; each grid needs its own code",
                   shape)
@@ -241,7 +242,7 @@ def _overlaps(geoms, valid, keys, found) -> None:
         if piece.area < GAP_AREA:
             continue
         first, second = sorted((keys[i], keys[j]))
-        found.add(f"{first}|{second}", "grid_overlap", "error",
+        found.add(f"{first}|{second}", "grid-overlap", "error",
                   f"grids {first} and {second} overlap by {piece.area:,.1f} m² at {{place}}",
                   piece)
 
@@ -253,7 +254,7 @@ def _gaps(pieces, found) -> None:
     for piece in sorted(pieces, key=lambda p: (p.bounds[1], p.bounds[0])):
         width = 2 * piece.area / piece.length if piece.length else 0.0
         x0, y0, x1, y1 = piece.bounds
-        found.add(f"gap@{(x0 + x1) / 2:.0f},{(y0 + y1) / 2:.0f}", "grid_gap", "error",
+        found.add(f"gap@{(x0 + x1) / 2:.0f},{(y0 + y1) / 2:.0f}", "grid-gap", "error",
                   f"a gap of {piece.area:,.1f} m² (mean width {width:,.1f} m) at {{place}} "
                   "lies in no unit grid; redraw the neighbouring grids to close it", piece)
 
@@ -285,7 +286,7 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
     limit = np.maximum(ACROSS_AREA, ACROSS_SHARE * grid_area)
     for k in np.flatnonzero(~first & (areas > limit[g])):
         grid = index[g[k]]
-        found.add(keys[grid], "grid_across_communities", "error",
+        found.add(keys[grid], "grid-across-communities", "error",
                   f"grid {keys[grid]} lies in community {holder[grid]} but {areas[k]:,.0f} m² "
                   f"of it at {{place}} is in community {comm_codes[c[k]]}; a unit grid lies "
                   "in exactly one community: cut it at the border", polygonal(pieces[k]))
@@ -293,20 +294,20 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
     outside = grid_area - covered
     for k in np.flatnonzero(outside > limit):
         grid = index[k]
-        found.add(keys[grid], "grid_outside_communities", "warning",
+        found.add(keys[grid], "grid-outside-communities", "warning",
                   f"grid {keys[grid]} at {{place}} has {outside[k]:,.0f} m² outside every "
                   "community given", geoms[grid])
     wrong = valid_code[index] & (holder[index] != "") & (
         np.array([code[:12] for code in codes[index]], dtype=object) != holder[index])
     for grid in index[wrong]:
-        found.add(keys[grid], "grid_code_community", "error",
+        found.add(keys[grid], "grid-code-community", "error",
                   f"grid {keys[grid]} at {{place}} lies in community {holder[grid]} but its "
                   f"code starts with {codes[grid][:12]}; recode it as {holder[grid]}NNN",
                   geoms[grid])
     # Gaps: only a community whose grids cover less than its area, or that holds an
     # overlap (which inflates the sum), needs the union of its grids.
     held = np.bincount(c, weights=areas, minlength=len(comm_geoms))
-    overlapping = {code for issue in found.items if issue.rule == "grid_overlap"
+    overlapping = {code for issue in found.items if issue.rule == "grid-overlap"
                    for code in issue.key.split("|")}
     gaps = []
     for k in range(len(comm_geoms)):
@@ -326,7 +327,7 @@ def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
     prefixes = pd.Series(codes[use]).str[:12]
     counties = sorted(prefixes.str[:6].unique())
     if len(counties) > 1:
-        found.add("|".join(counties), "grid_counties", "warning",
+        found.add("|".join(counties), "grid-counties", "warning",
                   f"codes come from {len(counties)} counties ({', '.join(counties[:5])}); "
                   "check the prefixes or give --communities")
     shapes = geoms[use]
@@ -336,7 +337,7 @@ def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
         unions.append(union)
         parts = shapely.get_num_geometries(union)
         if parts > 1:
-            found.add(prefix, "grid_community_disconnected", "warning",
+            found.add(prefix, "grid-community-disconnected", "warning",
                       f"the grids coded {prefix}NNN fall into {parts} separate pieces (one at "
                       "{place}); a grid with a wrong prefix, or a community in pieces", union)
     whole = shapely.union_all(np.concatenate([np.array(unions, dtype=object),
@@ -354,14 +355,14 @@ def _size_checks(geoms, valid, keys, fids, target_area, found) -> None:
         width = np.where(lengths > 0, 2 * areas / lengths, 0.0)
     sliver = valid & ((areas < SLIVER_RATIO * target_area) | (width < SLIVER_WIDTH))
     for i in np.flatnonzero(sliver):
-        found.add(keys[i], "grid_sliver", "warning",
+        found.add(keys[i], "grid-sliver", "warning",
                   f"grid {keys[i]} (feature {fids[i]}) at {{place}} is a sliver: "
                   f"{areas[i]:,.1f} m², mean width {width[i]:,.1f} m; merge it into a "
                   "neighbour (gridkit grids adopt --repair does)", geoms[i])
     low, high = BAND
     off = valid & ~sliver & ((areas < low * target_area) | (areas > high * target_area))
     for i in np.flatnonzero(off):
-        found.add(keys[i], "grid_size_band", "warning",
+        found.add(keys[i], "grid-size-band", "warning",
                   f"grid {keys[i]} at {{place}} has {areas[i]:,.0f} m², outside "
                   f"{low:g}-{high:g}× the target {target_area:,.0f} m²", geoms[i])
 
@@ -376,7 +377,7 @@ def _serial_gaps(codes: np.ndarray, found) -> None:
         if missing:
             shown = ", ".join(f"{s:03d}" for s in missing[:10])
             more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-            found.add(prefix, "grid_serial_gap", "warning",
+            found.add(prefix, "grid-serial-gap", "warning",
                       f"community {prefix} has no grids with serials {shown}{more} (up to "
                       f"{max(used):03d}); retired codes are fine, lost grids are not")
 
@@ -401,8 +402,8 @@ def _figures(layer: GridLayer, grids: gpd.GeoDataFrame, issues: list[QAIssue],
         "in_band_share": (round(float(((areas >= low * target_area)
                                        & (areas <= high * target_area)).mean()), 4)
                           if len(areas) else None),
-        "gaps": {"count": rules.get("grid_gap", 0), "area_m2": total("grid_gap")},
-        "overlaps": {"count": rules.get("grid_overlap", 0), "area_m2": total("grid_overlap")},
+        "gaps": {"count": rules.get("grid-gap", 0), "area_m2": total("grid-gap")},
+        "overlaps": {"count": rules.get("grid-overlap", 0), "area_m2": total("grid-overlap")},
         "errors": sum(i.severity == "error" for i in issues),
         "warnings": sum(i.severity == "warning" for i in issues),
         "by_rule": dict(sorted(rules.items())),

@@ -43,12 +43,12 @@ def grids() -> None:
     """
 
 
-@grids.command()
+@grids.command("check")
 @_input_options
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the HTML report (with its QA section) to this file.")
-def check(grids, layer, code_field, communities, communities_layer, target_area, crs,
-          as_json, output):
+def grids_check(grids, layer, code_field, communities, communities_layer, target_area, crs,
+                as_json, output):
     """Audit a unit grid layer against GB/T 30428.1: codes, communities, gaps, overlaps,
     slivers, size band, multi-part and invalid geometry, serial gaps. Exit 1 on errors.
 

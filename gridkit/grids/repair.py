@@ -60,12 +60,12 @@ def repair_grids(audit: Audit, *, target_area: float,
     kept = np.ones(len(geoms), dtype=bool)
     repairs: list[QAIssue] = []
     for issue in audit.issues:
-        if issue.rule == "grid_invalid_geometry":
-            repairs.append(QAIssue("unit_grid", issue.key, "repair_invalid_geometry", "warning",
+        if issue.rule == "grid-invalid-geometry":
+            repairs.append(QAIssue("unit_grid", issue.key, "repair-invalid-geometry", "warning",
                                    f"grid {issue.key}: invalid rings rebuilt with make_valid",
                                    issue.geometry))
     tree = shapely.STRtree(geoms)
-    for issue in [i for i in audit.issues if i.rule == "grid_overlap"]:
+    for issue in [i for i in audit.issues if i.rule == "grid-overlap"]:
         piece = issue.geometry
         if piece.area > max_area:
             continue
@@ -76,11 +76,11 @@ def repair_grids(audit: Audit, *, target_area: float,
         longer_a = (along_a, codes[b]) >= (along_b, codes[a])
         keep, cut = (a, b) if longer_a else (b, a)
         geoms[cut] = polygonal(shapely.difference(geoms[cut], piece))
-        repairs.append(QAIssue("unit_grid", issue.key, "repair_overlap", "warning",
+        repairs.append(QAIssue("unit_grid", issue.key, "repair-overlap", "warning",
                                f"overlap of {piece.area:,.1f} m² kept in {codes[keep]} (longer "
                                f"shared edge) and cut from {codes[cut]}", piece))
     tree = shapely.STRtree(geoms)
-    for issue in [i for i in audit.issues if i.rule == "grid_gap"]:
+    for issue in [i for i in audit.issues if i.rule == "grid-gap"]:
         piece = issue.geometry
         if piece.area > max_area:
             continue
@@ -91,7 +91,7 @@ def repair_grids(audit: Audit, *, target_area: float,
         lengths = _edges(piece, geoms[near])
         best = max(zip(lengths, [codes[k] for k in near], near, strict=True))[2]
         geoms[best] = polygonal(shapely.union(geoms[best], piece))
-        repairs.append(QAIssue("unit_grid", issue.key, "repair_gap", "warning",
+        repairs.append(QAIssue("unit_grid", issue.key, "repair-gap", "warning",
                                f"gap of {piece.area:,.1f} m² joined to {codes[best]} (longest "
                                "shared edge)", piece))
     areas = shapely.area(geoms)
@@ -111,7 +111,7 @@ def repair_grids(audit: Audit, *, target_area: float,
         _, _, best = max(edges)
         geoms[best] = polygonal(shapely.union(geoms[best], geoms[s]))
         kept[s] = False
-        repairs.append(QAIssue("unit_grid", codes[s], "repair_sliver", "warning",
+        repairs.append(QAIssue("unit_grid", codes[s], "repair-sliver", "warning",
                                f"sliver grid {codes[s]} ({areas[s]:,.1f} m²) merged into "
                                f"{codes[best]} (longest shared edge); code {codes[s]} retired",
                                geoms[s]))

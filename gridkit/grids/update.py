@@ -52,6 +52,7 @@ from gridkit.io import layers_of, merge_qa, run_record, write_geopackage
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.engine import DEFAULT_CUTTING, partition
 from gridkit.qa import QAIssue, qa_frame
+from gridkit.result import StepResult
 
 TOLERANCE = 1.0  # m: a community whose outline moved less is unchanged
 STALE = ("responsibility_grid",)
@@ -83,9 +84,10 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     Returns
     -------
-    dict
-        Figures: communities unchanged/changed/new/gone, grids kept and re-cut, grid_change
-        rows by kind, records re-located, and ``changed`` (False for a no-op).
+    StepResult
+        ``qa``: the update's issues; ``figures``: communities unchanged/changed/new/gone,
+        grids kept and re-cut, grid_change rows by kind, records re-located, and
+        ``changed`` (False for a no-op).
 
     Raises
     ------
@@ -120,7 +122,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
                "changed": bool(changed or gone)}
     if not figures["changed"]:
         figures["seconds"] = round(time.perf_counter() - started, 2)
-        return figures
+        return StepResult(figures, qa_frame(issues, crs))
 
     keep = old["COMMUNITY"].isin(unchanged).to_numpy()
     kept, replaced = old[keep], old[~keep]
@@ -156,17 +158,17 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     records, moves = relocate_records(output, grids, set(old_codes), run)
     stale = [n for n in STALE if n in present]
     gone_codes = set(retired)
-    issues += [QAIssue("unit_grid", code, "grid_retired", "warning",
+    issues += [QAIssue("unit_grid", code, "grid-retired", "warning",
                        f"unit grid {code} retired by the update (run {run}); see grid_change",
                        geom) for code, geom in zip(old_codes, old_geoms, strict=True)
                if code in gone_codes]
+    qa = qa_frame(issues, crs)
     layers = {
         "community": community, "unit_grid": grids,
         CHANGE_LAYER: _append(output, CHANGE_LAYER, changes),
         REGISTRY_LAYER: registry,
         RELOCATION_LAYER: _append(output, RELOCATION_LAYER, moves),
-        "qa_issue": merge_qa(output, "partition --update", qa_frame(issues, crs),
-                             stale=("group",)),
+        "qa_issue": merge_qa(output, "partition --update", qa, stale=("group",)),
         **records,
     }
     write_geopackage(output, layers,
@@ -187,7 +189,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
         "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
     })
-    return figures
+    return StepResult(figures, qa)
 
 
 def _moved(now, then) -> bool:

@@ -128,7 +128,7 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
     if len(lost) == 0:
         return
     why = {i.key: i.message.split(": ", 1)[-1].rsplit(";", 1)[0] for i in issues
-           if i.rule in ("empty_geometry", UNUSABLE_RULE)}
+           if i.rule in ("empty-geometry", UNUSABLE_RULE)}
     named = [f"{_code_text(frame.at[fid, code_col]) or '(no code)'} "
              f"({why.get(str(fid), f'feature {fid} has no usable geometry')})"
              for fid in lost[:5]]
@@ -162,7 +162,7 @@ def _report(kind: str, key: list, pieces: list, codes: list) -> QAIssue:
         area = sum(p.area for p in pieces)
         count = f" in {len(pieces)} pieces" if len(pieces) > 1 else ""
         return QAIssue(
-            "community", f"{codes[i]}|{codes[j]}", "admin_overlap", "warning",
+            "community", f"{codes[i]}|{codes[j]}", "admin-overlap", "warning",
             f"overlap of {area_text(area)}{count} between {codes[i]} and {codes[j]} kept in "
             f"{codes[keep]} (longer shared edge) and removed from {codes[drop]}",
             shapely.union_all(pieces))
@@ -172,7 +172,7 @@ def _report(kind: str, key: list, pieces: list, codes: list) -> QAIssue:
     count = f" in {len(shapes)} pieces" if len(shapes) > 1 else ""
     length = max(edge for _, edge in pieces)
     return QAIssue(
-        "community", "|".join(neighbours), "admin_gap", "warning",
+        "community", "|".join(neighbours), "admin-gap", "warning",
         f"gap of {area_text(area)}{count} between {', '.join(neighbours)} absorbed into "
         f"{codes[best]} (longest shared edge, {length:,.1f} m)", shapely.union_all(shapes))
 

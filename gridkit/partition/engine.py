@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -28,9 +29,11 @@ import shapely
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
+from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
-from gridkit.partition.coding import MAX_GRIDS, assign_bgids
+from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
+from gridkit.partition.counties import county_figures
 from gridkit.partition.cutting import plan_cuts
 from gridkit.partition.fabric import BlockPlan, plan_block, planned_pieces
 from gridkit.partition.faces import (
@@ -41,7 +44,8 @@ from gridkit.partition.faces import (
     polygonize_loose,
     shared_edges,
 )
-from gridkit.qa import QAIssue
+from gridkit.partition.metrics import partition_figures
+from gridkit.qa import QAIssue, qa_frame
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
@@ -55,7 +59,25 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Partition:
-    """Everything a partition produced."""
+    """Everything a partition produced: what :func:`partition` returns.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        The communities as cleaned and resolved: CODE, NAME, STREET, AREA (m²).
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids: BGID, COMMUNITY, STREET, AREA (m²), RGID, DENSITY.
+    issues : list of QAIssue
+        What was repaired, skipped or refused.
+    crs : pyproj.CRS
+        The projected metric CRS worked in.
+    barrier_lines : numpy.ndarray of shapely geometries, optional
+        Roads, water and parcel lines in ``crs``, for measuring the result.
+    buildings : numpy.ndarray of shapely geometries, optional
+        Building footprints in ``crs``.
+    target_area : float
+        The unit grid area aimed for, m².
+    """
 
     communities: gpd.GeoDataFrame
     unit_grids: gpd.GeoDataFrame
@@ -63,6 +85,38 @@ class Partition:
     crs: pyproj.CRS | None = None
     barrier_lines: np.ndarray | None = None  # in ``crs``, for measuring the result
     buildings: np.ndarray | None = None
+    target_area: float = 10_000
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.crs)
+
+    @cached_property
+    def figures(self) -> dict:
+        """Counts, sizes and shapes of the grids: ``gridkit partition --json`` without the
+        file's figures (output, layers, seconds)."""
+        grids, target = self.unit_grids, self.target_area
+        area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
+        figures = partition_figures(grids, target,
+                                    community_area=grids["COMMUNITY"].map(area_of).to_numpy(),
+                                    barrier_lines=self.barrier_lines, buildings=self.buildings)
+        severities = [i.severity for i in self.issues]
+        rules: dict[str, int] = {}
+        for issue in self.issues:
+            rules[issue.rule] = rules.get(issue.rule, 0) + 1
+        return {
+            "crs": self.crs.to_string(),
+            "target_area": target,
+            "communities": int(len(self.communities)),
+            "streets": int(self.communities["STREET"].nunique()),
+            "unit_grids": int(len(grids)),
+            **{k: v for k, v in figures.items() if k != "count"},
+            "counties": county_figures(grids, self.communities, target),
+            "skipped_features": skipped_features(self.issues),
+            "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
+                   "by_rule": rules},
+        }
 
 
 def unit_grids(
@@ -158,7 +212,7 @@ def partition(
                            "unit grids; raise --target-area")
     for k in np.flatnonzero(targets > target_area):
         issues.append(QAIssue(
-            "community", comm["CODE"].iloc[k], "target_raised", "warning",
+            "community", comm["CODE"].iloc[k], "target-raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
     issues += cut_issues
@@ -167,7 +221,8 @@ def partition(
         # The responsibility grouping falls back on it for workload when no census exists.
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
     grids.attrs["target_area"] = target_area
-    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints)
+    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints,
+                     target_area)
 
 
 def _covered_area(grids: gpd.GeoDataFrame, footprints: np.ndarray) -> np.ndarray:
@@ -397,13 +452,13 @@ def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]
         area = shape.area
         if plan.whole:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "block_whole", "warning",
+                "unit_grid", codes[k], "block-whole", "warning",
                 f"community {codes[k]}: a block of {area:,.0f} m² "
                 f"({area / targets[k]:.1f}× the target) stays one unit grid: every cut "
                 "would split a building; split it by hand along a wall if needed", shape))
         if plan.kept_split:
             issues.append(QAIssue(
-                "unit_grid", codes[k], "building_split", "warning",
+                "unit_grid", codes[k], "building-split", "warning",
                 f"community {codes[k]}: {plan.kept_split} building(s) in a block of "
                 f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
                 f"grid larger than {MAX_RATIO:g}× the target", shape))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from gridkit.qa import UnknownRule, registered
 from gridkit.records.schema import COMPONENT_RULES
 
 RULES = COMPONENT_RULES  # the census import's rules, for callers that list them
@@ -19,6 +20,8 @@ class Problems:
     """Problems of ``n`` rows: the first rule of each, and every message."""
 
     def __init__(self, n: int, rules: tuple[str, ...] = COMPONENT_RULES) -> None:
+        for rule in rules:
+            registered(rule)  # reject reasons are QA rules: one name at import and at check
         self.n = n
         self.rules = rules
         self._none = len(rules)
@@ -29,6 +32,9 @@ class Problems:
         positions = np.asarray(positions, dtype=np.int64)
         if positions.size == 0:
             return
+        if rule not in self.rules:
+            raise UnknownRule(f"reject rule {rule!r} is not one of this import's "
+                              f"({', '.join(self.rules)})")
         code = self.rules.index(rule)
         if isinstance(messages, str):
             messages = [messages] * positions.size

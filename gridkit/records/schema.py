@@ -70,16 +70,17 @@ COMPONENT_RULES = (
     "no-coordinates",   # no geometry and empty coordinate cells
     "bad-coordinates",  # not numbers, half given, outside the CRS's range, no GCJ-02 source
     "outside-area",     # in no unit grid of OUT.gpkg
-    "unknown-class",    # no class, or a name/code not in the catalog
-    "bad-objcode",      # OBJCODE not a valid 16-digit component code (or an Excel number)
+    "class-unknown",    # no class, or a name/code not in the catalog
+    "objcode-invalid",      # OBJCODE not a valid 16-digit component code (or an Excel number)
     "objcode-class",    # OBJCODE coded for another class than the record's
     "objcode-county",   # OBJCODE coded for another county than the location's
-    "bad-state",        # OBJSTATE not 完好/破损/丢失/占用
-    "bad-date",         # ORDATE/CHDATE unparseable, impossible, out of range or out of order
+    "enum-invalid",        # OBJSTATE not 完好/破损/丢失/占用
+    "date-invalid",     # ORDATE/CHDATE unparseable, impossible or out of range
+    "date-order",       # CHDATE before ORDATE
     "no-serial",        # no six-digit serial left in the county/class
 )
 EVENT_RULES = (
-    "bad-row", "no-coordinates", "bad-coordinates", "outside-area", "unknown-class",
+    "bad-row", "no-coordinates", "bad-coordinates", "outside-area", "class-unknown",
     "bad-time",         # TIME unparseable, or an Excel day number in a CSV
 )
 

@@ -22,6 +22,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridkit.errors import GridkitError
+from gridkit.qa import canonical_rules
 
 POINT_LAYERS = ("component", "event")
 SHAPE_LAYERS = ("community", "unit_grid", "responsibility_grid", "qa_issue", "spotcheck_result",
@@ -157,6 +158,10 @@ def read_report_data(path: str | Path) -> ReportData:
     tables = {name: _read_table(path, name) for name in TABLE_LAYERS if name in listed}
     rejects = {name: _read_table(path, name, REJECT_FIELDS) for name in REJECT_LAYERS
                if name in listed}
+    # A GeoPackage of an older gridkit spells some rules as they were: count them as now.
+    for frame in [shapes.get("qa_issue"), *rejects.values()]:
+        if frame is not None and "RULE" in frame:
+            frame["RULE"] = canonical_rules(frame["RULE"])
     counts = {name: _count(path, name) for name in listed}
     return ReportData(path, crs, shapes, points, tables, rejects, counts)
 

@@ -127,7 +127,8 @@ def unit_areas(data: ReportData) -> dict:
     }
 
 
-def parse_band(text: str) -> tuple[int, int] | None:
+def band_limits(text: str) -> tuple[int, int] | None:
+    """(low, high) of a stored BAND value such as '10-16', or None when it is not one."""
     match = re.fullmatch(r"\s*(\d+)\s*[-–~]\s*(\d+)\s*", str(text or ""))
     return (int(match[1]), int(match[2])) if match else None
 
@@ -145,13 +146,13 @@ def responsibility(data: ReportData) -> dict | None:
     resp["UNITS_N"] = units
     band = resp.get("BAND", pd.Series("", index=resp.index)).fillna("").astype(str)
     resp["BAND_S"] = band
-    bounds = band.map(parse_band)
+    bounds = band.map(band_limits)
     resp["IN"] = [b is not None and b[0] <= u <= b[1] for b, u in zip(bounds, units, strict=True)]
     bands = []
     for name, group in resp.groupby("BAND_S", sort=True):
         values = group["UNITS_N"].dropna().astype(int)
         lo, hi = (int(values.min()), int(values.max())) if len(values) else (0, 0)
-        limits = parse_band(name)
+        limits = band_limits(name)
         if limits:
             lo, hi = min(lo, limits[0]), max(hi, limits[1])
         histogram = {int(k): int((values == k).sum()) for k in range(lo, hi + 1)}

@@ -1,10 +1,13 @@
 """The report's words in Chinese and English: one table, looked up by key.
 
 Both the HTML assembly and the map script read from here (the script gets the ``map.*``
-keys in its manifest), so a label is translated once.
+keys in its manifest), so a label is translated once. QA rule labels live with the rules
+(:data:`gridkit.qa.RULES`).
 """
 
 from __future__ import annotations
+
+from gridkit import qa
 
 LANGS = ("zh", "en")
 
@@ -203,44 +206,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "layer_context_building": ("建筑（底图）", "Buildings (context)"),
 }
 
-# QA rule ids (qa_issue.RULE, *_reject.RULE) as a planner reads them. Looked up with "_" and
-# "-" treated alike, so both spellings a rule has had are covered.
-_RULES: dict[str, tuple[str, str]] = {
-    "admin-gap": ("社区之间有缝隙", "gap between communities"),
-    "admin-overlap": ("社区之间有重叠", "communities overlap"),
-    "band-violation": ("单元网格数超出责任网格标准", "unit grids outside the band"),
-    "density-relabel": ("密度类型已按标准调整", "density relabelled"),
-    "target-raised": ("目标面积已提高", "target area raised"),
-    "not-contiguous": ("网格不连通", "grid not contiguous"),
-    "empty-geometry": ("几何为空", "empty geometry"),
-    "invalid-geometry": ("几何无效（已修复）", "invalid geometry (repaired)"),
-    "duplicate-evtid": ("事件编号重复", "duplicate EVTID"),
-    "duplicate-objcode": ("部件标识码重复", "duplicate OBJCODE"),
-    "duplicate-position": ("同类部件位置重复", "same class at the same place"),
-    "bad-row": ("记录列数不符", "wrong number of cells"),
-    "no-coordinates": ("缺少坐标", "no coordinates"),
-    "bad-coordinates": ("坐标无效", "invalid coordinates"),
-    "outside-area": ("不在任何单元网格内", "in no unit grid"),
-    "unknown-class": ("部件类别无法识别", "unknown class"),
-    "class-unknown": ("部件类别无法识别", "unknown class"),
-    "bad-objcode": ("部件标识码无效", "invalid OBJCODE"),
-    "objcode-invalid": ("部件标识码无效", "invalid OBJCODE"),
-    "objcode-missing": ("缺少部件标识码", "no OBJCODE"),
-    "objcode-class": ("标识码与部件类别不符", "OBJCODE of another class"),
-    "objcode-county": ("标识码与所在区县不符", "OBJCODE of another county"),
-    "objname-class": ("部件名称与类别不符", "OBJNAME of another class"),
-    "bad-state": ("部件状态无效", "invalid state"),
-    "enum-invalid": ("取值不在允许范围内", "value not allowed"),
-    "bad-date": ("日期无效", "invalid date"),
-    "date-invalid": ("日期无效", "invalid date"),
-    "no-serial": ("顺序码已用尽", "no serial left"),
-    "field-missing": ("缺少必填字段", "required field missing"),
-    "bgid-unknown": ("所属单元网格不存在", "unknown BGID"),
-    "bgid-location": ("位置与所属单元网格不符", "position outside its BGID"),
-    "grid-empty": ("单元网格内无部件", "unit grid without components"),
-    "class-sparse": ("该类部件数量异常偏少", "class unusually sparse"),
-}
-
 # Field names of the spot-check layers (and other tables shown as they are).
 _FIELDS: dict[str, tuple[str, str]] = {
     "LEVEL": ("层级", "Level"), "KEY": ("代码", "Code"), "NAME": ("名称", "Name"),
@@ -279,7 +244,8 @@ def map_strings(lang: str) -> dict[str, str]:
 
 
 def rule_label(rule: str, lang: str) -> str:
-    """A QA rule id as words in ``lang``; unknown ids (a newer rule) come back as they are.
+    """A QA rule id (current or old, :data:`gridkit.qa.RULES`) as words in ``lang``; ids
+    gridkit does not know (a newer rule, a reject's free-text reason) come back as they are.
 
     Examples
     --------
@@ -288,8 +254,10 @@ def rule_label(rule: str, lang: str) -> str:
     >>> rule_label("admin_gap", "en")
     'gap between communities'
     """
-    pair = _RULES.get(str(rule).replace("_", "-"))
-    return pair[LANGS.index(lang)] if pair else str(rule)
+    try:
+        return qa.rule(str(rule)).label(lang)
+    except qa.UnknownRule:
+        return str(rule)
 
 
 def field_label(name: str, lang: str) -> str:

@@ -28,7 +28,7 @@ import shapely
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError
 from gridkit.geometry import dissolve_coverage, polsby_popper
-from gridkit.qa import QAIssue
+from gridkit.qa import QAIssue, qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
 from gridkit.responsibility.density import (
     DEFAULT_THRESHOLD,
@@ -38,17 +38,37 @@ from gridkit.responsibility.density import (
     density_classes,
     key_area_share,
 )
-from gridkit.responsibility.grouping import balanced_counts, group_region
+from gridkit.responsibility.grouping import balanced_counts, connected_parts, group_region
 
 ROW = 500.0  # metres: the rows in which RGID serials run
 
 
 @dataclass
 class Grouping:
+    """Unit grids grouped into responsibility grids: what :func:`group` returns.
+
+    Parameters
+    ----------
+    responsibility_grids : geopandas.GeoDataFrame
+        One polygon per responsibility grid: RGID, STREET, DENSITY, BAND, UNITS, WORKLOAD,
+        AREA (m²).
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids with RGID and DENSITY filled.
+    issues : list of QAIssue
+        Bands missed, grids not contiguous.
+    figures : dict
+        Counts and shares (``gridkit group --json`` without the file's figures).
+    """
+
     responsibility_grids: gpd.GeoDataFrame
     unit_grids: gpd.GeoDataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.unit_grids.crs)
 
 
 def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
@@ -88,27 +108,6 @@ class Neighbours:
 
     def __getstate__(self) -> dict:
         return {"targets": self.targets, "bounds": self.bounds, "_lists": None}
-
-
-def _regions(nodes: np.ndarray, neighbours: list[np.ndarray]) -> list[np.ndarray]:
-    """Connected parts of ``nodes`` (sorted node numbers) through the adjacency."""
-    inside = set(nodes.tolist())
-    seen: set[int] = set()
-    parts = []
-    for start in nodes.tolist():
-        if start in seen:
-            continue
-        part, stack = [start], [start]
-        seen.add(start)
-        while stack:
-            for v in neighbours[stack.pop()]:
-                v = int(v)
-                if v in inside and v not in seen:
-                    seen.add(v)
-                    part.append(v)
-                    stack.append(v)
-        parts.append(np.array(sorted(part)))
-    return parts
 
 
 def group(
@@ -193,7 +192,7 @@ def group(
     bgid = grids["BGID"].astype(str).to_numpy()
     for nodes, old, new in relabelled:
         result.issues.append(QAIssue(
-            "unit_grid", ",".join(bgid[nodes]), "density_relabel", "warning",
+            "unit_grid", ",".join(bgid[nodes]), "density-relabel", "warning",
             f"{_island(len(nodes), old)} ({bgid[nodes[0]]}...): too few for a {old} "
             f"responsibility grid, so counted {new} with their neighbours",
             dissolve_coverage(geoms[nodes])))
@@ -213,7 +212,7 @@ def _group_street(nodes_by_class, xy, workload, packed: Neighbours, bands) -> li
             continue
         lo, hi = bands[klass]
         # Neighbours only count inside the same street and class.
-        regions = _regions(nodes, neighbours)
+        regions = connected_parts(nodes, neighbours)
         counts = balanced_counts([len(r) for r in regions],
                                  [float(workload[r].sum()) for r in regions], lo, hi)
         for region, k in zip(regions, counts, strict=True):
@@ -240,7 +239,7 @@ def _absorb_islands(density, in_key, streets, neighbours, bands):
         for street in sorted(set(streets)):
             for klass in (DENSE, SPARSE):
                 nodes = np.flatnonzero((streets == street) & (density == klass))
-                for region in _regions(nodes, neighbours):
+                for region in connected_parts(nodes, neighbours):
                     if len(region) >= bands[klass][0] or in_key[region].any():
                         continue
                     other = SPARSE if klass == DENSE else DENSE
@@ -306,12 +305,12 @@ def _report(resp: gpd.GeoDataFrame, shapes, region_of, feasible_region, bands):
         row = resp.iloc[i]
         why = ("its region has too few grids of this class"
                if not feasible_region[region_of[i]] else "no split of its region fits the band")
-        issues.append(QAIssue("responsibility_grid", row["RGID"], "band_violation", "warning",
+        issues.append(QAIssue("responsibility_grid", row["RGID"], "band-violation", "warning",
                               f"{row['RGID']} ({row['DENSITY']}) holds {units[i]} unit grids, "
                               f"outside the band {row['BAND']}: {why}", shapes[i]))
     contiguous = np.array([s.geom_type == "Polygon" for s in shapes])
     for i in np.flatnonzero(~contiguous):
-        issues.append(QAIssue("responsibility_grid", resp["RGID"].iloc[i], "not_contiguous",
+        issues.append(QAIssue("responsibility_grid", resp["RGID"].iloc[i], "not-contiguous",
                               "error", f"{resp['RGID'].iloc[i]} is not contiguous", shapes[i]))
     judged = np.array([feasible_region[r] for r in region_of], dtype=bool)
     per = []

@@ -15,12 +15,49 @@ to a group whose centre is farther from it than its own group's (which keeps sha
 from __future__ import annotations
 
 import heapq
-from collections import deque
 
 import numpy as np
 
 PASSES = 12
 REACH = 1.0  # a balancing move may not take a grid farther than this × its old centre distance
+
+
+def connected_parts(nodes: np.ndarray, neighbours: list[np.ndarray]) -> list[np.ndarray]:
+    """Connected parts of ``nodes`` (sorted node numbers) through the adjacency, each sorted,
+    in the order of their first node.
+
+    ``neighbours[u]`` lists the nodes adjacent to ``u`` (symmetric: v in neighbours[u] when u
+    in neighbours[v]); only edges between two of ``nodes`` count.
+    """
+    from scipy.sparse import csr_matrix  # lazy: scipy costs seconds at CLI start-up
+    from scipy.sparse.csgraph import connected_components
+
+    nodes = np.asarray(nodes, dtype=np.int64)
+    if nodes.size == 0:
+        return []
+    lists = [neighbours[u] for u in nodes.tolist()]
+    source = np.repeat(np.arange(nodes.size), [len(v) for v in lists])
+    target = np.concatenate(lists).astype(np.int64, copy=False)
+    at = np.minimum(np.searchsorted(nodes, target), nodes.size - 1)
+    inside = nodes[at] == target
+    indptr = np.zeros(nodes.size + 1, dtype=np.int32)
+    np.cumsum(np.bincount(source[inside], minlength=nodes.size), out=indptr[1:])
+    # Built as CSR directly: each scipy.sparse conversion costs more than a small part's
+    # whole search, and grouping asks for thousands of them.
+    graph = csr_matrix((np.ones(int(inside.sum())), at[inside].astype(np.int32), indptr),
+                       shape=(nodes.size, nodes.size))
+    # The adjacency is symmetric, so its strong components are its connected parts; the
+    # strong search reads the CSR as given, where the undirected one transposes it first.
+    count, label = connected_components(graph, directed=True, connection="strong")
+    # Number the parts in the order of their first node; a stable sort keeps each part's
+    # nodes sorted.
+    first = np.full(count, nodes.size)
+    np.minimum.at(first, label, np.arange(nodes.size))
+    rank = np.empty(count, dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(count)
+    label = rank[label]
+    order = np.argsort(label, kind="stable")
+    return np.split(nodes[order], np.cumsum(np.bincount(label, minlength=count))[:-1])
 
 
 def group_count(n: int, lo: int, hi: int) -> int:
@@ -54,20 +91,8 @@ class Region:
         self.neighbours = neighbours
 
     def _connected_parts(self, members: set[int]) -> list[set[int]]:
-        parts, seen = [], set()
-        for start in sorted(members):
-            if start in seen:
-                continue
-            part, queue = {start}, deque([start])
-            seen.add(start)
-            while queue:
-                for v in self.neighbours[queue.popleft()]:
-                    if v in members and v not in seen:
-                        seen.add(v)
-                        part.add(v)
-                        queue.append(v)
-            parts.append(part)
-        return parts
+        nodes = np.fromiter(sorted(members), dtype=np.int64, count=len(members))
+        return [set(part.tolist()) for part in connected_parts(nodes, self.neighbours)]
 
     def _grow(self, members: list[int], k_part: int, size_range: tuple[int, int],
               target: float) -> set[int]:

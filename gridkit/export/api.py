@@ -1,6 +1,8 @@
-"""``gridkit export``: read the layers, cut them to the changes since an earlier export if
-asked, write them in the chosen format (to a temporary place that replaces DEST when
-complete) and record what was handed over in OUT.gpkg."""
+"""``gridkit export`` as a library: :class:`ExportOptions` and :func:`export_geopackage`.
+
+Read the layers, cut them to the changes since an earlier export if asked, write them in the
+chosen format (to a temporary place that replaces DEST when complete) and record what was
+handed over in OUT.gpkg."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import click
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
@@ -18,42 +21,131 @@ from gridkit.export import history
 from gridkit.export.delta import changes_since
 from gridkit.export.fingerprint import feature_keys, key_fingerprints
 from gridkit.export.layer import Layer
-from gridkit.export.source import KEYS, check_source, choose_layers, read_layer
-from gridkit.export.summary import figures, folder_manifest, manifest_row
+from gridkit.export.source import KEYS, check_source, choose_layers, read_export_layer
+from gridkit.export.summary import export_figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
 from gridkit.export.writers import Format, WriteContext, formats
 from gridkit.io import run_record
+from gridkit.options import option, record
+from gridkit.result import StepResult
 from gridkit.store import created_by_gridkit
+
+__all__ = ["ExportOptions", "export_geopackage", "list_runs"]
 
 Progress = Callable[[str], None] | None
 
 
+FORMATS = "gpkg|shp|geojson|csv|parquet"
+PATH = click.Path(path_type=Path)
+
+
 @dataclass
 class ExportOptions:
-    format: str
-    dest: Path
-    layers: list[str] | None = None
-    encoding: str | None = None
-    since: str | None = None
-    record: bool = True
+    """Options of ``gridkit export``.
+
+    Parameters
+    ----------
+    format : str
+        ``gpkg``, ``shp``, ``geojson``, ``csv`` or ``parquet``. ``--to``.
+    dest : pathlib.Path
+        The file (gpkg) or folder (the others) to write; replaced only when complete. The
+        ``DEST`` argument.
+    layers : list of str, optional
+        Layers to export; an item may list several, comma-separated. Default: every data
+        layer (shp: every spatial one; with ``since``: the ones with a feature key).
+        ``--layers``.
+    encoding : str, optional
+        Text encoding: shp ``gbk`` (default) or ``utf-8``; csv ``utf-8`` (default, with a
+        BOM) or ``gbk``. ``--encoding``.
+    since : str, optional
+        Export only what changed since this export run (its number, ``last`` or its TIME).
+        ``--since``.
+    record : bool
+        Record this export in the source GeoPackage (``--no-record`` turns it off).
+
+    Examples
+    --------
+    >>> ExportOptions("shp", Path("handoff/shp"), encoding="utf-8").record
+    True
+    """
+
+    format: str | None = option(
+        None, flag="--to", metavar=FORMATS, toml=False,
+        help="Format: gpkg (one GeoPackage file, styled for QGIS, Chinese field "
+             "descriptions), shp, geojson (WGS 84), csv (with coordinates) or parquet "
+             "(GeoParquet): a folder DEST with one file per layer.")
+    dest: Path | None = option(None, flag="DEST", argument=True, type=PATH, required=False,
+                               toml=False)
+    layers: list[str] | None = option(
+        None, multiple=True, metavar="NAMES", toml=False,
+        help="Layers to export, comma-separated or repeated. Default: every data layer (shp: "
+             "every spatial one; --since: the ones with a feature key).")
+    encoding: str | None = option(
+        None, toml=False,
+        help="Text encoding: shp gbk (default) or utf-8, with a .cpg; csv utf-8 (default, "
+             "with a BOM for Excel) or gbk.")
+    since: str | None = option(
+        None, metavar="RUN", toml=False,
+        help="Export only what changed since export RUN (its number from --list-runs, "
+             "'last', or its TIME): new and changed features with CHANGE=new/changed, "
+             "retired keys with CHANGE=retired.")
+    record: bool = option(
+        True, flag="--no-record", is_flag=True, flag_value=False, toml=False, record=False,
+        help="Do not record this export in OUTPUT (OUTPUT stays untouched; a later --since "
+             "cannot refer to it).")
 
 
-def export(source: str | Path, options: ExportOptions, progress: Progress = None) -> dict:
-    """Export layers of ``source`` (OUT.gpkg) as ``options`` say; returns the figures."""
-    source, dest = Path(source), Path(options.dest)
-    fmt = _format(options.format)
+def export_geopackage(gpkg: str | Path, options: ExportOptions,
+                      progress: Progress = None) -> StepResult:
+    """Export layers of ``gpkg`` (a gridkit GeoPackage) as ``options`` say.
+
+    Parameters
+    ----------
+    gpkg : str or pathlib.Path
+        The GeoPackage to export from; only the export's record is added to it.
+    options : ExportOptions
+        Format, destination, layers, encoding, baseline run.
+    progress : callable, optional
+        Called with the name of each stage.
+
+    Returns
+    -------
+    StepResult
+        ``figures``: what ``gridkit export --json`` prints (dest, format, layers with their
+        feature counts, run, warnings); ``qa``: empty (an export finds no issues).
+
+    Raises
+    ------
+    GridkitError
+        No format or DEST, an unknown format or encoding, an unreadable source, a DEST that
+        is not an earlier export, a ``since`` run that is not recorded.
+
+    Examples
+    --------
+    >>> result = export_geopackage("out/district.gpkg",
+    ...                            ExportOptions("shp", Path("handoff/shp")))  # doctest: +SKIP
+    >>> result["layers"]["unit_grid"]["features"]  # doctest: +SKIP
+    412
+    """
+    source = Path(gpkg)
+    if not options.format or options.dest is None:
+        raise GridkitError(f"give --to FORMAT and DEST, e.g. gridkit export {source} --to gpkg "
+                           f"handoff.gpkg (formats: {FORMATS.replace('|', ', ')})")
+    dest = Path(options.dest)
+    fmt = _format(options.format.lower())
     encoding = _encoding(fmt, options.encoding)
     check_source(source)
     check_dest(dest, fmt.kind, fmt.name, source)
-    names = choose_layers(source, options.layers, spatial_only=fmt.spatial_only,
+    given = [n.strip() for item in options.layers or () for n in item.split(",") if n.strip()]
+    names = choose_layers(source, given or None, spatial_only=fmt.spatial_only,
                           keyed_only=options.since is not None)
     baseline = history.resolve_run(source, options.since) if options.since else None
     # gridkit writes only into files it made: an export of someone else's GeoPackage is not
     # recorded in it (and so cannot be a --since baseline later).
     foreign = options.record and not created_by_gridkit(source)
     run = history.next_run(source) if options.record and not foreign else None
-    parameters = {"format": fmt.name, "dest": str(dest), "layers": names,
-                  "encoding": encoding, "since": baseline.run if baseline else None}
+    parameters = record(options, format=fmt.name, layers=names, encoding=encoding,
+                        since=baseline.run if baseline else None)
     # The gridkit_run row is made now so that its TIME is the one the export records.
     run_row = run_record("export", parameters, [])
     time = str(run_row["TIME"].iloc[0])
@@ -61,7 +153,7 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
     layers, tracked, counts = [], {}, {}
     for name in names:
         _say(progress, f"reading {name}")
-        layer = read_layer(source, name)
+        layer = read_export_layer(source, name)
         if name in KEYS:
             layer, tracked[name], counts[name] = _track(source, layer, KEYS[name], baseline)
         layers.append(layer)
@@ -103,7 +195,8 @@ def export(source: str | Path, options: ExportOptions, progress: Progress = None
             raise GridkitError(f"{dest} was written, but recording the export in {source} "
                                f"failed ({exc}); export again, or add --no-record") from None
     written.warnings[:0] = notes
-    return figures(source, dest, fmt.name, encoding, run, baseline, time, manifest, written)
+    return StepResult(export_figures(source, dest, fmt.name, encoding, run, baseline, time,
+                                     manifest, written))
 
 
 def _format(name: str) -> Format:
@@ -153,7 +246,29 @@ def _say(progress: Progress, stage: str) -> None:
 
 
 def list_runs(source: str | Path) -> dict:
-    """The exports recorded in ``source``, for ``--list-runs`` and ``--since``."""
+    """The exports recorded in ``source``, for ``--list-runs`` and ``--since``.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        A gridkit GeoPackage.
+
+    Returns
+    -------
+    dict
+        ``source`` and ``runs``: one entry per export (run, time, format, dest, since,
+        layers with their feature counts).
+
+    Raises
+    ------
+    GridkitError
+        When ``source`` cannot be read as a GeoPackage.
+
+    Examples
+    --------
+    >>> list_runs("out/district.gpkg")["runs"][-1]["format"]  # doctest: +SKIP
+    'shp'
+    """
     source = Path(source)
     check_source(source)
     return {"source": str(source), "runs": [r.as_dict() for r in history.export_runs(source)]}
