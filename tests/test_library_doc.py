@@ -1,7 +1,7 @@
 """docs/library.md is a notebook that runs: partition → group → census import → check →
 spot check and accuracy → report on one street of the bundled sample, as doctests.
 
-One street (274 unit grids) keeps it to a few seconds of CPU; the district's own runs are
+One street (247 unit grids) keeps it to a few seconds of CPU; the district's own runs are
 covered by the CLI tests on the shared sample (tests/conftest.py).
 """
 

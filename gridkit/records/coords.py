@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyproj
 
 from gridkit.crs import parse_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.sources.cells import nfkc
 
 # Krasovsky 1940, the ellipsoid of the published GCJ-02 formula.
@@ -330,8 +330,8 @@ class SourceCRS:
                                                      and self.crs.is_geographic)
 
 
-def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
-    """The CRS a ``--crs`` option names.
+def parse_source_crs(text: str, *, option: str = "crs") -> SourceCRS:
+    """The CRS a ``crs`` parameter (``--crs``) names.
 
     Parameters
     ----------
@@ -339,7 +339,7 @@ def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
         ``wgs84``, ``cgcs2000``, ``gcj02`` (Amap, Tencent), ``bd09`` (Baidu), ``bd09mc`` (Baidu
         Mercator metres), ``EPSG:n``, WKT or a PROJ string.
     option : str, optional
-        The option's name, for the message.
+        The caller's parameter ``text`` came from, named in the error.
 
     Returns
     -------
@@ -348,24 +348,31 @@ def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
 
     Raises
     ------
-    GridkitError
-        When ``text`` names no CRS; the message lists the accepted names.
+    InputError
+        ``text`` is not a CRS.
 
     Examples
     --------
-    >>> parse_source_crs("EPSG:4549").label
-    'EPSG:4549'
+    >>> parse_source_crs("gcj02").label
+    'GCJ-02'
     >>> parse_source_crs("bd09mc").geographic
     False
+    >>> try:
+    ...     parse_source_crs("高德", option="area_crs")
+    ... except ValueError as error:
+    ...     print(error.parameter, "|", error)  # doctest: +ELLIPSIS
+    area_crs | `area_crs='高德'` is not a CRS: ...
     """
+    option = parameter_name(option)
     shift = SHIFTED.get(text.strip().lower())
     if shift:
         return SourceCRS(shift, pyproj.CRS.from_epsg(4326), shift)
     try:
         crs = parse_crs(text, option=option)
-    except GridkitError:
-        raise GridkitError(f"{option} {text!r} is not a CRS: give wgs84, cgcs2000, gcj02, bd09, "
-                           "bd09mc or EPSG:n (e.g. EPSG:4549)") from None
+    except InputError:
+        raise InputError(f"{mention(**{option: text})} is not a CRS: give wgs84, cgcs2000, "
+                         "gcj02, bd09, bd09mc or EPSG:n (e.g. EPSG:4549)",
+                         parameter=option) from None
     return from_pyproj(crs)
 
 
