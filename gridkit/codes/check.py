@@ -164,8 +164,9 @@ class CheckReport:
     Examples
     --------
     >>> import pathlib, tempfile
+    >>> twice = "OBJCODE\n3205820102048188\n3205820102048188\n"  # one code, two components
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "codes.csv"
-    >>> _ = path.write_text("OBJCODE\n3205820102048188\n3205820102048188\n", encoding="utf-8")
+    >>> _ = path.write_text(twice, encoding="utf-8")
     >>> report = check_file(path)
     >>> report.clean, report.errors
     (False, 1)

@@ -259,12 +259,12 @@ def parse_event_code(code: object, catalog: Catalog | None = None) -> ClassCode:
     Returns
     -------
     ClassCode
-        The major and minor class.
+        EVTCODE's two parts (event major class 01 市容环境, ..., and its minor class).
 
     Raises
     ------
     CodeError
-        As :func:`parse_class_code`.
+        As :func:`parse_class_code` (the message says "event class code" with a catalog).
 
     Examples
     --------

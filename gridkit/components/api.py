@@ -252,16 +252,16 @@ def check_census_geopackage(gpkg: str | Path, options: CensusCheckOptions | None
     Raises
     ------
     GridkitError
-        No component layer, bad options.
+        When ``gpkg`` has no component layer, or an option is out of range.
 
     Examples
     --------
     >>> import geopandas as gpd, pathlib, shapely, tempfile
     >>> from gridkit.components import ImportOptions, UnitGrids, import_census
     >>> from gridkit.io import ArrowLayer, write_geopackage
+    >>> square = shapely.box(624_000, 3_398_000, 624_100, 3_398_100)  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"]}, geometry=[square], crs=4549)
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"], "STREET": "310116001"},
-    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)], crs=4549)
     >>> _ = (folder / "census.csv").write_text("部件名称,X,Y\n路灯,624050,3398050\n",
     ...                                         encoding="utf-8")
     >>> census = import_census([folder / "census.csv"], UnitGrids(grids),

@@ -61,13 +61,14 @@ class Grouping:
 
     Examples
     --------
-    >>> import geopandas as gpd, shapely
-    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
-    >>> grids = gpd.GeoDataFrame(
-    ...     {"BGID": [f"310116001001{i + 1:03d}" for i in range(24)], "STREET": "310116001"},
-    ...     geometry=[shapely.box(x + 100 * (i % 6), y + 100 * (i // 6), x + 100 * (i % 6 + 1),
-    ...                           y + 100 * (i // 6 + 1)) for i in range(24)], crs=4549)
-    >>> result = group(grids)
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> corners = np.array([(624_000 + 100 * c, 3_398_000 + 100 * r)
+    ...                     for r in range(4) for c in range(6)])  # EPSG:4549 metres
+    >>> squares = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 100,
+    ...                       corners[:, 1] + 100)
+    >>> bgids = [f"310116001001{k:03d}" for k in range(1, 25)]
+    >>> result = group(gpd.GeoDataFrame({"BGID": bgids, "STREET": "310116001"},
+    ...                                 geometry=squares, crs=4549))
     >>> result.responsibility_grids[["RGID", "DENSITY", "UNITS"]].values.tolist()
     [['3101160010001', 'sparse', 24]]
     """
