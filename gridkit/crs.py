@@ -7,11 +7,13 @@ nearest to the data.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pyproj
 
-from gridkit.errors import InputError, mention, parameter_name
+from gridkit.errors import GridkitWarning, InputError, mention, parameter_name
 
 CGCS2000_GEOGRAPHIC = pyproj.CRS.from_epsg(4490)
 
@@ -95,4 +97,26 @@ def working_crs(frames: list[gpd.GeoDataFrame], override: pyproj.CRS | None = No
             raise InputError(f"{mention(crs=override.to_string())} is in {unit}; gridkit needs "
                              "metres", parameter="crs")
         return override
-    return gauss_kruger_zone(data_longitude(frames))
+    zone = gauss_kruger_zone(data_longitude(frames))
+    _say_reprojected(frames, zone)
+    return zone
+
+
+def _say_reprojected(frames: list[gpd.GeoDataFrame], zone: pyproj.CRS) -> None:
+    """Warn once when projected input is written in another CRS: a city's grids in EPSG:4528
+    (the zone number before the easting) come out in EPSG:4549, 40,000 km apart in x for a
+    platform that does not reproject."""
+    for frame in frames:
+        given = None if frame is None else frame.crs
+        if given is None or not given.is_projected or _same(given, zone):
+            continue
+        name = given.to_string()
+        warnings.warn(
+            f"the input is in {name} ({given.name}); gridkit works and writes in "
+            f"{zone.to_string()} ({zone.name}), the CGCS2000 3-degree zone of the data; give "
+            f"{mention(crs=name)} to keep the input's CRS", GridkitWarning, stacklevel=3)
+        return
+
+
+def _same(given: pyproj.CRS, zone: pyproj.CRS) -> bool:
+    return given == zone or given.to_epsg(min_confidence=70) == zone.to_epsg()
