@@ -39,7 +39,7 @@ class GridInputOptions:
 
     grids: Path = option(dataclasses.MISSING, flag="GRIDS", argument=True, type=PATH,
                          record=False)
-    layer: str | None = option(None, help="Layer of GRIDS, when the file has several.")
+    layer: str | None = layer_field("GRIDS")
     code_field: str | None = option(
         None, help="Field of the 15-digit grid codes (default: BGID, 网格编码, 单元网格编码, "
                    "DYWGBM, WGBM, ...).")
