@@ -81,6 +81,15 @@ def section_text(anchor: str, lines: int = 14) -> str:
             f".filter(Boolean).slice(0, {lines})")
 
 
+def click_at(page, at: tuple[float, float], metres_per_pixel: float) -> str:
+    """Zoom to a map position, click it, scroll the map into view; the click panel's text."""
+    page.evaluate(f"gridkitReport.zoomTo({at[0]}, {at[1]}, {metres_per_pixel})")
+    x, y = page.evaluate(f"gridkitReport.toClient({at[0]}, {at[1]})")
+    page.evaluate(f"gridkitReport.clickAt({x}, {y})")
+    page.scroll_to("#map")
+    return page.evaluate("document.getElementById('gk-info').innerText")
+
+
 def capture(page, out: Path, lang: str, error_at: tuple[float, float] | None) -> dict:
     shows: dict = {name: page.evaluate(js) for name, js in SHOWS.items()}
     files = {}
@@ -89,19 +98,11 @@ def capture(page, out: Path, lang: str, error_at: tuple[float, float] | None) ->
     files["map"] = page.screenshot(out / f"{lang}-2-map.png")
     # A unit grid clicked at street level: its codes, explained, with the names beside them.
     view = page.evaluate("gridkitReport.view()")
-    page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, 1.5)")
-    x, y = page.evaluate(f"gridkitReport.toClient({view['cx']}, {view['cy']})")
-    page.evaluate(f"gridkitReport.clickAt({x}, {y})")
-    shows["click"] = page.evaluate("document.getElementById('gk-info').innerText")
-    page.scroll_to("#map")
+    shows["click"] = click_at(page, (view["cx"], view["cy"]), 1.5)
     files["click"] = page.screenshot(out / f"{lang}-3-click.png")
     # A QA error on the map, in its error colour, clicked.
     if error_at is not None:
-        page.evaluate(f"gridkitReport.zoomTo({error_at[0]}, {error_at[1]}, 1)")
-        x, y = page.evaluate(f"gridkitReport.toClient({error_at[0]}, {error_at[1]})")
-        page.evaluate(f"gridkitReport.clickAt({x}, {y})")
-        shows["qa_click"] = page.evaluate("document.getElementById('gk-info').innerText")
-        page.scroll_to("#map")
+        shows["qa_click"] = click_at(page, error_at, 1)
         files["qa_map"] = page.screenshot(out / f"{lang}-4-qa-map.png")
     for number, anchor in ((5, "unit-areas"), (6, "component"), (7, "qa"), (8, "spotcheck")):
         if page.evaluate(f"!!document.getElementById('{anchor}')"):

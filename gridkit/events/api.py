@@ -15,7 +15,7 @@ import click
 import pyogrio
 
 from gridkit.components.gpkg import load_grids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.events.importer import COMMAND, EventOptions, import_events
 from gridkit.io import layers_of, merge_qa, refuse_overwriting_inputs, run_record, write_geopackage
 from gridkit.options import option, record
@@ -105,8 +105,7 @@ def import_events_geopackage(gpkg: str | Path, options: EventImportOptions) -> S
     gpkg = Path(gpkg)
     files = list(options.files)
     if not files:
-        raise GridkitError("give at least one event FILE, e.g. gridkit events import "
-                           f"events.csv -o {gpkg} --crs wgs84")
+        raise InputError("no event file given: give at least one", parameter="files")
     refuse_overwriting_inputs(gpkg, files)
     grids = load_grids(gpkg)
     existing = (pyogrio.read_dataframe(gpkg, layer="event", use_arrow=True)

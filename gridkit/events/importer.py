@@ -32,7 +32,7 @@ from gridkit.codes.catalog import national_catalog
 from gridkit.codes.matcher import ClassMatcher
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.qa import QAIssue, qa_frame
 from gridkit.records.coords import parse_source_crs
 from gridkit.records.position import Positioner, column
@@ -254,15 +254,16 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
                   existing: gpd.GeoDataFrame | None = None) -> EventImport:
     """Read, classify and locate event records; conserve every row."""
     if options.mode not in ("append", "replace"):
-        raise GridkitError(f"--mode {options.mode!r}: use append or replace")
+        raise InputError(f"{mention(mode=options.mode)}: use append or replace",
+                         parameter="mode")
     catalog = national_catalog("event")
     matcher = ClassMatcher(catalog)
     positioner = Positioner(grids, parse_source_crs(options.crs) if options.crs else None)
     codes = {e.code for e in catalog.minors()}
     names = [Path(f).name for f in files]
     if len(set(names)) < len(names):
-        raise GridkitError("two files of the same name in one call; rename one so that "
-                           "SRCFILE tells them apart")
+        raise InputError("two files of the same name in one call; rename one so that "
+                         "SRCFILE tells them apart")
     frames, rejects, points, per_file = [], [], [], []
     for path in files:
         events, rejected, xy, figures = _read_one(Path(path), positioner, options, matcher,

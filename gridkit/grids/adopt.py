@@ -25,7 +25,7 @@ import pyproj
 import shapely
 
 from gridkit.crs import parse_crs, working_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.grids.audit import Audit, audit_grids
 from gridkit.grids.fields import GridLayer, grid_layer
 from gridkit.grids.registry import (
@@ -95,7 +95,7 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
 
     Raises
     ------
-    GridkitError
+    InputError
         Unreadable files, no code field, bad community codes (one line, exit 2).
     """
     user_crs = parse_crs(crs) if crs else None
@@ -105,7 +105,7 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
     comm = None
     if communities is not None:
         raw = read_vector(communities, layer=communities_layer, what="communities",
-                          crs=user_crs, layer_option="--communities-layer")
+                          crs=user_crs, layer_option="communities_layer")
         comm, _ = prepare_communities(raw, work)
     managed = None
     if area is not None:
@@ -115,8 +115,8 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         inside = np.array([g is not None and not g.is_empty and managed.contains(
             g.representative_point()) for g in points], dtype=bool)
         if not inside.any():
-            raise GridkitError(f"{area} (managed area): no unit grid of {grids} lies inside "
-                               "it; check that both files are in the CRS their .prj says")
+            raise InputError(f"{area} (managed area): no unit grid of {grids} lies inside "
+                             "it; check that both files are in the CRS their .prj says")
         read.frame = read.frame[inside]
     paths = [p for p in (grids, communities, area) if p is not None]
     return GridInputs(read, work, comm, managed, paths)
@@ -156,7 +156,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
 
     Raises
     ------
-    GridkitError
+    InputError
         A fault ``unit_grid`` cannot hold, without ``--recode``.
     """
     started = time.perf_counter()
@@ -172,13 +172,14 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     frame = audit.grids[kept].copy()
     frame.geometry = gpd.GeoSeries(geoms[kept], index=frame.index, crs=audit.grids.crs)
     if not repair:  # an invalid ring is only ever written repaired, and only when asked
-        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",), "add --repair")
+        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",),
+                         f"add {mention(repair=True)}", "repair")
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
         _refuse_blocking(audit, inputs.layer, BLOCKING,
-                         "fix the source, or add --recode to give every grid a new code (the "
-                         "old one kept in SRCCODE)")
+                         f"fix the source, or add {mention(recode=True)} to give every grid a "
+                         "new code (the old one kept in SRCCODE)", "recode")
         grids = _kept_codes(frame)
     issues = audit.issues
     if repairs or recode:
@@ -231,16 +232,18 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     }, found)
 
 
-def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str) -> None:
+def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str,
+                     parameter: str) -> None:
     blocking = [i for i in audit.issues if i.rule in rules]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
         message = blocking[0].message
         # Messages about the whole layer start with its name already.
         where = "" if message.startswith(f"{layer.source}:") else f"{layer.source}: "
-        raise GridkitError(
+        raise InputError(
             f"{where}{message}{more}; unit_grid needs one valid "
-            f"single-polygon grid per unique text code: {fix}")
+            f"single-polygon grid per unique text code: {fix}", parameter=parameter,
+            file=layer.source)
 
 
 def unit_grid_frame(codes, geoms, crs) -> gpd.GeoDataFrame:
@@ -270,9 +273,9 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
                          np.array([c[:12] for c in codes], dtype=object))
     bad = [c for c in community if len(c) != 12 or not c.isdigit()]
     if bad:
-        raise GridkitError("--recode: some grids have no valid code prefix and no community "
-                           "holds them; give --communities so that each grid gets its "
-                           "community's code")
+        raise InputError(f"{mention(recode=True)}: some grids have no valid code prefix and no "
+                         f"community holds them; give {mention('communities')} so that each "
+                         "grid gets its community's code", parameter="communities")
     pieces = gpd.GeoDataFrame({"COMMUNITY": community, "SRCCODE": codes,
                                "TARGET": target_area}, geometry=parts, crs=frame.crs)
     comm = pieces.dissolve("COMMUNITY", as_index=False)[["COMMUNITY", "geometry"]] \

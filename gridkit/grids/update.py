@@ -31,7 +31,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.grids.change import (
     CHANGE_COLUMNS,
     CHANGE_LAYER,
@@ -50,7 +50,7 @@ from gridkit.grids.registry import (
 from gridkit.grids.relocate import RELOCATION_LAYER, relocate_records
 from gridkit.io import layers_of, merge_qa, run_record, write_geopackage
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
-from gridkit.partition.engine import partition
+from gridkit.partition.engine import DEFAULT_CUTTING, partition
 from gridkit.qa import QAIssue, qa_frame
 from gridkit.result import StepResult
 
@@ -59,7 +59,7 @@ STALE = ("responsibility_grid",)
 
 
 def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None, water=None,
-                      buildings=None, parcels=None, cutting: str = "straight",
+                      buildings=None, parcels=None, cutting: str = DEFAULT_CUTTING,
                       target_area: float = 10_000,
                       code_field: str | None = None, name_field: str | None = None,
                       road_class_field: str | None = None,
@@ -76,7 +76,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     roads, water, buildings, parcels : GeoDataFrame, optional
         Barriers, footprints and parcels for re-cutting, as for a partition.
     cutting : str
-        The partition's cutting method (``straight`` or ``fabric``).
+        The partition's cutting method (``fabric``, the default, or ``straight``).
     target_area, code_field, name_field, road_class_field, max_conflict_area
         As :func:`gridkit.partition.partition`.
     parameters : dict, optional
@@ -91,7 +91,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     Raises
     ------
-    GridkitError
+    InputError
         ``output`` has no unit grids, or a community needs more than 999 serials.
     """
     started = time.perf_counter()
@@ -99,8 +99,9 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     present = layers_of(output)
     for layer in ("unit_grid", "community"):
         if layer not in present:
-            raise GridkitError(f"{output} has no {layer} layer to update: run gridkit "
-                               "partition (without --update) or gridkit grids adopt first")
+            raise InputError(f"{output} has no {layer} layer to update: run gridkit "
+                             "partition (without `update=True`) or gridkit grids adopt first",
+                             parameter="update")
     old = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     old_comm = pyogrio.read_dataframe(output, layer="community", use_arrow=True)
     crs = old.crs

@@ -25,7 +25,7 @@ from gridkit.io import (
 )
 from gridkit.options import crs_field, layer_field, option, record
 from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
-from gridkit.partition.engine import CUTTINGS, partition
+from gridkit.partition.engine import CUTTINGS, DEFAULT_CUTTING, partition
 from gridkit.result import StepResult
 
 __all__ = ["PartitionOptions", "partition_geopackage"]
@@ -61,8 +61,8 @@ class PartitionOptions:
         grids follow where the size band allows. ``--parcels``.
     parcels_layer : str, optional
         Its layer.
-    cutting : {"straight", "fabric"}
-        How blocks larger than 1.5× the target are cut. ``--cutting``.
+    cutting : {"fabric", "straight"}
+        How blocks larger than 1.5× the target are cut (default ``fabric``). ``--cutting``.
     target_area : float
         Unit grid area to aim for, m². ``--target-area``.
     crs : str, optional
@@ -84,7 +84,7 @@ class PartitionOptions:
     Examples
     --------
     >>> PartitionOptions(Path("communities.gpkg"), target_area=8000).cutting
-    'straight'
+    'fabric'
     """
 
     communities: Path = option(dataclasses.MISSING, flag="COMMUNITIES", argument=True,
@@ -101,10 +101,10 @@ class PartitionOptions:
         "their edges where the size band allows.")
     parcels_layer: str | None = layer_field("--parcels")
     cutting: str = option(
-        "straight", type=click.Choice(CUTTINGS), show_default=True,
-        help="How blocks larger than 1.5× the target are cut: straight rows and cells slid "
-             "to miss buildings, or along the fabric (gaps between buildings, dead-end alleys "
-             "and paths, parcel lines).")
+        DEFAULT_CUTTING, type=click.Choice(CUTTINGS), show_default=True,
+        help="How blocks larger than 1.5× the target are cut: along the fabric (gaps between "
+             "buildings, dead-end alleys and paths, parcel lines; open land in larger grids), "
+             "or in straight rows and cells slid to miss buildings.")
     target_area: float = option(10_000, type=float, show_default=True,
                                 help="Unit grid area to aim for, m².")
     crs: str | None = crs_field(

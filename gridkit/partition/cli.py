@@ -83,7 +83,7 @@ def partition(output: Path, options: PartitionOptions, as_json: bool, scheduler:
             --roads data/samples/roads.gpkg --water data/samples/water.gpkg \\
             --buildings data/samples/buildings.gpkg
         gridkit partition communities.gpkg -o out/centre.gpkg --roads osm_roads.gpkg \\
-            --buildings buildings.gpkg --parcels plots.gpkg --cutting fabric
+            --buildings buildings.gpkg --parcels plots.gpkg
         # communities changed: keep the grids and BGIDs of the unchanged ones
         gridkit partition communities_2026.gpkg -o out/district.gpkg \\
             --roads data/samples/roads.gpkg --update

@@ -28,14 +28,14 @@ import shapely
 
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.counties import county_figures
 from gridkit.partition.cutting import plan_cuts
-from gridkit.partition.fabric import BlockPlan, plan_block
+from gridkit.partition.fabric import BlockPlan, plan_block, planned_pieces
 from gridkit.partition.faces import (
     MICRO_AREA,
     locate,
@@ -50,6 +50,7 @@ from gridkit.qa import QAIssue, qa_frame
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
 CUTTINGS = ("straight", "fabric")  # how large blocks are cut; see README "How unit grids are cut"
+DEFAULT_CUTTING = "fabric"
 PLANNED_GRIDS = 900  # a community planned for more grids than this gets a larger target
 MIN_TARGET, MAX_TARGET = 100, 10_000_000  # m²: a unit grid between a courtyard and 10 km²
 
@@ -156,7 +157,7 @@ def partition(
     progress: Progress | None = None,
     client: object | None = None,
     borders: np.ndarray | None = None,
-    cutting: str = "straight",
+    cutting: str = DEFAULT_CUTTING,
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -169,17 +170,19 @@ def partition(
     noded once for a whole province (:func:`gridkit.project.node_borders`), noded here with
     the county's own lines so that neighbouring counties' grids share every border vertex.
     ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
-    grids follow where the size band allows. ``cutting``: ``"straight"`` cuts large blocks in
-    rows and cells of equal area, each cut slid to miss buildings; ``"fabric"`` cuts them
-    along the gaps between buildings, dead-end alleys and paths and parcel lines (see
-    :mod:`.fabric`).
+    grids follow where the size band allows. ``cutting``: ``"fabric"`` (the default) cuts
+    large blocks along the gaps between buildings, dead-end alleys and paths and parcel
+    lines, and gives open land larger grids (see :mod:`.fabric`); ``"straight"`` cuts them
+    in rows and cells of equal area, each cut slid to miss buildings.
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
-        raise GridkitError(
-            f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
-            "is in square metres: 10000 is one hectare, the usual unit grid")
+        raise InputError(
+            f"`target_area={target_area:g}` m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} "
+            "m²; it is in square metres: 10000 is one hectare, the usual unit grid",
+            parameter="target_area")
     if cutting not in CUTTINGS:
-        raise GridkitError(f"--cutting {cutting!r} is not one of {', '.join(CUTTINGS)}")
+        raise InputError(f"{mention(cutting=cutting)} is not one of {', '.join(CUTTINGS)}",
+                         parameter="cutting")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -207,8 +210,9 @@ def partition(
             k = int(np.flatnonzero(comm["CODE"].to_numpy() == code)[0])
             targets[k] *= count / (MAX_GRIDS * 0.95)
     else:
-        raise GridkitError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
-                           "unit grids; raise --target-area")
+        raise InputError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
+                         f"unit grids; raise {mention('target_area')}",
+                         parameter="target_area")
     for k in np.flatnonzero(targets > target_area):
         issues.append(QAIssue(
             "community", comm["CODE"].iloc[k], "target-raised", "warning",
@@ -315,7 +319,7 @@ def _split_disconnected(faces, unit_of_face, shapes):
 
 
 def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
-                 cutting="straight") -> dict:
+                 cutting=DEFAULT_CUTTING) -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -334,14 +338,19 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
         members = faces[order[starts[b]:starts[b + 1]]]
         shape = shapely.coverage_union_all(members)
         target = targets[block_community[b]]
-        pieces = max(2, round(block_area[b] / target))
         if cutting == "straight":
+            pieces = max(2, round(block_area[b] / target))
             near = footprints[building_tree.query(shape)] if building_tree else footprints
             near = near[shapely.area(near) < target] if len(near) else near
             jobs.append((int(b), shape, None, block_area[b] / pieces, target, near, None))
             continue
         near = footprints[building_tree.query(shape, predicate="intersects")
                           ] if building_tree else footprints
+        # Without a building layer no land is known to be open: one grid per target.
+        pieces = (planned_pieces(shape, near, target) if len(footprints)
+                  else max(2, round(block_area[b] / target)))
+        if pieces < 2:
+            continue  # mostly open land within the band: one unit grid
         inside = loose[loose_tree.query(shape, predicate="intersects")
                        ] if loose_tree else loose
         if len(inside):
@@ -388,7 +397,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
 
 
 def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
-         cutting="straight"):
+         cutting=DEFAULT_CUTTING):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on

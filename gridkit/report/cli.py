@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json
+from gridkit.console import emit_json, error_line
 from gridkit.errors import GridkitError
 from gridkit.options import click_options, json_option
 from gridkit.report import ReportOptions, report_geopackage
@@ -31,7 +31,7 @@ def report(ctx: click.Context, source: Path, options: ReportOptions, as_json: bo
     try:
         figures = report_geopackage(source, options).figures
     except GridkitError as exc:
-        click.echo(f"gridkit: error: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         ctx.exit(exc.exit_code)
     if as_json:
         emit_json(figures)
