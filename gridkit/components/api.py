@@ -222,8 +222,8 @@ class CensusCheckOptions:
                                class_tolerance=per_class, sparse_ratio=self.sparse_ratio,
                                min_expected=self.min_expected)
         if self.sparse_ratio <= 0 or self.sparse_ratio >= 1:
-            raise InputError(f"{mention(sparse_ratio=self.sparse_ratio)}: give a share "
-                             "between 0 and 1", parameter="sparse_ratio")
+            raise InputError(f"{mention(sparse_ratio=self.sparse_ratio)}: give a share between "
+                             "0 and 1", parameter="sparse_ratio")
         return options
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.errors import InputError, mention
+from gridkit.errors import InputError
 from gridkit.grids.adopt import (
     GridInputs,
     adopt_to_geopackage,
@@ -39,7 +39,7 @@ class GridInputOptions:
 
     grids: Path = option(dataclasses.MISSING, flag="GRIDS", argument=True, type=PATH,
                          record=False)
-    layer: str | None = layer_field("GRIDS")
+    layer: str | None = option(None, help="Layer of GRIDS, when the file has several.")
     code_field: str | None = option(
         None, help="Field of the 15-digit grid codes (default: BGID, 网格编码, 单元网格编码, "
                    "DYWGBM, WGBM, ...).")
@@ -244,8 +244,8 @@ def adopt_geopackage(gpkg: str | Path, options: GridsAdoptOptions) -> StepResult
     True
     """
     if not options.repair_area > 0:
-        raise InputError(f"{mention(repair_area=options.repair_area)}: give an area above "
-                         "0 m²", parameter="repair_area")
+        raise InputError(f"`repair_area={options.repair_area:g}`: give an area above 0 m²",
+                         parameter="repair_area")
     inputs = options.read(area=options.area)
     return adopt_to_geopackage(
         inputs, Path(gpkg), target_area=options.target_area, repair=options.repair,
