@@ -5,7 +5,7 @@
     python benchmarks/partition.py --scene bubenec --scene shenzhen   # some scenes only
 
 Part 1, real and sample fabric, every method measured alike (gridkit/partition/metrics.py):
-  - gridkit's partition, with ``cutting="straight"`` (the default) and ``cutting="fabric"``;
+  - gridkit's partition, with ``cutting="fabric"`` (the default) and ``cutting="straight"``;
   - a fishnet of √target squares (100 m at 1 ha) clipped to the (cleaned) communities;
   - road blocks alone (the faces between roads, water and community borders);
   - momepy's enclosed tessellation (one cell per building inside each road block), where
@@ -15,8 +15,9 @@ Prague perimeter-block quarter: streets, 144 buildings, 407 cadastral plots as p
 test communities split along a street) at 1 ha and at 0.4 ha, the target at which every
 perimeter block must be cut; the OpenStreetMap roads of Shenzhen Futian (superblocks; four
 test communities of whole road faces), roads only.
-Part 2, a 670 km² district of 190 communities without barrier data (~65,000 grids), run in a
-child process so that its peak memory is its own; the fishnet on the same district beside it.
+Part 2, a 670 km² district of 190 communities without barrier data (~65,000 grids), with the
+default cutting, run in a child process so that its peak memory is its own; the fishnet on the
+same district beside it.
 """
 
 from __future__ import annotations

@@ -51,9 +51,9 @@ from test_report_support import points_in  # noqa: E402
 from benchmarks.synthetic import synthetic_communities  # noqa: E402
 from gridkit.codes import national_catalog  # noqa: E402
 from gridkit.io import ArrowLayer, write_geopackage  # noqa: E402
-from gridkit.partition.cli import partition_to_geopackage  # noqa: E402
+from gridkit.partition import PartitionOptions, partition_geopackage  # noqa: E402
 from gridkit.report import build_report  # noqa: E402
-from gridkit.responsibility.cli import group_geopackage  # noqa: E402
+from gridkit.responsibility import group_geopackage  # noqa: E402
 
 COMPONENTS = 1_000_000
 BASELINE = "692f4f9"  # the last commit with the hand-written canvas map (issue 17 replaced it)
@@ -71,7 +71,7 @@ def district(folder: Path) -> tuple[Path, dict]:
     communities = folder / "communities.gpkg"
     synthetic_communities().to_file(communities, driver="GPKG")
     started = time.perf_counter()
-    figures = partition_to_geopackage(communities, gpkg)
+    figures = partition_geopackage(gpkg, PartitionOptions(communities))
     timings["partition_s"] = round(time.perf_counter() - started, 1)
     timings["unit_grids"] = figures["unit_grids"]
     started = time.perf_counter()

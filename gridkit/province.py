@@ -28,7 +28,7 @@ GAP_WIDTH = 1.0  # metres: a hole between counties' grids narrower than this is 
 BATCH_ROWS = 65_536  # rows per Arrow batch: a county's layer is streamed, never held whole
 
 
-def county_figures(code: str, name: str, figures: dict) -> dict:
+def county_summary(code: str, name: str, figures: dict) -> dict:
     """The few numbers of one county's :func:`gridkit.pipeline.run_pipeline` figures that the
     province summary shows.
 

@@ -20,8 +20,8 @@ from conftest import SAMPLES, scratch_folder
 from gridkit.cli import main
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import ImportOptions
-from gridkit.partition.cli import partition_to_geopackage
-from gridkit.responsibility.cli import group_geopackage
+from gridkit.partition import PartitionOptions, partition_geopackage
+from gridkit.responsibility import group_geopackage
 
 CENSUS_ROWS = 4_000
 
@@ -39,8 +39,8 @@ def sample(tmp_path_factory):
     """The sample partitioned (communities, roads, water) with a census subset and grouped."""
     folder = scratch_folder("gridkit-grids-tests-")
     original = folder / "original.gpkg"
-    partition_to_geopackage(SAMPLES / "communities.gpkg", original,
-                            roads=SAMPLES / "roads.gpkg", water=SAMPLES / "water.gpkg")
+    partition_geopackage(original, PartitionOptions(
+        SAMPLES / "communities.gpkg", roads=SAMPLES / "roads.gpkg", water=SAMPLES / "water.gpkg"))
     census = _census_subset(folder)
     return folder, original, census
 

@@ -21,7 +21,7 @@ from test_partition import assert_partition_invariants
 
 from gridkit.partition import partition
 from gridkit.partition.barriers import MAJOR, MINOR, PARCEL, prepare_barriers
-from gridkit.partition.fabric import tessellation_edges
+from gridkit.partition.fabric import planned_pieces, tessellation_edges
 from gridkit.partition.metrics import boundary_on_fabric, buildings_split
 
 
@@ -50,7 +50,7 @@ def test_dead_end_alley_becomes_the_grid_boundary():
     assert sorted(fabric.area.round()) == [7_500, 12_500]
     along = shapely.LineString([(X0 + 75, Y0), (X0 + 75, Y0 + 100)])
     assert shapely.hausdorff_distance(_internal_boundary(fabric), along) < 0.5
-    straight = partition(comm, roads=alley).unit_grids
+    straight = partition(comm, roads=alley, cutting="straight").unit_grids
     assert shapely.hausdorff_distance(_internal_boundary(straight), along) > 20
 
 
@@ -85,7 +85,7 @@ def test_gaps_between_buildings_carry_the_cuts_of_a_perimeter_block():
                    shapely.box(X0 + 137, y, X0 + 152, y + 13)]
     buildings = gpd.GeoDataFrame(geometry=houses, crs=4549)
     fabric = partition(comm, buildings=buildings, target_area=8_000, cutting="fabric")
-    straight = partition(comm, buildings=buildings, target_area=8_000)
+    straight = partition(comm, buildings=buildings, target_area=8_000, cutting="straight")
     footprints = buildings.geometry.to_numpy()
     split = buildings_split(fabric.unit_grids.geometry.to_numpy(), footprints, 8_000)
     assert len(fabric.unit_grids) == 2 and split["split"] == 0
@@ -238,3 +238,50 @@ def test_cli_parcels_and_fabric_cutting(tmp_path):
                                     str(tmp_path / "points.gpkg")])
     assert bad.exit_code == 2 and "parcels" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_open_land_takes_fewer_larger_grids_built_up_land_one_per_target():
+    field = shapely.box(0, 0, 250, 200)  # 5 ha
+    none = np.empty(0, dtype=object)
+    assert planned_pieces(field, none, 10_000) == 3  # 5 / 1.6 rounds to 3
+    rows = shapely.box(np.arange(0, 250, 25), 0, np.arange(15, 250, 25), 200)  # 10 m gaps
+    assert planned_pieces(field, rows, 10_000) == 5
+    # Never so few that the average grid would pass 0.9 × 2 × the target.
+    assert planned_pieces(shapely.box(0, 0, 190, 100), none, 10_000) == 2
+    # One farmhouse in a corner of a 9-hectare field: mostly open land.
+    big = shapely.box(0, 0, 300, 300)
+    assert planned_pieces(big, shapely.box([5], 5, [17], 15), 10_000) == 6
+
+
+def test_fabric_gives_open_land_larger_grids_only_when_buildings_are_known():
+    # A 6-hectare community, its houses along the west edge, fields to the east.
+    comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 200)])
+    houses = shapely.box(X0 + 5, Y0 + np.arange(5, 200, 25), X0 + 20, Y0 + np.arange(17, 200, 25))
+    buildings = gpd.GeoDataFrame(geometry=houses, crs=4549)
+    with_houses = partition(comm, buildings=buildings)
+    assert_partition_invariants(with_houses, comm)
+    grids = with_houses.unit_grids
+    assert 3 <= len(grids) <= 5 and grids.area.between(5_000, 20_000).all()
+    assert buildings_split(grids.geometry.to_numpy(), houses, 10_000)["split"] == 0
+    # Without a building layer nothing is known to be open: one grid per target.
+    assert len(partition(comm).unit_grids) == 6
+
+
+def test_fabric_is_the_default_cutting(tmp_path):
+    from gridkit.cli import main
+
+    comm = layout([shapely.box(X0, Y0, X0 + 200, Y0 + 100)])
+    alley = _lines([[(X0 + 75, Y0 - 5), (X0 + 75, Y0 + 60)]], CLASS=["service"])
+    along = shapely.LineString([(X0 + 75, Y0), (X0 + 75, Y0 + 100)])
+    default = partition(comm, roads=alley).unit_grids
+    assert shapely.hausdorff_distance(_internal_boundary(default), along) < 0.5
+    comm.to_file(tmp_path / "comm.gpkg")
+    alley.to_file(tmp_path / "roads.gpkg")
+    out = tmp_path / "out.gpkg"
+    done = CliRunner().invoke(main, ["partition", str(tmp_path / "comm.gpkg"), "-o", str(out),
+                                     "--roads", str(tmp_path / "roads.gpkg"), "--json"])
+    assert done.exit_code == 0, done.output
+    run = pyogrio.read_dataframe(out, layer="gridkit_run")
+    assert json.loads(run["PARAMETERS"].iloc[0])["cutting"] == "fabric"
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert shapely.hausdorff_distance(_internal_boundary(grids), along) < 0.5

@@ -1,11 +1,18 @@
 """Hand gridkit's layers to other systems: GeoPackage (styled, with Chinese field
 descriptions), Shapefile, GeoJSON, CSV and GeoParquet, in full or as the changes since an
-earlier export. See ``gridkit/export/README.md``."""
+earlier export. See ``gridkit/export/README.md``.
 
+:func:`export_geopackage` with :class:`ExportOptions` is what ``gridkit export`` runs;
+``export`` is its earlier name, kept for scripts written against it.
+"""
+
+from gridkit.export.api import ExportOptions, export_geopackage, list_runs
 from gridkit.export.fingerprint import feature_hashes, key_fingerprints
-from gridkit.export.handoff import ExportOptions, export, list_runs
 from gridkit.export.shpnames import FIXED, shapefile_names
 from gridkit.export.source import KEYS
 
-__all__ = ["FIXED", "KEYS", "ExportOptions", "export", "feature_hashes", "key_fingerprints",
-           "list_runs", "shapefile_names"]
+# The earlier name of export_geopackage (gridkit.export.export was also the module's name).
+export = export_geopackage
+
+__all__ = ["FIXED", "KEYS", "ExportOptions", "export", "export_geopackage", "feature_hashes",
+           "key_fingerprints", "list_runs", "shapefile_names"]

@@ -12,36 +12,18 @@ from pathlib import Path
 import click
 
 from gridkit.console import emit_json, one_line_errors, show_progress, status_line
-from gridkit.errors import GridkitError
-
-FORMATS = "gpkg|shp|geojson|csv|parquet"
+from gridkit.export import ExportOptions, export_geopackage, list_runs
+from gridkit.options import click_options, json_option
 
 
 @click.command("export")
 @click.argument("output", type=click.Path(path_type=Path))
-@click.argument("dest", required=False, type=click.Path(path_type=Path))
-@click.option("--to", "fmt", metavar=FORMATS,
-              help="Format: gpkg (one GeoPackage file, styled for QGIS, Chinese field "
-                   "descriptions), shp, geojson (WGS 84), csv (with coordinates) or parquet "
-                   "(GeoParquet): a folder DEST with one file per layer.")
-@click.option("--layers", multiple=True, metavar="NAMES",
-              help="Layers to export, comma-separated or repeated. Default: every data "
-                   "layer (shp: every spatial one; --since: the ones with a feature key).")
-@click.option("--encoding", help="Text encoding: shp gbk (default) or utf-8, with a .cpg; "
-                                 "csv utf-8 (default, with a BOM for Excel) or gbk.")
-@click.option("--since", metavar="RUN",
-              help="Export only what changed since export RUN (its number from --list-runs, "
-                   "'last', or its TIME): new and changed features with CHANGE=new/changed, "
-                   "retired keys with CHANGE=retired.")
-@click.option("--list-runs", is_flag=True,
+@click_options(ExportOptions)
+@click.option("--list-runs", "runs", is_flag=True,
               help="List the exports recorded in OUTPUT (what --since takes) and stop.")
-@click.option("--no-record", is_flag=True,
-              help="Do not record this export in OUTPUT (OUTPUT stays untouched; a later "
-                   "--since cannot refer to it).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object (outputs, counts per layer, format) on stdout.")
+@json_option("outputs, counts per layer, format")
 @one_line_errors
-def export(output, dest, fmt, layers, encoding, since, list_runs, no_record, as_json):
+def export(output: Path, options: ExportOptions, runs: bool, as_json: bool) -> None:
     """Hand the layers of OUTPUT (a gridkit GeoPackage) to other systems.
 
     Writes DEST in one format; a failed export leaves an earlier DEST as it was. Every
@@ -57,21 +39,12 @@ def export(output, dest, fmt, layers, encoding, since, list_runs, no_record, as_
         gridkit export out/district.gpkg --list-runs
         gridkit export out/district.gpkg --to gpkg handoff/changes.gpkg --since last
     """
-    from gridkit.export.handoff import ExportOptions
-    from gridkit.export.handoff import export as run_export
-    from gridkit.export.handoff import list_runs as recorded_runs
-
-    if list_runs:
-        report = recorded_runs(output)
+    if runs:
+        report = list_runs(output)
         emit_json(report) if as_json else _print_runs(report)
         return
-    if not fmt or dest is None:
-        raise GridkitError(f"give --to FORMAT and DEST, e.g. gridkit export {output} --to gpkg "
-                           f"handoff.gpkg (formats: {FORMATS.replace('|', ', ')})")
-    names = [n.strip() for item in layers for n in item.split(",") if n.strip()] or None
-    options = ExportOptions(fmt.lower(), dest, names, encoding, since, not no_record)
     with status_line("export", show_progress() and not as_json) as say:
-        report = run_export(output, options, progress=say)
+        report = export_geopackage(output, options, progress=say).figures
     if as_json:
         emit_json(report)
         return

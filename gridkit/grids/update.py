@@ -31,7 +31,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.grids.change import (
     CHANGE_COLUMNS,
     CHANGE_LAYER,
@@ -50,15 +50,16 @@ from gridkit.grids.registry import (
 from gridkit.grids.relocate import RELOCATION_LAYER, relocate_records
 from gridkit.io import layers_of, merge_qa, run_record, write_geopackage
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
-from gridkit.partition.engine import partition
+from gridkit.partition.engine import DEFAULT_CUTTING, partition
 from gridkit.qa import QAIssue, qa_frame
+from gridkit.result import StepResult
 
 TOLERANCE = 1.0  # m: a community whose outline moved less is unchanged
 STALE = ("responsibility_grid",)
 
 
 def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None, water=None,
-                      buildings=None, parcels=None, cutting: str = "straight",
+                      buildings=None, parcels=None, cutting: str = DEFAULT_CUTTING,
                       target_area: float = 10_000,
                       code_field: str | None = None, name_field: str | None = None,
                       road_class_field: str | None = None,
@@ -75,7 +76,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     roads, water, buildings, parcels : GeoDataFrame, optional
         Barriers, footprints and parcels for re-cutting, as for a partition.
     cutting : str
-        The partition's cutting method (``straight`` or ``fabric``).
+        The partition's cutting method (``fabric``, the default, or ``straight``).
     target_area, code_field, name_field, road_class_field, max_conflict_area
         As :func:`gridkit.partition.partition`.
     parameters : dict, optional
@@ -83,13 +84,14 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     Returns
     -------
-    dict
-        Figures: communities unchanged/changed/new/gone, grids kept and re-cut, grid_change
-        rows by kind, records re-located, and ``changed`` (False for a no-op).
+    StepResult
+        ``qa``: the update's issues; ``figures``: communities unchanged/changed/new/gone,
+        grids kept and re-cut, grid_change rows by kind, records re-located, and
+        ``changed`` (False for a no-op).
 
     Raises
     ------
-    GridkitError
+    InputError
         ``output`` has no unit grids, or a community needs more than 999 serials.
     """
     started = time.perf_counter()
@@ -97,8 +99,9 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     present = layers_of(output)
     for layer in ("unit_grid", "community"):
         if layer not in present:
-            raise GridkitError(f"{output} has no {layer} layer to update: run gridkit "
-                               "partition (without --update) or gridkit grids adopt first")
+            raise InputError(f"{output} has no {layer} layer to update: run gridkit "
+                             "partition (without `update=True`) or gridkit grids adopt first",
+                             parameter="update")
     old = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     old_comm = pyogrio.read_dataframe(output, layer="community", use_arrow=True)
     crs = old.crs
@@ -120,7 +123,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
                "changed": bool(changed or gone)}
     if not figures["changed"]:
         figures["seconds"] = round(time.perf_counter() - started, 2)
-        return figures
+        return StepResult(figures, qa_frame(issues, crs))
 
     keep = old["COMMUNITY"].isin(unchanged).to_numpy()
     kept, replaced = old[keep], old[~keep]
@@ -160,13 +163,13 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
                        f"unit grid {code} retired by the update (run {run}); see grid_change",
                        geom) for code, geom in zip(old_codes, old_geoms, strict=True)
                if code in gone_codes]
+    qa = qa_frame(issues, crs)
     layers = {
         "community": community, "unit_grid": grids,
         CHANGE_LAYER: _append(output, CHANGE_LAYER, changes),
         REGISTRY_LAYER: registry,
         RELOCATION_LAYER: _append(output, RELOCATION_LAYER, moves),
-        "qa_issue": merge_qa(output, "partition --update", qa_frame(issues, crs),
-                             stale=("group",)),
+        "qa_issue": merge_qa(output, "partition --update", qa, stale=("group",)),
         **records,
     }
     write_geopackage(output, layers,
@@ -187,7 +190,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
         "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
     })
-    return figures
+    return StepResult(figures, qa)
 
 
 def _moved(now, then) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -27,12 +28,14 @@ import shapely
 
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
+from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
+from gridkit.partition.counties import county_figures
 from gridkit.partition.cutting import plan_cuts
-from gridkit.partition.fabric import BlockPlan, plan_block
+from gridkit.partition.fabric import BlockPlan, plan_block, planned_pieces
 from gridkit.partition.faces import (
     MICRO_AREA,
     locate,
@@ -41,11 +44,13 @@ from gridkit.partition.faces import (
     polygonize_loose,
     shared_edges,
 )
-from gridkit.qa import QAIssue
+from gridkit.partition.metrics import partition_figures
+from gridkit.qa import QAIssue, qa_frame
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
 SPLIT_RATIO = 1.5  # blocks this large (× target) are cut; smaller ones stay whole
 CUTTINGS = ("straight", "fabric")  # how large blocks are cut; see README "How unit grids are cut"
+DEFAULT_CUTTING = "fabric"
 PLANNED_GRIDS = 900  # a community planned for more grids than this gets a larger target
 MIN_TARGET, MAX_TARGET = 100, 10_000_000  # m²: a unit grid between a courtyard and 10 km²
 
@@ -54,7 +59,25 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Partition:
-    """Everything a partition produced."""
+    """Everything a partition produced: what :func:`partition` returns.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        The communities as cleaned and resolved: CODE, NAME, STREET, AREA (m²).
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids: BGID, COMMUNITY, STREET, AREA (m²), RGID, DENSITY.
+    issues : list of QAIssue
+        What was repaired, skipped or refused.
+    crs : pyproj.CRS
+        The projected metric CRS worked in.
+    barrier_lines : numpy.ndarray of shapely geometries, optional
+        Roads, water and parcel lines in ``crs``, for measuring the result.
+    buildings : numpy.ndarray of shapely geometries, optional
+        Building footprints in ``crs``.
+    target_area : float
+        The unit grid area aimed for, m².
+    """
 
     communities: gpd.GeoDataFrame
     unit_grids: gpd.GeoDataFrame
@@ -62,6 +85,38 @@ class Partition:
     crs: pyproj.CRS | None = None
     barrier_lines: np.ndarray | None = None  # in ``crs``, for measuring the result
     buildings: np.ndarray | None = None
+    target_area: float = 10_000
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.crs)
+
+    @cached_property
+    def figures(self) -> dict:
+        """Counts, sizes and shapes of the grids: ``gridkit partition --json`` without the
+        file's figures (output, layers, seconds)."""
+        grids, target = self.unit_grids, self.target_area
+        area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
+        figures = partition_figures(grids, target,
+                                    community_area=grids["COMMUNITY"].map(area_of).to_numpy(),
+                                    barrier_lines=self.barrier_lines, buildings=self.buildings)
+        severities = [i.severity for i in self.issues]
+        rules: dict[str, int] = {}
+        for issue in self.issues:
+            rules[issue.rule] = rules.get(issue.rule, 0) + 1
+        return {
+            "crs": self.crs.to_string(),
+            "target_area": target,
+            "communities": int(len(self.communities)),
+            "streets": int(self.communities["STREET"].nunique()),
+            "unit_grids": int(len(grids)),
+            **{k: v for k, v in figures.items() if k != "count"},
+            "counties": county_figures(grids, self.communities, target),
+            "skipped_features": skipped_features(self.issues),
+            "qa": {"error": severities.count("error"), "warning": severities.count("warning"),
+                   "by_rule": rules},
+        }
 
 
 def unit_grids(
@@ -102,7 +157,7 @@ def partition(
     progress: Progress | None = None,
     client: object | None = None,
     borders: np.ndarray | None = None,
-    cutting: str = "straight",
+    cutting: str = DEFAULT_CUTTING,
 ) -> Partition:
     """Partition communities into unit grids.
 
@@ -115,17 +170,19 @@ def partition(
     noded once for a whole province (:func:`gridkit.project.node_borders`), noded here with
     the county's own lines so that neighbouring counties' grids share every border vertex.
     ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
-    grids follow where the size band allows. ``cutting``: ``"straight"`` cuts large blocks in
-    rows and cells of equal area, each cut slid to miss buildings; ``"fabric"`` cuts them
-    along the gaps between buildings, dead-end alleys and paths and parcel lines (see
-    :mod:`.fabric`).
+    grids follow where the size band allows. ``cutting``: ``"fabric"`` (the default) cuts
+    large blocks along the gaps between buildings, dead-end alleys and paths and parcel
+    lines, and gives open land larger grids (see :mod:`.fabric`); ``"straight"`` cuts them
+    in rows and cells of equal area, each cut slid to miss buildings.
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
-        raise GridkitError(
-            f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
-            "is in square metres: 10000 is one hectare, the usual unit grid")
+        raise InputError(
+            f"`target_area={target_area:g}` m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} "
+            "m²; it is in square metres: 10000 is one hectare, the usual unit grid",
+            parameter="target_area")
     if cutting not in CUTTINGS:
-        raise GridkitError(f"--cutting {cutting!r} is not one of {', '.join(CUTTINGS)}")
+        raise InputError(f"{mention(cutting=cutting)} is not one of {', '.join(CUTTINGS)}",
+                         parameter="cutting")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -153,8 +210,9 @@ def partition(
             k = int(np.flatnonzero(comm["CODE"].to_numpy() == code)[0])
             targets[k] *= count / (MAX_GRIDS * 0.95)
     else:
-        raise GridkitError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
-                           "unit grids; raise --target-area")
+        raise InputError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
+                         f"unit grids; raise {mention('target_area')}",
+                         parameter="target_area")
     for k in np.flatnonzero(targets > target_area):
         issues.append(QAIssue(
             "community", comm["CODE"].iloc[k], "target-raised", "warning",
@@ -166,7 +224,8 @@ def partition(
         # The responsibility grouping falls back on it for workload when no census exists.
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
     grids.attrs["target_area"] = target_area
-    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints)
+    return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints,
+                     target_area)
 
 
 def _covered_area(grids: gpd.GeoDataFrame, footprints: np.ndarray) -> np.ndarray:
@@ -260,7 +319,7 @@ def _split_disconnected(faces, unit_of_face, shapes):
 
 
 def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
-                 cutting="straight") -> dict:
+                 cutting=DEFAULT_CUTTING) -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -279,14 +338,19 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
         members = faces[order[starts[b]:starts[b + 1]]]
         shape = shapely.coverage_union_all(members)
         target = targets[block_community[b]]
-        pieces = max(2, round(block_area[b] / target))
         if cutting == "straight":
+            pieces = max(2, round(block_area[b] / target))
             near = footprints[building_tree.query(shape)] if building_tree else footprints
             near = near[shapely.area(near) < target] if len(near) else near
             jobs.append((int(b), shape, None, block_area[b] / pieces, target, near, None))
             continue
         near = footprints[building_tree.query(shape, predicate="intersects")
                           ] if building_tree else footprints
+        # Without a building layer no land is known to be open: one grid per target.
+        pieces = (planned_pieces(shape, near, target) if len(footprints)
+                  else max(2, round(block_area[b] / target)))
+        if pieces < 2:
+            continue  # mostly open land within the band: one unit grid
         inside = loose[loose_tree.query(shape, predicate="intersects")
                        ] if loose_tree else loose
         if len(inside):
@@ -333,7 +397,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
 
 
 def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
-         cutting="straight"):
+         cutting=DEFAULT_CUTTING):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on

@@ -5,6 +5,9 @@ cross whatever lies in the way; in a perimeter block or a compound they cannot m
 building. Here the plan only says *which share of the block goes to which cell*; the lines
 that carry the boundary come from the block's own fabric:
 
+0. **Cells.** Open land (beyond :data:`YARD` of every building) gets cells of
+   :data:`OPEN_CELL` × the target, built-up land cells of the target (:func:`planned_pieces`).
+
 1. **Atoms.** The block is cut by its *fabric*: the edges of the faces it was merged from
    (parcel lines, compound walls, minor roads), the loose lines inside it (dead-end alleys,
    footpaths, service roads) and the edges of a morphological tessellation: every building
@@ -33,15 +36,20 @@ import numpy as np
 import shapely
 
 from gridkit.partition.cutting import CutPlan, plan_cuts
-from gridkit.partition.faces import locate, polygonize
+from gridkit.partition.faces import locate, node
 
 SPACING = 3.0  # metres between seed points along buildings and loose lines
 SHRINK = 0.4  # metres: buildings sharing a wall are seeded apart, so the edge runs on it
 SIDE = 0.5  # metres: each side of a loose line is its own seed, so an edge runs along it
+SIMPLIFY = 0.1  # metres: tessellation edges are simplified by this (well inside SHRINK)
 SNAP_BAND = (0.6, 1.6)  # an atom snaps only if every cell it changes stays in this × cell
 MAX_RATIO = 2.0  # a building moved whole may not make a cell larger than this × target
 SIDE_PROBE = 0.05  # metres: how far to either side of a line its units are looked up
+TOUCH = 1e-3  # metres: a noded edge this close to a line lies on it
 SHARE = 0.01  # a building holds a face when more than this share of it lies there
+YARD = 15.0  # metres around a building that count as built-up land (yards, lanes, gaps)
+OPEN_CELL = 1.6  # × target: the area of a unit grid of open land (fields, parks, no building)
+LATTICE = 10.0  # metres between the points that measure a block's open land
 
 
 @dataclass
@@ -79,6 +87,56 @@ class BlockPlan:
         return out
 
 
+def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
+    """How many unit grids a block is cut into: one per target of built-up land and one per
+    :data:`OPEN_CELL` × target of open land.
+
+    The field's rule (about 10,000 m² a grid, adjusted for population and the number of
+    components) gives land without buildings, where neither live, larger grids; they stay
+    within the band (0.5–2× target) and need fewer cuts across fields, parks and yards, where
+    no line of the fabric runs. Built-up land is what lies within :data:`YARD` of a building,
+    measured on a lattice of points every :data:`LATTICE` metres. Only for a partition given
+    a building layer: without one, no land is known to be open.
+
+    Parameters
+    ----------
+    block : Polygon
+        The block, metres.
+    buildings : ndarray of Polygon
+        Footprints touching the block.
+    target : float
+        The community's target unit grid area, m².
+
+    Returns
+    -------
+    int: the number of cells, at least enough that none exceeds 0.9 × 2 × target on average;
+    may be 1 (the block stays whole).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> field = shapely.box(0, 0, 250, 200)  # 5 ha, no building
+    >>> planned_pieces(field, np.empty(0, dtype=object), 10_000)
+    3
+    >>> houses = shapely.box(np.arange(0, 250, 25), 0, np.arange(15, 250, 25), 200)
+    >>> planned_pieces(field, houses, 10_000)
+    5
+    """
+    area = block.area
+    x0, y0, x1, y1 = block.bounds
+    xs = np.arange(x0 + LATTICE / 2, x1, LATTICE)
+    ys = np.arange(y0 + LATTICE / 2, y1, LATTICE)
+    gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
+    inside = shapely.contains_xy(block, gx, gy)
+    points = shapely.points(gx[inside], gy[inside])
+    open_share = 1.0
+    if len(points) and len(buildings):
+        near, _ = shapely.STRtree(buildings).query(points, predicate="dwithin", distance=YARD)
+        open_share = 1 - len(np.unique(near)) / len(points)
+    wanted = area * (1 - open_share) / target + area * open_share / (OPEN_CELL * target)
+    return max(round(wanted), int(np.ceil(area / (0.9 * MAX_RATIO * target))))
+
+
 def tessellation_edges(block, buildings: np.ndarray, loose: np.ndarray) -> np.ndarray:
     """Edges of the morphological tessellation of ``block`` (LineStrings, metres).
 
@@ -110,39 +168,50 @@ def tessellation_edges(block, buildings: np.ndarray, loose: np.ndarray) -> np.nd
     thin = shapely.is_empty(shrunk)
     shrunk[thin] = shapely.point_on_surface(clipped[thin])
     outlines = np.where(thin, shrunk, shapely.boundary(shrunk))
-    for k, geom in enumerate(outlines):
-        if not shapely.is_empty(geom):
-            xy = shapely.get_coordinates(shapely.segmentize(geom, SPACING))
-            coords.append(xy)
-            seed.append(np.full(len(xy), k))
-    n = len(outlines)
-    for line in loose:
-        for side in (SIDE, -SIDE):
-            xy = shapely.get_coordinates(shapely.segmentize(
-                shapely.offset_curve(line, side), SPACING))
-            coords.append(xy)
-            seed.append(np.full(len(xy), n))
-            n += 1
+    outlines = np.concatenate([outlines, *(
+        shapely.offset_curve(np.asarray(loose, dtype=object), side) for side in (SIDE, -SIDE))])
+    outlines = shapely.segmentize(outlines, SPACING)
+    coords, seed = shapely.get_coordinates(outlines, return_index=True)
     if len(coords) == 0:
         return np.empty(0, dtype=object)
-    coords, seed = np.concatenate(coords), np.concatenate(seed)
     # A point seeded twice (touching seeds) would have no cell of its own.
     coords, first = np.unique(np.round(coords, 3), axis=0, return_index=True)
     seed = seed[first]
     if len(np.unique(seed)) < 2:
         return np.empty(0, dtype=object)
-    edges = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(coords), extend_to=shapely.envelope(block), only_edges=True))
-    # The two points nearest to the middle of a Voronoi edge are the two it separates: keep
-    # the edges between different seeds, the edges of the tessellation.
-    middle = shapely.get_coordinates(shapely.line_interpolate_point(edges, 0.5,
-                                                                    normalized=True))
-    from scipy.spatial import cKDTree  # lazy: only the opt-in fabric cutting needs scipy
+    from scipy.spatial import Voronoi  # lazy: only the fabric cutting needs scipy
 
-    _, nearest = cKDTree(coords).query(middle, k=2)
-    edges = edges[seed[nearest[:, 0]] != seed[nearest[:, 1]]]
-    edges = shapely.get_parts(shapely.intersection(edges, block))
-    return edges[shapely.get_type_id(edges) == 1]
+    # A ring of far points around the block closes every cell of the real points, so every
+    # ridge between two real points is a finite segment.
+    x0, y0, x1, y1 = block.bounds
+    reach = 4 * max(x1 - x0, y1 - y0, 1.0)
+    turn = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    far = np.column_stack([(x0 + x1) / 2 + reach * np.cos(turn),
+                           (y0 + y1) / 2 + reach * np.sin(turn)])
+    diagram = Voronoi(np.concatenate([coords, far]))
+    pairs = diagram.ridge_points
+    ends = np.asarray(diagram.ridge_vertices)
+    # Each ridge separates two input points: the tessellation is the ridges between
+    # points of different seeds.
+    real = (pairs < len(coords)).all(axis=1)
+    pairs, ends = pairs[real], ends[real]
+    between = seed[pairs[:, 0]] != seed[pairs[:, 1]]
+    ends = ends[between]
+    ends = ends[(ends >= 0).all(axis=1)]  # none with the far ring; kept as a guard
+    segments = diagram.vertices[ends]  # (n, 2 ends, xy)
+    shapely.prepare(block)
+    inside = (shapely.contains_xy(block, segments[:, 0, 0], segments[:, 0, 1])
+              & shapely.contains_xy(block, segments[:, 1, 0], segments[:, 1, 1]))
+    lines = shapely.linestrings(segments)
+    edges = np.concatenate([lines[inside], shapely.get_parts(
+        shapely.intersection(lines[~inside], block))])
+    edges = edges[shapely.get_type_id(edges) == 1]
+    if len(edges) == 0:
+        return edges
+    # Joined into lines and rid of collinear vertices: the noding then sees a few long
+    # lines instead of thousands of short segments.
+    merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(edges)))
+    return shapely.simplify(merged, SIMPLIFY)
 
 
 def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
@@ -181,12 +250,13 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
     fabric = np.concatenate([tessellation_edges(block, buildings, loose),
                              np.asarray(loose, dtype=object), inner])
     outline = shapely.get_parts(shapely.boundary(block))
-    atoms, _ = _faces_in(block, np.concatenate([outline, fabric]))
-    cells, edges = _faces_in(block, np.concatenate([outline, fabric, straight.lines]))
+    cells, edges, atoms = _cells_and_atoms(block, np.concatenate([outline, fabric]),
+                                           straight.lines)
     points = shapely.point_on_surface(cells)
     area = shapely.area(cells)
     labels = straight.cell_of(points)
-    labels = _snap_atoms(labels, area, locate(points, atoms), len(atoms), cell_area)
+    labels = _snap_atoms(labels, area, locate(points, atoms), len(atoms), cell_area,
+                         target)
     planned = len(np.unique(labels))
     labels, kept_split = _keep_buildings(cells, labels, area, small, target)
     whole = planned > 1 and len(np.unique(labels)) == 1
@@ -194,10 +264,32 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
                      kept_split)
 
 
-def _faces_in(block, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    faces, noded = polygonize(lines)
-    inside = shapely.within(shapely.point_on_surface(faces), block)
-    return faces[inside], noded
+def _cells_and_atoms(block, fabric: np.ndarray, cuts: np.ndarray):
+    """Faces of the block cut by its fabric and the straight cuts (*cells*), the noded edges,
+    and the faces of the fabric alone (*atoms*), from one noding.
+
+    The atoms are polygonized from the noded edges that lie on a fabric line: an edge of the
+    straight cuts alone runs inside an atom.
+    """
+    noded = node(np.concatenate([fabric, cuts]))
+    on_fabric = np.ones(len(noded), dtype=bool)
+    if len(cuts):
+        middle = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+        on_cut = np.zeros(len(noded), dtype=bool)
+        on_cut[shapely.STRtree(cuts).query(middle, predicate="dwithin",
+                                           distance=TOUCH)[0]] = True
+        cut_only = np.flatnonzero(on_cut)
+        near_fabric = np.zeros(len(cut_only), dtype=bool)
+        near_fabric[shapely.STRtree(fabric).query(middle[cut_only], predicate="dwithin",
+                                                  distance=TOUCH)[0]] = True
+        on_fabric[cut_only[~near_fabric]] = False
+
+    def faces_of(edges):
+        faces = shapely.get_parts(shapely.polygonize(edges))
+        faces = faces[shapely.area(faces) > 0]
+        return faces[shapely.within(shapely.point_on_surface(faces), block)]
+
+    return faces_of(noded), noded, faces_of(noded[on_fabric])
 
 
 def _unit_boundaries(edges, cells, labels) -> np.ndarray:
@@ -225,13 +317,13 @@ def _unit_boundaries(edges, cells, labels) -> np.ndarray:
     return edges[keep]
 
 
-def _snap_atoms(labels, area, atom, n_atoms, cell_area) -> np.ndarray:
+def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
     """Move each atom whole to the cell holding most of it, smallest atom first, where every
-    cell concerned stays within SNAP_BAND × ``cell_area``."""
+    cell concerned stays within SNAP_BAND × ``cell_area`` (and MAX_RATIO × ``target``)."""
     labels = labels.copy()
     n_labels = labels.max() + 1
     unit_area = np.bincount(labels, weights=area, minlength=n_labels)
-    lo, hi = SNAP_BAND[0] * cell_area, SNAP_BAND[1] * cell_area
+    lo, hi = SNAP_BAND[0] * cell_area, min(SNAP_BAND[1] * cell_area, MAX_RATIO * target)
     atom_area = np.bincount(atom[atom >= 0], weights=area[atom >= 0], minlength=n_atoms)
     by_atom = np.argsort(atom, kind="stable")
     starts = np.searchsorted(atom[by_atom], np.arange(n_atoms + 1))

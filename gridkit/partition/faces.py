@@ -27,7 +27,7 @@ def polygonize(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Noding in floating point can leave faces of 1e-20 m² where lines almost meet; noding on a
     fixed 0.1 mm grid (snap rounding) cannot, and moves nothing by more than that.
     """
-    noded = _node(lines)
+    noded = node(lines)
     faces = shapely.get_parts(shapely.polygonize(noded))
     return faces[shapely.area(faces) > 0], noded
 
@@ -40,7 +40,7 @@ def polygonize_loose(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     not closing a face of its own). They are where a surveyor draws a grid boundary inside a
     block, so the cutting uses them as candidates.
     """
-    noded = _node(lines)
+    noded = node(lines)
     faces, cuts, dangles, _ = shapely.polygonize_full(noded)
     faces = shapely.get_parts(faces)
     loose = np.concatenate([shapely.get_parts(cuts), shapely.get_parts(dangles)])
@@ -48,7 +48,8 @@ def polygonize_loose(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return faces[shapely.area(faces) > 0], noded, loose
 
 
-def _node(lines: np.ndarray) -> np.ndarray:
+def node(lines: np.ndarray) -> np.ndarray:
+    """``lines`` split at every crossing, snap-rounded to :data:`PRECISION` (LineStrings)."""
     noded = shapely.get_parts(shapely.union_all(lines, grid_size=PRECISION))
     return noded[shapely.get_type_id(noded) == 1]
 
