@@ -163,8 +163,8 @@ class Tracked:
     fingerprints: pd.DataFrame  # KEY, HASH, WKB
 
 
-def record(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
-           run_row: pd.DataFrame) -> None:
+def record_export(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
+                  run_row: pd.DataFrame) -> None:
     """Append this export's rows (and its ``gridkit_run`` row, whose TIME the summary
     carries) and bring the fingerprint intervals up to ``run``."""
     runs = _read(path, RUN_TABLE, RUN_FIELDS)
