@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.qa import QAIssue
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
@@ -171,8 +171,8 @@ def clean_geometries(
         first = int(np.flatnonzero(~empty)[0]) if (~empty).any() else 0
         found = (f"feature {frame.index[first]} is a {geoms[first].geom_type}"
                  if (~empty).any() else "every feature has an empty geometry")
-        raise GridkitError(f"{source} ({what}): {found} and no feature has a usable {kinds} "
-                           "geometry; give the layer that holds them")
+        raise InputError(f"{source} ({what}): {found} and no feature has a usable {kinds} "
+                         "geometry; give the layer that holds them")
     out = frame.copy()
     out[out.geometry.name] = gpd.GeoSeries(kept, index=frame.index, crs=frame.crs)
     out = out[~(empty | gone)]

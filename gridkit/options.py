@@ -40,9 +40,9 @@ import click
 
 from gridkit.distributed import cluster_options
 
-__all__ = ["OptionSpec", "catalog_options", "click_options", "cluster_options", "crs_field",
-           "from_section", "json_option", "layer_field", "option", "record", "spec_of",
-           "toml_types"]
+__all__ = ["OptionSpec", "catalog_field", "catalog_options", "click_options", "cluster_options",
+           "crs_field", "extend_field", "from_section", "json_option", "layer_field", "option",
+           "record", "spec_of", "toml_types"]
 
 # The key of an option's spec in a dataclass field's metadata.
 SPEC = "gridkit.option"
@@ -371,8 +371,47 @@ def layer_field(of: str, flag: str = "", **kwargs: Any) -> Any:
     return option(None, flag=flag, help=f"Layer of {of}.", **kwargs)
 
 
+CATALOG_HELP = ("Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "
+                "replaces the national one unless --extend.")
+EXTEND_HELP = "Add the --catalog classes to the national catalog."
+
+
+def catalog_field(**kwargs: Any) -> Any:
+    """The ``--catalog`` field: a local class catalog file (text path).
+
+    Parameters
+    ----------
+    **kwargs
+        Further :func:`option` arguments; not in TOML unless ``toml=True``.
+
+    Returns
+    -------
+    dataclasses.Field
+        A ``str | None`` field.
+    """
+    kwargs.setdefault("toml", False)
+    return option(None, type=click.Path(dir_okay=False), help=CATALOG_HELP, **kwargs)
+
+
+def extend_field(**kwargs: Any) -> Any:
+    """The ``--extend`` field: add the ``--catalog`` classes to the national ones.
+
+    Parameters
+    ----------
+    **kwargs
+        Further :func:`option` arguments; not in TOML unless ``toml=True``.
+
+    Returns
+    -------
+    dataclasses.Field
+        A ``bool`` field.
+    """
+    kwargs.setdefault("toml", False)
+    return option(False, is_flag=True, help=EXTEND_HELP, **kwargs)
+
+
 def catalog_options(command: Callable) -> Callable:
-    """``--catalog`` and ``--extend``: the component/event catalog to code against.
+    """``--catalog`` and ``--extend`` on a click command without an options dataclass.
 
     Parameters
     ----------
@@ -384,10 +423,6 @@ def catalog_options(command: Callable) -> Callable:
     callable
         The command with both options.
     """
-    command = click.option(
-        "--extend", is_flag=True,
-        help="Add the --catalog classes to the national catalog.")(command)
-    return click.option(
-        "--catalog", "catalog_path", type=click.Path(dir_okay=False),
-        help="Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "
-             "replaces the national one unless --extend.")(command)
+    command = click.option("--extend", is_flag=True, help=EXTEND_HELP)(command)
+    return click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False),
+                        help=CATALOG_HELP)(command)

@@ -4,9 +4,10 @@ marked)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-import click
+from gridkit.errors import GridkitWarning
 
 
 def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> list[str]:
@@ -41,10 +42,11 @@ def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> li
 
 
 def warn_stale(figures: dict) -> None:
-    """Print :func:`stale_lines` for a command's figures (``output``, ``removed_stale_qa``)
-    on stderr."""
+    """Warn (:class:`~gridkit.errors.GridkitWarning`) each of :func:`stale_lines` for a
+    command's figures (``output``, ``removed_stale_qa``); the ``gridkit`` command prints
+    them as ``gridkit: warning:`` lines."""
     output = figures.get("output")
     if not output:
         return
     for line in stale_lines(output, figures.get("removed_stale_qa")):
-        click.echo(f"gridkit: warning: {line}", err=True)
+        warnings.warn(line, GridkitWarning, stacklevel=2)

@@ -56,7 +56,7 @@ from pathlib import Path
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, InputError
 
 _GDAL_WRITE_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 RUN_LAYER = "gridkit_run"
@@ -371,7 +371,7 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
 
     Raises
     ------
-    GridkitError
+    FileError
         When ``path`` is not a GeoPackage, or cannot be written.
 
     Examples
@@ -387,30 +387,33 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     try:
         yield tx
         tx.commit()
+    except GridkitError:  # the command's own (a FileError is an OSError too): as it is
+        raise
     except sqlite3.DatabaseError as exc:
-        raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
-                           "was before the command") from None
+        raise FileError(f"{path}: SQLite could not write it ({exc}); the file is as it "
+                        "was before the command", file=path) from None
     except (OSError, *_GDAL_WRITE_ERRORS) as exc:
         reason = getattr(exc, "strerror", None) or exc
-        raise GridkitError(f"{path}: cannot write ({reason}); the file is as it was before "
-                           "the command") from None
+        raise FileError(f"{path}: cannot write ({reason}); the file is as it was before "
+                        "the command", file=path) from None
     finally:
         tx.discard()
 
 
 def _check_target(path: Path) -> None:
     if path.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
+        raise InputError(f"{path}: the output must be a GeoPackage (.gpkg)", parameter="output",
+                         file=path)
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GridkitError(f"{path}: cannot create folder {directory} ({exc.strerror})") \
-            from None
+        raise FileError(f"{path}: cannot create folder {directory} ({exc.strerror})",
+                        file=path) from None
     remove_orphan_stages(path)
     if path.exists() and not is_geopackage(path):
-        raise GridkitError(f"{path}: the output exists but is not a GeoPackage; choose "
-                           "another output path")
+        raise FileError(f"{path}: the output exists but is not a GeoPackage; choose "
+                        "another output path", file=path)
 
 
 def is_geopackage(path: Path) -> bool:

@@ -151,10 +151,10 @@ def test_runs_listing_time_and_errors(tmp_path):
     assert list(run_rows["COMMAND"])[-1] == "export" and len(run_rows) == report["run"]
     by_time = since(source, tmp_path / "t.gpkg", runs[0]["time"][:16], record=False)
     assert by_time["since"]["run"] == report["run"]
-    with pytest.raises(GridkitError, match=r"--since 99: .* has no export run 99; recorded "
+    with pytest.raises(GridkitError, match=r"`since='99'`: .* has no export run 99; recorded "
                                            r"exports: 3 \(see gridkit export .* --list-runs\)"):
         since(source, tmp_path / "x.gpkg", 99)
-    with pytest.raises(GridkitError, match="--since 1999-01-01: no export"):
+    with pytest.raises(GridkitError, match="`since='1999-01-01'`: no export"):
         since(source, tmp_path / "x.gpkg", "1999-01-01")
     with pytest.raises(GridkitError, match="qa_issue has no feature key"):
         since(source, tmp_path / "x.gpkg", "last", layers=["qa_issue"])

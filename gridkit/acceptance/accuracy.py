@@ -40,7 +40,7 @@ from gridkit.acceptance.evidence import (
 from gridkit.acceptance.plan import PLAN_LAYER, Plan, plan_source, read_census, read_plan
 from gridkit.acceptance.verdicts import CODE, CORRECT, LABELS_ZH, VERDICTS, Verdicts
 from gridkit.codes.catalog import Catalog, national_catalog
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record, write_geopackage
 
 COMMAND = "census accuracy"
@@ -60,11 +60,12 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
     output = Path(output)
     targets = targets or Targets()
     if (check is None) == (resurvey is None):
-        raise GridkitError("give either --check SHEET (a filled-in checklist) or --resurvey "
-                           "FILE (an independent re-survey of the sampled grids)")
+        raise InputError("give either `check=SHEET` (a filled-in checklist) or "
+                         "`resurvey=FILE` (an independent re-survey of the sampled grids)",
+                         parameter="check")
     _validate(targets)
     if not output.exists():
-        raise GridkitError(f"{output}: no such file")
+        raise FileError(f"{output}: no such file", file=output)
     catalog = catalog or national_catalog("component")
     source = plan_source(output, plan)
     assumed = None
@@ -125,14 +126,15 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
 
 def _validate(targets: Targets) -> None:
     if not 0 < targets.accuracy <= 1:
-        raise GridkitError(f"--target {targets.accuracy:g}: give a share between 0 and 1, "
-                           "e.g. 0.96")
+        raise InputError(f"`accuracy={targets.accuracy:g}`: give a share between 0 and 1, "
+                         "e.g. 0.96", parameter="accuracy")
     if targets.completeness is not None and not 0 <= targets.completeness <= 1:
-        raise GridkitError(f"--completeness-target {targets.completeness:g}: give a share "
-                           "between 0 and 1 (0 to not judge completeness)")
+        raise InputError(f"`completeness={targets.completeness:g}`: give a share "
+                         "between 0 and 1 (0 to not judge completeness)",
+                         parameter="completeness")
     if not 0.5 <= targets.confidence < 1:
-        raise GridkitError(f"--confidence {targets.confidence:g}: give a level between 0.5 "
-                           "and 1, e.g. 0.95")
+        raise InputError(f"`confidence={targets.confidence:g}`: give a level between 0.5 "
+                         "and 1, e.g. 0.95", parameter="confidence")
 
 
 def result_layer(plan: Plan, figures: AccuracyFigures, method: str) -> gpd.GeoDataFrame:

@@ -30,7 +30,7 @@ import pyproj
 
 from gridkit.acceptance.plan import CHECKLIST_LAYER, PLAN_FILE, PLAN_LAYER, STRATUM_LAYER, Plan
 from gridkit.acceptance.verdicts import EXPLAIN, LABELS_ZH, VERDICTS
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, InputError, mention
 from gridkit.io import replace_folder, write_geopackage
 
 SHEET = "checklist"
@@ -167,14 +167,16 @@ def _fill_xlsx(book, frame: pd.DataFrame, plan: Plan, design: dict) -> None:
 def check_target(plan_dir: Path) -> None:
     """Refuse a PLAN that is a file, or a folder with other content than an earlier plan."""
     if plan_dir.suffix.lower() in (".gpkg", ".csv", ".xlsx", ".json"):
-        raise GridkitError(f"-o {plan_dir}: PLAN is a folder (it gets plan.gpkg, checklist.csv, "
-                           "checklist.xlsx and plan.json); give a folder name, e.g. -o "
-                           "spotcheck")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: PLAN is a folder (it gets "
+                         "plan.gpkg, checklist.csv, checklist.xlsx and plan.json); give a folder "
+                         f"name, e.g. {mention(plan_dir='spotcheck')}", parameter="plan_dir")
     if plan_dir.exists() and not plan_dir.is_dir():
-        raise GridkitError(f"-o {plan_dir}: a file of that name exists; PLAN is a folder")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: a file of that name exists; PLAN "
+                         "is a folder", parameter="plan_dir")
     if plan_dir.is_dir() and any(plan_dir.iterdir()) and not (plan_dir / PLAN_JSON).exists():
-        raise GridkitError(f"-o {plan_dir}: the folder exists and holds other files, not a "
-                           "gridkit plan; choose a new or empty folder")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: the folder exists and holds "
+                         "other files, not a gridkit plan; choose a new or empty folder",
+                         parameter="plan_dir")
 
 
 @contextmanager
@@ -188,8 +190,8 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{plan_dir.name}.", dir=parent))
     except OSError as exc:
-        raise GridkitError(f"-o {plan_dir}: cannot create the folder ({exc.strerror})") \
-            from None
+        raise FileError(f"{mention(plan_dir=str(plan_dir))}: cannot create the folder "
+                        f"({exc.strerror})", parameter="plan_dir", file=plan_dir) from None
     try:
         write_geopackage(staging / PLAN_FILE, {
             PLAN_LAYER: plan.grids, STRATUM_LAYER: plan.strata, CHECKLIST_LAYER: checklist})
@@ -202,8 +204,10 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
         replace_folder(staging, plan_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise GridkitError(f"-o {plan_dir}: cannot write the plan ({exc.strerror or exc})") \
-            from None
+        if isinstance(exc, GridkitError):  # a FileError of a write inside: as it is
+            raise
+        raise FileError(f"{mention(plan_dir=str(plan_dir))}: cannot write the plan "
+                        f"({exc.strerror or exc})", parameter="plan_dir", file=plan_dir) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

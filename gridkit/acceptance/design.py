@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 
 DEFAULT_EXPECTED = 0.96
 DEFAULT_MARGIN = 0.015
@@ -52,21 +52,23 @@ class DesignInputs:
 
     def validate(self) -> None:
         checks = (
-            (0 < self.expected < 1, f"--expected {self.expected:g}: give a share between 0 "
-                                    "and 1, e.g. 0.96"),
-            (0 < self.margin < 0.5, f"--margin {self.margin:g}: give a share, e.g. 0.015 for "
-                                    "±1.5 points"),
-            (0.5 <= self.confidence < 1, f"--confidence {self.confidence:g}: give a level "
-                                         "between 0.5 and 1, e.g. 0.95"),
-            (0 <= self.icc < 1, f"--icc {self.icc:g}: the intra-grid correlation is between "
-                                "0 and 1, e.g. 0.05"),
-            (self.minimum >= 1, f"--min-per-stratum {self.minimum}: give at least 1 (2 lets "
-                                "each stratum's variance be estimated)"),
-            (self.grids is None or self.grids >= 1, f"--grids {self.grids}: give at least 1"),
+            ("expected", 0 < self.expected < 1, f"`expected={self.expected:g}`: give a share "
+                                                "between 0 and 1, e.g. 0.96"),
+            ("margin", 0 < self.margin < 0.5, f"`margin={self.margin:g}`: give a share, e.g. "
+                                              "0.015 for ±1.5 points"),
+            ("confidence", 0.5 <= self.confidence < 1, f"`confidence={self.confidence:g}`: "
+                                                       "give a level between 0.5 and 1, e.g. "
+                                                       "0.95"),
+            ("icc", 0 <= self.icc < 1, f"`icc={self.icc:g}`: the intra-grid correlation is "
+                                       "between 0 and 1, e.g. 0.05"),
+            ("minimum", self.minimum >= 1, f"`minimum={self.minimum}`: give at least 1 (2 lets "
+                                           "each stratum's variance be estimated)"),
+            ("grids", self.grids is None or self.grids >= 1,
+             f"`grids={self.grids}`: give at least 1"),
         )
-        for ok, message in checks:
+        for parameter, ok, message in checks:
             if not ok:
-                raise GridkitError(message)
+                raise InputError(message, parameter=parameter)
 
 
 @dataclass
@@ -156,9 +158,9 @@ def allocate_sample(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float
     grids = np.asarray(grids, dtype=np.int64)
     sample = np.minimum(grids, minimum).astype(np.int64)
     if fixed is not None and fixed < sample.sum():
-        raise GridkitError(f"--grids {fixed}: the {len(grids)} strata need at least "
-                           f"{int(sample.sum())} grids ({minimum} each); give more grids or "
-                           "--min-per-stratum 1")
+        raise InputError(f"`grids={fixed}`: the {len(grids)} strata need at least "
+                         f"{int(sample.sum())} grids ({minimum} each); give more grids or "
+                         "`minimum=1`", parameter="grids")
     limit = (margin / z) ** 2 * total ** 2  # the bound on sum of terms, in unscaled units
 
     def gain(h: int) -> float:
@@ -196,8 +198,8 @@ def plan_design(strata: list[str], grid_components: list[np.ndarray],
         raise GridkitError("the census has no components in the unit grids: run gridkit "
                            "census import first")
     if inputs.grids is not None and inputs.grids > grids.sum():
-        raise GridkitError(f"--grids {inputs.grids}: there are only {int(grids.sum())} unit "
-                           "grids")
+        raise InputError(f"`grids={inputs.grids}`: there are only {int(grids.sum())} unit "
+                         "grids", parameter="grids")
     sample = allocate_sample(grids, s2, total, z=z, margin=inputs.margin,
                              minimum=inputs.minimum, fixed=inputs.grids)
     achieved = z * np.sqrt(variance(grids, sample, s2, total))

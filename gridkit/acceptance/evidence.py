@@ -64,7 +64,7 @@ from gridkit.acceptance.verdicts import (
 )
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.matcher import Match
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
 from gridkit.sources.cells import code_number_problem, fold_text
@@ -156,7 +156,7 @@ class Problem:
     message: str
 
 
-def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
+def fail(path: Path, problems: list[Problem], fix: str) -> InputError:
     """One line for all problems: rows sharing a message are listed together as ranges."""
     grouped: dict[str, list[int]] = {}
     for problem in sorted(problems, key=lambda p: p.row):
@@ -165,8 +165,8 @@ def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
     more = (f"; and {len(grouped) - SHOWN} more kinds of problem"
             if len(grouped) > SHOWN else "")
     count = len(problems)
-    return GridkitError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
-                        f"{'; '.join(parts)}{more}; {fix}")
+    return InputError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
+                      f"{'; '.join(parts)}{more}; {fix}", file=path)
 
 
 def _rows(rows: list[int], shown: int = 8) -> str:
@@ -270,7 +270,7 @@ def _census_index(census: Census, plan: Plan) -> dict[str, int]:
                 f" in grid {plan.bgids[census.grid[k]]}"
                 + (f" shares its code with one in {other}" if code else "")
                 + "; a verdict sheet names components by OBJCODE: run gridkit census check and "
-                  "fix the codes, or judge the census with --resurvey")
+                  "fix the codes, or judge the census with `resurvey`", parameter="check")
         index[code] = k
     return index
 
@@ -299,7 +299,7 @@ def _positions(path, table, where, missing, rows, options: SheetOptions, crs: py
         located[positions] = ok
         for r in positions[~ok]:
             problems.append(Problem(int(rows[r]), f"({xs[r]:g}, {ys[r]:g}) cannot be read as "
-                                                  f"{label}; give --crs"))
+                                                  f"{label}; give `crs`"))
     return x, y, located
 
 
@@ -338,7 +338,7 @@ def _checked_rows(rows, objcode, bgid, checked, census: Census, census_index, pl
             problems.append(Problem(r, f"{where['OBJCODE']} {code} lies in grid "
                                        f"{elsewhere[code]}, not a sampled grid of plan "
                                        f"{plan.plan_id} (seed {plan.seed}); a sheet from "
-                                       "another plan? give its folder with --plan"))
+                                       "another plan? give its folder with `plan`"))
         else:
             problems.append(Problem(r, f"{where['OBJCODE']} {code} is not in the census "
                                        "(layer component); check the code, or use VERDICT "
@@ -374,7 +374,7 @@ def _missing_rows(rows, objname, bgid, missing, x, y, located, plan: Plan, plan_
         if len(hits) == 0:
             problems.append(Problem(r, f"position ({x[i]:.1f}, {y[i]:.1f}) lies in no sampled "
                                        "grid of the plan; give BGID, or check the coordinates"
-                                       " and --crs"))
+                                       " and `crs`"))
         else:
             grid[i] = int(np.min(hits))
 
@@ -488,11 +488,11 @@ class ResurveyOptions:
 
     def validate(self) -> None:
         if not self.tolerance > 0:
-            raise GridkitError(f"--tolerance {self.tolerance:g}: give a distance in metres "
-                               "above 0 (default 5)")
+            raise InputError(f"`tolerance={self.tolerance:g}`: give a distance in metres "
+                             "above 0 (default 5)", parameter="tolerance")
         if not self.search >= self.tolerance:
-            raise GridkitError(f"--search {self.search:g}: give a distance of at least "
-                               f"--tolerance ({self.tolerance:g} m)")
+            raise InputError(f"`search={self.search:g}`: give a distance of at least "
+                             f"`tolerance` ({self.tolerance:g} m)", parameter="search")
 
 
 def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog: Catalog,
@@ -518,7 +518,7 @@ def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog:
         problems.append(Problem(int(rows[position]), reason))
     if problems:
         raise fail(path, problems, "correct these rows of the re-survey (or name columns with "
-                                   "--map/--x/--y and the CRS with --crs) and run again")
+                                   "`maps` and the CRS with `crs`) and run again")
     usable = np.isfinite(prepared.x) & np.isfinite(prepared.y)
     klass = np.array([preparer.class_codes[k] if k >= 0 else "" for k in prepared.klass],
                      dtype=object)

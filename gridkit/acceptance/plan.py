@@ -27,7 +27,7 @@ import pyproj
 import shapely
 
 from gridkit.acceptance.design import Design, DesignInputs, draw, plan_design
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, mention
 from gridkit.io import layers_of
 
 NO_DENSITY = "all"
@@ -216,7 +216,8 @@ def plan_source(output: Path, plan: Path | None) -> Path:
                                "gridkit census sample -o wrote")
         return inner
     if not plan.exists():
-        raise GridkitError(f"--plan {plan}: no such file or folder")
+        raise FileError(f"{mention(plan=str(plan))}: no such file or folder", parameter="plan",
+                        file=plan)
     return plan
 
 
@@ -227,7 +228,8 @@ def read_plan(source: Path, *, given: bool) -> Plan:
             raise GridkitError(f"{source}: no {PLAN_LAYER} layer; give the PLAN folder that "
                                "gridkit census sample -o wrote")
         raise GridkitError(f"{source} has no spot-check plan ({PLAN_LAYER}): run gridkit "
-                           f"census sample {source} -o PLAN first, or give --plan PLAN")
+                           f"census sample {source} -o PLAN first, or give `plan=PLAN`",
+                           parameter="plan")
     grids = pyogrio.read_dataframe(source, layer=PLAN_LAYER, use_arrow=True)
     missing = [f for f in PLAN_FIELDS if f not in grids]
     if missing or grids.empty:

@@ -20,7 +20,7 @@ from gridkit.acceptance.plan import (
     read_components,
     read_frame,
 )
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
 from gridkit.store import layer_versions
 
@@ -40,7 +40,8 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
     check_target(plan_dir)
     inputs.validate()
     if seed is not None and not 0 <= seed < 2**63:
-        raise GridkitError(f"--seed {seed}: give a whole number from 0 to 2^63-1")
+        raise InputError(f"{mention(seed=seed)}: give a whole number from 0 to 2^63-1",
+                         parameter="seed")
     seed = new_seed() if seed is None else seed
     frame = read_frame(output)
     plan = make_plan(frame, inputs, seed)

@@ -31,7 +31,7 @@ from gridkit.codes.explain import KIND_BY_LENGTH
 from gridkit.codes.matcher import Match
 from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import Table, read_tables
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.qa import registered
 from gridkit.sources.cells import code_number_problem
 
@@ -380,8 +380,8 @@ def check_file(path: str | Path, *, layer: str | None = None, components: Catalo
     ]
     if not reports:
         names = ", ".join(n for names in COLUMN_ALIASES.values() for n in names[:1])
-        raise GridkitError(f"{path}: no code columns found; gridkit recognises {names} and "
-                           "their Chinese headers (标识码, 部件编码, 网格编码, 社区代码, ...)")
+        raise InputError(f"{path}: no code columns found; gridkit recognises {names} and "
+                         "their Chinese headers (标识码, 部件编码, 网格编码, 社区代码, ...)")
     return CheckReport(str(path), reports)
 
 

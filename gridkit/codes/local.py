@@ -21,7 +21,7 @@ from pathlib import Path
 from gridkit.codes.catalog import Catalog, ClassEntry, Kind, national_catalog
 from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 _HEADERS = {
     "code": ["code", "代码", "编码", "分类代码", "分类编码", "类别代码", "类代码"],
@@ -47,12 +47,15 @@ def _header_key(text: str) -> str:
 _LOOKUP = {_header_key(alias): field for field, aliases in _HEADERS.items() for alias in aliases}
 
 
-class CatalogError(GridkitError):
-    """A local catalog that cannot be used; ``problems`` lists every problem found."""
+class CatalogError(InputError):
+    """A local catalog that cannot be used; ``problems`` lists every problem found.
+
+    An :class:`~gridkit.errors.InputError` (a ``ValueError``) about the ``catalog``.
+    """
 
     def __init__(self, problems: list[str]) -> None:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(problems[0] + more)
+        super().__init__(problems[0] + more, parameter="catalog")
         self.problems = problems
 
 
@@ -119,12 +122,12 @@ class _Builder:
             known = national.get(code)
             if known and normalize_name(known.name) != normalize_name(entry.name):
                 self.problem(row, "name", f"{code} is {known.name} in the national catalog",
-                             "with --extend a national code keeps its name: use a free code, "
-                             "or drop --extend to replace the national catalog")
+                             "with `extend=True` a national code keeps its name: use a free "
+                             "code, or drop `extend=True` to replace the national catalog")
             taken = national.name_index.get(normalize_name(entry.name))
             if taken and taken != code:
                 self.problem(row, "name", f"{entry.name!r} is national class {taken}",
-                             "with --extend a national name keeps its code")
+                             "with `extend=True` a national name keeps its code")
         if not self.entries and not self.problems:
             self.problem(None, "code", f"no {self.kind} classes", "add rows, or check --events")
         if self.problems:
@@ -176,7 +179,7 @@ def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = F
     """A local catalog from CSV or XLSX, validated; raises :class:`CatalogError`."""
     path = Path(path)
     if path.suffix.lower() not in TEXT_SUFFIXES | EXCEL_SUFFIXES:
-        raise GridkitError(f"{path}: a catalog is read from CSV or XLSX, not {path.suffix!r}")
+        raise InputError(f"{path}: a catalog is read from CSV or XLSX, not {path.suffix!r}")
     tables = read_tables(path, sheet, aliases={k: tuple(v) for k, v in _HEADERS.items()})
     if not tables:
         raise CatalogError([f"{path}: no rows"])

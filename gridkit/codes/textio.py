@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError
 from gridkit.sources.columns import Aliases
 from gridkit.sources.tables import (
     CSV_SUFFIXES,
@@ -74,7 +74,7 @@ def read_tables(path: str | Path, layer: str | None = None, *,
 
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file")
+        raise FileError(f"{path}: no such file", file=path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return [_table(path.stem, read_csv(path, aliases=aliases))]

@@ -56,9 +56,10 @@ from gridkit.components.attributes import DATASOURCES, OBJSTATES, factorize, par
 from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_issues
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.geometry import dissolve_coverage
 from gridkit.qa import QACollector
+from gridkit.result import StepResult
 
 COMMAND = "census check"
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
@@ -350,9 +351,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
     })
     per_grid = np.bincount(grid[inside], minlength=len(grids))
     for k in np.flatnonzero(per_grid == 0):
-        issues.add("grid-empty", grids.bgid[k],
-                   f"unit grid {grids.bgid[k]} has no component: not surveyed yet?",
-                   grids.geoms[k])
+        issues.add("grid-empty", grids.bgid[k], geometry=grids.geoms[k], bgid=grids.bgid[k])
     streets = pd.Series(grids.street)
     area_of_street = pd.Series(grids.area).groupby(streets).sum()
     total_area = float(grids.area.sum())
@@ -380,8 +379,9 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None) -> dict:
-    """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run."""
+                        progress: Callable[[str], None] | None = None) -> StepResult:
+    """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run;
+    returns the figures and the issues."""
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
     from gridkit.io import ArrowLayer, merge_qa, run_record, write_geopackage
@@ -390,8 +390,8 @@ def check_to_geopackage(output: Path, options: CheckOptions,
     grids = load_grids(output)
     component = read_layer(output, "component")
     if component is None:
-        raise GridkitError(f"{output} has no component layer; run `gridkit census import FILE "
-                           f"-o {output}` first")
+        raise InputError(f"{output} has no component layer; run `gridkit census import FILE "
+                         f"-o {output}` first")
     if progress is not None:
         progress("checking")
     result = check_components(component, grids, options)
@@ -406,4 +406,4 @@ def check_to_geopackage(output: Path, options: CheckOptions,
          "component_coverage": ArrowLayer(result.coverage)},
         run_record(COMMAND, parameters, []),
     )
-    return {"output": str(output), **result.report}
+    return StepResult({"output": str(output), **result.report}, result.qa)

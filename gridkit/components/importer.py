@@ -48,7 +48,7 @@ from gridkit.components.layers import (
 from gridkit.components.locate import UnitGrids
 from gridkit.components.prepare import Prepared, TablePreparer
 from gridkit.components.rejects import reject_table
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.records.schema import COMPONENT
 from gridkit.sources.tables import read_source
 
@@ -116,7 +116,8 @@ def import_census(
     started = time.perf_counter()
     options = options or ImportOptions()
     if options.mode not in MODES:
-        raise GridkitError(f"--mode {options.mode!r}: use append or replace")
+        raise InputError(f"{mention(mode=options.mode)}: use append or replace",
+                         parameter="mode")
     catalog = options.catalog or national_catalog("component")
     crs = parse_source_crs(options.crs) if options.crs else None
     preparer = TablePreparer(grids, catalog, crs=crs, maps=options.maps)
@@ -127,9 +128,9 @@ def import_census(
         source = read_source(path, sheet=options.sheet, layer=options.layer,
                              header_row=options.header_row, aliases=COMPONENT.aliases)
         if source.name in names:
-            raise GridkitError(f"{path}: a file named {source.name} is already in this import "
-                               f"({names[source.name]}); components remember their file by "
-                               "name, so rename one")
+            raise InputError(f"{path}: a file named {source.name} is already in this import "
+                             f"({names[source.name]}); components remember their file by "
+                             "name, so rename one")
         names[source.name] = Path(path)
         _say(progress, f"checking {source.name}")
         prepared.append(preparer.prepare(source))

@@ -198,14 +198,14 @@ class UnitGrids:
     def __init__(self, frame) -> None:
         import geopandas as gpd
 
-        from gridkit.errors import GridkitError
+        from gridkit.errors import InputError
 
         if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
-            raise GridkitError("unit_grid has no geometry or no CRS")
+            raise InputError("unit_grid has no geometry or no CRS")
         missing = [f for f in ("BGID",) if f not in frame]
         if missing:
-            raise GridkitError(f"unit_grid has no {', '.join(missing)} field; run gridkit "
-                               "partition again")
+            raise InputError(f"unit_grid has no {', '.join(missing)} field; run gridkit "
+                             "partition again")
         frame = frame.sort_values("BGID", kind="stable").reset_index(drop=True)
         self.crs = frame.crs
         self.bgid = frame["BGID"].astype(str).to_numpy(dtype=object)

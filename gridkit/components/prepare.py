@@ -26,7 +26,7 @@ from gridkit.components.attributes import (
 )
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.records.coords import SourceCRS
 from gridkit.records.position import Positioner
 from gridkit.records.problems import Problems
@@ -202,10 +202,11 @@ class TablePreparer:
         n = table.num_rows
         roles = [r for r in ("CLASSCODE", "MAJOR", "MINOR", "OBJNAME") if cmap.get(r)]
         if not roles and not cmap.get("OBJCODE"):
-            raise GridkitError(
+            raise InputError(
                 f"{source.path}: no class column among {', '.join(source.columns)} (looked for "
-                "部件名称, 部件类型, 小类代码, OBJNAME, ...); name it with --map OBJNAME=COLUMN "
-                "or --map CLASSCODE=COLUMN")
+                "部件名称, 部件类型, 小类代码, OBJNAME, ...); name it with "
+                f"{mention(maps={'OBJNAME': 'COLUMN'})} or "
+                f"{mention(maps={'CLASSCODE': 'COLUMN'})}", parameter="maps", file=source.path)
         decoded: list[list[str]] = []
         indices: list[np.ndarray] = []
         for role in roles:

@@ -25,12 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gridkit.components.layers import GEOMETRY, wkb_points
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.io import file_checksum
 
 SHARE = 0.5
-FIX = ("use --mode replace to start the component layer afresh, import it under its first "
-       "name to update those components, or add --allow-duplicates if these really are "
+FIX = ("use `mode='replace'` to start the component layer afresh, import it under its first "
+       "name to update those components, or add `allow_duplicates=True` if these really are "
        "other components")
 
 
@@ -49,10 +49,10 @@ def check_same_content(output: Path, files: list[Path], names: list[str]) -> Non
                 continue
             count = sum(n for f, n in held.items() if f == base or f.startswith(base + ":"))
             if count:
-                raise GridkitError(
+                raise InputError(
                     f"{path}: the same content as {base}, imported {time} ({count:,} "
                     f"components still from it): importing it as {name} would hold every "
-                    f"component twice; {FIX}")
+                    f"component twice; {FIX}", parameter="allow_duplicates", file=path)
 
 
 def check_same_rows(names: list[str], x: np.ndarray, y: np.ndarray, classes: np.ndarray,
@@ -74,10 +74,11 @@ def check_same_rows(names: list[str], x: np.ndarray, y: np.ndarray, classes: np.
     if len(hits) < max(1, SHARE * len(new)):
         return
     file, count = hits["file"].value_counts().index[0], int(hits["file"].value_counts().iloc[0])
-    raise GridkitError(
+    raise InputError(
         f"{label}: {len(hits):,} of its {len(new):,} rows ({len(hits) / len(new):.0%}) are "
         f"components already held, same class and position, {count:,} of them from {file}: "
-        f"this looks like {file} again under another name; {FIX}")
+        f"this looks like {file} again under another name; {FIX}",
+        parameter="allow_duplicates")
 
 
 def _earlier_inputs(output: Path) -> dict[str, tuple[str, str]]:

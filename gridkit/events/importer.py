@@ -32,8 +32,8 @@ from gridkit.codes.catalog import national_catalog
 from gridkit.codes.matcher import ClassMatcher
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
-from gridkit.qa import QAIssue
+from gridkit.errors import InputError, mention
+from gridkit.qa import QAIssue, qa_frame
 from gridkit.records.coords import parse_source_crs
 from gridkit.records.position import Positioner, column
 from gridkit.records.problems import Problems
@@ -76,10 +76,29 @@ class EventOptions:
 
 @dataclass
 class EventImport:
+    """Event records read, classed and located: what :func:`import_events` returns.
+
+    Parameters
+    ----------
+    events : geopandas.GeoDataFrame
+        The ``event`` layer (points in the unit grids' CRS).
+    rejects : pandas.DataFrame
+        The ``event_reject`` layer: SRCFILE, SRCROW, REASON, RAW.
+    issues : list of QAIssue
+        Events sharing an EVTID, values changed.
+    figures : dict
+        Rows read, accepted, rejected, per file.
+    """
+
     events: gpd.GeoDataFrame
     rejects: pd.DataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.events.crs)
 
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -235,15 +254,16 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
                   existing: gpd.GeoDataFrame | None = None) -> EventImport:
     """Read, classify and locate event records; conserve every row."""
     if options.mode not in ("append", "replace"):
-        raise GridkitError(f"--mode {options.mode!r}: use append or replace")
+        raise InputError(f"{mention(mode=options.mode)}: use append or replace",
+                         parameter="mode")
     catalog = national_catalog("event")
     matcher = ClassMatcher(catalog)
     positioner = Positioner(grids, parse_source_crs(options.crs) if options.crs else None)
     codes = {e.code for e in catalog.minors()}
     names = [Path(f).name for f in files]
     if len(set(names)) < len(names):
-        raise GridkitError("two files of the same name in one call; rename one so that "
-                           "SRCFILE tells them apart")
+        raise InputError("two files of the same name in one call; rename one so that "
+                         "SRCFILE tells them apart")
     frames, rejects, points, per_file = [], [], [], []
     for path in files:
         events, rejected, xy, figures = _read_one(Path(path), positioner, options, matcher,

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.io import RUN_LAYER, ArrowLayer, layers_of, write_geopackage
 
 RUN_TABLE = "gridkit_export_run"
@@ -93,25 +93,28 @@ def resolve_run(path: Path, spec: str) -> ExportRun:
     runs = export_runs(path)
     listing = f"see gridkit export {path} --list-runs"
     if not runs:
-        raise GridkitError(f"--since {spec}: {path} has no recorded export yet; make a full "
-                           "export first (without --since), then hand over changes since it")
+        raise InputError(f"{mention(since=spec)}: {path} has no recorded export yet; make a "
+                         f"full export first (without {mention('since')}), then hand over "
+                         "changes since it", parameter="since")
     text = spec.strip()
     if text.lower() in ("last", "latest"):
         chosen = runs[-1]
     elif text.isdigit():
         chosen = next((r for r in runs if r.run == int(text)), None)
         if chosen is None:
-            raise GridkitError(f"--since {spec}: {path} has no export run {text}; recorded "
-                               f"exports: {', '.join(str(r.run) for r in runs)} ({listing})")
+            raise InputError(f"{mention(since=spec)}: {path} has no export run {text}; recorded "
+                             f"exports: {', '.join(str(r.run) for r in runs)} ({listing})",
+                             parameter="since")
     else:
         matches = [r for r in runs if r.time == text] or \
                   [r for r in runs if r.time.startswith(text)]
         if not matches:
-            raise GridkitError(f"--since {spec}: no export of {path} ran at that time; give "
-                               f"a run number or TIME ({listing})")
+            raise InputError(f"{mention(since=spec)}: no export of {path} ran at that time; give "
+                             f"a run number or TIME ({listing})", parameter="since")
         if len(matches) > 1:
-            raise GridkitError(f"--since {spec}: exports {', '.join(str(r.run) for r in matches)}"
-                               f" all match; give the run number ({listing})")
+            raise InputError(f"{mention(since=spec)}: exports "
+                             f"{', '.join(str(r.run) for r in matches)}"
+                             f" all match; give the run number ({listing})", parameter="since")
         chosen = matches[0]
     _check_run_row(path, chosen)
     return chosen
@@ -125,8 +128,9 @@ def _check_run_row(path: Path, run: ExportRun) -> None:
     else:
         rows = pyogrio.read_dataframe(path, layer=RUN_LAYER, read_geometry=False)
     if run.run > len(rows) or rows.iloc[run.run - 1].get("TIME") != run.time:
-        raise GridkitError(f"--since {run.run}: {path}'s gridkit_run row {run.run} is not that "
-                           "export any more (the file was rebuilt); make a full export")
+        raise InputError(f"{mention(since=run.run)}: {path}'s gridkit_run row {run.run} is not "
+                         "that export any more (the file was rebuilt); make a full export",
+                         parameter="since")
 
 
 def next_run(path: Path) -> int:

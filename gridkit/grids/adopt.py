@@ -25,7 +25,7 @@ import pyproj
 import shapely
 
 from gridkit.crs import parse_crs, working_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.grids.audit import Audit, audit_grids
 from gridkit.grids.fields import GridLayer, grid_layer
 from gridkit.grids.registry import (
@@ -49,6 +49,7 @@ from gridkit.io import (
 from gridkit.partition.bgids import assign_bgids
 from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
+from gridkit.result import StepResult
 
 # Faults that unit_grid cannot hold: adoption stops on them unless --recode.
 BLOCKING = ("grid-code-missing", "grid-code-invalid",
@@ -94,7 +95,7 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
 
     Raises
     ------
-    GridkitError
+    InputError
         Unreadable files, no code field, bad community codes (one line, exit 2).
     """
     user_crs = parse_crs(crs) if crs else None
@@ -104,7 +105,7 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
     comm = None
     if communities is not None:
         raw = read_vector(communities, layer=communities_layer, what="communities",
-                          crs=user_crs, layer_option="--communities-layer")
+                          crs=user_crs, layer_option="communities_layer")
         comm, _ = prepare_communities(raw, work)
     managed = None
     if area is not None:
@@ -114,8 +115,8 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         inside = np.array([g is not None and not g.is_empty and managed.contains(
             g.representative_point()) for g in points], dtype=bool)
         if not inside.any():
-            raise GridkitError(f"{area} (managed area): no unit grid of {grids} lies inside "
-                               "it; check that both files are in the CRS their .prj says")
+            raise InputError(f"{area} (managed area): no unit grid of {grids} lies inside "
+                             "it; check that both files are in the CRS their .prj says")
         read.frame = read.frame[inside]
     paths = [p for p in (grids, communities, area) if p is not None]
     return GridInputs(read, work, comm, managed, paths)
@@ -128,7 +129,7 @@ def check_grids(inputs: GridInputs, *, target_area: float = 10_000) -> Audit:
 
 def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float = 10_000,
                         repair: bool = False, repair_area: float = REPAIR_AREA,
-                        recode: bool = False, parameters: dict | None = None) -> dict:
+                        recode: bool = False, parameters: dict | None = None) -> StepResult:
     """Audit, repair if asked, and write the grids to ``output`` as ``unit_grid``.
 
     Parameters
@@ -150,12 +151,12 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
 
     Returns
     -------
-    dict
-        The figures ``--json`` prints.
+    StepResult
+        The figures ``--json`` prints; the issues of the grids written and the repairs.
 
     Raises
     ------
-    GridkitError
+    InputError
         A fault ``unit_grid`` cannot hold, without ``--recode``.
     """
     started = time.perf_counter()
@@ -171,13 +172,14 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     frame = audit.grids[kept].copy()
     frame.geometry = gpd.GeoSeries(geoms[kept], index=frame.index, crs=audit.grids.crs)
     if not repair:  # an invalid ring is only ever written repaired, and only when asked
-        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",), "add --repair")
+        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",),
+                         f"add {mention(repair=True)}", "repair")
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
         _refuse_blocking(audit, inputs.layer, BLOCKING,
-                         "fix the source, or add --recode to give every grid a new code (the "
-                         "old one kept in SRCCODE)")
+                         f"fix the source, or add {mention(recode=True)} to give every grid a "
+                         "new code (the old one kept in SRCCODE)", "recode")
         grids = _kept_codes(frame)
     issues = audit.issues
     if repairs or recode:
@@ -196,8 +198,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         registry = retire(registry, retired, run)
     all_issues = issues + repairs
     stale = [n for n in STALE if output.exists() and n in layers_of(output)]
-    qa = merge_qa(output, "grids adopt", qa_frame(all_issues, inputs.crs),
-                  stale=("partition", "group"))
+    found = qa_frame(all_issues, inputs.crs)
+    qa = merge_qa(output, "grids adopt", found, stale=("partition", "group"))
     write_geopackage(
         output,
         {"community": communities, "unit_grid": grids, "qa_issue": qa,
@@ -210,7 +212,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         drop=tuple(stale),
     )
     severities = [i.severity for i in issues]
-    return {
+    return StepResult({
         "output": str(output),
         "source": inputs.layer.source,
         "code_field": inputs.layer.code_field,
@@ -227,19 +229,21 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         "audit": audit.figures,
         "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
-    }
+    }, found)
 
 
-def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str) -> None:
+def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str,
+                     parameter: str) -> None:
     blocking = [i for i in audit.issues if i.rule in rules]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
         message = blocking[0].message
         # Messages about the whole layer start with its name already.
         where = "" if message.startswith(f"{layer.source}:") else f"{layer.source}: "
-        raise GridkitError(
+        raise InputError(
             f"{where}{message}{more}; unit_grid needs one valid "
-            f"single-polygon grid per unique text code: {fix}")
+            f"single-polygon grid per unique text code: {fix}", parameter=parameter,
+            file=layer.source)
 
 
 def unit_grid_frame(codes, geoms, crs) -> gpd.GeoDataFrame:
@@ -269,9 +273,9 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
                          np.array([c[:12] for c in codes], dtype=object))
     bad = [c for c in community if len(c) != 12 or not c.isdigit()]
     if bad:
-        raise GridkitError("--recode: some grids have no valid code prefix and no community "
-                           "holds them; give --communities so that each grid gets its "
-                           "community's code")
+        raise InputError(f"{mention(recode=True)}: some grids have no valid code prefix and no "
+                         f"community holds them; give {mention('communities')} so that each "
+                         "grid gets its community's code", parameter="communities")
     pieces = gpd.GeoDataFrame({"COMMUNITY": community, "SRCCODE": codes,
                                "TARGET": target_area}, geometry=parts, crs=frame.crs)
     comm = pieces.dissolve("COMMUNITY", as_index=False)[["COMMUNITY", "geometry"]] \

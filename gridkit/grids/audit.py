@@ -38,7 +38,7 @@ import shapely
 from gridkit.codes.admin import CodeError, parse_bgid
 from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.grids.fields import GridLayer
-from gridkit.qa import QAIssue
+from gridkit.qa import QAIssue, qa_frame
 
 GAP_AREA = 1.0  # m²: smaller gaps and overlaps are rounding, not faults
 ACROSS_AREA = 20.0  # m²: a grid's piece in a second community larger than this ...
@@ -65,7 +65,13 @@ class Audit:
 
     @property
     def errors(self) -> int:
+        """The number of issues of severity ``error``."""
         return sum(i.severity == "error" for i in self.issues)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.grids.crs)
 
 
 class _Found:

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 
 GRID_CODE_ALIASES = ["BGID", "网格编码", "单元网格编码", "单元网格代码", "网格代码", "单元网格号",
                      "网格编号", "单元网格编号", "DYWGBM", "DYWGDM", "WGBM", "WGDM", "WGBH",
@@ -47,7 +47,7 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
     frame : DataFrame
         The grid layer as read, one row per grid.
     wanted : str, optional
-        The field named with ``--code-field`` (case-insensitive).
+        The field holding the codes (case-insensitive), when not recognised by its name.
 
     Returns
     -------
@@ -56,7 +56,7 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
 
     Raises
     ------
-    GridkitError
+    InputError
         When ``wanted`` is not a field, or no field has a recognised name.
 
     Examples
@@ -70,8 +70,9 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
     columns = {str(c).strip().upper(): c for c in frame.columns if c != geometry}
     if wanted is not None:
         if wanted.strip().upper() not in columns:
-            raise GridkitError(f"{source} (unit grids) has no field {wanted!r}; its fields are: "
-                               f"{', '.join(map(str, columns.values()))}")
+            raise InputError(f"{source} (unit grids) has no field {wanted!r}; its fields are: "
+                             f"{', '.join(map(str, columns.values()))}", parameter="code_field",
+                             file=source, field=wanted)
         return columns[wanted.strip().upper()]
     for alias in GRID_CODE_ALIASES:
         if alias.upper() in columns:
@@ -81,10 +82,11 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
         if len(stem) >= MIN_PREFIX and any(a.upper().startswith(stem)
                                            for a in GRID_CODE_ALIASES):
             return column
-    raise GridkitError(
+    raise InputError(
         f"{source} (unit grids): no unit grid code field (looked for "
         f"{', '.join(GRID_CODE_ALIASES[:6])}, ... and their Shapefile cuts); its fields are: "
-        f"{', '.join(map(str, columns.values())) or 'none'}; name it with --code-field")
+        f"{', '.join(map(str, columns.values())) or 'none'}; name it with "
+        f"{mention('code_field')}", parameter="code_field", file=source)
 
 
 def code_text(values: pd.Series) -> tuple[pd.Series, bool]:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 
 from gridkit.codes.admin import make_bgid
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.export.history import next_run
 from gridkit.io import layers_of
 
@@ -48,8 +48,8 @@ def read_registry(path: Path, current_codes) -> pd.DataFrame:
         frame = pyogrio.read_dataframe(path, layer=REGISTRY_LAYER, read_geometry=False)
         missing = [c for c in COLUMNS if c not in frame]
         if missing:
-            raise GridkitError(f"{path}: layer {REGISTRY_LAYER} has no {', '.join(missing)} "
-                               "field; it was not written by gridkit")
+            raise InputError(f"{path}: layer {REGISTRY_LAYER} has no {', '.join(missing)} "
+                             "field; it was not written by gridkit")
         frame["FIRST_RUN"] = frame["FIRST_RUN"].astype("int64")
         frame["RETIRED_RUN"] = frame["RETIRED_RUN"].astype("Int64")
         frame = frame[COLUMNS]
@@ -90,6 +90,7 @@ def fresh_codes(registry: pd.DataFrame, community: str, count: int) -> list[str]
     if len(serials) < count:
         serials += [s for s in range(1, top) if s not in used][:count - len(serials)]
     if len(serials) < count:
-        raise GridkitError(f"community {community} has used {len(used)} of its 999 grid "
-                           f"serials and needs {count} more; raise --target-area")
+        raise InputError(f"community {community} has used {len(used)} of its 999 grid "
+                         f"serials and needs {count} more; raise {mention('target_area')}",
+                         parameter="target_area")
     return [make_bgid(community, int(s)) for s in np.asarray(serials)]

@@ -31,7 +31,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.grids.change import (
     CHANGE_COLUMNS,
     CHANGE_LAYER,
@@ -91,7 +91,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     Raises
     ------
-    GridkitError
+    InputError
         ``output`` has no unit grids, or a community needs more than 999 serials.
     """
     started = time.perf_counter()
@@ -99,8 +99,9 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     present = layers_of(output)
     for layer in ("unit_grid", "community"):
         if layer not in present:
-            raise GridkitError(f"{output} has no {layer} layer to update: run gridkit "
-                               "partition (without --update) or gridkit grids adopt first")
+            raise InputError(f"{output} has no {layer} layer to update: run gridkit "
+                             "partition (without `update=True`) or gridkit grids adopt first",
+                             parameter="update")
     old = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     old_comm = pyogrio.read_dataframe(output, layer="community", use_arrow=True)
     crs = old.crs

@@ -95,7 +95,7 @@ def prepare_barriers(
         issues += found
         cleaned = cleaned.to_crs(crs)
         field = find_field(cleaned, road_class_field, CLASS_ALIASES, what="roads",
-                           option="--road-class-field")
+                           option="road_class_field")
         classes = (cleaned[field].astype("string").fillna("").str.strip().str.lower()
                    if field else pd.Series("", index=cleaned.index))
         ranks = np.where(_is_major(classes), MAJOR, MINOR)

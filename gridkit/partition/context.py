@@ -53,7 +53,7 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     ['东林街道']
     """
     code = find_field(source, code_field, CODE_ALIASES, what="communities",
-                      option="--code-field")
+                      option="code_field")
     out = communities.copy()
     if code is None:
         return out

@@ -28,7 +28,7 @@ import shapely
 
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
@@ -175,11 +175,13 @@ def partition(
     :mod:`.fabric`).
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
-        raise GridkitError(
-            f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
-            "is in square metres: 10000 is one hectare, the usual unit grid")
+        raise InputError(
+            f"`target_area={target_area:g}` m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} "
+            "m²; it is in square metres: 10000 is one hectare, the usual unit grid",
+            parameter="target_area")
     if cutting not in CUTTINGS:
-        raise GridkitError(f"--cutting {cutting!r} is not one of {', '.join(CUTTINGS)}")
+        raise InputError(f"{mention(cutting=cutting)} is not one of {', '.join(CUTTINGS)}",
+                         parameter="cutting")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -207,8 +209,9 @@ def partition(
             k = int(np.flatnonzero(comm["CODE"].to_numpy() == code)[0])
             targets[k] *= count / (MAX_GRIDS * 0.95)
     else:
-        raise GridkitError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
-                           "unit grids; raise --target-area")
+        raise InputError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
+                         f"unit grids; raise {mention('target_area')}",
+                         parameter="target_area")
     for k in np.flatnonzero(targets > target_area):
         issues.append(QAIssue(
             "community", comm["CODE"].iloc[k], "target-raised", "warning",

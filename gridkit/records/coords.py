@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyproj
 
 from gridkit.crs import parse_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.sources.cells import nfkc
 
 # Krasovsky 1940, the ellipsoid of the published GCJ-02 formula.
@@ -207,16 +207,36 @@ class SourceCRS:
                                                      and self.crs.is_geographic)
 
 
-def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
-    """``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc``, ``EPSG:n``, WKT or PROJ."""
+def parse_source_crs(text: str, *, option: str = "crs") -> SourceCRS:
+    """``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc``, ``EPSG:n``, WKT or PROJ.
+
+    ``option`` is the caller's parameter ``text`` came from, named in the error.
+
+    Raises
+    ------
+    InputError
+        ``text`` is not a CRS.
+
+    Examples
+    --------
+    >>> parse_source_crs("gcj02").label
+    'GCJ-02'
+    >>> try:
+    ...     parse_source_crs("高德", option="area_crs")
+    ... except ValueError as error:
+    ...     print(error.parameter, "|", error)  # doctest: +ELLIPSIS
+    area_crs | `area_crs='高德'` is not a CRS: ...
+    """
+    option = parameter_name(option)
     shift = SHIFTED.get(text.strip().lower())
     if shift:
         return SourceCRS(shift, pyproj.CRS.from_epsg(4326), shift)
     try:
         crs = parse_crs(text, option=option)
-    except GridkitError:
-        raise GridkitError(f"{option} {text!r} is not a CRS: give wgs84, cgcs2000, gcj02, bd09, "
-                           "bd09mc or EPSG:n (e.g. EPSG:4549)") from None
+    except InputError:
+        raise InputError(f"{mention(**{option: text})} is not a CRS: give wgs84, cgcs2000, "
+                         "gcj02, bd09, bd09mc or EPSG:n (e.g. EPSG:4549)",
+                         parameter=option) from None
     return from_pyproj(crs)
 
 

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyproj
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.records.coords import (
     SourceCRS,
     from_pyproj,
@@ -83,9 +83,10 @@ class Positioner:
         if source.crs is not None:
             return from_pyproj(source.crs)
         what = "geometries" if source.geometry is not None else "coordinates"
-        raise GridkitError(
-            f"{source.path}: the {what} have no CRS; name it with --crs (wgs84, cgcs2000, gcj02 "
-            "for Amap/Tencent, bd09 for Baidu, bd09mc for Baidu Mercator metres, or EPSG:n)")
+        raise InputError(
+            f"{source.path}: the {what} have no CRS; name it with {mention('crs')} (wgs84, "
+            "cgcs2000, gcj02 for Amap/Tencent, bd09 for Baidu, bd09mc for Baidu Mercator "
+            "metres, or EPSG:n)", parameter="crs", file=source.path)
 
     def locate(self, source: SourceTable, cmap: ColumnMap, problems: Problems) -> Located:
         """Positions and unit grids of every row; problems added to ``problems``."""
@@ -273,13 +274,13 @@ def _require_positions(source: SourceTable, cmap: ColumnMap) -> None:
             or cmap.get("WKT"):
         return
     header = (f" (the header was read from row {source.header_row}; if it is another "
-              "row, give --header-row N)" if source.header_row > 1 or
+              "row, give `header_row=N`)" if source.header_row > 1 or
               source.encoding == "xlsx" or source.path.suffix.lower() == ".csv" else "")
-    raise GridkitError(
+    raise InputError(
         f"{source.path}: no coordinates: no geometry and no coordinate columns among "
         f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
-        f"WKT){header}; name them with --x COLUMN --y COLUMN (events: --map X=COLUMN "
-        "--map Y=COLUMN)")
+        f"WKT){header}; name them with {mention(maps={'X': 'COLUMN', 'Y': 'COLUMN'})}",
+        parameter="maps", file=source.path)
 
 
 def _wkt(table, name, sx, sy, found, problems) -> None:

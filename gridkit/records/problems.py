@@ -29,6 +29,13 @@ class Problems:
         self._notes: list[tuple[int, np.ndarray, Sequence[str]]] = []
 
     def add(self, rule: str, positions: np.ndarray, messages: Sequence[str] | str) -> None:
+        """Record problem ``rule`` of the rows at ``positions``, one message each (or one for all).
+
+        Raises
+        ------
+        UnknownRule
+            ``rule`` is not one of this import's reject rules.
+        """
         positions = np.asarray(positions, dtype=np.int64)
         if positions.size == 0:
             return

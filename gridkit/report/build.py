@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention
 from gridkit.report import figures as fig
 from gridkit.report.data import ReportData, read_report_data
 from gridkit.report.i18n import LANGS
@@ -55,14 +55,17 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
     """
     started = time.perf_counter()
     if lang not in LANGS:
-        raise GridkitError(f"--lang {lang}: choose one of {', '.join(LANGS)}")
+        raise InputError(f"{mention(lang=lang)}: choose one of {', '.join(LANGS)}",
+                         parameter="lang")
     source, output = Path(source), Path(output)
     if output.exists() and output.resolve() == source.resolve():
-        raise GridkitError(f"{output} is the input GeoPackage: writing there would replace "
-                           "it; give the report another name, e.g. -o report.html")
+        raise InputError(f"{output} is the input GeoPackage: writing there would replace "
+                         f"it; give the report another name, e.g. {mention(output='report.html')}",
+                         parameter="output", file=output)
     if output.is_dir():
-        raise GridkitError(f"{output} is a folder; give a file name, e.g. -o "
-                           f"{output / 'report.html'}")
+        raise InputError(f"{output} is a folder; give a file name, e.g. "
+                         f"{mention(output=str(output / 'report.html'))}", parameter="output",
+                         file=output)
     data = read_report_data(source)
     figures = compute_figures(data, lang)
     from gridkit.store import stale_results
@@ -102,8 +105,8 @@ def write_atomic(path: Path, content: bytes) -> int:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                              dir=directory)
     except OSError as exc:
-        raise GridkitError(f"{path}: cannot write in {directory} ({exc.strerror}); choose "
-                           "another output path") from None
+        raise FileError(f"{path}: cannot write in {directory} ({exc.strerror}); choose "
+                        "another output path", file=path) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
@@ -111,8 +114,8 @@ def write_atomic(path: Path, content: bytes) -> int:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise GridkitError(f"{path}: cannot write the report ({exc.strerror}); the previous "
-                           "file, if any, is unchanged") from None
+        raise FileError(f"{path}: cannot write the report ({exc.strerror}); the previous "
+                        "file, if any, is unchanged", file=path) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -131,3 +134,44 @@ def _jsonable(value):
     if isinstance(value, np.floating | float):
         return float(value) if np.isfinite(value) else None
     return value
+
+
+def json_summary(result: dict) -> dict:
+    """The ``--json`` object: where the report went, how big it is, and the key figures.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`build_report` returned.
+
+    Returns
+    -------
+    dict
+        Output, size, language, counts per layer, unit and responsibility grids, points by
+        major class, QA counts, the spot-check verdict, PNG files, seconds.
+    """
+    f = result["figures"]
+    u = f["unit_areas"]
+    summary = {
+        "output": result["output"], "bytes": result["bytes"], "megabytes": result["megabytes"],
+        "lang": result["lang"], "counts": result["layers"],
+        "unit_grids": {"count": u["grids"], "target_area": u["target"],
+                       "in_band": u["in_band"], "median_area": u["stats"].get("median")},
+    }
+    if f.get("responsibility"):
+        r = f["responsibility"]
+        summary["responsibility_grids"] = {"count": r["grids"], "in_band": r["in_band"]}
+    for name, p in f.get("points", {}).items():
+        summary[name + "s"] = {"count": p["count"], "on_map": p["on_map"],
+                               "not_in_grid": p["not_in_grid"],
+                               "by_major": {m["code"]: m["count"] for m in p["majors"]}}
+    if f.get("qa") is not None:
+        summary["qa"] = {"error": f["qa"]["error"], "warning": f["qa"]["warning"]}
+    if f.get("spotcheck"):
+        overall = f["spotcheck"].get("overall") or {}
+        summary["spotcheck"] = {"verdict": overall.get("VERDICT"),
+                                "grids": f["spotcheck"].get("grids")}
+    summary["map_omitted_fields"] = result["map_omitted_fields"]
+    summary["png"] = result["png"]
+    summary["seconds"] = result["seconds"]
+    return summary

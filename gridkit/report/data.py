@@ -21,7 +21,7 @@ import pyproj
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError
 from gridkit.qa import canonical_rules
 
 POINT_LAYERS = ("component", "event")
@@ -124,23 +124,23 @@ def read_report_data(path: str | Path) -> ReportData:
     """Everything the report uses from ``path``; one-line errors that say how to fix it."""
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file; give the GeoPackage that gridkit run or "
-                           "gridkit partition wrote")
+        raise FileError(f"{path}: no such file; give the GeoPackage that gridkit run or "
+                        "gridkit partition wrote", file=path)
     if path.is_dir():
-        raise GridkitError(f"{path} is a folder; give the GeoPackage (.gpkg) gridkit wrote")
+        raise InputError(f"{path} is a folder; give the GeoPackage (.gpkg) gridkit wrote")
     try:
         listed = {str(name): kind for name, kind in pyogrio.list_layers(path)}
     except (DataSourceError, DataLayerError):
-        raise GridkitError(f"{path}: not a GeoPackage GDAL can open; give the .gpkg that "
-                           "gridkit run or gridkit partition wrote") from None
+        raise FileError(f"{path}: not a GeoPackage GDAL can open; give the .gpkg that "
+                        "gridkit run or gridkit partition wrote", file=path) from None
     for required, command in (("community", "partition"), ("unit_grid", "partition")):
         if required not in listed:
-            raise GridkitError(f"{path} has no {required} layer: run gridkit {command} (or "
-                               "gridkit run) to make it first")
+            raise InputError(f"{path} has no {required} layer: run gridkit {command} (or "
+                             "gridkit run) to make it first")
     grids = _read_shapes(path, "unit_grid")
     crs = grids.crs
     if crs is None or not crs.is_projected:
-        raise GridkitError(
+        raise InputError(
             f"{path}: layer unit_grid is in {crs.to_string() if crs else 'no CRS'}, not a "
             "projected metric CRS; re-run gridkit partition, which writes one")
     _require(path, grids, "unit_grid", ("BGID",))
@@ -169,10 +169,10 @@ def read_report_data(path: str | Path) -> ReportData:
 def _require(path: Path, frame: pd.DataFrame, layer: str, fields: tuple[str, ...]) -> None:
     missing = [f for f in fields if f not in frame]
     if missing:
-        raise GridkitError(f"{path}: layer {layer} has no field {', '.join(missing)}; it was "
-                           "not written by gridkit: re-run gridkit partition")
+        raise InputError(f"{path}: layer {layer} has no field {', '.join(missing)}; it was "
+                         "not written by gridkit: re-run gridkit partition")
     if frame.empty:
-        raise GridkitError(f"{path}: layer {layer} has no features; re-run gridkit partition")
+        raise InputError(f"{path}: layer {layer} has no features; re-run gridkit partition")
 
 
 def _complete_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -188,9 +188,9 @@ def _complete_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return grids
 
 
-def _open_error(path: Path, layer: str, exc: Exception) -> GridkitError:
-    return GridkitError(f"{path}: GDAL cannot read layer {layer} ({exc}); re-run the gridkit "
-                        "command that wrote it")
+def _open_error(path: Path, layer: str, exc: Exception) -> FileError:
+    return FileError(f"{path}: GDAL cannot read layer {layer} ({exc}); re-run the gridkit "
+                     "command that wrote it", file=path)
 
 
 def _read_shapes(path: Path, layer: str) -> gpd.GeoDataFrame:

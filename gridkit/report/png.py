@@ -11,12 +11,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitWarning, mention
 from gridkit.report import palette
 from gridkit.report.data import ReportData
 from gridkit.report.i18n import strings
@@ -60,17 +61,16 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GridkitError(f"--png {directory}: cannot create the folder ({exc.strerror}); "
-                           "choose another") from None
+        raise FileError(f"{mention(png_dir=str(directory))}: cannot create the folder "
+                        f"({exc.strerror}); choose another", parameter="png_dir",
+                        file=directory) from None
     font = None
     if lang == "zh":
         path = cjk_font()
         if path is None:
             lang = "en"  # no Chinese glyphs here: English beats rows of empty boxes
-            import click
-
-            click.echo("gridkit: warning: no Chinese font found for the PNG maps; they use "
-                       "English labels (install fonts-noto-cjk)", err=True)
+            warnings.warn("no Chinese font found for the PNG maps; they use English labels "
+                          "(install fonts-noto-cjk)", GridkitWarning, stacklevel=2)
         else:
             font_manager.fontManager.addfont(path)
             font = font_manager.FontProperties(fname=path)
@@ -111,7 +111,8 @@ def write_charts(drawn: list, directory: Path) -> list[Path]:
             os.replace(temporary, path)
         except OSError as exc:
             Path(temporary).unlink(missing_ok=True)
-            raise GridkitError(f"{path}: cannot write the chart ({exc.strerror})") from None
+            raise FileError(f"{path}: cannot write the chart ({exc.strerror})",
+                            file=path) from None
         written.append(path)
     return written
 
@@ -128,7 +129,7 @@ def _save(figure, path: Path) -> Path:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise GridkitError(f"{path}: cannot write the map ({exc.strerror})") from None
+        raise FileError(f"{path}: cannot write the map ({exc.strerror})", file=path) from None
     finally:
         plt.close(figure)
     return path

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import dissolve_coverage, polsby_popper
 from gridkit.qa import QAIssue, qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
@@ -72,16 +72,28 @@ class Grouping:
 
 
 def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
-    """'10-16' → (10, 16), refusing empty, reversed or zero bands."""
+    """'10-16' → (10, 16), refusing empty, reversed or zero bands.
+
+    ``option`` is the parameter the band was given as (``"dense"``; a flag spelling such as
+    ``"--dense"`` is taken too), named in the error.
+
+    Examples
+    --------
+    >>> parse_band("10-16", "dense")
+    (10, 16)
+    """
+    option = parameter_name(option)
     if isinstance(text, tuple):
         lo, hi = text
     else:
         try:
             lo, hi = (int(part) for part in str(text).replace("–", "-").split("-"))
         except ValueError:
-            raise GridkitError(f"{option} {text!r} is not a band like 10-16") from None
+            raise InputError(f"{mention(**{option: text})} is not a band like 10-16",
+                             parameter=option) from None
     if lo < 1 or hi < lo:
-        raise GridkitError(f"{option} {lo}-{hi}: a band needs 1 ≤ low ≤ high, e.g. 10-16")
+        raise InputError(f"{mention(**{option: f'{lo}-{hi}'})}: a band needs 1 ≤ low ≤ high, "
+                         "e.g. 10-16", parameter=option)
     return lo, hi
 
 
@@ -129,28 +141,28 @@ def group(
     ``MIN_SHARED_EDGE``). ``client``: a ``dask.distributed.Client`` to group the streets on;
     same result.
     """
-    bands = {DENSE: parse_band(dense, "--dense"), SPARSE: parse_band(sparse, "--sparse")}
+    bands = {DENSE: parse_band(dense, "dense"), SPARSE: parse_band(sparse, "sparse")}
     if not (np.isfinite(min_shared_edge) and min_shared_edge >= 0):
-        raise GridkitError(f"--min-shared-edge {min_shared_edge:g}: it is in metres and must "
-                           f"be 0 or more (default {MIN_SHARED_EDGE:g})")
+        raise InputError(f"`min_shared_edge={min_shared_edge:g}`: it is in metres and must "
+                         f"be 0 or more (default {MIN_SHARED_EDGE:g})", parameter="min_shared_edge")
     if unit_grids.empty:
-        raise GridkitError("unit_grid has no features: run gridkit partition first")
+        raise InputError("unit_grid has no features: run gridkit partition first")
     for column in ("BGID", "STREET"):
         if column not in unit_grids or unit_grids[column].isna().any() or (
                 unit_grids[column].astype(str).str.strip() == "").any():
-            raise GridkitError(f"unit_grid needs {column} on every feature; re-run "
-                               "gridkit partition to write it")
+            raise InputError(f"unit_grid needs {column} on every feature; re-run "
+                             "gridkit partition to write it")
     if workload is None:
         workload = (unit_grids["BLDG_AREA"] if "BLDG_AREA" in unit_grids
                     else unit_grids.geometry.area)
     workload = np.asarray(workload, dtype=float)
     if len(workload) != len(unit_grids) or not np.isfinite(workload).all() or (
             workload < 0).any():
-        raise GridkitError("workload needs one finite, non-negative value per unit grid")
+        raise InputError("workload needs one finite, non-negative value per unit grid")
     duplicated = unit_grids["BGID"][unit_grids["BGID"].duplicated()]
     if not duplicated.empty:
-        raise GridkitError(f"unit_grid: BGID {duplicated.iloc[0]} appears more than once; "
-                           "re-run gridkit partition")
+        raise InputError(f"unit_grid: BGID {duplicated.iloc[0]} appears more than once; "
+                         "re-run gridkit partition")
     # Work in BGID order so that the input's row order cannot change the result.
     order = np.argsort(unit_grids["BGID"].astype(str).to_numpy(), kind="stable")
     grids = unit_grids.iloc[order].reset_index(drop=True)
@@ -278,7 +290,7 @@ def _assemble(grids, density, workload, group_of, members_of, region_of, feasibl
         counter[street[g]] = counter.get(street[g], 0) + 1
         serial[g] = counter[street[g]]
     if serial.max() > 9999:
-        raise GridkitError("a street would need over 9,999 responsibility grids; widen the bands")
+        raise InputError("a street would need over 9,999 responsibility grids; widen the bands")
     rgid = np.array([f"{s}{n:04d}" for s, n in zip(street, serial, strict=True)])
     band_text = np.array([f"{bands[k][0]}-{bands[k][1]}" for k in klass])
     responsibility = gpd.GeoDataFrame({

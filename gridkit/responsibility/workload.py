@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.io import layers_of, read_toml
 
 LAYERS = {"component": ("MAJOR", "MINOR"), "event": ("MAJOR", "MINOR")}
@@ -32,15 +32,15 @@ def load_weights(path: str | Path | None = None) -> dict[str, dict[str, float]]:
     given = read_toml(path, "weights")
     for kind, table in given.items():
         if kind not in LAYERS or not isinstance(table, dict):
-            raise GridkitError(f"{path}: [{kind}] is not a weights table; use [component] "
-                               "and [event] with code = weight")
+            raise InputError(f"{path}: [{kind}] is not a weights table; use [component] "
+                             "and [event] with code = weight")
         for code, weight in table.items():
             if not isinstance(weight, int | float) or weight < 0:
-                raise GridkitError(f"{path}: [{kind}] {code} = {weight!r}: a weight is a "
-                                   "non-negative number")
+                raise InputError(f"{path}: [{kind}] {code} = {weight!r}: a weight is a "
+                                 "non-negative number")
             if code != "default" and not (code.isdigit() and len(code) in (2, 4)):
-                raise GridkitError(f"{path}: [{kind}] {code!r}: keys are 2- or 4-digit class "
-                                   "codes or default")
+                raise InputError(f"{path}: [{kind}] {code!r}: keys are 2- or 4-digit class "
+                                 "codes or default")
         default[kind] = {**default[kind], **table}
     return default
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 
 Aliases = Mapping[str, tuple[str, ...]]
 _DROP = set(" \t_-–—.·()（）[]【】{}<>《》:：/\\'\"")
@@ -81,11 +81,12 @@ def recognised(cells: list[str], aliases: Aliases) -> int:
 
 
 def parse_maps(items: tuple[str, ...] | list[str], aliases: Aliases) -> dict[str, str]:
-    """``--map FIELD=COLUMN`` options into {FIELD: COLUMN}; FIELD is one of ``aliases``.
+    """``maps`` items ``"FIELD=COLUMN"`` (``--map``) into {FIELD: COLUMN}; FIELD is one of
+    ``aliases``.
 
     Raises
     ------
-    GridkitError
+    InputError
         An item is not FIELD=COLUMN, or FIELD is not a field of the schema.
     """
     mapping: dict[str, str] = {}
@@ -93,10 +94,11 @@ def parse_maps(items: tuple[str, ...] | list[str], aliases: Aliases) -> dict[str
         target, sep, column = item.partition("=")
         target = target.strip().upper()
         if not sep or not column.strip():
-            raise GridkitError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map OBJNAME=设施类型")
+            raise InputError(f"{mention(maps=[item])}: write FIELD=COLUMN, e.g. "
+                             f"{mention(maps=['OBJNAME=设施类型'])}", parameter="maps")
         if target not in aliases:
-            raise GridkitError(f"--map {item!r}: {target} is not a field gridkit fills; use one "
-                               f"of {', '.join(aliases)}")
+            raise InputError(f"{mention(maps=[item])}: {target} is not a field gridkit fills; "
+                             f"use one of {', '.join(aliases)}", parameter="maps")
         mapping[target] = column.strip()
     return mapping
 
@@ -121,7 +123,7 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
 
     Raises
     ------
-    GridkitError
+    InputError
         An explicit column is not in ``columns``.
 
     Examples
@@ -138,10 +140,10 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
         if column not in columns:
             matches = [c for c in columns if column_key(c) == column_key(column)]
             if len(matches) != 1:
-                raise GridkitError(
-                    f"{source}: --map {target}={column}: no column {column!r}; the columns are: "
-                    f"{', '.join(columns)}"
-                )
+                raise InputError(
+                    f"{source}: {mention(maps=[f'{target}={column}'])}: no column {column!r}; "
+                    f"the columns are: {', '.join(columns)}",
+                    parameter="maps", file=source or None, field=target)
             column = matches[0]
         fields[target] = column
         taken.add(column)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.export.fields import titles
 from gridkit.export.layer import Layer, type_names
 from gridkit.export.shpnames import shapefile_names
@@ -25,7 +25,7 @@ TEXT_LIMIT = 254  # bytes in a DBF character field
 # GDAL's name for the encoding, what the .cpg says (a code page number, which ArcGIS, QGIS
 # and GDAL all read) and the DBF language driver id for readers that ignore .cpg files.
 _ENCODINGS = {"gbk": ("CP936", "936", 0x4D), "utf-8": ("UTF-8", "UTF-8", None)}
-_FIX = "export with --encoding utf-8"
+_FIX = "export with `encoding='utf-8'`"
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
@@ -70,8 +70,9 @@ def _parts(layer: Layer) -> list[tuple[str, np.ndarray | None]]:
     families = layer.families()
     if "collection" in set(families):
         row = int(np.flatnonzero(families == "collection")[0])
-        raise GridkitError(f"layer {layer.name} feature {row + 1} is a GeometryCollection, "
-                           "which a Shapefile cannot hold; use --to gpkg")
+        raise InputError(f"layer {layer.name} feature {row + 1} is a GeometryCollection, "
+                         f"which a Shapefile cannot hold; use {mention(format='gpkg')}",
+                         parameter="format")
     present = [f for f in ("point", "line", "polygon") if f in set(families)]
     if layer.geometry_type not in (None, "Unknown", "Geometry") and len(present) <= 1:
         return [("", None)]

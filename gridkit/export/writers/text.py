@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 # Characters GBK lacks that gridkit's own messages use, and the GBK look-alikes written in
 # their place (counted in the export's warnings). Anything else GBK lacks stops the export.
@@ -53,8 +53,8 @@ def _check_text(text: str, layer: str, where: str, encoding: str, fix: str) -> N
     try:
         text.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise GridkitError(f"layer {layer} {where}: {text[exc.start]!r} cannot be written in "
-                           f"{encoding.upper()}; {fix}") from None
+        raise InputError(f"layer {layer} {where}: {text[exc.start]!r} cannot be written in "
+                         f"{encoding.upper()}; {fix}", parameter="encoding") from None
 
 
 def truncate(table: pa.Table, limit: int, encoding: str) -> tuple[pa.Table, dict[str, int]]:
