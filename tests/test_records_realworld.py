@@ -410,3 +410,37 @@ def test_a_table_without_coordinates_says_so_before_asking_for_a_crs(tmp_path, c
     assert done.exit_code == 2
     assert "no coordinate columns among 部件名称, 备注" in done.output
     assert "have no CRS" not in done.output
+
+
+# -- 14. Esri JSON exported from ArcGIS (OBJECTID is the FID and a field) ----------------------
+
+def test_esri_json_with_objectid_imports_census_and_events(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+
+    def esri(name, attributes):
+        fields = [{"name": "OBJECTID", "type": "esriFieldTypeOID", "alias": "OBJECTID"}] + [
+            {"name": k, "type": "esriFieldTypeString", "alias": k, "length": 50}
+            for k in attributes[0]]
+        features = [{"attributes": {"OBJECTID": 11 + k, **a},
+                     "geometry": {"x": float(lon[k]), "y": float(lat[k])}}
+                    for k, a in enumerate(attributes)]
+        path = tmp_path / name
+        path.write_text(json.dumps({
+            "objectIdFieldName": "OBJECTID", "geometryType": "esriGeometryPoint",
+            "spatialReference": {"wkid": 4326}, "fields": fields, "features": features},
+            ensure_ascii=False), encoding="utf-8")
+        return path
+
+    figures = census(esri("census.json", [{"部件名称": "路灯"}, {"部件名称": "垃圾箱"}]),
+                     "-o", out)
+    components, _ = layers(out)
+    assert figures["accepted"] == 2 and figures["rejected"] == 0
+    assert components.sort_values("SRCROW")["SRCROW"].tolist() == [11, 12]
+    assert components.sort_values("SRCROW")["BGID"].tolist() == list(bgid[:2])
+    done = run("events", "import", esri("events.json", [{"事件类型": "暴露垃圾",
+                                                         "上报时间": "2025-05-12 08:30"}]),
+               "-o", out, "--json")
+    assert done.exit_code == 0, done.output
+    events = pyogrio.read_dataframe(out, layer="event")
+    assert events["SRCROW"].tolist() == [11] and events["BGID"].tolist() == [bgid[0]]

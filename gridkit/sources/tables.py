@@ -429,6 +429,10 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
                         file=path) from None
     geometry_name = meta.get("geometry_name") or ""
     fid_name = meta.get("fid_column") or ""
+    if fid_name and table.column_names.count(fid_name) > 1:
+        # Esri JSON from ArcGIS: the FID is also an attribute (OBJECTID), so the Arrow read
+        # holds it twice; keep one, the row numbers users see in ArcGIS.
+        table = table.remove_column(table.column_names.index(fid_name))
     fid_column = fid_name if fid_name in table.column_names else (
         "OGC_FID" if "OGC_FID" in table.column_names else table.column_names[0])
     geometry = None
