@@ -248,6 +248,28 @@ def test_survey_coordinates_with_a_zone_prefix(tmp_path):
     assert components["BGID"].tolist() == [bgid[0]]
 
 
+@pytest.mark.parametrize("command", ["census", "events"])
+def test_survey_metres_without_a_crs_name_the_zone_that_fits(tmp_path, command):
+    """A survey file names no CRS, but Gauss–Krüger metres in a zone are unambiguous: the
+    refusal names the CRS and the columns that place the rows, not only the list of choices."""
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    easting, northing = pyproj.Transformer.from_crs(4326, 4528, always_xy=True).transform(
+        lon[:3], lat[:3])
+    csv = tmp_path / "survey.csv"
+    csv.write_text("部件名称,X,Y\n" + "".join(f"路灯,{n:.3f},{e:.3f}\n"
+                                            for e, n in zip(easting, northing, strict=True)),
+                   encoding="utf-8")
+    line = one_line_error(run(command, "import", csv, "-o", out))
+    assert "have no CRS" in line
+    assert line.endswith("the numbers fit EPSG:4528 with X and Y swapped (3 of the first 3 "
+                         "rows fall in unit grids): give --crs EPSG:4528 --x Y --y X")
+    degrees = tmp_path / "degrees.csv"
+    degrees.write_text(f"部件名称,经度,纬度\n路灯,{lon[0]:.7f},{lat[0]:.7f}\n", encoding="utf-8")
+    line = one_line_error(run(command, "import", degrees, "-o", out))
+    assert "have no CRS" in line and "fit" not in line  # WGS 84 or GCJ-02: only the user knows
+
+
 def test_bd09mc_against_published_vectors():
     # go-bd09mc's test pair, gcoord's BD09Meter test, and TeslaMate's two city points.
     x = np.array([12128773.43, 13692446.35077864, 12958175.0, 13525353.98])
