@@ -19,7 +19,7 @@ from gridkit.components.check import CheckOptions, check_to_geopackage
 from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import MODES, ImportOptions
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.options import catalog_field, extend_field, option
 from gridkit.records.options import RecordImportOptions
 from gridkit.records.schema import COMPONENT
@@ -222,8 +222,8 @@ class CensusCheckOptions:
                                class_tolerance=per_class, sparse_ratio=self.sparse_ratio,
                                min_expected=self.min_expected)
         if self.sparse_ratio <= 0 or self.sparse_ratio >= 1:
-            raise GridkitError(f"--sparse-ratio {self.sparse_ratio}: give a share between 0 "
-                               "and 1")
+            raise InputError(f"{mention(sparse_ratio=self.sparse_ratio)}: give a share between "
+                             "0 and 1", parameter="sparse_ratio")
         return options
 
 

@@ -41,8 +41,9 @@ def parse_tolerances(items: tuple[str, ...] | list[str]) -> tuple[float, dict[st
         except ValueError:
             metres = -1.0
         if metres <= 0 or (sep and not (code.strip().isdigit() and len(code.strip()) == 4)):
-            raise InputError(f"`tolerance={item!r}`: give metres (e.g. 0.5) or CLASS=metres "
-                             "with a 4-digit class code (e.g. 0118=2)", parameter="tolerance")
+            raise InputError(f"{mention(dup_tolerance=[item])}: give metres (e.g. 0.5) or "
+                             "CLASS=metres with a 4-digit class code (e.g. 0118=2)",
+                             parameter="dup_tolerance")
         if sep:
             per_class[code.strip()] = metres
         else:

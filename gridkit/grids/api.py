@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.grids.adopt import (
     GridInputs,
     adopt_to_geopackage,
@@ -244,7 +244,8 @@ def adopt_geopackage(gpkg: str | Path, options: GridsAdoptOptions) -> StepResult
     True
     """
     if not options.repair_area > 0:
-        raise GridkitError(f"--repair-area {options.repair_area:g}: give an area above 0 m²")
+        raise InputError(f"`repair_area={options.repair_area:g}`: give an area above 0 m²",
+                         parameter="repair_area")
     inputs = options.read(area=options.area)
     return adopt_to_geopackage(
         inputs, Path(gpkg), target_area=options.target_area, repair=options.repair,
