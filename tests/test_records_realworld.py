@@ -466,3 +466,30 @@ def test_esri_json_with_objectid_imports_census_and_events(tmp_path):
     assert done.exit_code == 0, done.output
     events = pyogrio.read_dataframe(out, layer="event")
     assert events["SRCROW"].tolist() == [11] and events["BGID"].tolist() == [bgid[0]]
+
+
+# -- 15. GeoPackages with true curves (CurvePolygon drawn in ArcGIS Pro or QGIS) --------------
+
+def test_curved_component_polygons_are_linearised(tmp_path):
+    import struct
+
+    import pyarrow as pa
+
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    x, y = pyproj.Transformer.from_crs(4326, 4549, always_xy=True).transform(lon[0], lat[0])
+    r = 4.0  # a 4 m round flower bed: two circular arcs
+    ring = [(x + r, y), (x, y + r), (x - r, y), (x, y - r), (x + r, y)]
+    arc = struct.pack("<BII", 1, 8, len(ring)) + b"".join(struct.pack("<2d", *p) for p in ring)
+    curve_polygon = struct.pack("<BII", 1, 10, 1) + arc
+    gpkg = tmp_path / "green.gpkg"
+    pyogrio.write_arrow(pa.table({"部件名称": ["绿地"], "geometry": pa.array([curve_polygon],
+                                                                          pa.binary())}),
+                        gpkg, layer="绿地", driver="GPKG", geometry_name="geometry",
+                        geometry_type="Unknown", crs="EPSG:4549")
+    figures = census(gpkg, "-o", out)
+    components, _ = layers(out)
+    assert figures["accepted"] == 1 and figures["rejected"] == 0
+    shape = components.geometry.iloc[0]
+    assert shape.geom_type == "Polygon" and components["BGID"].tolist() == [bgid[0]]
+    assert shape.area == pytest.approx(np.pi * r * r, rel=0.01)

@@ -436,14 +436,11 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     fid_column = fid_name if fid_name in table.column_names else (
         "OGC_FID" if "OGC_FID" in table.column_names else table.column_names[0])
     geometry = None
-    if geometry_name and geometry_name in table.column_names:
-        wkb = table.column(geometry_name).combine_chunks()
-        geometry = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False), dtype=object),
-                                    on_invalid="ignore")
-    elif "wkb_geometry" in table.column_names:
+    if not (geometry_name and geometry_name in table.column_names) \
+            and "wkb_geometry" in table.column_names:
         geometry_name = "wkb_geometry"
-        geometry = shapely.from_wkb(np.asarray(table.column(geometry_name).to_numpy(
-            zero_copy_only=False), dtype=object), on_invalid="ignore")
+    if geometry_name and geometry_name in table.column_names:
+        geometry = _geometries(table.column(geometry_name), meta.get("crs"))
     rows = table.column(fid_column).to_numpy().astype(np.int64)
     fields = [c for c in table.column_names if c not in (geometry_name, fid_column)]
     columns = {c: table.column(c) for c in fields}
@@ -465,6 +462,27 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     name = f"{path.name}:{chosen}" if several else path.name
     return SourceTable(path, name, text, rows, geometry, crs, encoding=encoding,
                        numeric=numeric, damaged=damaged)
+
+
+def _geometries(wkb: pa.ChunkedArray, crs: str | None) -> np.ndarray:
+    """Shapely geometries of a WKB column; curves (a GeoPackage's CurvePolygon, CompoundCurve,
+    MultiSurface, which shapely does not read) linearised as the partition's reader does, a
+    feature even that cannot read left empty (its row is rejected for no coordinates)."""
+    data = np.asarray(wkb.combine_chunks().to_numpy(zero_copy_only=False), dtype=object)
+    try:
+        return shapely.from_wkb(data, on_invalid="ignore")
+    except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
+        from gridkit.curves import CurveError, linearise_wkb
+        from gridkit.io import curve_gap
+
+        gap = curve_gap(crs)
+        out = np.full(len(data), None, dtype=object)
+        for k, item in enumerate(data):
+            try:
+                out[k] = linearise_wkb(item, gap)
+            except CurveError:
+                pass
+        return out
 
 
 def _is_number(kind: pa.DataType) -> bool:
