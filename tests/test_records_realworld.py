@@ -493,3 +493,36 @@ def test_curved_component_polygons_are_linearised(tmp_path):
     shape = components.geometry.iloc[0]
     assert shape.geom_type == "Polygon" and components["BGID"].tolist() == [bgid[0]]
     assert shape.area == pytest.approx(np.pi * r * r, rel=0.01)
+
+
+# -- 16. Event times from platforms' APIs: offsets and Chinese clock notation ----------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-05-12T00:30:00Z", dt.datetime(2025, 5, 12, 8, 30)),        # UTC: 08:30 in China
+    ("2025-05-11T20:30:00-04:00", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025-05-12T08:30:00+08:00", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025年5月12日 8时30分", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025年5月12日 8时30分15秒", dt.datetime(2025, 5, 12, 8, 30, 15)),
+])
+def test_event_times_with_offsets_are_china_time(text, expected):
+    from gridkit.events.importer import parse_time
+
+    assert parse_time(text, False) == expected
+
+
+def test_a_utc_event_time_is_converted_and_logged(tmp_path):
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    csv = tmp_path / "api.csv"
+    csv.write_text("案件编号,事件类型,上报时间,经度,纬度\n"
+                   f"A1,暴露垃圾,2025-05-12T00:30:00Z,{lon[0]:.7f},{lat[0]:.7f}\n"
+                   f"A2,暴露垃圾,2025-05-12T08:30:00+08:00,{lon[1]:.7f},{lat[1]:.7f}\n",
+                   encoding="utf-8")
+    done = run("events", "import", csv, "-o", out, "--crs", "wgs84", "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.stdout)
+    events = pyogrio.read_dataframe(out, layer="event").sort_values("EVTID")
+    assert [str(t) for t in events["TIME"]] == ["2025-05-12 08:30:00"] * 2
+    assert [c for c in figures["files"][0]["changed_values"] if c["rule"] == "time-zone"] == [
+        {"field": "上报时间", "from": "2025-05-12T00:30:00Z", "to": "2025-05-12 08:30:00",
+         "rule": "time-zone", "rows": 1, "first_row": 2}]

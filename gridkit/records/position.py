@@ -140,9 +140,12 @@ class Positioner:
             f"metres, or EPSG:n){fit}", parameter="crs", file=source.path)
 
     def _projected_fit(self, source: SourceTable, cmap: ColumnMap) -> str:
-        """"; the numbers fit EPSG:n ..." when coordinate columns hold Gauss–Krüger metres
-        that a CGCS2000 zone (with or without its prefix, X and Y either way) places in the
-        unit grids: survey files name no CRS, but metres in a zone are unambiguous."""
+        """The hint "; the numbers fit EPSG:n ..." for a table without a CRS, or "".
+
+        Given when the coordinate columns hold Gauss–Krüger metres that a CGCS2000 zone (with
+        or without its prefix, X and Y either way) places in the unit grids: survey files name
+        no CRS, but metres in a zone are unambiguous.
+        """
         x_col, y_col = cmap.get("X"), cmap.get("Y")
         if source.geometry is not None or not (x_col and y_col):
             return ""
@@ -303,8 +306,11 @@ class Positioner:
 
 
 def _zone_candidates(xs: np.ndarray, ys: np.ndarray):
-    """(option text, CRS, swap) for each CGCS2000 zone whose number leads an easting (≥ 10⁷ m):
-    6° zones 13–23 (EPSG:4491–4501), 3° zones 25–45 (EPSG:4513–4533)."""
+    """(option text, CRS, swap) for each CGCS2000 zone whose number leads an easting.
+
+    An easting of 10⁷ m or more carries its zone: 6° zones 13–23 (EPSG:4491–4501), 3° zones
+    25–45 (EPSG:4513–4533).
+    """
     values = np.concatenate([xs, ys])
     big = values[np.abs(values) >= 1e7]
     zones = sorted({int(v // 1e6) for v in big if 13 <= v // 1e6 <= 45})

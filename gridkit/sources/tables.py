@@ -529,9 +529,12 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
 
 
 def _geometries(wkb: pa.ChunkedArray, crs: str | None) -> np.ndarray:
-    """Shapely geometries of a WKB column; curves (a GeoPackage's CurvePolygon, CompoundCurve,
-    MultiSurface, which shapely does not read) linearised as the partition's reader does, a
-    feature even that cannot read left empty (its row is rejected for no coordinates)."""
+    """Shapely geometries of a WKB column, curves linearised.
+
+    A GeoPackage's CurvePolygon, CompoundCurve or MultiSurface, which shapely does not read,
+    is linearised as the partition's reader does; a feature even that cannot read is left
+    empty (its row is rejected for no coordinates).
+    """
     data = np.asarray(wkb.combine_chunks().to_numpy(zero_copy_only=False), dtype=object)
     try:
         return shapely.from_wkb(data, on_invalid="ignore")
