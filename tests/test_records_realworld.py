@@ -526,3 +526,25 @@ def test_a_utc_event_time_is_converted_and_logged(tmp_path):
     assert [c for c in figures["files"][0]["changed_values"] if c["rule"] == "time-zone"] == [
         {"field": "上报时间", "from": "2025-05-12T00:30:00Z", "to": "2025-05-12 08:30:00",
          "rule": "time-zone", "rows": 1, "first_row": 2}]
+
+
+def test_geopackage_event_times_keep_their_offset(tmp_path):
+    """GDAL's Arrow read labels a GeoPackage DateTime column UTC; 20:30+08:00 stays 20:30."""
+    import pandas as pd
+
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    when = pd.to_datetime(["2025-05-12 20:30", "2025-05-12 12:30"])
+    frame = gpd.GeoDataFrame(
+        {"事件类型": ["暴露垃圾", "暴露垃圾"],
+         "上报时间": pd.Series([when[0].tz_localize("Asia/Shanghai"),
+                            when[1].tz_localize("UTC")], dtype=object)},
+        geometry=shapely.points(lon[:2], lat[:2]), crs=4326)
+    gpkg = tmp_path / "platform.gpkg"
+    frame.to_file(gpkg, layer="事件")
+    done = run("events", "import", gpkg, "-o", out, "--json")
+    assert done.exit_code == 0, done.output
+    events = pyogrio.read_dataframe(out, layer="event").sort_values("SRCROW")
+    assert [str(t) for t in events["TIME"]] == ["2025-05-12 20:30:00"] * 2
+    changed = json.loads(done.stdout)["files"][0]["changed_values"]
+    assert [(c["rule"], c["to"]) for c in changed] == [("time-zone", "2025-05-12 20:30:00")]

@@ -472,8 +472,6 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
 
 def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     """One layer of a GDAL vector source as a :class:`SourceTable` with geometry and CRS."""
-    import pyogrio
-
     from gridkit.io import choose_layer, layers_of
 
     chosen = choose_layer(path, layer)
@@ -482,8 +480,7 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     try:
         # A DBF is read byte for byte (Latin-1 maps each byte to one character) and decoded
         # below by the evidence: GDAL's own decoding fails on names cut mid-character.
-        meta, table = pyogrio.read_arrow(path, layer=chosen, return_fids=True,
-                                         encoding="ISO-8859-1" if dbf else None)
+        meta, table = _read_arrow(path, chosen, "ISO-8859-1" if dbf else None)
     except UnicodeDecodeError:
         raise InputError(f"{path}: field names or values are not valid UTF-8 text; save the "
                          "layer again as UTF-8 (GeoPackage and GeoJSON are UTF-8)",
@@ -526,6 +523,24 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     name = f"{path.name}:{chosen}" if several else path.name
     return SourceTable(path, name, text, rows, geometry, crs, encoding=encoding,
                        numeric=numeric, damaged=damaged)
+
+
+def _read_arrow(path: Path, layer: str | None, encoding: str | None):
+    """(meta, table) of one layer, date-times as the text the file holds.
+
+    GDAL's Arrow read labels every DateTime column UTC: a GeoPackage time written with its
+    offset (2025-05-12T20:30:00+08:00) arrives as 12:30, and one written without an offset
+    arrives as UTC too, so the column's zone cannot tell them apart. Read as text (pyogrio's
+    ``datetime_as_string``, GDAL ≥ 3.11) each value keeps its own offset, which the event
+    reader converts to China Standard Time; an older GDAL reads as before.
+    """
+    import pyogrio
+
+    try:
+        return pyogrio.read_arrow(path, layer=layer, return_fids=True, encoding=encoding,
+                                  datetime_as_string=True)
+    except (TypeError, NotImplementedError):  # pyogrio or GDAL without the option
+        return pyogrio.read_arrow(path, layer=layer, return_fids=True, encoding=encoding)
 
 
 def _geometries(wkb: pa.ChunkedArray, crs: str | None) -> np.ndarray:
