@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridkit.errors import InputError, mention
 
@@ -30,13 +31,15 @@ class GridLayer:
 
     ``frame`` keeps the source's feature ids as index and has CODE (text, '' when missing)
     and the geometry; ``code_field`` is the source field the codes came from and
-    ``numeric`` says it was stored as a number (Excel/ArcGIS double or integer).
+    ``numeric`` says it was stored as a number (Excel/ArcGIS double or integer);
+    ``flattened`` counts the grids whose Z (or M) values were dropped (``unit_grid`` is 2D).
     """
 
     frame: gpd.GeoDataFrame
     source: str
     code_field: str
     numeric: bool
+    flattened: int = 0
 
 
 def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
@@ -125,6 +128,16 @@ def grid_layer(frame: gpd.GeoDataFrame, code_field: str | None = None) -> GridLa
     """
     field = find_code_field(frame, code_field)
     codes, numeric = code_text(frame[field])
-    out = gpd.GeoDataFrame({"CODE": codes.to_numpy()}, geometry=frame.geometry.to_numpy(),
+    geoms = frame.geometry.to_numpy()
+    # ArcGIS/SuperMap layers often carry heights (PolygonZ); unit_grid is a 2D Polygon
+    # layer, so they are dropped here and the audit says so (dropped-z-m).
+    third = ~shapely.is_missing(geoms) & shapely.has_z(geoms)
+    if hasattr(shapely, "has_m"):
+        third |= ~shapely.is_missing(geoms) & shapely.has_m(geoms)
+    flattened = int(third.sum())
+    if flattened:
+        geoms = shapely.force_2d(geoms)
+    out = gpd.GeoDataFrame({"CODE": codes.to_numpy()}, geometry=geoms,
                            crs=frame.crs, index=frame.index)
-    return GridLayer(out, str(frame.attrs.get("source", "unit grids")), str(field), numeric)
+    return GridLayer(out, str(frame.attrs.get("source", "unit grids")), str(field), numeric,
+                     flattened)
