@@ -102,8 +102,10 @@ _MENTION = re.compile(r"`([^`\n]+)`")
 
 def cli_message(message: str, command: str = "",
                 options: click.Command | None = None) -> str:
-    """A library error message as the ``gridkit`` command shows it: each parameter mention
-    (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``, ``--crs``).
+    """A library error message as the ``gridkit`` command shows it: parameters become flags.
+
+    Each parameter mention (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``,
+    ``--crs``).
 
     Parameters
     ----------
@@ -135,9 +137,10 @@ def cli_message(message: str, command: str = "",
 
 
 def command_flags(command: click.Command | None) -> dict[str, str]:
-    """The flag of each option of ``command`` by its parameter name: a command built on an
-    options dataclass (:mod:`gridkit.options`) names its options after the library's
-    parameters, so these need no entry in :data:`PARAMETER_FLAGS`.
+    """The flag of each option of ``command``, by its parameter name.
+
+    A command built on an options dataclass (:mod:`gridkit.options`) names its options after the
+    library's parameters, so these need no entry in :data:`PARAMETER_FLAGS`.
 
     Parameters
     ----------
@@ -207,8 +210,9 @@ def _flag(flag: str, value: ast.expr | None) -> str:
 
 def error_line(exc: GridkitError, command: str = "",
                options: click.Command | None = None) -> str:
-    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command`` (its path;
-    ``options``: the command itself), flags in place of parameters.
+    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command``.
+
+    ``command`` is its path; ``options`` the command itself; flags stand in place of parameters.
 
     Examples
     --------
@@ -221,8 +225,9 @@ def error_line(exc: GridkitError, command: str = "",
 
 @contextmanager
 def warnings_as_lines() -> Iterator[None]:
-    """Print each :class:`~gridkit.errors.GridkitWarning` raised in the block as one
-    ``gridkit: warning:`` line on stderr (flags in place of parameters), every time it
+    """Print each :class:`~gridkit.errors.GridkitWarning` raised in the block as one line.
+
+    The line is ``gridkit: warning:`` on stderr (flags in place of parameters), every time it
     occurs; other warnings are shown as Python shows them.
 
     Examples
@@ -248,11 +253,14 @@ def warnings_as_lines() -> Iterator[None]:
 
 
 class GridkitGroup(click.Group):
-    """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
-    its exit code (2 for bad usage or input, 1 for a failed check), and each GridkitWarning
-    into a ``gridkit: warning:`` line."""
+    """A click group that turns a GridkitError or a usage mistake below it into one line.
+
+    The line goes to stderr with its exit code (2 for bad usage or input, 1 for a failed check);
+    each GridkitWarning becomes a ``gridkit: warning:`` line.
+    """
 
     def invoke(self, ctx: click.Context):
+        """Run the command; at the top level Ctrl-C exits 130 and SIGTERM 143, with one line."""
         if ctx.parent is None:
             with warnings_as_lines():
                 return _interruptible(lambda: self._invoke(ctx))
@@ -272,6 +280,7 @@ class GridkitGroup(click.Group):
             _usage_error(exc)
 
     def make_context(self, *args, **kwargs) -> click.Context:
+        """Parse the group's own options; a usage mistake there is one line too."""
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:  # the group's own options, parsed before invoke
@@ -302,8 +311,10 @@ INTERRUPTED = ("interrupted ({how}): nothing was written; the previous output is
 
 
 def _interruptible(call: Callable):
-    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line: every
-    write is a transaction that was rolled back (or a stage that was removed)."""
+    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line.
+
+    Every write is a transaction that was rolled back (or a stage that was removed).
+    """
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:
         previous = signal.signal(signal.SIGTERM, _terminate), \
@@ -331,8 +342,10 @@ def _interruptible(call: Callable):
 
 
 def _interrupted(how: str) -> str:
-    """The one line for an interrupt: nothing written, or (stopped after a commit, while
-    printing) what was written whole."""
+    """The one line for an interrupt.
+
+    Nothing written, or (stopped after a commit, while printing) what was written whole.
+    """
     from gridkit.store import COMMITTED
 
     if COMMITTED:

@@ -103,9 +103,11 @@ def working_crs(frames: list[gpd.GeoDataFrame], override: pyproj.CRS | None = No
 
 
 def _say_reprojected(frames: list[gpd.GeoDataFrame], zone: pyproj.CRS) -> None:
-    """Warn once when projected input is written in another CRS: a city's grids in EPSG:4528
-    (the zone number before the easting) come out in EPSG:4549, 40,000 km apart in x for a
-    platform that does not reproject."""
+    """Warn once when projected input is written in another CRS.
+
+    A city's grids in EPSG:4528 (the zone number before the easting) come out in EPSG:4549,
+    40,000 km apart in x for a platform that does not reproject.
+    """
     for frame in frames:
         given = None if frame is None else frame.crs
         if given is None or not given.is_projected or _same(given, zone):

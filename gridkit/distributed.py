@@ -36,8 +36,11 @@ def _dask():
 
 @contextmanager
 def cluster_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
-    """A ``dask.distributed.Client`` for ``scheduler`` (or ``$GRIDKIT_SCHEDULER``), or for a
-    local cluster of ``workers`` processes; ``None`` when neither is asked for."""
+    """A ``dask.distributed.Client`` for ``scheduler`` or a local cluster; None when not asked.
+
+    ``scheduler`` (or ``$GRIDKIT_SCHEDULER``) is an address; ``workers`` a number of local
+    processes.
+    """
     if workers is not None and workers < 1:
         raise InputError(f"{mention(workers=workers)}: give at least 1", parameter="workers")
     if scheduler and workers:

@@ -79,7 +79,7 @@ def _rebuild(cls: type, message: str, attributes: dict) -> GridkitError:
 
 
 class InputError(GridkitError, ValueError):
-    """A parameter's value, or an input file's content, that gridkit cannot use (exit 2).
+    r"""A parameter's value, or an input file's content, that gridkit cannot use (exit 2).
 
     Also a ``ValueError``: ``except ValueError`` in a notebook catches it.
 
@@ -88,7 +88,7 @@ class InputError(GridkitError, ValueError):
     >>> import pathlib, tempfile
     >>> from gridkit.sources import read_source
     >>> events = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
-    >>> _ = events.write_text("经度,纬度\\n121.3,30.7\\n")
+    >>> _ = events.write_text("经度,纬度\n121.3,30.7\n")
     >>> try:
     ...     read_source(events, header_row=0)
     ... except ValueError as error:
@@ -162,8 +162,9 @@ def mention(*names: str, **values: Any) -> str:
 
 
 def parameter_name(option: str) -> str:
-    """The library parameter for a name given either way: ``"--roads-layer"`` (a flag, as
-    callers once passed it) or ``"roads_layer"``.
+    """The library parameter for a name given either way.
+
+    Either ``"--roads-layer"`` (a flag, as callers once passed it) or ``"roads_layer"``.
 
     Examples
     --------

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -78,8 +78,10 @@ def shapefile_encoding(path: Path) -> str | None:
 
 
 def utf8_or_gb18030(sample: bytes) -> str:
-    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030' (China's
-    superset of GBK, what Excel and ArcGIS write there)."""
+    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030'.
+
+    GB18030 is China's superset of GBK, what Excel and ArcGIS write there.
+    """
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -169,8 +171,11 @@ def feature_layers(path: str | Path) -> list[str]:
 
 
 def choose_layer(path: Path, layer: str | None, option: str = "layer") -> str | None:
-    """The layer to read: ``layer`` when given (any table of the file), else the file's only
-    feature layer; a file of several needs the caller's parameter ``option``."""
+    """The layer to read: ``layer`` when given, else the file's only feature layer.
+
+    ``layer`` may name any table of the file; a file of several feature layers needs the
+    caller's parameter ``option``.
+    """
     option = parameter_name(option)
     if layer is None:
         names = feature_layers(path)
@@ -275,8 +280,10 @@ def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> N
 
 
 def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
-    """GeoParquet through pyarrow: the GDAL that pyogrio's wheels bundle has no Parquet
-    driver."""
+    """GeoParquet through pyarrow.
+
+    The GDAL that pyogrio's wheels bundle has no Parquet driver.
+    """
     if not path.exists():
         raise FileError(f"{path}: no such file", file=path)
     try:
@@ -344,7 +351,7 @@ def stamped_run(time: datetime, argv: str) -> Iterator[None]:
         _RUN_STAMP.reset(token)
 
 
-def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
+def run_record(command: str, parameters: dict, inputs: Sequence[str | Path]) -> pd.DataFrame:
     """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
     checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
     stamp = _RUN_STAMP.get()
@@ -363,9 +370,10 @@ def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.D
 
 @dataclass
 class ArrowLayer:
-    """A layer as an Arrow table with a WKB geometry column (or none), for
-    :func:`write_geopackage`: written by ``pyogrio.write_arrow``, without pandas, which is what
-    millions of rows need."""
+    """A layer as an Arrow table with a WKB geometry column (or none), for :func:`write_geopackage`.
+
+    Written by ``pyogrio.write_arrow``, without pandas, which is what millions of rows need.
+    """
 
     table: object  # pyarrow.Table
     crs: str | None = None
@@ -392,8 +400,11 @@ def publish_mode(temporary: Path, target: Path) -> None:
 
 
 def replace_folder(staging: Path, target: Path) -> None:
-    """Put the finished folder ``staging`` in the place of ``target``: two renames, and the
-    earlier folder put back if the second one fails, so ``target`` is never half-written."""
+    """Put the finished folder ``staging`` in the place of ``target``.
+
+    Two renames, and the earlier folder put back if the second one fails, so ``target`` is never
+    half-written.
+    """
     publish_mode(staging, target)
     if not target.exists():
         os.replace(staging, target)
@@ -416,8 +427,10 @@ def write_geopackage(
     *,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """Replace ``layers`` (keeping the others), remove the ``drop`` layers and append ``run``,
-    in one transaction of :mod:`gridkit.store` (in place; nothing changes if it fails).
+    """Replace ``layers``, remove the ``drop`` layers and append ``run``, in one transaction.
+
+    The other layers are kept. The transaction is :mod:`gridkit.store`'s, in place; nothing
+    changes if it fails.
 
     A ``qa_issue`` frame made by :func:`merge_qa` replaces only its command's rows.
 
@@ -518,9 +531,11 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
              stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """``command``'s new ``qa_issue`` rows, marked so that :func:`write_geopackage` replaces
-    that command's earlier rows (and those of the ``stale`` commands, whose results it
-    invalidates) and keeps the other commands' rows: no read of the existing layer.
+    """``command``'s new ``qa_issue`` rows, marked to replace that command's earlier rows.
+
+    :func:`write_geopackage` replaces that command's rows (and those of the ``stale`` commands,
+    whose results it invalidates) and keeps the other commands' rows: no read of the existing
+    layer.
 
     ``path`` is kept for the callers written before the store; it is not read.
     """

@@ -50,8 +50,7 @@ SPEC = "gridkit.option"
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """How one field of an options dataclass appears on the command line, in TOML and in
-    the run record.
+    """How one field of an options dataclass appears on the command line, in TOML, in the record.
 
     Parameters
     ----------
@@ -178,7 +177,7 @@ def _specs(cls: type) -> list[tuple[dataclasses.Field, OptionSpec]]:
 
 
 def click_options(cls: type) -> Callable[[Callable], Callable]:
-    """A decorator giving a click command the options of ``cls``, passed as one object.
+    r"""A decorator giving a click command the options of ``cls``, passed as one object.
 
     The command's function receives ``options=cls(...)`` in place of one keyword per
     option; options appear in ``--help`` in the order of the dataclass's fields.
@@ -205,7 +204,7 @@ def click_options(cls: type) -> Callable[[Callable], Callable]:
     ...     click.echo(options.size)
     >>> from click.testing import CliRunner
     >>> CliRunner().invoke(cells, ["--size", "25"]).output
-    '25.0\\n'
+    '25.0\n'
     """
     specs = [(f, s) for f, s in _specs(cls) if s.flags]
 

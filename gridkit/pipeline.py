@@ -141,8 +141,10 @@ def load_config(path: Path) -> dict:
 
 
 def check_config(raw: dict, path: Path) -> dict:
-    """``raw`` (one county's config as read from TOML) checked; ``path`` names it in errors
-    and its folder resolves relative paths."""
+    """``raw`` (one county's config as read from TOML), checked.
+
+    ``path`` names it in errors and its folder resolves relative paths.
+    """
     unknown = sorted(set(raw) - set(TOP_LEVEL))
     if unknown:
         raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a config has "
@@ -242,9 +244,11 @@ def _remove_orphan_runs(target: Path) -> None:
 
 
 def _publish(staging: Path, target: Path) -> None:
-    """Move the staged GeoPackage, report and spot-check folder into place, with Ctrl-C and
-    SIGTERM held: three renames that must not be split (each is atomic, and the earlier
-    report and folder are put back if a later rename fails)."""
+    """Move the staged GeoPackage, report and spot-check folder into place, signals held.
+
+    Ctrl-C and SIGTERM are held over three renames that must not be split (each is atomic, and
+    the earlier report and folder are put back if a later rename fails).
+    """
     from gridkit.io import publish_mode, replace_folder
     from gridkit.store import signals_held
 

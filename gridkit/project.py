@@ -68,8 +68,10 @@ class Project:
 
 
 def is_project(path: Path) -> bool:
-    """Whether ``path`` is a PROJECT (a folder, or a TOML file with ``[county.*]`` tables)
-    rather than one county's config."""
+    """Whether ``path`` is a PROJECT rather than one county's config.
+
+    A PROJECT is a folder, or a TOML file with ``[county.*]`` tables.
+    """
     if path.is_dir():
         return True
     if path.suffix.lower() != ".toml" or not path.is_file():
@@ -219,8 +221,9 @@ def with_routed(county: County, routes: dict[str, list[dict]]) -> County:
 # -- county borders -----------------------------------------------------------------------------
 
 def county_outline(county: County) -> dict:
-    """The county's outer border and the barrier pieces that reach it, as its partition sees
-    them (same reading, repair, conflict rule and working CRS). Runs on a worker.
+    """The county's outer border and the barrier pieces that reach it, as its partition sees them.
+
+    Same reading, repair, conflict rule and working CRS as the partition. Runs on a worker.
 
     Returns
     -------
@@ -268,8 +271,11 @@ def county_outline(county: County) -> dict:
 
 
 def _adopted_outline(county: County) -> dict:
-    """A county that adopts its city's grids ([grids]): its area for routing mixed files;
-    no border to hand it, since its grids are kept as they were drawn."""
+    """A county that adopts its city's grids ([grids]).
+
+    Its area for routing mixed files; no border to hand it, since its grids are kept as they were
+    drawn.
+    """
     from gridkit.crs import parse_crs, working_crs
     from gridkit.io import read_vector
 
@@ -334,8 +340,9 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
 
 def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp: datetime,
                argv: str, routes: dict[str, list[dict]] | None = None) -> dict:
-    """One county's whole pipeline into ``out_dir/<code>.gpkg`` and its layers into the
-    province dataset; its figures (a few numbers), or its one-line error. Runs on a worker.
+    """One county's whole pipeline into ``out_dir/<code>.gpkg`` and the province dataset.
+
+    Returns its figures (a few numbers), or its one-line error. Runs on a worker.
 
     Parameters
     ----------

@@ -1,6 +1,8 @@
-"""Telling the user about results whose inputs changed after them (see :mod:`gridkit.store`
-for the rule: stale qa_issue rows are removed by the change, stale layers are kept and
-marked)."""
+"""Telling the user about results whose inputs changed after them.
+
+See :mod:`gridkit.store` for the rule: stale qa_issue rows are removed by the change, stale
+layers are kept and marked.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from gridkit.errors import GridkitWarning
 
 
 def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> list[str]:
-    """One warning per stale derived layer of ``output`` and per command whose qa_issue rows
-    the last change removed.
+    """One warning per stale derived layer of ``output`` and per command whose qa rows went.
+
+    The qa_issue rows of those commands were removed by the last change.
 
     Parameters
     ----------
@@ -42,9 +45,11 @@ def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> li
 
 
 def warn_stale(figures: dict) -> None:
-    """Warn (:class:`~gridkit.errors.GridkitWarning`) each of :func:`stale_lines` for a
-    command's figures (``output``, ``removed_stale_qa``); the ``gridkit`` command prints
-    them as ``gridkit: warning:`` lines."""
+    """Warn (:class:`~gridkit.errors.GridkitWarning`) each of :func:`stale_lines` for a command.
+
+    The command's figures give ``output`` and ``removed_stale_qa``; the ``gridkit`` command
+    prints the warnings as ``gridkit: warning:`` lines.
+    """
     output = figures.get("output")
     if not output:
         return

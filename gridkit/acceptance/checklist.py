@@ -1,6 +1,7 @@
-"""The field checklist (核查清单): the census components of the sampled grids, one row each,
-with an empty VERDICT to fill. Filled in and with one row added per component found in the
-field but missing from the census, it is the verdict sheet ``gridkit census accuracy
+"""The field checklist (核查清单): the census components of the sampled grids, one row each.
+
+Each row has an empty VERDICT to fill. Filled in and with one row added per component found
+in the field but missing from the census, it is the verdict sheet ``gridkit census accuracy
 --check`` reads back.
 
 CSV is written as UTF-8 with a BOM, which Excel needs to show Chinese; the XLSX keeps codes as
@@ -82,6 +83,7 @@ def _text(value: object) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write the checklist as UTF-8 CSV with a BOM (what Excel needs to show Chinese)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
@@ -182,8 +184,11 @@ def check_target(plan_dir: Path) -> None:
 @contextmanager
 def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
                 metadata: dict) -> Iterator[dict[str, str]]:
-    """Write the plan's files into a staging folder, run the caller's block (which writes
-    OUT.gpkg), then put the folder in place: either both are updated or neither."""
+    """Write the plan's files and OUT.gpkg together: either both are updated or neither.
+
+    The plan goes into a staging folder, the caller's block writes OUT.gpkg, then the folder is
+    put in place.
+    """
     check_target(plan_dir)
     parent = plan_dir.parent if str(plan_dir.parent) else Path(".")
     try:

@@ -43,6 +43,30 @@ DEFAULT_MINIMUM = 2
 
 @dataclass(frozen=True)
 class DesignInputs:
+    """What the spot check must achieve, the inputs of :func:`plan_design`.
+
+    Parameters
+    ----------
+    expected : float
+        The accuracy the census is expected to have, a share (0.96).
+    margin : float
+        The half-width of the confidence interval wanted, a share (0.015: ±1.5 points).
+    confidence : float
+        The confidence level (0.95).
+    icc : float
+        The intra-grid correlation of errors (errors cluster: one team, one day); 0.05 until a
+        first spot check measures it.
+    minimum : int
+        Grids drawn at least per stratum.
+    grids : int, optional
+        A fixed number of grids instead of sizing for ``margin``.
+
+    Examples
+    --------
+    >>> DesignInputs(margin=0.02).expected
+    0.96
+    """
+
     expected: float = DEFAULT_EXPECTED
     margin: float = DEFAULT_MARGIN
     confidence: float = DEFAULT_CONFIDENCE
@@ -51,6 +75,7 @@ class DesignInputs:
     grids: int | None = None  # a fixed number of grids instead of the margin
 
     def validate(self) -> None:
+        """Refuse inputs outside their range, naming the option and an example."""
         checks = (
             ("expected", 0 < self.expected < 1, f"`expected={self.expected:g}`: give a share "
                                                 "between 0 and 1, e.g. 0.96"),
@@ -73,7 +98,34 @@ class DesignInputs:
 
 @dataclass
 class Design:
-    """Sizes per stratum and what they are expected to achieve."""
+    """Sample sizes per stratum and what they are expected to achieve.
+
+    Attributes
+    ----------
+    strata : list of str
+        Stratum keys, ``STREET/density``.
+    grids : numpy.ndarray
+        N_h, unit grids per stratum.
+    components : numpy.ndarray
+        X_h, census components per stratum.
+    s2 : numpy.ndarray
+        The anticipated variance S_h² of the grids' error counts.
+    sample : numpy.ndarray
+        n_h, grids to draw per stratum.
+    inputs : DesignInputs
+        What was asked.
+    margin : float
+        The anticipated half-width of the interval at the confidence level.
+    z : float
+        The normal quantile of the confidence level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> design = plan_design(["310116001/sparse"], [np.full(200, 20)], DesignInputs(grids=10))
+    >>> design.n, design.population, design.total_components
+    (10, 200, 4000)
+    """
 
     strata: list[str]
     grids: np.ndarray  # N_h
@@ -86,25 +138,29 @@ class Design:
 
     @property
     def n(self) -> int:
+        """Grids to draw in all."""
         return int(self.sample.sum())
 
     @property
     def population(self) -> int:
+        """Unit grids in the frame."""
         return int(self.grids.sum())
 
     @property
     def total_components(self) -> int:
+        """Census components in the frame."""
         return int(self.components.sum())
 
     def srs_components(self) -> float:
-        """Components a simple random sample of components would need (no clustering, no
-        finite-population correction): z^2 p (1-p) / d^2."""
+        """Components a simple random sample of components would need: z² p (1-p) / d².
+
+        No clustering, no finite-population correction.
+        """
         p = self.inputs.expected
         return self.z ** 2 * p * (1 - p) / self.inputs.margin ** 2
 
     def design_effect(self) -> float:
-        """Anticipated variance of this design over that of a simple random sample of the
-        same expected number of components."""
+        """Anticipated variance of this design over a simple random sample of as many components."""
         p = self.inputs.expected
         m = self.expected_components()
         if m <= 0 or self.total_components == 0:
@@ -120,6 +176,7 @@ class Design:
         return float((mean * self.sample).sum())
 
     def as_dict(self) -> dict:
+        """The design as the plan's JSON records it."""
         return {
             "expected_accuracy": self.inputs.expected, "margin": self.inputs.margin,
             "confidence": self.inputs.confidence, "icc": self.inputs.icc,
@@ -185,7 +242,41 @@ def allocate_sample(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float
 
 def plan_design(strata: list[str], grid_components: list[np.ndarray],
                 inputs: DesignInputs) -> Design:
-    """The design for strata given the census component count of each of their grids."""
+    """Size the spot check: how many unit grids to draw in each stratum.
+
+    Grids are the sampling units (a checker walks whole grids); sizes are allocated to strata in
+    proportion to their census components (at least ``minimum`` each), enough for the confidence
+    interval of the accuracy to reach ``margin`` at ``confidence`` when errors cluster in grids
+    as ``icc`` says, or ``inputs.grids`` in all.
+
+    Parameters
+    ----------
+    strata : list of str
+        Stratum keys (``STREET/density``).
+    grid_components : list of numpy.ndarray
+        Per stratum, the census component count of each of its grids.
+    inputs : DesignInputs
+        The accuracy expected, margin, confidence, intra-grid correlation, minimum.
+
+    Returns
+    -------
+    Design
+        n_h per stratum and the anticipated margin.
+
+    Raises
+    ------
+    GridkitError
+        When the inputs are out of range or the census has no components in the grids.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> design = plan_design(["310116001/dense", "310116001/sparse"],
+    ...                      [rng.integers(10, 60, 300), rng.integers(0, 30, 500)], DesignInputs())
+    >>> design.sample.tolist(), round(design.margin, 4)
+    ([34, 29], 0.0149)
+    """
     from scipy import stats  # lazy: scipy.stats costs seconds at CLI start-up
 
     inputs.validate()

@@ -87,8 +87,11 @@ _BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "class-unknown")
 def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None,
                preferred_sheet: str | None = None,
                aliases: dict[str, tuple[str, ...]] | None = ALIASES) -> SourceTable:
-    """A check or re-survey file as text columns. A workbook with several sheets is read at
-    ``preferred_sheet`` when it has one (the checklist gridkit wrote), else needs --sheet."""
+    """A check or re-survey file as text columns.
+
+    A workbook with several sheets is read at ``preferred_sheet`` when it has one (the checklist
+    gridkit wrote), else needs ``--sheet``.
+    """
     path = Path(path)
     if sheet is None and preferred_sheet and path.suffix.lower() in EXCEL_SUFFIXES \
             and path.exists():
@@ -106,8 +109,10 @@ def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None
 
 
 def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
-    """The first column whose name matches an alias (in alias order), or the Shapefile cut
-    of one: the import's column recognition (:func:`gridkit.sources.map_columns`)."""
+    """The first column whose name matches an alias (in alias order), or the Shapefile cut of one.
+
+    The import's column recognition: :func:`gridkit.sources.map_columns`.
+    """
     return map_columns(columns, aliases={"COLUMN": tuple(aliases)}).get("COLUMN")
 
 
@@ -128,8 +133,11 @@ def numbers(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
 
 def to_crs(x: np.ndarray, y: np.ndarray, crs_text: str | None, target: pyproj.CRS,
            *, option: str = "--crs") -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Coordinates into ``target``: from ``crs_text`` when given; otherwise WGS-84 when every
-    value looks like degrees, else the target CRS itself. Returns (x, y, ok, CRS label)."""
+    """Coordinates into ``target``; returns (x, y, ok, CRS label).
+
+    From ``crs_text`` when given; otherwise WGS-84 when every value looks like degrees, else
+    the target CRS itself.
+    """
     finite = np.isfinite(x) & np.isfinite(y)
     if crs_text:
         source = parse_source_crs(crs_text, option=option)
@@ -152,6 +160,8 @@ def clean_codes(values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Problem:
+    """One bad row of a sheet: its row number and what is wrong."""
+
     row: int
     message: str
 
@@ -185,6 +195,8 @@ def _rows(rows: list[int], shown: int = 8) -> str:
 
 @dataclass
 class SheetOptions:
+    """How to read a verdict sheet: its ``sheet``, and the ``crs`` of added rows' coordinates."""
+
     sheet: str | None = None
     crs: str | None = None  # CRS of the coordinates of missing rows
 
@@ -380,8 +392,10 @@ def _missing_rows(rows, objname, bgid, missing, x, y, located, plan: Plan, plan_
 
 
 def _require_coverage(path: Path, objcodes: np.ndarray, census: Census, plan: Plan) -> None:
-    """Every census component of a sampled grid needs a verdict: a grid checked in part
-    would bias the figures towards whatever was checked first."""
+    """Every census component of a sampled grid needs a verdict.
+
+    A grid checked in part would bias the figures towards whatever was checked first.
+    """
     given = set(objcodes.tolist())
     lacking = [k for k, code in enumerate(census.objcode) if code not in given]
     if not lacking:
@@ -479,6 +493,24 @@ def _component_counts(output: Path, bgids: list[str]) -> dict[str, int]:
 
 @dataclass
 class ResurveyOptions:
+    """How to read and match a re-survey.
+
+    Attributes
+    ----------
+    crs : str, optional
+        The CRS of its coordinates.
+    sheet : str, optional
+        The sheet of a workbook.
+    layer : str, optional
+        The layer of a vector file.
+    maps : dict of str to str
+        Field → column where names are not recognised.
+    tolerance : float
+        Metres within which a field point is the census component (correct, or wrong class).
+    search : float
+        Metres within which a same-class point is the component misplaced.
+    """
+
     crs: str | None = None
     sheet: str | None = None
     layer: str | None = None
@@ -487,6 +519,7 @@ class ResurveyOptions:
     search: float = DEFAULT_SEARCH
 
     def validate(self) -> None:
+        """Refuse distances that are not positive, or a search radius below the tolerance."""
         if not self.tolerance > 0:
             raise InputError(f"`tolerance={self.tolerance:g}`: give a distance in metres "
                              "above 0 (default 5)", parameter="tolerance")

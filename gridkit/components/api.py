@@ -229,7 +229,7 @@ class CensusCheckOptions:
 
 def check_census_geopackage(gpkg: str | Path, options: CensusCheckOptions | None = None, *,
                             progress=None) -> StepResult:
-    """Check the ``component`` layer of ``gpkg``: coding, attributes and coverage.
+    r"""Check the ``component`` layer of ``gpkg``: coding, attributes and coverage.
 
     Writes the issues to ``qa_issue``, the components per unit grid and class to
     ``component_coverage`` and a ``gridkit_run`` row.
@@ -252,13 +252,25 @@ def check_census_geopackage(gpkg: str | Path, options: CensusCheckOptions | None
     Raises
     ------
     GridkitError
-        No component layer, bad options.
+        When ``gpkg`` has no component layer, or an option is out of range.
 
     Examples
     --------
-    >>> result = check_census_geopackage("out/district.gpkg")  # doctest: +SKIP
-    >>> result["errors"], len(result.qa) >= result["errors"]  # doctest: +SKIP
-    (0, True)
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.components import ImportOptions, UnitGrids, import_census
+    >>> from gridkit.io import ArrowLayer, write_geopackage
+    >>> square = shapely.box(624_000, 3_398_000, 624_100, 3_398_100)  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"]}, geometry=[square], crs=4549)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "census.csv").write_text("部件名称,X,Y\n路灯,624050,3398050\n",
+    ...                                         encoding="utf-8")
+    >>> census = import_census([folder / "census.csv"], UnitGrids(grids),
+    ...                        ImportOptions(crs="EPSG:4549"))
+    >>> write_geopackage(folder / "out.gpkg", {"unit_grid": grids, "component": ArrowLayer(
+    ...     census.component_table(), "EPSG:4549", census.geometry_type)})
+    >>> result = check_census_geopackage(folder / "out.gpkg")
+    >>> result["components"], len(result.qa) >= result["errors"]
+    (1, True)
     """
     options = options or CensusCheckOptions()
     return check_to_geopackage(Path(gpkg), options.resolved(), progress=progress)

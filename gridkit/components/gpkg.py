@@ -111,8 +111,10 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
 
 
 def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
-    """``reader`` without its first ``rows`` rows (the kept components the import was given
-    to check against, already in the layer)."""
+    """``reader`` without its first ``rows`` rows.
+
+    Those are the kept components the import was given to check against, already in the layer.
+    """
     def batches():
         left = rows
         for batch in reader:
@@ -125,9 +127,11 @@ def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
 
 
 def _replace_import_qa(tx, qa, names: list[str]) -> None:
-    """The import's duplicate issues after an append: the ones it found now replace the same
-    issues found before and every earlier one naming a row of a file imported again; the
-    others (between kept rows elsewhere) stay."""
+    """The import's duplicate issues after an append.
+
+    The ones it found now replace the same issues found before and every earlier one naming a row of
+    a file imported again; the others (between kept rows elsewhere) stay.
+    """
     keys = sorted(set(qa["KEY"].astype(str))) if len(qa) else []
     conditions = ['"KEY" IN (SELECT value FROM json_each(?))']
     params: list = [json.dumps(keys, ensure_ascii=False)]

@@ -59,6 +59,7 @@ class FieldSource:
             else None
 
     def take(self, rows: pa.Array) -> pa.Array:
+        """The field's values for ``rows``: trimmed text, null where empty."""
         if self.array is not None:
             return self.array.take(rows)
         if self.codes is not None:
@@ -70,6 +71,24 @@ class FieldSource:
 
 @dataclass
 class Prepared:
+    """One source table checked and located, before coding.
+
+    Attributes
+    ----------
+    source : SourceTable
+        The table as read.
+    columns : ColumnMap
+        Which column feeds each field.
+    crs : str
+        The CRS positions were read in.
+    x, y : numpy.ndarray
+        Positions in the output CRS (NaN where the row has none usable).
+    shapes : numpy.ndarray or None
+        Lines and polygons of a vector source, in the output CRS.
+    klass : numpy.ndarray
+        Index into the catalog's class codes, -1 when unknown.
+    """
+
     source: SourceTable
     columns: ColumnMap
     crs: str
@@ -86,11 +105,14 @@ class Prepared:
 
     @property
     def n(self) -> int:
+        """Number of source rows."""
         return self.source.table.num_rows
 
     def extra(self, rows: pa.Array) -> pa.Array:
-        """EXTRA (the columns no field took, and the class name as surveyed where the import
-        changed it, as JSON) for ``rows``."""
+        """EXTRA for ``rows``, as JSON.
+
+        The columns no field took, and the class name as surveyed where the import changed it.
+        """
         columns = list(self.columns.extra)
         name = self.columns.get("OBJNAME")
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
@@ -162,6 +184,7 @@ class TablePreparer:
         self._class_index = {c: i for i, c in enumerate(self.class_codes)}
 
     def prepare(self, source: SourceTable) -> Prepared:
+        """Check and locate every row of ``source``: columns, positions, classes, codes, fields."""
         table = source.table
         cmap = map_columns(source.columns, self.maps, source=str(source.path),
                            aliases=COMPONENT.aliases)
@@ -196,8 +219,10 @@ class TablePreparer:
     # -- class and code ----------------------------------------------------------------------
 
     def _classes(self, source, cmap, code_class: np.ndarray, problems: Problems) -> np.ndarray:
-        """The class of each row from its class code and/or name (matched once per distinct
-        combination), else from its OBJCODE."""
+        """The class of each row from its class code and/or name, else from its OBJCODE.
+
+        Names are matched once per distinct combination.
+        """
         table = source.table
         n = table.num_rows
         roles = [r for r in ("CLASSCODE", "MAJOR", "MINOR", "OBJNAME") if cmap.get(r)]

@@ -35,8 +35,10 @@ FIX = ("use `mode='replace'` to start the component layer afresh, import it unde
 
 
 def check_same_content(output: Path, files: list[Path], names: list[str]) -> None:
-    """Refuse a file whose bytes an earlier import already brought in under another name
-    that still has components in ``output``."""
+    """Refuse a file an earlier import brought in under another name.
+
+    Only when that name still has components in ``output``; the bytes are compared.
+    """
     earlier = _earlier_inputs(output)
     if not earlier:
         return
@@ -57,8 +59,10 @@ def check_same_content(output: Path, files: list[Path], names: list[str]) -> Non
 
 def check_same_rows(names: list[str], x: np.ndarray, y: np.ndarray, classes: np.ndarray,
                     kept: pa.Table | None, label: str) -> None:
-    """Refuse rows most of which sit, same class and position (1 cm), on kept components of
-    one other file."""
+    """Refuse rows that mostly repeat one other file's kept components.
+
+    A row repeats one when it has the same class and position (1 cm).
+    """
     if kept is None or kept.num_rows == 0 or len(x) == 0:
         return
     kx, ky = wkb_points(kept.column(GEOMETRY).combine_chunks())

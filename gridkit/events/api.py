@@ -1,7 +1,7 @@
-"""``gridkit events import`` as a library: :class:`EventImportOptions` and
-:func:`import_events_geopackage`.
+"""``gridkit events import`` as a library: :class:`EventImportOptions`, the file-level call.
 
-In memory, :func:`~gridkit.events.import_events` (files and unit grids in, an
+On a GeoPackage, :func:`import_events_geopackage`; in memory,
+:func:`~gridkit.events.import_events` (files and unit grids in, an
 :class:`~gridkit.events.importer.EventImport` with ``.qa`` and ``.figures`` out).
 """
 

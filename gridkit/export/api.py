@@ -2,7 +2,8 @@
 
 Read the layers, cut them to the changes since an earlier export if asked, write them in the
 chosen format (to a temporary place that replaces DEST when complete) and record what was
-handed over in OUT.gpkg."""
+handed over in OUT.gpkg.
+"""
 
 from __future__ import annotations
 
@@ -161,7 +162,9 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
 
     manifest = [manifest_row(source, layer, counts.get(layer.name), run, baseline, time)
                 for layer in layers]
-    notes = [f"{name}: export run {baseline.run} did not hand this layer over; every feature "
+    # counts are only made against a baseline
+    since = baseline.run if baseline else None
+    notes = [f"{name}: export run {since} did not hand this layer over; every feature "
              "is sent as new" for name, c in counts.items() if c and not c["recorded"]]
     if foreign:
         notes.append(f"{source.name} was not made by gridkit, so this export is not recorded "
@@ -272,8 +275,12 @@ def list_runs(source: str | Path) -> dict:
 
     Examples
     --------
-    >>> list_runs("out/district.gpkg")["runs"][-1]["format"]  # doctest: +SKIP
-    'shp'
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.gpkg"
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(0, 0, 100, 100)]).to_file(path, layer="unit_grid")
+    >>> list_runs(path)["runs"]
+    []
     """
     source = Path(source)
     check_source(source)

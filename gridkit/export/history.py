@@ -1,5 +1,4 @@
-"""What earlier exports handed over, kept in OUT.gpkg so that ``--since RUN`` can send only
-the difference.
+"""What earlier exports handed over, kept in OUT.gpkg so that ``--since RUN`` sends the difference.
 
 Two tables, written through :func:`gridkit.io.write_geopackage` (atomically, with a
 ``gridkit_run`` row for the export):
@@ -39,6 +38,24 @@ STATE_FIELDS = {"LAYER": pa.string(), "KEY": pa.string(), "HASH": pa.int64(),
 
 @dataclass
 class ExportRun:
+    """One earlier export as ``gridkit_export_run`` records it.
+
+    Attributes
+    ----------
+    run : int
+        The export's row number in ``gridkit_run``.
+    time : str
+        When it ran (ISO 8601).
+    format : str
+        The output format.
+    dest : str
+        Where it wrote.
+    since : int or None
+        The run it was the difference from, None for a full export.
+    layers : dict of str to dict
+        Per layer: ``key`` (the key field when fingerprints were recorded), features, counts.
+    """
+
     run: int
     time: str
     format: str
@@ -47,9 +64,11 @@ class ExportRun:
     layers: dict[str, dict] = field(default_factory=dict)
 
     def recorded(self, layer: str) -> bool:
+        """Whether this export recorded ``layer``'s fingerprints (for a later ``since``)."""
         return bool(self.layers.get(layer, {}).get("key"))
 
     def as_dict(self) -> dict:
+        """The run as a plain dict (``--list-runs --json``)."""
         return {"run": self.run, "time": self.time, "format": self.format, "dest": self.dest,
                 "since": self.since, "layers": self.layers}
 
@@ -121,8 +140,11 @@ def resolve_run(path: Path, spec: str) -> ExportRun:
 
 
 def _check_run_row(path: Path, run: ExportRun) -> None:
-    """The export record must still sit at its gridkit_run row: a file rebuilt from scratch
-    (a new partition into a fresh file) keeps nothing a platform could be updated from."""
+    """The export record must still sit at its gridkit_run row.
+
+    A file rebuilt from scratch (a new partition into a fresh file) keeps nothing a platform could
+    be updated from.
+    """
     if RUN_LAYER not in layers_of(path):
         rows = pd.DataFrame()
     else:
@@ -169,8 +191,10 @@ class Tracked:
 
 def record(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
            run_row: pd.DataFrame) -> None:
-    """Append this export's rows (and its ``gridkit_run`` row, whose TIME the summary
-    carries) and bring the fingerprint intervals up to ``run``."""
+    """Append this export's rows and bring the fingerprint intervals up to ``run``.
+
+    Its ``gridkit_run`` row goes in too; the summary carries that row's TIME.
+    """
     runs = _read(path, RUN_TABLE, RUN_FIELDS)
     state = _read(path, STATE_TABLE, STATE_FIELDS)
     for name, current in tracked.items():

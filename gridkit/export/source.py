@@ -26,6 +26,7 @@ ORDER = ("community", "unit_grid", "responsibility_grid", "component", "componen
 
 
 def check_source(path: Path) -> None:
+    """Refuse a source that is not an existing GeoPackage GDAL can open."""
     if not path.exists():
         raise FileError(f"{path}: no such file; export a GeoPackage written by gridkit "
                         "(e.g. gridkit run -o OUT.gpkg)")
@@ -75,6 +76,7 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
 
 
 def read_export_layer(path: Path, name: str) -> Layer:
+    """Layer ``name`` of ``path`` with its field types, dates as text and geometry as WKB."""
     try:
         meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)
     except (DataSourceError, DataLayerError) as exc:

@@ -1,5 +1,8 @@
-"""Where an export goes: checking DEST before any work, and writing to a temporary sibling
-that takes DEST's place only when complete, so a failed export leaves the previous one."""
+"""Where an export goes.
+
+Checking DEST before any work, and writing to a temporary sibling that takes DEST's place only when
+complete, so a failed export leaves the previous one.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ _FILE_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".csv", ".parquet", ".ge
 
 
 def check_dest(dest: Path, kind: Kind, fmt: str, source: Path) -> None:
-    """Refuse a DEST the format cannot use, or one that holds something other than an
-    earlier gridkit export (which is all an export ever replaces)."""
+    """Refuse a DEST the format cannot use, or one holding anything but an earlier gridkit export.
+
+    An earlier gridkit export is all an export ever replaces.
+    """
     if dest.resolve() == source.resolve() or source.resolve().is_relative_to(dest.resolve()):
         raise InputError(f"{dest}: it is (or holds) the source {source}; writing there would "
                          "destroy it; choose another DEST")

@@ -61,7 +61,21 @@ STALE = ("responsibility_grid",)
 
 @dataclass
 class GridInputs:
-    """The grids and communities read for a check or an adoption, in ``crs``."""
+    """The grids and communities read for a check or an adoption, in ``crs``.
+
+    Attributes
+    ----------
+    layer : GridLayer
+        The unit grids as read.
+    crs : pyproj.CRS
+        The working CRS (projected, metres).
+    communities : geopandas.GeoDataFrame or None
+        The communities, when given.
+    area : shapely.Geometry, optional
+        The managed area, when given.
+    paths : list of pathlib.Path
+        The files read, for the run record.
+    """
 
     layer: GridLayer
     crs: pyproj.CRS
@@ -83,6 +97,8 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         The layer of ``grids`` and its code field, when not found by themselves.
     communities : Path, optional
         Community polygons with 12-digit codes (field CODE, 代码, 社区代码, ...).
+    communities_layer : str, optional
+        The layer of ``communities``, when it has several.
     area : Path, optional
         Polygons of the managed area: only grids whose representative point lies inside are
         kept.
@@ -97,6 +113,17 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
     ------
     InputError
         Unreadable files, no code field, bad community codes (one line, exit 2).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grids.gpkg"
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)])
+    >>> grids.to_file(path)
+    >>> inputs = read_inputs(path)
+    >>> inputs.layer.code_field, inputs.crs.to_epsg()
+    ('BGID', 4549)
     """
     user_crs = parse_crs(crs) if crs else None
     frame = read_vector(grids, layer=layer, what="unit grids", crs=user_crs)
@@ -123,7 +150,32 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
 
 
 def check_grids(inputs: GridInputs, *, target_area: float = 10_000) -> Audit:
-    """Audit the grids read by :func:`read_inputs` (see :mod:`gridkit.grids.audit`)."""
+    """Audit the grids read by :func:`read_inputs` (see :mod:`gridkit.grids.audit`).
+
+    Parameters
+    ----------
+    inputs : GridInputs
+        From :func:`read_inputs`.
+    target_area : float, optional
+        The city's unit grid area, m².
+
+    Returns
+    -------
+    Audit
+        What :func:`gridkit.grids.audit_grids` found: grids, issues, figures.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "city_grids.gpkg"
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> overlapping = [shapely.box(x, y, x + 100, y + 100),
+    ...                shapely.box(x + 50, y, x + 150, y + 100)]
+    >>> gpd.GeoDataFrame({"网格编码": ["310116001001001", "310116001001002"]},
+    ...                  geometry=overlapping, crs=4549).to_file(path)
+    >>> check_grids(read_inputs(path)).errors > 0
+    True
+    """
     return audit_grids(inputs.layer, inputs.crs, inputs.communities, target_area=target_area)
 
 
@@ -158,6 +210,18 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     ------
     InputError
         A fault ``unit_grid`` cannot hold, without ``--recode``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, pyogrio, shapely, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> x, y = 624_000, 3_398_000
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]}, crs=4549,
+    ...     geometry=[shapely.box(x, y, x + 100, y + 100),
+    ...               shapely.box(x + 100, y, x + 200, y + 100)]).to_file(folder / "grids.gpkg")
+    >>> figures = adopt_to_geopackage(read_inputs(folder / "grids.gpkg"), folder / "city.gpkg")
+    >>> figures["unit_grids"], "unit_grid" in pyogrio.list_layers(folder / "city.gpkg")[:, 0]
+    (2, True)
     """
     started = time.perf_counter()
     refuse_overwriting_inputs(output, inputs.paths)
@@ -288,8 +352,10 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
 
 
 def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
-    """The communities given (with UNITS and TARGET), and for a prefix no community has,
-    the union of its grids."""
+    """The communities given (with UNITS and TARGET), and the union of grids of other prefixes.
+
+    A prefix no community has stands for a community of the union of its grids.
+    """
     units = grids.groupby("COMMUNITY").size()
     frames = []
     known: set[str] = set()
@@ -313,8 +379,10 @@ def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
 
 
 def _registry(output: Path, codes: pd.Series, run: int) -> pd.DataFrame:
-    """The output's registry with these codes active: fresh for a new file; in an existing
-    one, codes no longer present retire and new ones register."""
+    """The output's registry with these codes active.
+
+    Fresh for a new file; in an existing one, codes no longer present retire and new ones register.
+    """
     if not (output.exists() and REGISTRY_LAYER in layers_of(output)):
         return new_registry(codes, run)
     registry = read_registry(output, [])

@@ -187,8 +187,10 @@ def check_grids_file(options: GridsCheckOptions) -> tuple[StepResult, Audit]:
 
 
 def _report(audit: Audit, inputs: GridInputs, output: Path) -> str:
-    """The report page of the audit: grids, communities and the QA layer in a scratch
-    GeoPackage, drawn by ``gridkit report``."""
+    """The report page of the audit, drawn by ``gridkit report``.
+
+    Grids, communities and the QA layer go into a scratch GeoPackage.
+    """
     from gridkit.grids.adopt import _community_layer
     from gridkit.io import write_geopackage
     from gridkit.report import ReportOptions, report_geopackage

@@ -1,5 +1,7 @@
-"""A city's unit grid layer as gridkit reads it: the code field found by the names cities
-give it, the codes as text, and a code field stored as a number flagged.
+"""A city's unit grid layer as gridkit reads it.
+
+The code field found by the names cities give it, the codes as text, and a code field stored as a
+number flagged.
 
 Cities name the field BGID, 网格编码, 单元网格编码, DYWGBM (单元网格编码 in pinyin initials),
 WGBM, … . A Shapefile cuts field names at 10 bytes: 单元网格编码 becomes 单元网格编 in GBK and
@@ -29,10 +31,27 @@ MIN_PREFIX = 3  # characters of a cut field name that must match the start of a 
 class GridLayer:
     """The unit grids read from a city's file, before any check.
 
-    ``frame`` keeps the source's feature ids as index and has CODE (text, '' when missing)
-    and the geometry; ``code_field`` is the source field the codes came from and
-    ``numeric`` says it was stored as a number (Excel/ArcGIS double or integer);
-    ``flattened`` counts the grids whose Z (or M) values were dropped (``unit_grid`` is 2D).
+    Attributes
+    ----------
+    frame : geopandas.GeoDataFrame
+        The source's feature ids as index, CODE (text, ``""`` when missing) and the geometry.
+    source : str
+        The file (and layer) read.
+    code_field : str
+        The source field the codes came from.
+    numeric : bool
+        The codes were stored as numbers (an Excel/ArcGIS double or integer: leading zeros and
+        digits may be lost).
+    flattened : int
+        How many grids had Z (or M) values, dropped here (``unit_grid`` is 2D).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = grid_layer(gpd.GeoDataFrame({"网格编码": [310116001001001.0]},
+    ...                                     geometry=[shapely.box(0, 0, 100, 100)], crs=4549))
+    >>> layer.code_field, layer.numeric, layer.frame["CODE"].tolist()
+    ('网格编码', True, ['310116001001001'])
     """
 
     frame: gpd.GeoDataFrame
@@ -125,6 +144,14 @@ def grid_layer(frame: gpd.GeoDataFrame, code_field: str | None = None) -> GridLa
     Returns
     -------
     GridLayer
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001"]},
+    ...                          geometry=[shapely.box(0, 0, 100, 100)], crs=4549)
+    >>> grid_layer(frame).frame["CODE"].tolist()
+    ['310116001001001']
     """
     field = find_code_field(frame, code_field)
     codes, numeric = code_text(frame[field])

@@ -1,5 +1,7 @@
-"""The BGID registry: every unit grid code a file has ever used, so that a retired code is
-never given again (GB/T 30428.1 codes are what years of component and event records point to).
+"""The BGID registry.
+
+Every unit grid code a file has ever used, so that a retired code is never given again (GB/T 30428.1
+codes are what years of component and event records point to).
 
 Layer ``bgid_registry`` (no geometry): BGID, COMMUNITY, STATUS (``active``/``retired``),
 FIRST_RUN (the ``gridkit_run`` row that first wrote it; 0 when it predates the registry) and
@@ -42,8 +44,10 @@ def new_registry(codes, run: int) -> pd.DataFrame:
 
 
 def read_registry(path: Path, current_codes) -> pd.DataFrame:
-    """The registry in ``path``; a file without one gets one from its current unit grids
-    (FIRST_RUN 0: they predate it)."""
+    """The registry in ``path``.
+
+    A file without one gets one from its current unit grids (FIRST_RUN 0: they predate it).
+    """
     if Path(path).exists() and REGISTRY_LAYER in layers_of(path):
         frame = pyogrio.read_dataframe(path, layer=REGISTRY_LAYER, read_geometry=False)
         missing = [c for c in COLUMNS if c not in frame]
@@ -82,8 +86,10 @@ def register(registry: pd.DataFrame, codes, run: int) -> pd.DataFrame:
 
 
 def fresh_codes(registry: pd.DataFrame, community: str, count: int) -> list[str]:
-    """``count`` codes of ``community`` never used before: serials above the highest ever
-    used, then (when 999 is reached) the lowest never used."""
+    """``count`` codes of ``community`` never used before.
+
+    Serials above the highest ever used, then (when 999 is reached) the lowest never used.
+    """
     used = {int(c[12:]) for c in registry.loc[registry["COMMUNITY"].eq(community), "BGID"]}
     top = max(used, default=0)
     serials = list(range(top + 1, 1000))[:count]

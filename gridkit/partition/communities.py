@@ -128,8 +128,10 @@ def prepare_communities(
 
 def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
                            source: str) -> None:
-    """A community that :func:`clean_geometries` skipped (empty, unreadable, a point) is an
-    error naming its code: the partition must cover all the territory it was given."""
+    """Refuse the communities :func:`clean_geometries` skipped (empty, unreadable, a point).
+
+    The error names their codes: the partition must cover all the territory it was given.
+    """
     lost = frame.index.difference(cleaned.index, sort=False)
     if len(lost) == 0:
         return
@@ -147,8 +149,9 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
 
 
 def area_text(area: float) -> str:
-    """An area in m² rounded as a surveyor would write it: whole m² from 100 m², one decimal
-    from 1 m², two significant digits below.
+    """An area in m² rounded as a surveyor would write it.
+
+    Whole m² from 100 m², one decimal from 1 m², two significant digits below.
 
     Examples
     --------

@@ -1,5 +1,8 @@
-"""The options the record importers share (``census import``, ``events import``): the files
-and how to read them, one dataclass both steps' options extend (:mod:`gridkit.options`)."""
+"""The options the record importers share (``census import``, ``events import``).
+
+The files and how to read them: one dataclass both steps' options extend
+(:mod:`gridkit.options`).
+"""
 
 from __future__ import annotations
 

@@ -60,6 +60,12 @@ class ReportResult(StepResult):
     page : dict
         Everything the page was built from: output, bytes, lang, layers, png, and
         ``figures`` (every figure the page shows, JSON-ready).
+
+    Examples
+    --------
+    >>> result = ReportResult({"output": "report.html", "bytes": 1}, page={"lang": "zh"})
+    >>> result["output"], result.page["lang"], len(result.qa)
+    ('report.html', 'zh', 0)
     """
 
     page: dict = field(default_factory=dict)

@@ -23,6 +23,35 @@ _MAP_ONLY = ("ratio", "per_grid", "major_codes", "class_codes", "street_names",
 
 
 def compute_figures(data: ReportData, lang: str) -> dict:
+    """Every figure of the report from the GeoPackage's layers.
+
+    Parameters
+    ----------
+    data : gridkit.report.data.ReportData
+        The layers as :func:`gridkit.report.data.read_report_data` reads them.
+    lang : {"zh", "en"}
+        The language of class names.
+
+    Returns
+    -------
+    dict
+        ``overview``, ``unit_areas``, ``responsibility``, ``points`` (components and events),
+        ``qa``, ``rejects``, ``spotcheck``, ``runs`` and ``class_names``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.partition import partition
+    >>> from gridkit.report.data import read_report_data
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.gpkg"
+    >>> result = partition(gpd.GeoDataFrame({"CODE": ["310116001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_300, 3_398_100)]))
+    >>> result.communities.to_file(path, layer="community")
+    >>> result.unit_grids.to_file(path, layer="unit_grid")
+    >>> figures = compute_figures(read_report_data(path), "zh")
+    >>> figures["overview"]["layers"]["unit_grid"]
+    3
+    """
     grid_index = pd.Index(data.unit_grid["BGID"].astype(str))
     overview = fig.overview(data)
     points = {}
@@ -48,10 +77,44 @@ def compute_figures(data: ReportData, lang: str) -> dict:
 
 def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
                  png_dir: str | Path | None = None) -> dict:
-    """Write the HTML report of ``source`` to ``output`` (and PNG maps to ``png_dir``).
+    """Write the HTML report of a gridkit GeoPackage: map, figures and QA in one offline page.
 
     ``source`` is only read. ``output`` is replaced only once the new page is complete.
-    Returns the figures ``gridkit report --json`` prints.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The GeoPackage gridkit wrote (at least ``community`` and ``unit_grid``).
+    output : str or pathlib.Path
+        The HTML file to write.
+    lang : {"zh", "en"}, optional
+        The page's language.
+    png_dir : str or pathlib.Path, optional
+        Also write PNG maps and charts there (for documents and slides).
+
+    Returns
+    -------
+    dict
+        The figures ``gridkit report --json`` prints: output, size, layers, figures, PNGs.
+
+    Raises
+    ------
+    GridkitError
+        When ``lang`` is unknown, ``output`` is the source or a folder, a layer is missing or
+        unreadable, or the page cannot be written.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.partition import partition
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> result = partition(gpd.GeoDataFrame({"CODE": ["310116001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_300, 3_398_100)]))
+    >>> result.communities.to_file(folder / "out.gpkg", layer="community")
+    >>> result.unit_grids.to_file(folder / "out.gpkg", layer="unit_grid")
+    >>> figures = build_report(folder / "out.gpkg", folder / "report.html", lang="en")
+    >>> figures["layers"]["unit_grid"], (folder / "report.html").exists()
+    (3, True)
     """
     started = time.perf_counter()
     if lang not in LANGS:
@@ -97,8 +160,10 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
 
 
 def write_atomic(path: Path, content: bytes) -> int:
-    """Write to a temporary file beside ``path`` and rename it over: a failed or interrupted
-    write leaves the previous report as it was."""
+    """Write to a temporary file beside ``path`` and rename it over.
+
+    A failed or interrupted write leaves the previous report as it was.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -50,9 +50,11 @@ class PointLayer:
         return self.table.num_rows
 
     def coded(self, column: str) -> tuple[np.ndarray, list[str]] | None:
-        """A column as (index per row, distinct texts) with null as "", or None when the
-        layer lacks it. Class codes, BGIDs and states repeat: working on the distinct values
-        keeps a million rows cheap."""
+        """A column as (index per row, distinct texts), null as ""; None when the layer lacks it.
+
+        Class codes, BGIDs and states repeat: working on the distinct values keeps a million rows
+        cheap.
+        """
         if column not in self.table.column_names:
             return None
         values = pc.fill_null(pc.cast(self.table.column(column), pa.string()), "")
@@ -72,6 +74,26 @@ class PointLayer:
 
 @dataclass
 class ReportData:
+    """The layers of a gridkit GeoPackage as the report reads them.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The GeoPackage.
+    crs : pyproj.CRS
+        The unit grids' CRS.
+    shapes : dict of str to geopandas.GeoDataFrame
+        Polygon layers: community, unit_grid, responsibility_grid, qa_issue, spotcheck_result.
+    points : dict of str to PointLayer
+        The component and event layers as coordinate arrays.
+    tables : dict of str to pandas.DataFrame
+        Attribute tables: gridkit_run, spotcheck_summary, ...
+    rejects : dict of str to pandas.DataFrame
+        The reject tables.
+    counts : dict of str to int
+        Features per layer.
+    """
+
     path: Path
     crs: pyproj.CRS
     shapes: dict[str, gpd.GeoDataFrame]
@@ -82,10 +104,12 @@ class ReportData:
 
     @property
     def community(self) -> gpd.GeoDataFrame:
+        """The community layer."""
         return self.shapes["community"]
 
     @property
     def unit_grid(self) -> gpd.GeoDataFrame:
+        """The unit grid layer."""
         return self.shapes["unit_grid"]
 
     @property
@@ -95,8 +119,10 @@ class ReportData:
 
     @property
     def street_names(self) -> dict[str, str]:
-        """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME
-        (the partition keeps it from its input); empty when the input had none."""
+        """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME.
+
+        The partition keeps it from its input; empty when the input had none.
+        """
         community = self.community
         if "STREET_NAME" not in community:
             return {}
@@ -106,8 +132,10 @@ class ReportData:
 
     @property
     def district_name(self) -> str:
-        """The district's (区/县) name from the community layer's COUNTY_NAME when the input
-        had one, else "" (the report then names the province and the county code)."""
+        """The district's (区/县) name from the community layer's COUNTY_NAME, else "".
+
+        Without it the report names the province and the county code.
+        """
         if "COUNTY_NAME" not in self.community:
             return ""
         names = self.community["COUNTY_NAME"].dropna().astype(str).str.strip()

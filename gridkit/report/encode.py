@@ -48,6 +48,7 @@ class Blob:
     _packed: dict[tuple[str, bytes], int] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, array: np.ndarray, kind: str) -> str:
+        """Append ``array`` under ``name`` as little-endian ``kind``, 8-byte aligned."""
         if name in self.arrays:
             raise ValueError(f"array {name} added twice")
         data = np.ascontiguousarray(array, dtype=np.dtype(_JS_TYPES[kind]).newbyteorder("<"))
@@ -179,6 +180,18 @@ def _flatten(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class PointEncoding:
+    """A point layer as the page's map reads it.
+
+    Attributes
+    ----------
+    spec : dict
+        The arrays' names and the tiles, for the page's header.
+    order : numpy.ndarray
+        Rows of the layer in their order in the page.
+    valid : int
+        Rows with a position.
+    """
+
     spec: dict
     order: np.ndarray  # rows of the layer in their order in the page
     valid: int
@@ -229,8 +242,11 @@ def _nice_step(minimum: float) -> float:
 
 def encode_column(name: str, values: pa.Array | pa.ChunkedArray | np.ndarray | list,
                   blob: Blob, prefix: str) -> dict | None:
-    """One attribute column in the most compact of: numbers, a dictionary, a code split into
-    a dictionary head and a numeric tail, or plain JSON; None when it would be too large."""
+    """One attribute column in its most compact encoding.
+
+    Numbers, a dictionary, a code split into a dictionary head and a numeric tail, or plain JSON;
+    None when it would be too large.
+    """
     array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values,
                                                                                  from_pandas=True)
     if isinstance(array, pa.ChunkedArray):

@@ -46,6 +46,24 @@ class Swatch:
 
 @dataclass
 class Table:
+    """A table of the page.
+
+    Attributes
+    ----------
+    headers : list of str
+        Column headers.
+    rows : list of list
+        The cells.
+    numeric : set of int
+        Columns right-aligned as numbers.
+    caption : str
+        Caption above.
+    wide : bool
+        Spans the page's width.
+    note : str
+        Note below.
+    """
+
     headers: list[str]
     rows: list[list]
     numeric: set[int] = field(default_factory=set)
@@ -79,6 +97,7 @@ def figure(chart, *tables: Table) -> dict:
 
 
 def section(anchor: str, title: str, note: str, *blocks: dict) -> dict:
+    """One section of the page: anchor, title, note and its blocks."""
     return {"id": anchor, "title": title, "note": note, "blocks": list(blocks)}
 
 
@@ -150,6 +169,7 @@ class Labels:
         self.communities = figures["overview"].get("community_names", {})
 
     def street(self, code: object) -> str:
+        """A street/town code with its name (``310116001 东林街道``), or "–"."""
         code = "" if code is None else str(code)
         name = self.streets.get(code) or self.communities.get(code, "")
         return f"{code} {name}".strip() if code else "–"
@@ -208,6 +228,7 @@ def stale_section(stale: list[dict], w: dict) -> dict:
 
 
 def overview_section(figures: dict, w: dict) -> dict:
+    """The overview section: cards with the district's figures."""
     o = figures["overview"]
     generated = run_time().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cards = [(w["district_area"], f"{o['area_km2']:,.2f} {w['km2']}"),
@@ -233,6 +254,7 @@ def overview_section(figures: dict, w: dict) -> dict:
 
 
 def unit_area_section(u: dict, w: dict, names: Labels) -> dict:
+    """The unit grid area section: histogram against the target and the outliers."""
     h = u["histogram"]
     if u["single_target"]:
         xlabel, fmt = w["area_m2"], (lambda v: f"{v:,.0f}")
@@ -259,6 +281,7 @@ def unit_area_section(u: dict, w: dict, names: Labels) -> dict:
 
 
 def responsibility_section(r: dict, w: dict, names: Labels) -> dict:
+    """The responsibility grid section: unit grids per responsibility grid, by band."""
     blocks = []
     for band in r["bands"]:
         limits = band["limits"]
@@ -295,6 +318,7 @@ def _class_name(entry: dict, lang: str) -> str:
 
 def points_section(name: str, p: dict, w: dict, lang: str, names: Labels,
                    rejects: dict | None) -> dict:
+    """The component or event section: major classes, grids and states, rejects."""
     majors = p["majors"]
     codes = [m["code"] for m in majors]
     rows = [(f"{m['code']} {_class_name(m, lang)}".strip() or w["other"], m["count"],
@@ -354,6 +378,7 @@ def points_section(name: str, p: dict, w: dict, lang: str, names: Labels,
 
 
 def qa_section(q: dict | None, w: dict, lang: str) -> dict:
+    """The QA section: issues by rule and severity."""
     if not q or not q["count"]:
         return section("qa", w["sec_qa"], w["qa_note"], {"kind": "text", "text": w["no_issues"]})
     series = [(w["error"], palette.SEVERITY["error"]),
@@ -377,6 +402,7 @@ def qa_section(q: dict | None, w: dict, lang: str) -> dict:
 
 
 def spotcheck_section(s: dict, w: dict, lang: str, names: Labels) -> dict:
+    """The spot check section: verdict, accuracy and completeness with their intervals."""
     level = s["acceptance"]
     blocks: list[dict] = []
     overall = s.get("overall")
@@ -457,6 +483,7 @@ def _generic_table(columns: list[str], records: list[dict], w: dict, lang: str,
 
 
 def runs_section(runs: list[dict], w: dict) -> dict:
+    """The runs section: the commands that made the file."""
     rows = [[r.get("TIME", ""), r.get("VERSION", ""), r.get("COMMAND", ""),
              r.get("PARAMETERS", "")] for r in runs[-MAX_ROWS:]]
     return section("runs", w["runs"], "", {"kind": "figure", "chart": None, "tables": [

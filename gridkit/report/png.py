@@ -53,6 +53,7 @@ def cjk_font() -> str | None:
 
 
 def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> list[Path]:
+    """Write the report's maps as PNG files in ``directory``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -82,8 +83,9 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
 
 
 def write_charts(drawn: list, directory: Path) -> list[Path]:
-    """The page's charts as ``chart_01.png``, ... (the same matplotlib figures the page
-    inlines as SVG), written atomically like the maps.
+    """The page's charts as ``chart_01.png``, ...
+
+    (the same matplotlib figures the page inlines as SVG), written atomically like the maps.
 
     Parameters
     ----------
@@ -156,6 +158,7 @@ class Maps:
         self.extent = data.unit_grid.total_bounds
 
     def available(self) -> list[tuple[str, object]]:
+        """The maps this file has data for, as (name, draw function)."""
         maps = [("overview", self.overview), ("unit_area", self.unit_area)]
         if "component" in self.data.points:
             maps.append(("components", lambda: self.points("component")))
@@ -246,6 +249,7 @@ class Maps:
 
     # -- maps ---------------------------------------------------------------------------------
     def overview(self):
+        """Unit grids coloured by responsibility grid band."""
         w = self.w
         figure, ax = self._figure(f"{w['layer_unit_grid']} · {w['layer_responsibility_grid']}")
         resp = self.data.shapes.get("responsibility_grid")
@@ -266,6 +270,7 @@ class Maps:
         return figure
 
     def unit_area(self):
+        """Unit grids coloured by area against their target."""
         w = self.w
         figure, ax = self._figure(f"{w['sec_unit_area']} · {w['map.colour_area']}")
         ratio = self.figures["unit_areas"]["ratio"]
@@ -281,6 +286,7 @@ class Maps:
         return figure
 
     def points(self, name: str):
+        """Points of layer ``name`` coloured by major class."""
         w = self.w
         layer = self.data.points[name]
         p = self.figures["points"][name]
@@ -304,6 +310,7 @@ class Maps:
         return figure
 
     def qa(self):
+        """QA issues coloured by severity."""
         w = self.w
         qa = self.data.shapes["qa_issue"]
         figure, ax = self._figure(f"{w['layer_qa_issue']} · {len(qa):,}")
@@ -326,6 +333,7 @@ class Maps:
         return figure
 
     def spotcheck(self):
+        """Spot-checked grids coloured by verdict."""
         w = self.w
         spot = self.data.shapes["spotcheck_result"]
         figure, ax = self._figure(w["layer_spotcheck_result"])

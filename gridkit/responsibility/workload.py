@@ -24,6 +24,11 @@ LAYERS = {"component": ("MAJOR", "MINOR"), "event": ("MAJOR", "MINOR")}
 
 
 def load_weights(path: str | Path | None = None) -> dict[str, dict[str, float]]:
+    """Workload weights per component/event class: the shipped defaults, overridden by ``path``.
+
+    The defaults (``data/weights.toml``) weigh event classes above component classes, as events
+    are most cases (Yangzhou 2006: 1,167 of 1,795 cases).
+    """
     default = tomllib.loads(
         resources.files("gridkit.responsibility").joinpath("data/weights.toml").read_text(
             encoding="utf-8"))

@@ -52,6 +52,18 @@ _SAMPLE = 1 << 20
 
 @dataclass
 class BadRow:
+    """A source row that could not be read.
+
+    Attributes
+    ----------
+    row : int or None
+        Its row number as the user finds it, None when unknown.
+    text : str
+        The row's raw text (shortened), for the reject table.
+    message : str
+        Why it could not be read.
+    """
+
     row: int | None
     text: str
     message: str
@@ -59,6 +71,44 @@ class BadRow:
 
 @dataclass
 class SourceTable:
+    r"""One table read from a CSV, XLSX sheet or vector layer, every cell as text.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    name : str
+        What SRCFILE records: the file name, ``name:layer`` when one of several was chosen.
+    table : pyarrow.Table
+        Every source column as non-null text (``""`` when empty).
+    rows : numpy.ndarray
+        int, one per table row: its row number as the user finds it (SRCROW; the sheet row, or
+        the feature id of a layer).
+    geometry : numpy.ndarray, optional
+        Shapely geometries per row (None where missing), for vector sources.
+    crs : pyproj.CRS, optional
+        The CRS the source declares.
+    bad_rows : list of BadRow
+        Rows that could not be read (wrong number of cells, undecodable bytes).
+    encoding : str
+        The text encoding used (decided by the evidence for CSV and DBF).
+    numeric : dict of str to numpy.ndarray
+        Column → bool per row: the cell was a number in the source.
+    header_row : int
+        The 1-based row the column names came from (CSV/XLSX).
+    damaged : list of tuple of (int, str, str)
+        (row, column, what) for cells whose text was repaired or is doubtful.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = path.write_text("经度,纬度\n121.3,30.7\n", encoding="gbk")
+    >>> table = read_source(path)
+    >>> table.columns, table.encoding, table.rows.tolist()
+    (['经度', '纬度'], 'gb18030', [2])
+    """
+
     path: Path
     name: str  # what SRCFILE records: the file name, ":layer" when one of several was chosen
     table: pa.Table  # every source column as non-null text ("" when empty)
@@ -78,12 +128,13 @@ class SourceTable:
 
     @property
     def columns(self) -> list[str]:
+        """The column names, in source order."""
         return list(self.table.column_names)
 
 
 def read_source(path: str | Path, *, sheet: str | None = None, layer: str | None = None,
                 header_row: int | None = None, aliases: Aliases | None = None) -> SourceTable:
-    """One table (CSV, XLSX sheet, vector layer) as a :class:`SourceTable`.
+    r"""One table (CSV, XLSX sheet, vector layer) as a :class:`SourceTable`.
 
     Parameters
     ----------
@@ -113,7 +164,7 @@ def read_source(path: str | Path, *, sheet: str | None = None, layer: str | None
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = p.write_text("某街道部件普查登记表,,\\n经度,纬度,名称\\n121.3,30.7,路灯\\n")
+    >>> _ = p.write_text("某街道部件普查登记表,,\n经度,纬度,名称\n121.3,30.7,路灯\n")
     >>> t = read_source(p, aliases={"X": ("经度",), "Y": ("纬度",)})
     >>> t.header_row, t.columns, t.rows.tolist()
     (2, ['经度', '纬度', '名称'], [3])
@@ -136,8 +187,11 @@ _TITLE_ROWS = 20
 
 
 def choose_header(rows: list[list[str]], aliases: Aliases | None) -> int:
-    """Index (0-based, among ``rows``) of the header: the first row naming at least two known
-    columns, else the first with two or more cells (a title row has one), else the first."""
+    """Index (0-based, among ``rows``) of the header.
+
+    The first row naming at least two known columns, else the first with two or more cells (a title
+    row has one), else the first.
+    """
     filled = [sum(1 for c in r if c.strip()) for r in rows]
     if aliases:
         scores = [recognised(r, aliases) for r in rows]
@@ -201,6 +255,11 @@ def _header(path: Path, encoding: str, header_row: int | None,
 
 def read_csv(path: Path, header_row: int | None = None,
              aliases: Aliases | None = None) -> SourceTable:
+    """A CSV/TSV/TXT file as a :class:`SourceTable`: encoding, delimiter and header row found.
+
+    The encoding is decided by the evidence (UTF-8 when the bytes decode, else GB18030); a title
+    row above the header is skipped when ``aliases`` recognise the header below it.
+    """
     with open(path, "rb") as handle:
         sample = handle.read(_SAMPLE)
     encoding = detect_encoding(sample)
@@ -286,8 +345,9 @@ def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.nd
 # -- XLSX --------------------------------------------------------------------------------------
 
 def cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
-    """(text, was a number) of one spreadsheet cell; a ``0000`` number format puts back the
-    leading zeros the number lost.
+    """(text, was a number) of one spreadsheet cell.
+
+    A ``0000`` number format puts back the leading zeros the number lost.
 
     Examples
     --------
@@ -326,8 +386,11 @@ def sheet_names(path: Path) -> list[str]:
 
 def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
               aliases: Aliases | None = None, *, several: bool = False) -> SourceTable:
-    """One sheet of a workbook; ``several`` lets the caller read a many-sheet book sheet by
-    sheet (otherwise a book of several sheets needs ``sheet``)."""
+    """One sheet of a workbook.
+
+    ``several`` lets the caller read a many-sheet book sheet by sheet (otherwise a book of several
+    sheets needs ``sheet``).
+    """
     import openpyxl
 
     try:
@@ -408,6 +471,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
 # -- GDAL vector sources -----------------------------------------------------------------------
 
 def read_vector_source(path: Path, layer: str | None) -> SourceTable:
+    """One layer of a GDAL vector source as a :class:`SourceTable` with geometry and CRS."""
     import pyogrio
 
     from gridkit.io import choose_layer, layers_of

@@ -26,6 +26,7 @@ LONLAT_DECIMALS = 8
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One CSV per layer with X/Y (points) or WKT, text in the chosen encoding."""
     written = Written()
     for layer in layers:
         table = _with_coordinates(layer, as_plain_types(layer.table))

@@ -1,6 +1,9 @@
-"""Shapefiles: one per layer (one per geometry family when a layer mixes points, lines and
-polygons), field names shortened by :mod:`gridkit.export.shpnames`, text in GBK or UTF-8 with
-a .cpg naming it, and ``field_names.csv`` mapping every field to its Shapefile name."""
+"""Shapefiles.
+
+One per layer (one per geometry family when a layer mixes points, lines and polygons), field names
+shortened by :mod:`gridkit.export.shpnames`, text in GBK or UTF-8 with a .cpg naming it, and
+``field_names.csv`` mapping every field to its Shapefile name.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ _FIX = "export with `encoding='utf-8'`"
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One Shapefile per layer (per geometry family when mixed), names cut to 10 bytes, a .cpg."""
     encoding = context.encoding
     written = Written()
     mapping_rows = []
@@ -61,10 +65,12 @@ def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
 
 
 def _parts(layer: Layer) -> list[tuple[str, np.ndarray | None]]:
-    """[("", None)] when the layer has one geometry type. A layer of any geometry type (the
-    component layer, where linear and areal classes keep their shape) is split by family,
-    _point/_line/_polygon, always, so that a delta with points only still names its file
-    like the full export; features without a geometry go with the first part."""
+    """The parts a layer is written as: ``[("", None)]`` for one geometry type.
+
+    A layer of any geometry type (the component layer, where linear and areal classes keep their
+    shape) is split by family, _point/_line/_polygon, always, so that a delta with points only still
+    names its file like the full export; features without a geometry go with the first part.
+    """
     if not layer.spatial:
         return [("", None)]
     families = layer.families()

@@ -15,9 +15,11 @@ GBK_FALLBACK = str.maketrans({"²": "2", "³": "3", "¹": "1", "µ": "μ", "−"
 
 def fit_encoding(table: pa.Table, layer: str, encoding: str,
                  fix: str) -> tuple[pa.Table, dict[str, int]]:
-    """``table`` with text ``encoding`` can hold: look-alikes for the few symbols in
-    :data:`GBK_FALLBACK` (counts per field), an error naming the feature and field for any
-    other character it lacks."""
+    """``table`` with text that ``encoding`` can hold.
+
+    Look-alikes for the few symbols in :data:`GBK_FALLBACK` (counts per field), an error naming the
+    feature and field for any other character it lacks.
+    """
     if encoding.lower().replace("-", "") == "utf8":
         return table, {}
     counts = {}
