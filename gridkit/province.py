@@ -179,8 +179,10 @@ def check_borders(out_dir: Path, codes: list[str], tolerance: float = 1e-3) -> d
     Returns
     -------
     dict
-        ``pairs`` (``[code, code, shared metres]``), ``overlap_m2`` (area covered by grids of
-        two counties), ``gap_m2`` (holes between counties' grids), ``max_offset_m`` (the
+        ``pairs`` (``[code, code, shared metres]``; 0 m for neighbours within 1 m of each
+        other that share no line), ``overlap_m2`` (area covered by grids of
+        two counties), ``gap_m2`` (land narrower than 1 m between grids of two counties, also
+        where it reaches the province's edge), ``max_offset_m`` (the
         farthest a border vertex of one county lies from its neighbour's grids, among
         vertices within 1 m of them), ``t_junctions`` (edges whose end on the border is a
         vertex of one side only: a cut line ending there), ``border_grids``, ``valid`` and
@@ -225,14 +227,23 @@ def _check_group(geoms: np.ndarray, owner: np.ndarray, codes: list[str],
         shapely.boundary(geoms[left]), shapely.buffer(shapely.boundary(geoms[right]),
                                                       tolerance)))
     pairs: dict[tuple[int, int], float] = {}
-    for a, b, length in zip(owner[left], owner[right], shared, strict=True):
+    apart: dict[tuple[int, int], float] = {}
+    distance = shapely.distance(geoms[left], geoms[right])
+    for a, b, length, far in zip(owner[left], owner[right], shared, distance, strict=True):
         pairs[(a, b)] = pairs.get((a, b), 0.0) + float(length)
-    # Thin holes in the union of the border grids are gaps between counties (the wide ones
-    # are the counties' inner grids, not read here).
+        apart[(a, b)] = min(apart.get((a, b), np.inf), float(far))
+    # Gaps between counties: the land a closing by GAP_WIDTH adds to the border grids, where
+    # it touches grids of two counties. Not only the holes of their union: a gap along a
+    # border that reaches the province's outer edge is open at its ends (the wide holes are
+    # the counties' inner grids, not read here, and stay open).
     union = shapely.union_all(geoms)
-    holes = [shapely.Polygon(ring) for part in shapely.get_parts(union)
-             for ring in part.interiors]
-    holes = [h for h in holes if shapely.buffer(h, -GAP_WIDTH / 2).is_empty]
+    closed = shapely.buffer(shapely.buffer(union, GAP_WIDTH / 2, join_style="mitre"),
+                            -GAP_WIDTH / 2, join_style="mitre")
+    pieces = shapely.get_parts(shapely.difference(closed, union))
+    near_piece, near_grid = shapely.STRtree(geoms).query(pieces, predicate="dwithin",
+                                                         distance=tolerance)
+    holes = [piece for k, piece in enumerate(pieces)
+             if len(np.unique(owner[near_grid[near_piece == k]])) > 1]
     offset, junctions = 0.0, 0
     for k in np.unique(owner):
         mine, theirs = geoms[owner == k], geoms[owner != k]
@@ -245,8 +256,11 @@ def _check_group(geoms: np.ndarray, owner: np.ndarray, codes: list[str],
             offset = max(offset, float(shapely.distance(points[near], edge).max()))
         their_vertices = shapely.multipoints(shapely.get_coordinates(theirs))
         junctions += int((near & ~shapely.dwithin(points, their_vertices, 1e-9)).sum())
+    # Neighbours that share no line: within 1 m but apart all along (a county drawn off its
+    # neighbour's border), listed with 0 m shared; counties touching at a corner are not.
     result = {"pairs": [[codes[a], codes[b], round(length, 2)]
-                        for (a, b), length in sorted(pairs.items()) if length > 0],
+                        for (a, b), length in sorted(pairs.items())
+                        if length > 0 or apart[(a, b)] > tolerance],
               "overlap_m2": round(float(overlap.sum()), 6),
               "gap_m2": round(float(sum(h.area for h in holes)), 6),
               "max_offset_m": round(offset, 6), "t_junctions": junctions,

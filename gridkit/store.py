@@ -597,6 +597,10 @@ def _apply_operation(db: sqlite3.Connection, op: _Operation) -> bool:
             raise
         return cursor.rowcount > 0
     if op.kind == "append" and op.layer in main:
+        if not db.execute(f"SELECT EXISTS (SELECT 1 FROM stage.{_q(op.layer)})").fetchone()[0]:
+            # No rows to add (an append whose every row was rejected): the layer, and so
+            # every result computed from it, stays as it was.
+            return False
         clash = _type_clash(db, op.layer)
         if not clash:
             _append(db, op.layer)

@@ -221,3 +221,25 @@ def test_a_province_project_refuses_a_grids_county(tmp_path):
     done = _invoke("run", project, "-o", tmp_path / "out")
     assert done.exit_code == 2, done.output
     assert "county 310116 adopts its own grids" in done.output
+
+
+def test_adopt_an_arcgis_polygonz_shapefile_with_a_double_code_field(clean, tmp_path):
+    # As ArcGIS exports a city's layer: PolygonZ with heights, GBK DBF, the code a Double.
+    grids, communities = clean
+    comm = _write(communities, tmp_path / "c.gpkg")
+    city = gpd.GeoDataFrame({"DYWGBM": grids["BGID"].astype("float64").to_numpy()},
+                            geometry=shapely.force_3d(grids.geometry.to_numpy(), 12.5),
+                            crs=grids.crs)
+    city.to_file(tmp_path / "grids.shp", encoding="gbk")
+    assert pyogrio.read_info(tmp_path / "grids.shp")["geometry_type"] == "Polygon Z"
+    done = _invoke("grids", "adopt", tmp_path / "grids.shp", "-o", tmp_path / "o.gpkg",
+                   "--communities", comm, "--target-area", TARGET)
+    assert done.exit_code == 0, done.output
+    assert pyogrio.read_info(tmp_path / "o.gpkg", layer="unit_grid")["geometry_type"] == "Polygon"
+    out = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="unit_grid")
+    assert out["BGID"].tolist() == sorted(grids["BGID"])
+    assert not shapely.has_z(out.geometry.to_numpy()).any()
+    qa = pyogrio.read_dataframe(tmp_path / "o.gpkg", layer="qa_issue")
+    dropped = qa[qa["RULE"] == "dropped-z-m"]
+    assert len(dropped) == 1
+    assert f"{len(grids)} of {len(grids)} grids carry Z/M values" in dropped["MESSAGE"].iloc[0]

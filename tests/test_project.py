@@ -10,10 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyarrow.dataset as ds
 import pyogrio
 import pytest
+import shapely
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +35,7 @@ from gridkit.province import check_borders  # noqa: E402
 
 STAMP = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 ARGV = "gridkit run province -o out"
+X0, Y0 = 624_000.0, 3_398_000.0  # metres, EPSG:4549, as in tests/conftest.py
 
 
 def digest(path: Path) -> str:
@@ -197,3 +200,27 @@ def test_a_mixed_census_file_is_routed_by_location(province, tmp_path):
     unrouted = (tmp_path / "out/routed/unrouted/全市补查.csv").read_text(encoding="utf-8")
     assert '"IMG_far","outside every county"' in unrouted
     assert '"IMG_none","no position"' in unrouted
+
+
+def _county_file(path: Path, x0: float, code: str) -> None:
+    # Two 100 m unit grids a side, stacked: the county is 100 m wide and 200 m high.
+    grids = [shapely.box(x0, Y0 + k * 100, x0 + 100, Y0 + (k + 1) * 100) for k in range(2)]
+    community = gpd.GeoDataFrame({"CODE": [code + "001001"]},
+                                 geometry=[shapely.union_all(grids)], crs=4549)
+    community.to_file(path, layer="community", driver="GPKG")
+    gpd.GeoDataFrame({"BGID": [f"{code}001001{k:03d}" for k in (1, 2)]}, geometry=grids,
+                     crs=4549).to_file(path, layer="unit_grid", driver="GPKG")
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.4])
+def test_a_county_drawn_off_its_neighbours_border_is_a_gap_and_a_pair(tmp_path, offset):
+    # Real admin data: the second county's outline 0.4 m off the first's, all along their
+    # 200 m border, the sliver open to the province's edge at both ends (no hole).
+    _county_file(tmp_path / "310101.gpkg", X0, "310101")
+    _county_file(tmp_path / "310104.gpkg", X0 + 100 + offset, "310104")
+    b = check_borders(tmp_path, ["310101", "310104"])
+    assert [p[:2] for p in b["pairs"]] == [["310101", "310104"]]
+    assert b["pairs"][0][2] == pytest.approx(200 if offset == 0 else 0, abs=0.01)
+    assert b["gap_m2"] == pytest.approx(200 * offset, abs=0.01)
+    assert b["overlap_m2"] == 0 and b["max_offset_m"] == pytest.approx(offset, abs=1e-6)
+    assert b["valid"] is (offset == 0)

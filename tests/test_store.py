@@ -393,6 +393,27 @@ def test_append_of_a_new_file_keeps_the_others_and_reads_only_its_neighbourhood(
     assert codes.is_unique
 
 
+def test_an_append_whose_every_row_is_rejected_leaves_the_check_current(imported):
+    # A street team's file with unusable positions: every row goes to component_reject,
+    # no component is added, so the census check rows and the coverage stay current.
+    folder = imported.parent
+    pd.DataFrame({"标识码": [""] * 3, "部件名称": ["路灯"] * 3, "经度": ["abc", "", "东经"],
+                  "纬度": ["def", "", "北纬"]}).to_csv(folder / "street3.csv", index=False)
+    checked = pyogrio.read_dataframe(imported, layer="qa_issue", read_geometry=False)
+    before = read_state(imported)["layers"]["component"]["version"]
+    done = CliRunner().invoke(main, ["census", "import", str(folder / "street3.csv"), "-o",
+                                     str(imported), "--crs", "wgs84", "--mode", "append"])
+    assert done.exit_code == 0, done.output
+    assert "stale" not in done.output and "removed" not in done.output
+    assert _components(imported) == 300
+    rejects = pyogrio.read_dataframe(imported, layer="component_reject", read_geometry=False)
+    assert (rejects["SRCFILE"] == "street3.csv").sum() == 3
+    assert read_state(imported)["layers"]["component"]["version"] == before
+    qa = pyogrio.read_dataframe(imported, layer="qa_issue", read_geometry=False)
+    assert (qa["COMMAND"] == "census check").sum() == (checked["COMMAND"] == "census check").sum()
+    assert stale_results(imported) == []
+
+
 def test_export_of_a_foreign_geopackage_writes_nothing_into_it(tmp_path):
     foreign = tmp_path / "foreign.gpkg"
     points(10, 0).to_file(foreign, layer="poi", driver="GPKG")

@@ -5,7 +5,7 @@
 or dissolved from the code prefixes), the audit in ``qa_issue`` and the ``bgid_registry``.
 
 What ``unit_grid`` cannot hold stops the adoption with the first such fault: a missing,
-invalid or duplicate code, a code field stored as a number, a multi-part grid, an invalid
+invalid or duplicate code, a multi-part grid, an invalid
 ring (unless ``--repair``). ``--recode``
 gives every grid a new code in gridkit's spatial order (the old one kept in SRCCODE, multi-
 part grids split); everything else the audit finds is written to ``qa_issue`` and adopted as

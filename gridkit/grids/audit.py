@@ -157,6 +157,10 @@ def audit_grids(layer: GridLayer, crs: pyproj.CRS,
     (0, 20000.0)
     """
     found = _Found(crs)
+    if layer.flattened:
+        found.add("*", "dropped-z-m", "warning",
+                  f"{layer.source}: {layer.flattened} of {len(layer.frame)} grids carry Z/M "
+                  "values; unit_grid is 2D, so they were dropped (heights are not used)")
     frame = layer.frame.to_crs(crs)
     fids = np.array([str(i) for i in frame.index], dtype=object)
     codes = frame["CODE"].to_numpy(dtype=object)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridkit.errors import InputError, mention
 
@@ -41,6 +42,8 @@ class GridLayer:
     numeric : bool
         The codes were stored as numbers (an Excel/ArcGIS double or integer: leading zeros and
         digits may be lost).
+    flattened : int
+        How many grids had Z (or M) values, dropped here (``unit_grid`` is 2D).
 
     Examples
     --------
@@ -55,6 +58,7 @@ class GridLayer:
     source: str
     code_field: str
     numeric: bool
+    flattened: int = 0
 
 
 def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
@@ -151,6 +155,16 @@ def grid_layer(frame: gpd.GeoDataFrame, code_field: str | None = None) -> GridLa
     """
     field = find_code_field(frame, code_field)
     codes, numeric = code_text(frame[field])
-    out = gpd.GeoDataFrame({"CODE": codes.to_numpy()}, geometry=frame.geometry.to_numpy(),
+    geoms = frame.geometry.to_numpy()
+    # ArcGIS/SuperMap layers often carry heights (PolygonZ); unit_grid is a 2D Polygon
+    # layer, so they are dropped here and the audit says so (dropped-z-m).
+    third = ~shapely.is_missing(geoms) & shapely.has_z(geoms)
+    if hasattr(shapely, "has_m"):
+        third |= ~shapely.is_missing(geoms) & shapely.has_m(geoms)
+    flattened = int(third.sum())
+    if flattened:
+        geoms = shapely.force_2d(geoms)
+    out = gpd.GeoDataFrame({"CODE": codes.to_numpy()}, geometry=geoms,
                            crs=frame.crs, index=frame.index)
-    return GridLayer(out, str(frame.attrs.get("source", "unit grids")), str(field), numeric)
+    return GridLayer(out, str(frame.attrs.get("source", "unit grids")), str(field), numeric,
+                     flattened)
