@@ -69,7 +69,7 @@ def test_page_loads_offline_and_opens_on_the_grids(pages):
     assert requests[0] == html and len(requests) == 2 and requests[1].startswith("blob:")
     assert page.evaluate("gridkitReport.painted()") > 0.2
     drawn = page.evaluate("gridkitReport.drawn()")
-    assert drawn["responsibility_grid"] == 64 and drawn["community"] == 34
+    assert drawn["responsibility_grid"] == 70 and drawn["community"] == 34
     assert drawn["unit_grid"] == 1484 and drawn["context_road"] > 500
     assert "component" not in drawn and "event" not in drawn  # points start off
     # Buildings from street level on: not even made into features before.

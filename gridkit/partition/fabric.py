@@ -50,6 +50,7 @@ SHARE = 0.01  # a building holds a face when more than this share of it lies the
 YARD = 15.0  # metres around a building that count as built-up land (yards, lanes, gaps)
 OPEN_CELL = 1.6  # × target: the area of a unit grid of open land (fields, parks, no building)
 LATTICE = 10.0  # metres between the points that measure a block's open land
+LATTICE_POINTS = 40_000  # the most lattice points in one block's bounding box
 
 
 @dataclass
@@ -95,7 +96,8 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
     components) gives land without buildings, where neither live, larger grids; they stay
     within the band (0.5–2× target) and need fewer cuts across fields, parks and yards, where
     no line of the fabric runs. Built-up land is what lies within :data:`YARD` of a building,
-    measured on a lattice of points every :data:`LATTICE` metres. Only for a partition given
+    measured on a lattice of points every :data:`LATTICE` metres (coarser in a block larger
+    than :data:`LATTICE_POINTS` of them). Only for a partition given
     a building layer: without one, no land is known to be open.
 
     Parameters
@@ -124,8 +126,10 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
     """
     area = block.area
     x0, y0, x1, y1 = block.bounds
-    xs = np.arange(x0 + LATTICE / 2, x1, LATTICE)
-    ys = np.arange(y0 + LATTICE / 2, y1, LATTICE)
+    # Coarser in a vast block (a development zone's empty plots): at most ~LATTICE_POINTS.
+    step = max(LATTICE, np.sqrt((x1 - x0) * (y1 - y0) / LATTICE_POINTS))
+    xs = np.arange(x0 + step / 2, x1, step)
+    ys = np.arange(y0 + step / 2, y1, step)
     gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
     inside = shapely.contains_xy(block, gx, gy)
     points = shapely.points(gx[inside], gy[inside])
