@@ -44,6 +44,7 @@ SIDE = 0.5  # metres: each side of a loose line is its own seed, so an edge runs
 SIMPLIFY = 0.1  # metres: tessellation edges are simplified by this (well inside SHRINK)
 SNAP_BAND = (0.6, 1.6)  # an atom snaps only if every cell it changes stays in this × cell
 MAX_RATIO = 2.0  # a building moved whole may not make a cell larger than this × target
+SNAP_CAP = 1.8  # × target: snapping stops short of MAX_RATIO, leaving room for the leftovers
 SIDE_PROBE = 0.05  # metres: how far to either side of a line its units are looked up
 TOUCH = 1e-3  # metres: a noded edge this close to a line lies on it
 SHARE = 0.01  # a building holds a face when more than this share of it lies there
@@ -245,7 +246,7 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
     :class:`BlockPlan` whose lines are only the boundaries between its units.
     """
     small = buildings[shapely.area(buildings) < target] if len(buildings) else buildings
-    straight = plan_cuts(block, cell_area, small)
+    straight = plan_cuts(block, cell_area, small, max_cell=SNAP_CAP * target)
     inner = shapely.get_parts(np.asarray(faces_rings, dtype=object))
     crossed = len(small) and len(straight.lines) and len(
         shapely.STRtree(small).query(straight.lines, predicate="crosses")[0])
@@ -323,11 +324,11 @@ def _unit_boundaries(edges, cells, labels) -> np.ndarray:
 
 def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
     """Move each atom whole to the cell holding most of it, smallest atom first, where every
-    cell concerned stays within SNAP_BAND × ``cell_area`` (and MAX_RATIO × ``target``)."""
+    cell concerned stays within SNAP_BAND × ``cell_area`` (and SNAP_CAP × ``target``)."""
     labels = labels.copy()
     n_labels = labels.max() + 1
     unit_area = np.bincount(labels, weights=area, minlength=n_labels)
-    lo, hi = SNAP_BAND[0] * cell_area, min(SNAP_BAND[1] * cell_area, MAX_RATIO * target)
+    lo, hi = SNAP_BAND[0] * cell_area, min(SNAP_BAND[1] * cell_area, SNAP_CAP * target)
     atom_area = np.bincount(atom[atom >= 0], weights=area[atom >= 0], minlength=n_atoms)
     by_atom = np.argsort(atom, kind="stable")
     starts = np.searchsorted(atom[by_atom], np.arange(n_atoms + 1))
