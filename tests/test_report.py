@@ -82,8 +82,8 @@ def test_command_writes_one_page_and_reports_its_figures(full):
     figures = full["json"]
     assert figures["output"] == str(full["html"])
     assert figures["bytes"] == full["html"].stat().st_size
-    assert figures["counts"]["unit_grid"] == 1484
-    assert figures["counts"]["responsibility_grid"] == 70
+    assert figures["counts"]["unit_grid"] == 1491
+    assert figures["counts"]["responsibility_grid"] == 71
     assert figures["components"]["count"] == COMPONENTS
     assert sum(figures["components"]["by_major"].values()) == COMPONENTS
     assert figures["events"]["count"] == EVENTS
