@@ -3,6 +3,7 @@
     python benchmarks/report.py                 # build the district, report, open it
     python benchmarks/report.py --json          # the same figures as JSON
     python benchmarks/report.py --keep /tmp/b   # keep (and on later runs reuse) the files
+    python benchmarks/report.py --baseline none # without the old page for comparison
 
 Steps: partition ``benchmarks.synthetic.synthetic_communities()`` (190 communities, no
 barriers) with gridkit's partition, group it into responsibility grids, add 1,000,000
@@ -12,14 +13,27 @@ unit grids, write the report, then open it in headless Chromium (Debian's ``chro
 and measure: file size, load time to the first full map (grids; components start off), a full
 redraw at the whole-district and at street level, turning the components on, and a click.
 Targets: ≤ 30 MB and ≤ 5 s to open.
+
+The obvious alternative is the report this one replaced: the hand-written canvas map of commit
+692f4f9 (``--baseline REV``), built from git history (``git archive``, run in a child process)
+on the same GeoPackage. The two pages are opened alternately, ``--rounds`` times each in a fresh
+tab of one browser, so both see the same machine load; the medians and ranges are printed.
+"Ready" is the moment the DevTools client sees the page's ``gridkitReport.ready`` (the map is
+drawn and the page answers a script: what a user feels as "usable"); "drawn" is the page's
+own clock (``gridkitReport.readyMs``, from the start of navigation).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import platform
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +56,7 @@ from gridkit.report import build_report  # noqa: E402
 from gridkit.responsibility import group_geopackage  # noqa: E402
 
 COMPONENTS = 1_000_000
+BASELINE = "692f4f9"  # the last commit with the hand-written canvas map (issue 17 replaced it)
 STATES = (["完好", "破损", "丢失", "占用"], [0.93, 0.04, 0.01, 0.02])
 DEPARTMENTS = ["区建设管理委员会", "区绿化和市容管理局", "区交通委员会", "区水务局",
                "区房屋管理局", "区供电公司", "区通信管理局"]
@@ -148,11 +163,59 @@ def in_browser(html: Path, shot: Path | None) -> dict:
     return figures
 
 
+def baseline_report(gpkg: Path, html: Path, rev: str) -> int:
+    """The report of commit ``rev`` on ``gpkg``, written to ``html``; returns its bytes."""
+    if html.exists():
+        return html.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="gridkit-baseline-") as tree:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "gridkit"],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tree, filter="data")
+        script = ("import sys; from gridkit.report import build_report; "
+                  "print(build_report(sys.argv[1], sys.argv[2])['bytes'])")
+        subprocess.run([sys.executable, "-c", script, str(gpkg), str(html)], check=True,
+                       cwd=tree, env={**os.environ, "PYTHONPATH": tree},
+                       stdout=subprocess.DEVNULL)
+    return html.stat().st_size
+
+
+def load_times(pages: dict[str, Path], rounds: int) -> dict:
+    """Each page opened ``rounds`` times, alternating: seconds until ready, as seen by the
+    DevTools client and by the page's own clock."""
+    from report_browser import Chromium
+
+    seen: dict[str, list] = {name: [] for name in pages}
+    drawn: dict[str, list] = {name: [] for name in pages}
+    with Chromium() as browser:
+        for _ in range(rounds):
+            for name, html in pages.items():
+                page = browser.page()
+                seen[name].append(page.open(html, timeout=120))
+                drawn[name].append(page.evaluate("gridkitReport.readyMs") / 1000)
+                page.close()
+
+    def summary(values: list[float]) -> dict:
+        return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
+                "max": round(max(values), 2)}
+
+    return {name: {"ready_s": summary(seen[name]), "drawn_s": summary(drawn[name])}
+            for name in pages}
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", type=Path, help="folder to keep (and reuse) the files in")
     parser.add_argument("--components", type=int, default=COMPONENTS)
+    parser.add_argument("--baseline", default=BASELINE,
+                        help=f"git revision of the old report to compare with (default "
+                             f"{BASELINE}), or 'none'")
+    parser.add_argument("--rounds", type=int, default=5, help="page loads of each report")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="gridkit-report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -164,6 +227,15 @@ def main() -> None:
     result = build_report(gpkg, html)
     report_s = time.perf_counter() - started
     browser = in_browser(html, folder / "report.png")
+    pages = {"report": html}
+    sizes = {"report": result["bytes"]}
+    if args.baseline != "none":
+        old = folder / f"baseline-{args.baseline}.html"
+        sizes["baseline"] = baseline_report(gpkg, old, args.baseline)
+        pages["baseline"] = old
+    load_before = load_average()
+    loads = load_times(pages, args.rounds)
+    machine_load = f"{load_before} before, {load_average()} after"
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, Python "
                    f"{platform.python_version()}",
@@ -173,7 +245,14 @@ def main() -> None:
         "report_mb": round(result["bytes"] / 1e6, 1),
         "report_mib": result["megabytes"],
         "browser": browser,
-        "targets": {"size_ok": result["bytes"] <= 30e6, "load_ok": browser["load_s"] <= 5},
+        "bytes": sizes,
+        "loads": loads,
+        "load_average": machine_load,
+        "targets": {"size_ok": result["bytes"] <= 30e6, "load_ok": browser["load_s"] <= 5,
+                    **({"no_larger_than_baseline": sizes["report"] <= sizes["baseline"],
+                        "no_slower_than_baseline": loads["report"]["ready_s"]["median"]
+                        <= loads["baseline"]["ready_s"]["median"]}
+                       if "baseline" in loads else {})},
         "files": str(folder),
     }
     if args.json:
@@ -192,6 +271,15 @@ def main() -> None:
           f"{browser['redraw_detail_ms']} ms; click {browser['click_ms']} ms")
     print(f"click shows: {browser['click_shows']}")
     print(f"errors: {browser['errors'] or 'none'}; requests: {browser['requests']}")
+    for name, figures_of in loads.items():
+        label = name if name == "report" else f"baseline {args.baseline}"
+        print(f"{label}: {sizes[name]:,} B; ready (DevTools client) "
+              f"{figures_of['ready_s']['median']} s median "
+              f"[{figures_of['ready_s']['min']}–{figures_of['ready_s']['max']}], drawn "
+              f"(page's clock) {figures_of['drawn_s']['median']} s "
+              f"[{figures_of['drawn_s']['min']}–{figures_of['drawn_s']['max']}] "
+              f"over {args.rounds} alternating loads")
+    print(f"load average: {machine_load}; machine: {figures['machine']}, {os.cpu_count()} CPUs")
     print(f"files in {folder}")
 
 

@@ -25,6 +25,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the DevTools client the report tests 
 
 from report_browser import Chromium  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from gridkit.report.page import LIBRARY  # noqa: E402
+
 SCENE = """
 const n = 2000, rings = [];
 for (let i = 0; i < n; i++) {
@@ -127,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deck", type=Path, required=True, help="deck.gl's dist.min.js")
     args = parser.parse_args()
-    vendored = next((ROOT / "gridkit/report/static/vendor").glob("ol-*.js"))
+    vendored = ROOT / "gridkit/report/static/vendor" / LIBRARY
     with tempfile.TemporaryDirectory() as folder, Chromium() as browser:
         browser.ws.settimeout(900)  # software WebGL frames can take minutes on a busy machine
         results = {

@@ -1,3 +1,4 @@
+"""``python -m gridkit``: the ``gridkit`` command."""
 from gridkit.entry import main
 
 main()

@@ -5,27 +5,265 @@ Kept free of command imports so that any command module can use it.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 
 import click
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, GridkitWarning
+
+# The command-line flag of each library parameter an error message may name (in backticks,
+# see gridkit.errors.mention): the one place where a parameter becomes a flag. A name the
+# table lacks is left as written.
+PARAMETER_FLAGS: dict[str, str] = {
+    "allow_duplicates": "--allow-duplicates",
+    "area": "--area",
+    "area_layer": "--area-layer",
+    "buildings_layer": "--buildings-layer",
+    "catalog": "--catalog",
+    "check": "--check",
+    "code_field": "--code-field",
+    "communities": "--communities",
+    "communities_layer": "--communities-layer",
+    "completeness_target": "--completeness-target",
+    "confidence": "--confidence",
+    "crs": "--crs",
+    "cutting": "--cutting",
+    "dense": "--dense",
+    "dense_threshold": "--dense-threshold",
+    "dup_tolerance": "--dup-tolerance",
+    "encoding": "--encoding",
+    "expected": "--expected",
+    "extend": "--extend",
+    "format": "--to",
+    "grids": "--grids",
+    "header_row": "--header-row",
+    "icc": "--icc",
+    "key_areas_layer": "--key-areas-layer",
+    "lang": "--lang",
+    "layer": "--layer",
+    "layers": "--layers",
+    "maps": "--map",
+    "margin": "--margin",
+    "max_conflict_area": "--max-conflict-area",
+    "min_per_stratum": "--min-per-stratum",
+    "min_shared_edge": "--min-shared-edge",
+    "mode": "--mode",
+    "name_field": "--name-field",
+    "output": "-o",
+    "parcels_layer": "--parcels-layer",
+    "plan": "--plan",
+    "png_dir": "--png",
+    "recode": "--recode",
+    "record": "--no-record",
+    "repair": "--repair",
+    "repair_area": "--repair-area",
+    "resurvey": "--resurvey",
+    "road_class_field": "--road-class-field",
+    "roads_layer": "--roads-layer",
+    "scheduler": "--scheduler",
+    "search": "--search",
+    "seed": "--seed",
+    "sheet": "--sheet",
+    "since": "--since",
+    "sparse": "--sparse",
+    "sparse_ratio": "--sparse-ratio",
+    "target": "--target",
+    "target_area": "--target-area",
+    "tolerance": "--tolerance",
+    "update": "--update",
+    "water_layer": "--water-layer",
+    "workers": "--workers",
+    "x": "--x",
+    "y": "--y",
+}
+
+# Where one command spells a parameter's flag its own way: the census commands' duplicate
+# tolerance is ``tolerance``/``class_tolerance`` in the library and --dup-tolerance on the
+# command line (``--tolerance`` is the spot-check match distance of census accuracy).
+COMMAND_FLAGS: dict[str, dict[str, str]] = {
+    "census import": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
+    "census check": {"tolerance": "--dup-tolerance", "class_tolerance": "--dup-tolerance"},
+    "census sample": {"minimum": "--min-per-stratum", "plan_dir": "-o"},
+    "census accuracy": {"accuracy": "--target", "completeness": "--completeness-target"},
+}
+
+_MENTION = re.compile(r"`([^`\n]+)`")
+
+
+def cli_message(message: str, command: str = "",
+                options: click.Command | None = None) -> str:
+    """A library error message as the ``gridkit`` command shows it: parameters become flags.
+
+    Each parameter mention (```header_row=3```, ```crs```) becomes its flag (``--header-row 3``,
+    ``--crs``).
+
+    Parameters
+    ----------
+    message : str
+        The message of a :class:`~gridkit.errors.GridkitError`.
+    command : str, optional
+        The command that failed (``"census import"``), for its own spellings in
+        :data:`COMMAND_FLAGS`.
+    options : click.Command, optional
+        That command: its own options name their flags first (:func:`command_flags`).
+
+    Returns
+    -------
+    str
+        The message with the flags of :data:`PARAMETER_FLAGS`; backticked text that is not
+        a mention of a known parameter is left as it is.
+
+    Examples
+    --------
+    >>> cli_message("events.csv: `header_row=3` is past the end of the file")
+    'events.csv: --header-row 3 is past the end of the file'
+    >>> cli_message("name them with `maps={'X': '经度', 'Y': '纬度'}` or `header_row=N`")
+    'name them with --map X=经度 --map Y=纬度 or --header-row N'
+    >>> cli_message("run `gridkit partition` first")
+    'run `gridkit partition` first'
+    """
+    flags = {**PARAMETER_FLAGS, **_command_flags(command), **command_flags(options)}
+    return _MENTION.sub(lambda match: _flags(match, flags), message)
+
+
+def command_flags(command: click.Command | None) -> dict[str, str]:
+    """The flag of each option of ``command``, by its parameter name.
+
+    A command built on an options dataclass (:mod:`gridkit.options`) names its options after the
+    library's parameters, so these need no entry in :data:`PARAMETER_FLAGS`.
+
+    Parameters
+    ----------
+    command : click.Command or None
+        The command; None gives no flags.
+
+    Returns
+    -------
+    dict of str to str
+        Parameter name → flag (the one :data:`PARAMETER_FLAGS` uses when it is one of the
+        option's, else its first long flag).
+
+    Examples
+    --------
+    >>> @click.command()
+    ... @click.option("-o", "--output")
+    ... @click.option("--roads-layer")
+    ... def partition(output, roads_layer):
+    ...     pass
+    >>> command_flags(partition)
+    {'output': '-o', 'roads_layer': '--roads-layer'}
+    """
+    flags: dict[str, str] = {}
+    for param in command.params if command is not None else ():
+        if isinstance(param, click.Option) and param.name and param.opts:
+            known = PARAMETER_FLAGS.get(param.name)
+            flags[param.name] = known if known in param.opts else next(
+                (flag for flag in param.opts if flag.startswith("--")), param.opts[0])
+    return flags
+
+
+def _command_flags(command: str) -> dict[str, str]:
+    words = f" {' '.join(command.split())} "
+    return next((flags for name, flags in COMMAND_FLAGS.items() if f" {name} " in words), {})
+
+
+def _flags(match: re.Match, flags: dict[str, str]) -> str:
+    try:
+        call = ast.parse(f"_({match.group(1)})", mode="eval").body
+    except SyntaxError:  # prose or a command line in backticks, not a mention
+        return match.group(0)
+    if not isinstance(call, ast.Call):
+        return match.group(0)
+    named = [(arg.id, None) for arg in call.args if isinstance(arg, ast.Name)]
+    named += [(kw.arg, kw.value) for kw in call.keywords]
+    if len(named) != len(call.args) + len(call.keywords) or \
+            any(name not in flags for name, _ in named):
+        return match.group(0)
+    return " ".join(_flag(flags[name], value) for name, value in named)
+
+
+def _flag(flag: str, value: ast.expr | None) -> str:
+    if value is None:
+        return flag
+    try:
+        given = ast.literal_eval(value)
+    except ValueError:  # a placeholder such as COLUMN, written as a name
+        return f"{flag} {ast.unparse(value)}"
+    if isinstance(given, bool):  # recode=True: --recode; record=False: --no-record
+        return flag
+    if isinstance(given, list | tuple):
+        return " ".join(f"{flag} {item}" for item in given)
+    if isinstance(given, dict):  # maps={'X': '经度'}: --map X=经度
+        return " ".join(f"{flag} {key}={item}" for key, item in given.items())
+    return f"{flag} {given}"
+
+
+def error_line(exc: GridkitError, command: str = "",
+               options: click.Command | None = None) -> str:
+    """The one line ``gridkit`` prints on stderr for ``exc`` raised by ``command``.
+
+    ``command`` is its path; ``options`` the command itself; flags stand in place of parameters.
+
+    Examples
+    --------
+    >>> from gridkit.errors import InputError
+    >>> error_line(InputError("`header_row=0`: rows count from 1", parameter="header_row"))
+    'gridkit: error: --header-row 0: rows count from 1'
+    """
+    return f"gridkit: error: {cli_message(str(exc), command, options)}"
+
+
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Print each :class:`~gridkit.errors.GridkitWarning` raised in the block as one line.
+
+    The line is ``gridkit: warning:`` on stderr (flags in place of parameters), every time it
+    occurs; other warnings are shown as Python shows them.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from gridkit.errors import GridkitWarning
+    >>> with warnings_as_lines():  # doctest: +SKIP
+    ...     warnings.warn("no Chinese font found", GridkitWarning)
+    gridkit: warning: no Chinese font found
+    """
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if issubclass(category, GridkitWarning):
+                click.echo(f"gridkit: warning: {cli_message(str(message))}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", GridkitWarning)
+        yield
 
 
 class GridkitGroup(click.Group):
-    """Turns a GridkitError or a usage mistake anywhere below into one line on stderr and
-    its exit code (2 for bad usage or input, 1 for a failed check)."""
+    """A click group that turns a GridkitError or a usage mistake below it into one line.
+
+    The line goes to stderr with its exit code (2 for bad usage or input, 1 for a failed check);
+    each GridkitWarning becomes a ``gridkit: warning:`` line.
+    """
 
     def invoke(self, ctx: click.Context):
+        """Run the command; at the top level Ctrl-C exits 130 and SIGTERM 143, with one line."""
         if ctx.parent is None:
-            return _interruptible(lambda: self._invoke(ctx))
+            with warnings_as_lines():
+                return _interruptible(lambda: self._invoke(ctx))
         return self._invoke(ctx)
 
     def _invoke(self, ctx: click.Context):
@@ -34,12 +272,15 @@ class GridkitGroup(click.Group):
         except GridkitError as exc:
             if SIGNALLED:  # the error is the interrupt, seen through a library
                 raise KeyboardInterrupt from None
-            click.echo(f"gridkit: error: {exc}", err=True)
+            name = ctx.invoked_subcommand
+            failed = self.get_command(ctx, name) if name else None
+            click.echo(error_line(exc, f"{ctx.command_path} {name or ''}", failed), err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(exc)
 
     def make_context(self, *args, **kwargs) -> click.Context:
+        """Parse the group's own options; a usage mistake there is one line too."""
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:  # the group's own options, parsed before invoke
@@ -70,8 +311,10 @@ INTERRUPTED = ("interrupted ({how}): nothing was written; the previous output is
 
 
 def _interruptible(call: Callable):
-    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line: every
-    write is a transaction that was rolled back (or a stage that was removed)."""
+    """Run a command so that Ctrl-C exits 130 and SIGTERM 143, each with one line.
+
+    Every write is a transaction that was rolled back (or a stage that was removed).
+    """
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:
         previous = signal.signal(signal.SIGTERM, _terminate), \
@@ -99,8 +342,10 @@ def _interruptible(call: Callable):
 
 
 def _interrupted(how: str) -> str:
-    """The one line for an interrupt: nothing written, or (stopped after a commit, while
-    printing) what was written whole."""
+    """The one line for an interrupt.
+
+    Nothing written, or (stopped after a commit, while printing) what was written whole.
+    """
     from gridkit.store import COMMITTED
 
     if COMMITTED:
@@ -121,10 +366,12 @@ def one_line_errors(function: Callable) -> Callable:
     @wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            with warnings_as_lines():
+                return function(*args, **kwargs)
         except GridkitError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
-            click.get_current_context().exit(exc.exit_code)
+            ctx = click.get_current_context()
+            click.echo(error_line(exc, ctx.command_path, ctx.command), err=True)
+            ctx.exit(exc.exit_code)
 
     return wrapper
 

@@ -7,11 +7,13 @@ nearest to the data.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pyproj
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitWarning, InputError, mention, parameter_name
 
 CGCS2000_GEOGRAPHIC = pyproj.CRS.from_epsg(4490)
 
@@ -22,8 +24,36 @@ ALIASES = {
 }
 
 
-def parse_crs(text: str, *, option: str = "--crs") -> pyproj.CRS:
-    """A CRS from 'EPSG:4549', '4549', 'wgs84', 'cgcs2000', WKT or a PROJ string."""
+def parse_crs(text: str, *, option: str = "crs") -> pyproj.CRS:
+    """A CRS from 'EPSG:4549', '4549', 'wgs84', 'cgcs2000', WKT or a PROJ string.
+
+    Parameters
+    ----------
+    text : str
+        What the user gave.
+    option : str
+        The caller's parameter ``text`` came from, named in the error.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    InputError
+        ``text`` is not a CRS (``parameter`` is ``option``).
+
+    Examples
+    --------
+    >>> parse_crs("cgcs2000").to_epsg()
+    4490
+    >>> try:
+    ...     parse_crs("EPSG:99999")
+    ... except ValueError as error:
+    ...     print(error.parameter, "|", error)  # doctest: +ELLIPSIS
+    crs | `crs='EPSG:99999'` is not a CRS: ...
+    """
+    option = parameter_name(option)
     key = text.strip().lower()
     value = ALIASES.get(key, text.strip())
     if value.isdigit():
@@ -31,19 +61,18 @@ def parse_crs(text: str, *, option: str = "--crs") -> pyproj.CRS:
     try:
         return pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError:
-        raise GridkitError(
-            f"{option} {text!r} is not a CRS: give EPSG:n (e.g. EPSG:4549), wgs84 or cgcs2000"
-        ) from None
+        raise InputError(
+            f"{mention(**{option: text})} is not a CRS: give EPSG:n (e.g. EPSG:4549), wgs84 "
+            "or cgcs2000", parameter=option) from None
 
 
 def gauss_kruger_zone(longitude: float) -> pyproj.CRS:
     """The CGCS2000 3-degree Gauss-Krüger CRS (no zone prefix) for a longitude."""
     central = 3 * round(longitude / 3)
     if not 75 <= central <= 135:
-        raise GridkitError(
+        raise InputError(
             f"the data lies at longitude {longitude:.2f}°, outside the CGCS2000 3-degree zones "
-            "(75°E-135°E); name a projected CRS with --crs"
-        )
+            f"(75°E-135°E); name a projected CRS with {mention('crs')}", parameter="crs")
     return pyproj.CRS.from_epsg(4534 + (central - 75) // 3)
 
 
@@ -56,7 +85,7 @@ def data_longitude(frames: list[gpd.GeoDataFrame]) -> float:
         xmin, ymin, xmax, ymax = frame.to_crs(CGCS2000_GEOGRAPHIC).total_bounds
         centres.append(((xmin + xmax) / 2, (ymin + ymax) / 2))
     if not centres:
-        raise GridkitError("no features to place: every input layer is empty")
+        raise InputError("no features to place: every input layer is empty")
     return float(np.mean([c[0] for c in centres]))
 
 
@@ -65,6 +94,31 @@ def working_crs(frames: list[gpd.GeoDataFrame], override: pyproj.CRS | None = No
     if override is not None and override.is_projected:
         unit = override.axis_info[0].unit_name if override.axis_info else "metre"
         if unit not in ("metre", "meter"):
-            raise GridkitError(f"--crs {override.to_string()} is in {unit}; gridkit needs metres")
+            raise InputError(f"{mention(crs=override.to_string())} is in {unit}; gridkit needs "
+                             "metres", parameter="crs")
         return override
-    return gauss_kruger_zone(data_longitude(frames))
+    zone = gauss_kruger_zone(data_longitude(frames))
+    _say_reprojected(frames, zone)
+    return zone
+
+
+def _say_reprojected(frames: list[gpd.GeoDataFrame], zone: pyproj.CRS) -> None:
+    """Warn once when projected input is written in another CRS.
+
+    A city's grids in EPSG:4528 (the zone number before the easting) come out in EPSG:4549,
+    40,000 km apart in x for a platform that does not reproject.
+    """
+    for frame in frames:
+        given = None if frame is None else frame.crs
+        if given is None or not given.is_projected or _same(given, zone):
+            continue
+        name = given.to_string()
+        warnings.warn(
+            f"the input is in {name} ({given.name}); gridkit works and writes in "
+            f"{zone.to_string()} ({zone.name}), the CGCS2000 3-degree zone of the data; give "
+            f"{mention(crs=name)} to keep the input's CRS", GridkitWarning, stacklevel=3)
+        return
+
+
+def _same(given: pyproj.CRS, zone: pyproj.CRS) -> bool:
+    return given == zone or given.to_epsg(min_confidence=70) == zone.to_epsg()

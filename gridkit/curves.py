@@ -126,9 +126,10 @@ def _geometry(geometry: dict, gap: float):
 
 
 def esri_curve_geometries(path: Path, gap: float) -> dict[int, object]:
-    """Linearised geometries of the features of an Esri JSON file that have true curves,
-    by feature position (0-based, the order GDAL reads them in); a feature whose curve cannot
-    be linearised is left out (so it stays without geometry and is reported by the caller).
+    """Linearised geometries of the features of an Esri JSON file that have true curves.
+
+    By feature position (0-based, the order GDAL reads them in); a feature whose curve cannot be
+    linearised is left out (so it stays without geometry and is reported by the caller).
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 
 ENV = "GRIDKIT_SCHEDULER"
 CONNECT_TIMEOUT = "10s"
@@ -29,18 +29,23 @@ def _dask():
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise GridkitError("--scheduler/--workers need Dask: pip install gridkit[dask]") from None
+        raise GridkitError(f"{mention('scheduler')}/{mention('workers')} need Dask: pip install "
+                           "gridkit[dask]") from None
     return Client, LocalCluster
 
 
 @contextmanager
 def cluster_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
-    """A ``dask.distributed.Client`` for ``scheduler`` (or ``$GRIDKIT_SCHEDULER``), or for a
-    local cluster of ``workers`` processes; ``None`` when neither is asked for."""
+    """A ``dask.distributed.Client`` for ``scheduler`` or a local cluster; None when not asked.
+
+    ``scheduler`` (or ``$GRIDKIT_SCHEDULER``) is an address; ``workers`` a number of local
+    processes.
+    """
     if workers is not None and workers < 1:
-        raise GridkitError(f"--workers {workers}: give at least 1")
+        raise InputError(f"{mention(workers=workers)}: give at least 1", parameter="workers")
     if scheduler and workers:
-        raise GridkitError("give --scheduler or --workers, not both")
+        raise InputError(f"give {mention('scheduler')} or {mention('workers')}, not both",
+                         parameter="workers")
     if not scheduler and not workers:
         scheduler = os.environ.get(ENV, "").strip() or None
     if not scheduler and not workers:

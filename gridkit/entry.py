@@ -1,6 +1,8 @@
-"""The ``gridkit`` program's entry point: Ctrl-C or SIGTERM while Python is still loading
-the libraries (seconds on a busy machine) ends it with the same one line and exit code as
-later on (:mod:`gridkit.console`), not a traceback."""
+"""The ``gridkit`` program's entry point.
+
+Ctrl-C or SIGTERM while Python is still loading the libraries (seconds on a busy machine) ends it
+with the same one line and exit code as later on (:mod:`gridkit.console`), not a traceback.
+"""
 
 from __future__ import annotations
 

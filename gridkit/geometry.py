@@ -1,5 +1,8 @@
-"""Geometry hygiene shared by every input: drop empties, repair invalid shapes, keep the
-geometry kind a layer is for, and report each change as a QA issue."""
+"""Geometry hygiene shared by every input.
+
+Drop empties, repair invalid shapes, keep the geometry kind a layer is for, and report each change
+as a QA issue.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.qa import QAIssue
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
@@ -43,8 +46,10 @@ def _collect(parts: list) -> object:
 
 
 def _keep(geoms: np.ndarray, kinds: set[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The parts of each geometry whose type is in ``kinds`` (collections and multi-part
-    geometries are opened, nested ones too), and how many parts of another kind each lost."""
+    """The parts of each geometry whose type is in ``kinds``, and how many other parts each lost.
+
+    Collections and multi-part geometries are opened, nested ones too.
+    """
     out = np.empty(len(geoms), dtype=object)
     lost = np.zeros(len(geoms), dtype=np.int64)
     for i, geom in enumerate(geoms):
@@ -171,8 +176,8 @@ def clean_geometries(
         first = int(np.flatnonzero(~empty)[0]) if (~empty).any() else 0
         found = (f"feature {frame.index[first]} is a {geoms[first].geom_type}"
                  if (~empty).any() else "every feature has an empty geometry")
-        raise GridkitError(f"{source} ({what}): {found} and no feature has a usable {kinds} "
-                           "geometry; give the layer that holds them")
+        raise InputError(f"{source} ({what}): {found} and no feature has a usable {kinds} "
+                         "geometry; give the layer that holds them")
     out = frame.copy()
     out[out.geometry.name] = gpd.GeoSeries(kept, index=frame.index, crs=frame.crs)
     out = out[~(empty | gone)]
@@ -183,8 +188,10 @@ def clean_geometries(
 
 
 def skipped_features(issues: list[QAIssue]) -> dict[str, dict]:
-    """Per QA layer: how many features were skipped (unusable kind, empty, collapsed) and
-    their feature ids, for a command's figures.
+    """Per QA layer, how many features were skipped and their feature ids.
+
+    Skipped are the unusable kinds, the empty and the collapsed; the counts go into a command's
+    figures.
 
     Parameters
     ----------
@@ -329,10 +336,12 @@ def polsby_popper(geoms) -> np.ndarray:
 
 
 def dissolve_coverage(geoms) -> shapely.Geometry:
-    """The union of polygons that tile without overlaps: the fast coverage union where the
-    shared edges carry the same vertices (gridkit's own partitions), the full overlay where
-    they do not (grids digitised by hand, or re-cut beside kept ones by ``--update``,
-    where one side of an edge has a vertex the other lacks)."""
+    """The union of polygons that tile without overlaps.
+
+    The fast coverage union where the shared edges carry the same vertices (gridkit's own
+    partitions), the full overlay where they do not (grids digitised by hand, or re-cut beside kept
+    ones by ``--update``, where one side of an edge has a vertex the other lacks).
+    """
     try:
         return shapely.coverage_union_all(geoms)
     except shapely.errors.GEOSException:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,7 +32,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridkit import __version__
 from gridkit.curves import CurveError, esri_curve_geometries, linearise_wkb
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention, parameter_name
 from gridkit.geometry import CURVE_MAX_GAP
 
 RUN_LAYER = "gridkit_run"
@@ -55,11 +55,12 @@ def _listed(path: str | Path):
     """``pyogrio.list_layers`` (name, geometry type) with a one-line error for the user."""
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file")
+        raise FileError(f"{path}: no such file", file=path)
     try:
         return pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read it as a vector source ({exc})") from None
+        raise FileError(f"{path}: GDAL cannot read it as a vector source ({exc})",
+                        file=path) from None
 
 
 def shapefile_encoding(path: Path) -> str | None:
@@ -77,8 +78,10 @@ def shapefile_encoding(path: Path) -> str | None:
 
 
 def utf8_or_gb18030(sample: bytes) -> str:
-    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030' (China's
-    superset of GBK, what Excel and ArcGIS write there)."""
+    """'utf-8' when the first bytes of a file decode as UTF-8, else 'gb18030'.
+
+    GB18030 is China's superset of GBK, what Excel and ArcGIS write there.
+    """
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -94,32 +97,41 @@ def read_vector(
     layer: str | None = None,
     what: str = "input",
     crs: pyproj.CRS | None = None,
-    layer_option: str = "--layer",
-    crs_option: str = "--crs",
+    layer_option: str = "layer",
+    crs_option: str = "crs",
 ) -> gpd.GeoDataFrame:
     """Read one layer of any GDAL vector source as a GeoDataFrame with a CRS.
 
-    ``what`` names the input in messages ("communities", "roads", ...), and the options are
-    the ones that fix a missing layer name or CRS. Data without a CRS is refused unless
-    ``crs`` names the one it is in.
+    ``what`` names the input in messages ("communities", "roads", ...); ``layer_option`` and
+    ``crs_option`` are the caller's parameters that fix a missing layer name or CRS (e.g.
+    ``"roads_layer"``; a flag spelling such as ``"--roads-layer"`` is taken too). Data
+    without a CRS is refused unless ``crs`` names the one it is in.
+
+    Raises
+    ------
+    FileError
+        The file is missing or GDAL cannot read it.
+    InputError
+        The layer is not one of the file's, has no geometries or features, or has no CRS
+        and ``crs`` is None.
     """
     path = Path(path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         frame = _read_geoparquet(path, what)
     else:
-        layer = choose_layer(path, layer, layer_option)
+        layer = choose_layer(path, layer, parameter_name(layer_option))
         frame = _read_gdal(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        raise GridkitError(f"{path} ({what}): layer {layer!r} has no geometries; give a "
-                           "spatial file (GeoPackage, Shapefile, GeoJSON, ...)")
+        raise InputError(f"{path} ({what}): layer {layer!r} has no geometries; give a "
+                         "spatial file (GeoPackage, Shapefile, GeoJSON, ...)", file=path)
     if frame.empty:
-        raise GridkitError(f"{path} ({what}): layer {layer!r} has no features")
+        raise InputError(f"{path} ({what}): layer {layer!r} has no features", file=path)
     if frame.crs is None:
         if crs is None:
-            raise GridkitError(
-                f"{path} ({what}) has no CRS (no .prj or SRS): name it with {crs_option}, "
-                f"e.g. {crs_option} EPSG:4490"
-            )
+            name = parameter_name(crs_option)
+            raise InputError(
+                f"{path} ({what}) has no CRS (no .prj or SRS): name it with {mention(name)}, "
+                f"e.g. {mention(**{name: 'EPSG:4490'})}", parameter=name, file=path)
         frame = frame.set_crs(crs)
     frame.attrs["source"] = str(path)
     frame.attrs["layer"] = layer
@@ -132,9 +144,9 @@ def read_toml(path: str | Path, what: str) -> dict:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise GridkitError(f"{path}: no such {what} file") from None
+        raise FileError(f"{path}: no such {what} file", file=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise GridkitError(f"{path}: not valid TOML ({exc})") from None
+        raise InputError(f"{path}: not valid TOML ({exc})", file=path) from None
 
 
 def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
@@ -142,8 +154,9 @@ def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
     target = Path(output).resolve()
     for source in inputs:
         if source is not None and Path(source).resolve() == target:
-            raise GridkitError(f"{output} is also an input: writing there would replace the "
-                               "input data; choose another output file")
+            raise InputError(f"{output} is also an input: writing there would replace the "
+                             "input data; choose another output file", parameter="output",
+                             file=output)
 
 
 def feature_layers(path: str | Path) -> list[str]:
@@ -157,21 +170,25 @@ def feature_layers(path: str | Path) -> list[str]:
     return spatial or [str(name) for name, _ in listed if str(name) != "layer_styles"]
 
 
-def choose_layer(path: Path, layer: str | None, option: str = "--layer") -> str | None:
-    """The layer to read: ``layer`` when given (any table of the file), else the file's only
-    feature layer; a file of several needs ``option``."""
+def choose_layer(path: Path, layer: str | None, option: str = "layer") -> str | None:
+    """The layer to read: ``layer`` when given, else the file's only feature layer.
+
+    ``layer`` may name any table of the file; a file of several feature layers needs the
+    caller's parameter ``option``.
+    """
+    option = parameter_name(option)
     if layer is None:
         names = feature_layers(path)
         if len(names) > 1:
-            raise GridkitError(
-                f"{path} has {len(names)} layers ({', '.join(names)}): name one with {option}"
-            )
+            raise InputError(
+                f"{path} has {len(names)} layers ({', '.join(names)}): name one with "
+                f"{mention(option)}", parameter=option, file=path)
         return names[0] if names else None
     names = layers_of(path)
     if layer not in names:
-        raise GridkitError(
-            f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}"
-        )
+        raise InputError(
+            f"{path} has no layer {layer!r}; its layers are: {', '.join(names) or 'none'}",
+            parameter=option, file=path)
     return layer
 
 
@@ -196,13 +213,13 @@ def _read_gdal(path: Path, layer: str | None):
             warnings.filterwarnings("ignore", "Sub-geometry", RuntimeWarning)
             frame, info = _read_layer(path, layer, encoding)
     except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read layer {layer!r} ({exc})") from None
+        raise FileError(f"{path}: GDAL cannot read layer {layer!r} ({exc})", file=path) from None
     except UnicodeDecodeError:
-        raise GridkitError(
+        raise InputError(
             f"{path}: field names or values are not valid text in the file's encoding (a "
             "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "
             "rename the fields to at most 3 Chinese or 10 Latin characters, or add a .cpg "
-            "naming the encoding"
+            "naming the encoding", file=path
         ) from None
     if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
         _fill_esri_curves(path, frame, info.get("crs"))
@@ -263,18 +280,20 @@ def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> N
 
 
 def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
-    """GeoParquet through pyarrow: the GDAL that pyogrio's wheels bundle has no Parquet
-    driver."""
+    """GeoParquet through pyarrow.
+
+    The GDAL that pyogrio's wheels bundle has no Parquet driver.
+    """
     if not path.exists():
-        raise GridkitError(f"{path}: no such file")
+        raise FileError(f"{path}: no such file", file=path)
     try:
         frame = gpd.read_parquet(path)
     except (ValueError, OSError) as exc:
-        raise GridkitError(f"{path} ({what}): not a GeoParquet file ({exc})") from None
+        raise FileError(f"{path} ({what}): not a GeoParquet file ({exc})", file=path) from None
     except NotImplementedError:  # curved WKB, which the GeoParquet spec does not allow
-        raise GridkitError(f"{path} ({what}): holds curved geometries, which GeoParquet does "
+        raise InputError(f"{path} ({what}): holds curved geometries, which GeoParquet does "
                            "not allow; write it as a GeoPackage (curves are linearised on "
-                           "read) or linearise it") from None
+                         "read) or linearise it", file=path) from None
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
@@ -332,7 +351,7 @@ def stamped_run(time: datetime, argv: str) -> Iterator[None]:
         _RUN_STAMP.reset(token)
 
 
-def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.DataFrame:
+def run_record(command: str, parameters: dict, inputs: Sequence[str | Path]) -> pd.DataFrame:
     """One ``gridkit_run`` row: time, version, command line, parameters and input checksums."""
     checksums = {str(p): file_checksum(p) for p in inputs if p is not None}
     stamp = _RUN_STAMP.get()
@@ -351,9 +370,10 @@ def run_record(command: str, parameters: dict, inputs: list[str | Path]) -> pd.D
 
 @dataclass
 class ArrowLayer:
-    """A layer as an Arrow table with a WKB geometry column (or none), for
-    :func:`write_geopackage`: written by ``pyogrio.write_arrow``, without pandas, which is what
-    millions of rows need."""
+    """A layer as an Arrow table with a WKB geometry column (or none), for :func:`write_geopackage`.
+
+    Written by ``pyogrio.write_arrow``, without pandas, which is what millions of rows need.
+    """
 
     table: object  # pyarrow.Table
     crs: str | None = None
@@ -380,8 +400,11 @@ def publish_mode(temporary: Path, target: Path) -> None:
 
 
 def replace_folder(staging: Path, target: Path) -> None:
-    """Put the finished folder ``staging`` in the place of ``target``: two renames, and the
-    earlier folder put back if the second one fails, so ``target`` is never half-written."""
+    """Put the finished folder ``staging`` in the place of ``target``.
+
+    Two renames, and the earlier folder put back if the second one fails, so ``target`` is never
+    half-written.
+    """
     publish_mode(staging, target)
     if not target.exists():
         os.replace(staging, target)
@@ -404,8 +427,10 @@ def write_geopackage(
     *,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """Replace ``layers`` (keeping the others), remove the ``drop`` layers and append ``run``,
-    in one transaction of :mod:`gridkit.store` (in place; nothing changes if it fails).
+    """Replace ``layers``, remove the ``drop`` layers and append ``run``, in one transaction.
+
+    The other layers are kept. The transaction is :mod:`gridkit.store`'s, in place; nothing
+    changes if it fails.
 
     A ``qa_issue`` frame made by :func:`merge_qa` replaces only its command's rows.
 
@@ -422,7 +447,7 @@ def write_geopackage(
 
     Raises
     ------
-    GridkitError
+    FileError
         When ``path`` is not a GeoPackage or cannot be written.
     """
     from gridkit.store import transaction
@@ -506,9 +531,11 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,
              stale: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """``command``'s new ``qa_issue`` rows, marked so that :func:`write_geopackage` replaces
-    that command's earlier rows (and those of the ``stale`` commands, whose results it
-    invalidates) and keeps the other commands' rows: no read of the existing layer.
+    """``command``'s new ``qa_issue`` rows, marked to replace that command's earlier rows.
+
+    :func:`write_geopackage` replaces that command's rows (and those of the ``stale`` commands,
+    whose results it invalidates) and keeps the other commands' rows: no read of the existing
+    layer.
 
     ``path`` is kept for the callers written before the store; it is not read.
     """

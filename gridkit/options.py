@@ -40,9 +40,9 @@ import click
 
 from gridkit.distributed import cluster_options
 
-__all__ = ["OptionSpec", "catalog_options", "click_options", "cluster_options", "crs_field",
-           "from_section", "json_option", "layer_field", "option", "record", "spec_of",
-           "toml_types"]
+__all__ = ["OptionSpec", "catalog_field", "catalog_options", "click_options", "cluster_options",
+           "crs_field", "extend_field", "from_section", "json_option", "layer_field", "option",
+           "record", "spec_of", "toml_types"]
 
 # The key of an option's spec in a dataclass field's metadata.
 SPEC = "gridkit.option"
@@ -50,8 +50,7 @@ SPEC = "gridkit.option"
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """How one field of an options dataclass appears on the command line, in TOML and in
-    the run record.
+    """How one field of an options dataclass appears on the command line, in TOML, in the record.
 
     Parameters
     ----------
@@ -178,7 +177,7 @@ def _specs(cls: type) -> list[tuple[dataclasses.Field, OptionSpec]]:
 
 
 def click_options(cls: type) -> Callable[[Callable], Callable]:
-    """A decorator giving a click command the options of ``cls``, passed as one object.
+    r"""A decorator giving a click command the options of ``cls``, passed as one object.
 
     The command's function receives ``options=cls(...)`` in place of one keyword per
     option; options appear in ``--help`` in the order of the dataclass's fields.
@@ -205,7 +204,7 @@ def click_options(cls: type) -> Callable[[Callable], Callable]:
     ...     click.echo(options.size)
     >>> from click.testing import CliRunner
     >>> CliRunner().invoke(cells, ["--size", "25"]).output
-    '25.0\\n'
+    '25.0\n'
     """
     specs = [(f, s) for f, s in _specs(cls) if s.flags]
 
@@ -225,7 +224,10 @@ def click_options(cls: type) -> Callable[[Callable], Callable]:
                                          **spec.click)(command)
                 continue
             settings = dict(spec.click)
-            if not settings.get("multiple") and field.default is not dataclasses.MISSING:
+            # No default where click's own (none, an unset flag) is the field's.
+            if not settings.get("multiple") and field.default not in (
+                    dataclasses.MISSING, None) and not (settings.get("is_flag")
+                                                        and field.default is False):
                 settings.setdefault("default", field.default)
             command = click.option(*spec.flags, field.name, type=spec.type, help=spec.help,
                                    **settings)(command)
@@ -368,11 +370,50 @@ def layer_field(of: str, flag: str = "", **kwargs: Any) -> Any:
     dataclasses.Field
         A ``str | None`` field.
     """
-    return option(None, flag=flag, help=f"Layer of {of}.", **kwargs)
+    return option(None, flag=flag, help=f"Layer of {of}, when the file has several.", **kwargs)
+
+
+CATALOG_HELP = ("Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "
+                "replaces the national one unless --extend.")
+EXTEND_HELP = "Add the --catalog classes to the national catalog."
+
+
+def catalog_field(**kwargs: Any) -> Any:
+    """The ``--catalog`` field: a local class catalog file (text path).
+
+    Parameters
+    ----------
+    **kwargs
+        Further :func:`option` arguments; not in TOML unless ``toml=True``.
+
+    Returns
+    -------
+    dataclasses.Field
+        A ``str | None`` field.
+    """
+    kwargs.setdefault("toml", False)
+    return option(None, type=click.Path(dir_okay=False), help=CATALOG_HELP, **kwargs)
+
+
+def extend_field(**kwargs: Any) -> Any:
+    """The ``--extend`` field: add the ``--catalog`` classes to the national ones.
+
+    Parameters
+    ----------
+    **kwargs
+        Further :func:`option` arguments; not in TOML unless ``toml=True``.
+
+    Returns
+    -------
+    dataclasses.Field
+        A ``bool`` field.
+    """
+    kwargs.setdefault("toml", False)
+    return option(False, is_flag=True, help=EXTEND_HELP, **kwargs)
 
 
 def catalog_options(command: Callable) -> Callable:
-    """``--catalog`` and ``--extend``: the component/event catalog to code against.
+    """``--catalog`` and ``--extend`` on a click command without an options dataclass.
 
     Parameters
     ----------
@@ -384,10 +425,6 @@ def catalog_options(command: Callable) -> Callable:
     callable
         The command with both options.
     """
-    command = click.option(
-        "--extend", is_flag=True,
-        help="Add the --catalog classes to the national catalog.")(command)
-    return click.option(
-        "--catalog", "catalog_path", type=click.Path(dir_okay=False),
-        help="Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "
-             "replaces the national one unless --extend.")(command)
+    command = click.option("--extend", is_flag=True, help=EXTEND_HELP)(command)
+    return click.option("--catalog", "catalog_path", type=click.Path(dir_okay=False),
+                        help=CATALOG_HELP)(command)

@@ -52,12 +52,27 @@ from pathlib import Path
 
 import click
 
+from gridkit.acceptance import (
+    AccuracyOptions,
+    SampleOptions,
+    census_accuracy_geopackage,
+    census_sample_geopackage,
+)
+from gridkit.components import (
+    CensusCheckOptions,
+    CensusImportOptions,
+    check_census_geopackage,
+    import_census_geopackage,
+)
 from gridkit.console import emit_json, show_progress, status_line
-from gridkit.distributed import cluster_client, cluster_options
+from gridkit.distributed import cluster_client
 from gridkit.errors import GridkitError
+from gridkit.events import EventImportOptions, import_events_geopackage
+from gridkit.grids import GridsAdoptOptions, adopt_geopackage
 from gridkit.io import read_toml
-from gridkit.options import from_section, toml_types
+from gridkit.options import cluster_options, from_section, json_option, toml_types
 from gridkit.partition import PartitionOptions, partition_geopackage
+from gridkit.report import ReportOptions, report_geopackage
 from gridkit.responsibility import GroupOptions, group_geopackage
 from gridkit.store import COMMITTED
 
@@ -67,19 +82,13 @@ SAMPLE_CONFIG = "gridkit.toml"
 # config file's folder.
 SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "partition": toml_types(PartitionOptions),
-    "grids": {
-        "grids": Path, "layer": str, "code_field": str, "communities": Path,
-        "communities_layer": str, "target_area": (int, float), "crs": str, "repair": bool,
-        "repair_area": (int, float), "recode": bool, "area": Path,
-    },
+    "grids": toml_types(GridsAdoptOptions),
     "group": toml_types(GroupOptions),
-    "census": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "allow_duplicates": bool, "header_row": int, "x": str, "y": str, "map": list},
-    "events": {"files": list, "crs": str, "sheet": str, "layer": str, "mode": str,
-               "header_row": int, "x": str, "y": str, "map": list},
-    "check": {},
-    "spotcheck": {"seed": int, "margin": (int, float), "sheet": Path, "target": (int, float)},
-    "report": {"lang": str},
+    "census": toml_types(CensusImportOptions),
+    "events": toml_types(EventImportOptions),
+    "check": toml_types(CensusCheckOptions),
+    "spotcheck": {**toml_types(SampleOptions), **toml_types(AccuracyOptions)},
+    "report": toml_types(ReportOptions),
 }
 TOP_LEVEL = {"output": Path, **{name: dict for name in SECTIONS}}
 
@@ -98,6 +107,11 @@ def sample_config() -> Path:
 
 def _typed(path: Path, where: str, key: str, value, kind):
     """``value`` checked against ``kind``; Path values are resolved against the config."""
+    if kind == list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise GridkitError(f"{path}: {where}{key} must be a list of texts in quotes, e.g. "
+                               f'{key} = ["OBJNAME=设施类型"], not {value!r}')
+        return list(value)
     if kind is list:
         if not isinstance(value, list) or not value or not all(
                 isinstance(v, str) and v.strip() for v in value):
@@ -128,8 +142,10 @@ def load_config(path: Path) -> dict:
 
 
 def check_config(raw: dict, path: Path) -> dict:
-    """``raw`` (one county's config as read from TOML) checked; ``path`` names it in errors
-    and its folder resolves relative paths."""
+    """``raw`` (one county's config as read from TOML), checked.
+
+    ``path`` names it in errors and its folder resolves relative paths.
+    """
     unknown = sorted(set(raw) - set(TOP_LEVEL))
     if unknown:
         raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a config has "
@@ -229,9 +245,11 @@ def _remove_orphan_runs(target: Path) -> None:
 
 
 def _publish(staging: Path, target: Path) -> None:
-    """Move the staged GeoPackage, report and spot-check folder into place, with Ctrl-C and
-    SIGTERM held: three renames that must not be split (each is atomic, and the earlier
-    report and folder are put back if a later rename fails)."""
+    """Move the staged GeoPackage, report and spot-check folder into place, signals held.
+
+    Ctrl-C and SIGTERM are held over three renames that must not be split (each is atomic, and
+    the earlier report and folder are put back if a later rename fails).
+    """
     from gridkit.io import publish_mode, replace_folder
     from gridkit.store import signals_held
 
@@ -271,7 +289,8 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
     figures = {"output": str(target)}
     if "grids" in config:
         say("adopting the city's unit grids")
-        figures["grids"] = _adopt(target, config["grids"])
+        figures["grids"] = adopt_geopackage(
+            target, from_section(GridsAdoptOptions, config["grids"])).figures
     else:
         options = from_section(PartitionOptions, config["partition"])
         figures["partition"] = partition_geopackage(target, options, progress=progress,
@@ -288,76 +307,37 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
             target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
-        from gridkit.components.check import CheckOptions, check_to_geopackage
-
-        figures["check"] = check_to_geopackage(target, CheckOptions())
+        options = from_section(CensusCheckOptions, config.get("check", {}))
+        figures["check"] = check_census_geopackage(target, options).figures
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
     if "report" in config:
         say("writing the report")
-        from gridkit.report.build import build_report
-
-        figures["report"] = build_report(target, target.with_suffix(".html"),
-                                         lang=config["report"].get("lang", "zh"))
+        options = from_section(ReportOptions, config["report"],
+                               output=target.with_suffix(".html"))
+        figures["report"] = report_geopackage(target, options).page
     return figures
 
 
-def _adopt(target: Path, section: dict) -> dict:
-    from gridkit.grids.adopt import adopt_to_geopackage, read_inputs
-
-    section = dict(section)
-    reading = {k: section.pop(k) for k in ("layer", "code_field", "communities",
-                                           "communities_layer", "area", "crs") if k in section}
-    inputs = read_inputs(section.pop("grids"), **reading)
-    return adopt_to_geopackage(inputs, target, **section)
-
-
 def _census(target: Path, section: dict) -> dict:
-    from gridkit.components.gpkg import import_to_geopackage
-    from gridkit.components.importer import ImportOptions
-    from gridkit.records.schema import COMPONENT
-    from gridkit.sources.columns import parse_maps
-
-    options = {k: v for k, v in section.items()
-               if k not in ("files", "allow_duplicates", "x", "y", "map")}
-    # The same keys as the command's --x/--y/--map: a survey file's northing is often in X.
-    maps = parse_maps(_map_items(section), COMPONENT.aliases)
-    return import_to_geopackage(section["files"], target, ImportOptions(maps=maps, **options),
-                                allow_duplicates=section.get("allow_duplicates", False))
-
-
-def _map_items(section: dict) -> list[str]:
-    """``map = ["FIELD=COLUMN", ...]`` of a section, with ``x``/``y`` as X=/Y= items."""
-    items = [str(item) for item in section.get("map", [])]
-    items += [f"{field}={section[key]}" for field, key in (("X", "x"), ("Y", "y"))
-              if key in section]
-    return items
+    return import_census_geopackage(target, from_section(CensusImportOptions, section)).figures
 
 
 def _events(target: Path, section: dict) -> dict:
-    from gridkit.events.cli import import_events_to_geopackage
-    from gridkit.events.importer import EventOptions
-
-    options = {k: v for k, v in section.items() if k not in ("files", "x", "y", "map")}
-    return import_events_to_geopackage(section["files"], target,
-                                       EventOptions(maps=tuple(_map_items(section)), **options))
+    return import_events_geopackage(target, from_section(EventImportOptions, section)).figures
 
 
 def _spotcheck(target: Path, section: dict) -> dict:
-    from gridkit.acceptance.accuracy import accuracy_geopackage
-    from gridkit.acceptance.design import DesignInputs
-    from gridkit.acceptance.sampling import sample_geopackage
-
-    design = DesignInputs(**({"margin": section["margin"]} if "margin" in section else {}))
     plan = target.with_name(f"{target.stem}_spotcheck")
-    figures = {"plan": sample_geopackage(target, plan, design, seed=section.get("seed"))}
+    sample = from_section(SampleOptions, section, plan=plan)
+    figures = {"plan": census_sample_geopackage(target, sample).figures}
     if "sheet" in section:
-        from gridkit.acceptance.estimate import Targets
-
-        targets = Targets(accuracy=section["target"]) if "target" in section else None
-        figures["accuracy"] = accuracy_geopackage(target, check=section["sheet"], plan=plan,
-                                                  targets=targets)
+        # As before the options were generated: the config's target is the accuracy's;
+        # completeness is judged against the default 96%.
+        judge = from_section(AccuracyOptions, section, plan=plan,
+                             completeness_target=AccuracyOptions.target)
+        figures["accuracy"] = census_accuracy_geopackage(target, judge).figures
     return figures
 
 
@@ -366,7 +346,7 @@ def _spotcheck(target: Path, section: dict) -> dict:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
                    "sample); for a PROJECT, the output folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
+@json_option()
 @cluster_options
 def run(config, output, as_json, scheduler, workers):
     """Run the whole pipeline from a TOML config; with no CONFIG, on the bundled sample.

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 from gridkit.io import read_toml
 
 CONFIG_NAME = "gridkit.toml"
@@ -68,8 +68,10 @@ class Project:
 
 
 def is_project(path: Path) -> bool:
-    """Whether ``path`` is a PROJECT (a folder, or a TOML file with ``[county.*]`` tables)
-    rather than one county's config."""
+    """Whether ``path`` is a PROJECT rather than one county's config.
+
+    A PROJECT is a folder, or a TOML file with ``[county.*]`` tables.
+    """
     if path.is_dir():
         return True
     if path.suffix.lower() != ".toml" or not path.is_file():
@@ -92,7 +94,7 @@ def load_project(path: Path) -> Project:
 
     Raises
     ------
-    GridkitError
+    InputError
         A county code that is not six digits or repeats, an unknown key, a county config
         that a single-county run would refuse; the message names the file and the fix.
 
@@ -111,18 +113,18 @@ def load_project(path: Path) -> Project:
             raw = read_toml(path / PROVINCE_NAME, "project")
             unknown = sorted(set(raw) - {"census", "events"})
             if unknown:
-                raise GridkitError(f"{path / PROVINCE_NAME}: unknown key {', '.join(unknown)};"
-                                   " it holds [census] and [events] files to route")
+                raise InputError(f"{path / PROVINCE_NAME}: unknown key {', '.join(unknown)};"
+                                 " it holds [census] and [events] files to route")
         folders = sorted(p for p in path.iterdir() if (p / CONFIG_NAME).is_file())
         if not folders:
-            raise GridkitError(f"{path}: no county folder with a {CONFIG_NAME} in it; a "
-                               f"project folder holds one folder per county, e.g. "
-                               f"310101/{CONFIG_NAME}")
+            raise InputError(f"{path}: no county folder with a {CONFIG_NAME} in it; a "
+                             f"project folder holds one folder per county, e.g. "
+                             f"310101/{CONFIG_NAME}")
         for folder in folders:
             match = CODE.match(folder.name)
             if not match:
-                raise GridkitError(f"{folder}: name county folders by their six-digit code, "
-                                   "e.g. 310101 or 310101_黄浦区")
+                raise InputError(f"{folder}: name county folders by their six-digit code, "
+                                 "e.g. 310101 or 310101_黄浦区")
             name = folder.name[7:] or match.group(1)
             counties.append(County(match.group(1), name, load_config(folder / CONFIG_NAME),
                                    folder / CONFIG_NAME))
@@ -130,34 +132,34 @@ def load_project(path: Path) -> Project:
         raw = read_toml(path, "project")
         unknown = sorted(set(raw) - {"county", "census", "events"})
         if unknown:
-            raise GridkitError(f"{path}: unknown key {', '.join(unknown)}; a project has "
-                               "[county.<code>] tables and [census]/[events] files to route")
+            raise InputError(f"{path}: unknown key {', '.join(unknown)}; a project has "
+                             "[county.<code>] tables and [census]/[events] files to route")
         tables = raw.get("county")
         if not isinstance(tables, dict) or not tables:
-            raise GridkitError(f"{path}: needs at least one [county.<code>] table, e.g. "
-                               "[county.310101.partition]")
+            raise InputError(f"{path}: needs at least one [county.<code>] table, e.g. "
+                             "[county.310101.partition]")
         for code, table in tables.items():
             if not re.fullmatch(r"\d{6}", code) or not isinstance(table, dict):
-                raise GridkitError(f"{path}: [county.{code}]: a county is a table named by its "
-                                   "six-digit code, e.g. [county.310101]")
+                raise InputError(f"{path}: [county.{code}]: a county is a table named by its "
+                                 "six-digit code, e.g. [county.310101]")
             table = dict(table)
             name = table.pop("name", code)
             if not isinstance(name, str):
-                raise GridkitError(f"{path}: [county.{code}] name must be text in quotes")
+                raise InputError(f"{path}: [county.{code}] name must be text in quotes")
             if "output" in table:
-                raise GridkitError(f"{path}: [county.{code}] output: a county's GeoPackage is "
-                                   f"OUT_DIR/{code}.gpkg; remove the key")
+                raise InputError(f"{path}: [county.{code}] output: a county's GeoPackage is "
+                                 f"OUT_DIR/{code}.gpkg; remove the key")
             counties.append(County(code, name, check_config(table, path), path))
     seen: set[str] = set()
     for county in counties:
         if county.code in seen:
-            raise GridkitError(f"{county.source}: county {county.code} is in the project "
-                               "twice; give each county once")
+            raise InputError(f"{county.source}: county {county.code} is in the project "
+                             "twice; give each county once")
         seen.add(county.code)
         if "partition" not in county.config:  # a [grids] county: adopted, not partitioned
-            raise GridkitError(f"{county.source}: county {county.code} adopts its own grids "
-                               "([grids]); a province run partitions every county: run "
-                               "gridkit run on that county's config alone")
+            raise InputError(f"{county.source}: county {county.code} adopts its own grids "
+                             "([grids]); a province run partitions every county: run "
+                             "gridkit run on that county's config alone")
     where = path / PROVINCE_NAME if path.is_dir() else path
     mixed = {step: _mixed_section(where, step, raw[step], counties)
              for step in ("census", "events") if step in raw}
@@ -169,20 +171,20 @@ def _mixed_section(path: Path, step: str, section, counties: list[County]) -> di
     from gridkit.pipeline import check_config
 
     if not isinstance(section, dict):
-        raise GridkitError(f"{path}: {step} must be a [{step}] section")
+        raise InputError(f"{path}: {step} must be a [{step}] section")
     unknown = sorted(set(section) - set(MIXED_KEYS))
     if unknown:
-        raise GridkitError(f"{path}: [{step}] has unknown keys {', '.join(unknown)}; a "
-                           f"project's [{step}] takes {', '.join(MIXED_KEYS)}")
+        raise InputError(f"{path}: [{step}] has unknown keys {', '.join(unknown)}; a "
+                         f"project's [{step}] takes {', '.join(MIXED_KEYS)}")
     # Checked as a county's section is (types, paths resolved against the project file).
     checked = check_config({"partition": {"communities": "-"}, step: section}, path)[step]
     if "files" not in checked:
-        raise GridkitError(f"{path}: [{step}] needs files = [\"FILE\", ...]")
+        raise InputError(f"{path}: [{step}] needs files = [\"FILE\", ...]")
     for county in counties:
         own = county.config.get(step, {})
         for key in ("crs", "sheet", "layer"):
             if key in own and key in checked and own[key] != checked[key]:
-                raise GridkitError(
+                raise InputError(
                     f"{county.source}: county {county.code} imports its {step} with {key} = "
                     f"{own[key]!r} but the project's mixed files have {checked[key]!r}; one "
                     "import takes one: put the county's files in the project's [" + step
@@ -219,8 +221,9 @@ def with_routed(county: County, routes: dict[str, list[dict]]) -> County:
 # -- county borders -----------------------------------------------------------------------------
 
 def county_outline(county: County) -> dict:
-    """The county's outer border and the barrier pieces that reach it, as its partition sees
-    them (same reading, repair, conflict rule and working CRS). Runs on a worker.
+    """The county's outer border and the barrier pieces that reach it, as its partition sees them.
+
+    Same reading, repair, conflict rule and working CRS as the partition. Runs on a worker.
 
     Returns
     -------
@@ -268,8 +271,11 @@ def county_outline(county: County) -> dict:
 
 
 def _adopted_outline(county: County) -> dict:
-    """A county that adopts its city's grids ([grids]): its area for routing mixed files;
-    no border to hand it, since its grids are kept as they were drawn."""
+    """A county that adopts its city's grids ([grids]).
+
+    Its area for routing mixed files; no border to hand it, since its grids are kept as they were
+    drawn.
+    """
     from gridkit.crs import parse_crs, working_crs
     from gridkit.io import read_vector
 
@@ -334,8 +340,9 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
 
 def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp: datetime,
                argv: str, routes: dict[str, list[dict]] | None = None) -> dict:
-    """One county's whole pipeline into ``out_dir/<code>.gpkg`` and its layers into the
-    province dataset; its figures (a few numbers), or its one-line error. Runs on a worker.
+    """One county's whole pipeline into ``out_dir/<code>.gpkg`` and the province dataset.
+
+    Returns its figures (a few numbers), or its one-line error. Runs on a worker.
 
     Parameters
     ----------
@@ -354,12 +361,12 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     Returns
     -------
     dict
-        :func:`gridkit.province.county_figures` of the run, with ``seconds`` and
+        :func:`gridkit.province.county_summary` of the run, with ``seconds`` and
         ``cpu_seconds``.
     """
     from gridkit.io import stamped_run
     from gridkit.pipeline import run_pipeline
-    from gridkit.province import county_figures, write_county_dataset
+    from gridkit.province import county_summary, write_county_dataset
 
     started, cpu = time.perf_counter(), time.process_time()
     target = Path(out_dir) / f"{county.code}.gpkg"
@@ -371,7 +378,7 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     except GridkitError as error:
         return {"code": county.code, "name": county.name, "error": str(error),
                 "seconds": round(time.perf_counter() - started, 2)}
-    out = county_figures(county.code, county.name, figures)
+    out = county_summary(county.code, county.name, figures)
     out["routed"] = {step: {f["file"]: f["by_county"].get(county.code, 0) for f in found}
                      for step, found in (routes or {}).items()}
     out["parquet_layers"] = layers
@@ -416,8 +423,8 @@ def run_project(path: Path, out_dir: Path, *, client=None, progress=None,
     project = load_project(path)
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
-        raise GridkitError(f"{out_dir}: the output of a project is a folder; give -o a folder "
-                           "path")
+        raise InputError(f"{out_dir}: the output of a project is a folder; give -o a folder "
+                         "path")
     out_dir.mkdir(parents=True, exist_ok=True)
     # Routed rows of an earlier run must not be imported again.
     shutil.rmtree(out_dir / "routed", ignore_errors=True)

@@ -1,5 +1,7 @@
-"""What a province run leaves beside the county GeoPackages: the GeoParquet dataset, the
-border check and the province summary (``province.json`` and ``province.html``).
+"""What a province run leaves beside the county GeoPackages.
+
+The GeoParquet dataset, the border check and the province summary (``province.json`` and
+``province.html``).
 
 The dataset is one folder per layer, one sub-folder per county in the hive layout
 (``parquet/<layer>/county=<code>/part-0.parquet``) that dask-geopandas, DuckDB and
@@ -28,9 +30,10 @@ GAP_WIDTH = 1.0  # metres: a hole between counties' grids narrower than this is 
 BATCH_ROWS = 65_536  # rows per Arrow batch: a county's layer is streamed, never held whole
 
 
-def county_figures(code: str, name: str, figures: dict) -> dict:
-    """The few numbers of one county's :func:`gridkit.pipeline.run_pipeline` figures that the
-    province summary shows.
+def county_summary(code: str, name: str, figures: dict) -> dict:
+    """The few numbers of one county's pipeline figures that the province summary shows.
+
+    The figures are :func:`gridkit.pipeline.run_pipeline`'s.
 
     Parameters
     ----------
@@ -158,7 +161,7 @@ def write_county_dataset(gpkg: Path, dataset: Path, code: str) -> dict[str, int]
 # -- county borders -----------------------------------------------------------------------------
 
 def check_borders(out_dir: Path, codes: list[str], tolerance: float = 1e-3) -> dict:
-    """Do the grids of neighbouring counties meet along their borders, without gap or overlap?
+    """Check that neighbouring counties' grids meet along their borders without gap or overlap.
 
     Reads, from each county's GeoPackage, only the unit grids on its outer border and checks
     them together. Runs on a worker.
@@ -257,8 +260,10 @@ def _check_group(geoms: np.ndarray, owner: np.ndarray, codes: list[str],
 # -- the summary --------------------------------------------------------------------------------
 
 def write_summary(summary: dict, out_dir: Path) -> None:
-    """``province.json`` and ``province.html`` (one row per county: figures, verdict, a link
-    to its report and GeoPackage) in ``out_dir``, each written whole or not at all."""
+    """Write ``province.json`` and ``province.html`` in ``out_dir``, each whole or not at all.
+
+    One row per county: figures, verdict, a link to its report and GeoPackage.
+    """
     text = json.dumps(summary, ensure_ascii=False, indent=1, default=str)
     _replace(out_dir / SUMMARY_JSON, text)
     _replace(out_dir / SUMMARY_HTML, summary_html(summary))

@@ -310,7 +310,8 @@ RULES: dict[str, Rule] = {r.name: r for r in [
     Rule("field-empty", "error", "component", "{field} is empty in every component",
          "map the column with --map or fill it in", "字段全部为空", "field empty everywhere",
          severities=("error", "warning"), steps=("census check",)),
-    Rule("grid-empty", "warning", "unit_grid", "unit grid {bgid} has no component",
+    Rule("grid-empty", "warning", "unit_grid",
+         "unit grid {bgid} has no component: not surveyed yet?",
          "survey the grid (漏查?)", "单元网格内无部件", "unit grid without components",
          steps=("census check",)),
     Rule("class-sparse", "warning", "street", "class {klass} unusually sparse in street {street}",
@@ -380,8 +381,19 @@ def rule(name: str) -> Rule:
 
 
 def canonical(name: str) -> str:
-    """The current name of rule ``name``; a name gridkit does not know comes back as it is
-    (a row of a newer gridkit, or a user's own).
+    """The current name of rule ``name``.
+
+    A name gridkit does not know comes back as it is (a row of a newer gridkit, or a user's
+    own).
+
+    Parameters
+    ----------
+    name : str
+        A rule id, current or old.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -442,9 +454,15 @@ def registered(name: str, severity: str | None = None) -> tuple[Rule, str]:
 
 @dataclass
 class QAIssue:
-    """One ``qa_issue`` row, for steps that hand their findings around in memory (partition,
-    group, grids check: ``result.issues``) before :class:`QACollector` makes them rows; the
-    rule must be registered under its current name.
+    """One ``qa_issue`` row, its rule registered under its current name.
+
+    For steps that hand their findings around in memory (partition, group, grids check:
+    ``result.issues``) before :class:`QACollector` makes them rows.
+
+    Raises
+    ------
+    UnknownRule
+        An unregistered or old rule name, a severity or a layer the rule does not have.
 
     Examples
     --------
@@ -460,7 +478,12 @@ class QAIssue:
     geometry: BaseGeometry | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        registered(self.rule, self.severity)
+        _check_layer(registered(self.rule, self.severity)[0], self.layer)
+
+
+def _check_layer(found: Rule, layer: str | None) -> None:
+    if found.layer and layer and layer != found.layer:
+        raise UnknownRule(f"QA rule {found.name!r} concerns layer {found.layer}, not {layer}")
 
 
 class QACollector:
@@ -495,6 +518,7 @@ class QACollector:
         return sum(len(part["KEY"]) for part in self._parts)
 
     def _layer(self, found: Rule, layer: str | None) -> str:
+        _check_layer(found, layer)
         chosen = layer or found.layer or self.layer
         if not chosen:
             raise UnknownRule(f"QA rule {found.name!r} concerns any layer: name the layer")
@@ -503,15 +527,36 @@ class QACollector:
     def add(self, rule: str, key: str, message: str | None = None,
             geometry: BaseGeometry | None = None, *, layer: str | None = None,
             severity: str | None = None, **fields: object) -> None:
-        """One row; without ``message`` the rule's template is filled with ``fields``."""
+        """Add one row; without ``message`` the rule's template is filled with ``fields``."""
         self.rows(rule, [key], None if message is None else [message], [geometry],
                   layer=layer, severity=severity, **{k: [v] for k, v in fields.items()})
 
     def rows(self, rule: str, keys: Sequence[str], messages: Sequence[str] | str | None = None,
              geometry: Sequence | np.ndarray | None = None, *, layer: str | None = None,
              severity: str | None = None, **fields: Sequence) -> None:
-        """Many rows of one rule: ``keys``, ``messages`` (or one message for all, or template
-        ``fields`` given as sequences) and ``geometry`` of equal length."""
+        """Add many rows of one rule.
+
+        Parameters
+        ----------
+        rule : str
+            The rule's current name.
+        keys : sequence of str
+            The KEY of each row (n).
+        messages : sequence of str or str, optional
+            One message per row, or one for all; without them the rule's template is filled
+            with ``fields``.
+        geometry : sequence of shapely geometries, optional
+            One per row (n); None for rows without a place.
+        layer, severity : str, optional
+            The rule's (or the collector's) when not given.
+        **fields : sequence
+            Template fields, one value per row.
+
+        Raises
+        ------
+        UnknownRule
+            See :func:`registered`; ValueError when the lengths differ.
+        """
         found, severity = registered(rule, severity)
         n = len(keys)
         if n == 0:

@@ -8,7 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from gridkit.qa import QA_FIELDS
+from gridkit.qa import QACollector
 
 __all__ = ["StepResult", "empty_qa"]
 
@@ -26,7 +26,7 @@ def empty_qa(crs: Any = None) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         Columns LAYER, KEY, RULE, SEVERITY, MESSAGE and geometry.
     """
-    return gpd.GeoDataFrame({name: [] for name in QA_FIELDS}, geometry=[], crs=crs)
+    return QACollector().frame(crs)
 
 
 @dataclass

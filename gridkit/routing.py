@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 ROUTED = "routed"
 UNROUTED = "unrouted"
@@ -53,7 +53,7 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path,
 
     Raises
     ------
-    GridkitError
+    InputError
         The file cannot be read, has no coordinates or no CRS (one line, naming it).
     """
     from gridkit.components.locate import UnitGrids
@@ -66,8 +66,8 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path,
 
     crs = {a["crs"] for a in areas}
     if len(crs) > 1:
-        raise GridkitError(f"{path}: the counties are in different working CRSs; give each "
-                           "county's [partition] the same crs to route a mixed file")
+        raise InputError(f"{path}: the counties are in different working CRSs; give each "
+                         "county's [partition] the same crs to route a mixed file")
     counties = gpd.GeoDataFrame({"BGID": [a["code"] for a in areas]},
                                 geometry=[a["area"] for a in areas], crs=crs.pop())
     grids = UnitGrids(counties)  # sorted by code: a row on a shared border goes to the first

@@ -1,17 +1,21 @@
-"""Telling the user about results whose inputs changed after them (see :mod:`gridkit.store`
-for the rule: stale qa_issue rows are removed by the change, stale layers are kept and
-marked)."""
+"""Telling the user about results whose inputs changed after them.
+
+See :mod:`gridkit.store` for the rule: stale qa_issue rows are removed by the change, stale
+layers are kept and marked.
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-import click
+from gridkit.errors import GridkitWarning
 
 
 def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> list[str]:
-    """One warning per stale derived layer of ``output`` and per command whose qa_issue rows
-    the last change removed.
+    """One warning per stale derived layer of ``output`` and per command whose qa rows went.
+
+    The qa_issue rows of those commands were removed by the last change.
 
     Parameters
     ----------
@@ -41,10 +45,13 @@ def stale_lines(output: str | Path, removed: dict[str, int] | None = None) -> li
 
 
 def warn_stale(figures: dict) -> None:
-    """Print :func:`stale_lines` for a command's figures (``output``, ``removed_stale_qa``)
-    on stderr."""
+    """Warn (:class:`~gridkit.errors.GridkitWarning`) each of :func:`stale_lines` for a command.
+
+    The command's figures give ``output`` and ``removed_stale_qa``; the ``gridkit`` command
+    prints the warnings as ``gridkit: warning:`` lines.
+    """
     output = figures.get("output")
     if not output:
         return
     for line in stale_lines(output, figures.get("removed_stale_qa")):
-        click.echo(f"gridkit: warning: {line}", err=True)
+        warnings.warn(line, GridkitWarning, stacklevel=2)

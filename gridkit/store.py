@@ -56,7 +56,7 @@ from pathlib import Path
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, InputError
 
 _GDAL_WRITE_ERRORS = (DataSourceError, DataLayerError, FieldError, GeometryError)
 RUN_LAYER = "gridkit_run"
@@ -148,14 +148,18 @@ class Transaction:
         self.operations.append(_Operation("replace", name))
 
     def append_rows(self, name: str, frame) -> None:
-        """Add the rows of ``frame`` to layer ``name`` (creating it when absent); columns the
-        layer lacks are added to it."""
+        """Add the rows of ``frame`` to layer ``name`` (creating it when absent).
+
+        Columns the layer lacks are added to it.
+        """
         self._stage_rows(name, frame)
         self.operations.append(_Operation("append", name))
 
     def delete_rows(self, name: str, where: str, params: tuple = ()) -> None:
-        """Delete the rows of layer ``name`` matching the SQL condition ``where`` (with ``?``
-        placeholders for ``params``); nothing when the layer is absent."""
+        """Delete the rows of layer ``name`` matching the SQL condition ``where``.
+
+        ``?`` placeholders in ``where`` take ``params``; nothing happens when the layer is absent.
+        """
         self.operations.append(_Operation("delete", name, where, tuple(params)))
 
     def drop_layer(self, name: str) -> None:
@@ -163,8 +167,10 @@ class Transaction:
         self.operations.append(_Operation("drop", name))
 
     def replace_qa(self, command: str, frame, stale: tuple[str, ...] = ()) -> None:
-        """Replace the ``qa_issue`` rows of ``command`` (and of the ``stale`` commands whose
-        results it invalidates) by ``frame``, keeping those of other commands."""
+        """Replace the ``qa_issue`` rows of ``command`` by ``frame``, keeping other commands' rows.
+
+        The rows of the ``stale`` commands, whose results ``command`` invalidates, go too.
+        """
         commands = (command, *stale)
         marks = ", ".join("?" * len(commands))
         self.delete_rows(QA_LAYER, f'"COMMAND" IN ({marks})', commands)
@@ -177,18 +183,21 @@ class Transaction:
         self.derivations[key] = DERIVED_FROM.get(key, ())
 
     def ensure_index(self, layer: str, column: str) -> None:
-        """Create the SQLite index ``idx_LAYER_COLUMN`` (when the layer and column exist and
-        it does not yet): what lets a later command find rows without reading the layer."""
+        """Create the SQLite index ``idx_LAYER_COLUMN`` when the layer and column exist.
+
+        It lets a later command find rows without reading the layer; an existing index is kept.
+        """
         self.operations.append(_Operation("index", layer, column))
 
     def derive(self, result: str, inputs: tuple[str, ...]) -> None:
-        """Record that ``result`` (a layer, or ``qa_issue:COMMAND``) was computed from the
-        ``inputs`` layers as they stand after this transaction."""
+        """Record that ``result`` was computed from the ``inputs`` layers this transaction leaves.
+
+        ``result`` is a layer, or ``qa_issue:COMMAND``.
+        """
         self.derivations[result] = tuple(inputs)
 
     def _derive_known(self) -> None:
-        """Derivations of the layers and qa rows this transaction writes that the graph
-        knows (DERIVED_FROM)."""
+        """Derivations the graph knows (DERIVED_FROM) of the layers and qa rows written here."""
         for op in self.operations:
             if op.kind in ("replace", "append") and op.layer in DERIVED_FROM:
                 self.derivations.setdefault(op.layer, DERIVED_FROM[op.layer])
@@ -210,6 +219,7 @@ class Transaction:
     # -- commit --------------------------------------------------------------------------
 
     def commit(self) -> Summary:
+        """Apply every operation in one SQLite transaction (or a rename); a failure keeps all."""
         if not self.path.exists():
             return self._create()
         db = _connect(self.path)
@@ -232,10 +242,12 @@ class Transaction:
         return self.summary
 
     def _rewrite_is_cheaper(self, db: sqlite3.Connection) -> bool:
-        """Whether the layers replaced whole hold more rows than everything else the file
-        holds: then the stage (where GDAL wrote them) becomes the new file, the other layers
-        copied into it, instead of copying the big layers into the file (a first import of a
-        million components into a file of unit grids)."""
+        """Whether the layers replaced whole hold more rows than everything else the file holds.
+
+        Then the stage (where GDAL wrote them) becomes the new file, the other layers copied into
+        it, instead of copying the big layers into the file (a first import of a million components
+        into a file of unit grids).
+        """
         replaced = {op.layer for op in self.operations if op.kind == "replace"}
         if not replaced:
             return False
@@ -248,8 +260,10 @@ class Transaction:
         return staged > carried
 
     def _rewrite(self, db: sqlite3.Connection) -> Summary:
-        """Build the new file in the stage and rename it over the old one (``db``: the old
-        file in a transaction that only reads, the stage attached)."""
+        """Build the new file in the stage and rename it over the old one.
+
+        ``db`` is the old file in a transaction that only reads, the stage attached.
+        """
         dropped = {op.layer for op in self.operations if op.kind == "drop"}
         # Appends become replacements: the stage gets the kept rows first.
         for layer in {op.layer for op in self.operations if op.kind == "append"}:
@@ -371,7 +385,7 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
 
     Raises
     ------
-    GridkitError
+    FileError
         When ``path`` is not a GeoPackage, or cannot be written.
 
     Examples
@@ -387,35 +401,40 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
     try:
         yield tx
         tx.commit()
+    except GridkitError:  # the command's own (a FileError is an OSError too): as it is
+        raise
     except sqlite3.DatabaseError as exc:
-        raise GridkitError(f"{path}: SQLite could not write it ({exc}); the file is as it "
-                           "was before the command") from None
+        raise FileError(f"{path}: SQLite could not write it ({exc}); the file is as it "
+                        "was before the command", file=path) from None
     except (OSError, *_GDAL_WRITE_ERRORS) as exc:
         reason = getattr(exc, "strerror", None) or exc
-        raise GridkitError(f"{path}: cannot write ({reason}); the file is as it was before "
-                           "the command") from None
+        raise FileError(f"{path}: cannot write ({reason}); the file is as it was before "
+                        "the command", file=path) from None
     finally:
         tx.discard()
 
 
 def _check_target(path: Path) -> None:
     if path.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{path}: the output must be a GeoPackage (.gpkg)")
+        raise InputError(f"{path}: the output must be a GeoPackage (.gpkg)", parameter="output",
+                         file=path)
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GridkitError(f"{path}: cannot create folder {directory} ({exc.strerror})") \
-            from None
+        raise FileError(f"{path}: cannot create folder {directory} ({exc.strerror})",
+                        file=path) from None
     remove_orphan_stages(path)
     if path.exists() and not is_geopackage(path):
-        raise GridkitError(f"{path}: the output exists but is not a GeoPackage; choose "
-                           "another output path")
+        raise FileError(f"{path}: the output exists but is not a GeoPackage; choose "
+                        "another output path", file=path)
 
 
 def is_geopackage(path: Path) -> bool:
-    """Whether ``path`` is an SQLite file with the GeoPackage tables (a hot journal left by a
-    killed command is rolled back by this first open)."""
+    """Whether ``path`` is an SQLite file with the GeoPackage tables.
+
+    A hot journal left by a killed command is rolled back by this first open.
+    """
     try:
         with open(path, "rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
@@ -484,8 +503,10 @@ def process_alive(pid: int) -> bool:
 
 @contextmanager
 def signals_held():
-    """Hold SIGINT/SIGTERM while a commit's last step runs: it is quick, and finishing it is
-    what keeps the output whole; they are delivered right after."""
+    """Hold SIGINT/SIGTERM while a commit's last step runs.
+
+    It is quick, and finishing it is what keeps the output whole; they are delivered right after.
+    """
     blocked = {signal.SIGINT, signal.SIGTERM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
@@ -592,9 +613,12 @@ _NUMERIC = ("INT", "REAL", "FLOA", "DOUB", "NUMERIC", "BOOL", "DATE")
 
 
 def _type_clash(db: sqlite3.Connection, layer: str) -> str | None:
-    """Whether staged rows cannot simply be added: None when they can; "empty" when the layer
-    holds no rows (its column types may be GDAL's guess for an empty frame: take the
-    staged ones); "rows" when a numeric column would receive text (rewrite the layer)."""
+    """Whether staged rows cannot simply be added.
+
+    None when they can; "empty" when the layer holds no rows (its column types may be GDAL's guess
+    for an empty frame: take the staged ones); "rows" when a numeric column would receive text
+    (rewrite the layer).
+    """
     if db.execute(f"SELECT NOT EXISTS (SELECT 1 FROM main.{_q(layer)})").fetchone()[0]:
         return "empty"
     ours = {r[1]: (r[2] or "").upper() for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
@@ -609,8 +633,10 @@ def _type_clash(db: sqlite3.Connection, layer: str) -> str | None:
 
 def _prepend_existing(db: sqlite3.Connection, layer: str,
                       deletes: list[_Operation] = ()) -> None:
-    """Put the layer's rows (but those the ``deletes`` remove) into the stage before the new
-    ones: when a column's type must change, or the whole file is rewritten."""
+    """Put the layer's rows (but those the ``deletes`` remove) into the stage before the new ones.
+
+    When a column's type must change, or the whole file is rewritten.
+    """
     ours = [r[1] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")]
     fid, stage_fid = _fid_column(db, "main", layer), _fid_column(db, "stage", layer)
     geometry = _geometry_column(db, "main", layer)
@@ -644,9 +670,11 @@ def _index(db: sqlite3.Connection, layer: str, column: str) -> None:
 
 
 def _drop(db: sqlite3.Connection, layer: str) -> None:
-    """Everything the GeoPackage standard says a layer is: table, R-tree, triggers, rows in
-    the gpkg_* tables. The freed pages are reused by later writes (no VACUUM, which would
-    rewrite the whole file)."""
+    """Everything the GeoPackage standard says a layer is.
+
+    Table, R-tree, triggers, rows in the gpkg_* tables. The freed pages are reused by later writes
+    (no VACUUM, which would rewrite the whole file).
+    """
     geometry = _geometry_column(db, "main", layer)
     if geometry is not None:
         db.execute(f"DROP TABLE IF EXISTS main.{_q(f'rtree_{layer}_{geometry}')}")
@@ -717,9 +745,11 @@ def _copy_srs(db: sqlite3.Connection, layer: str) -> None:
 
 
 def _append(db: sqlite3.Connection, layer: str) -> None:
-    """Add the staged rows to an existing layer: fids after its last one, the R-tree rows
-    copied (its insert trigger set aside meanwhile: it would compute each box in Python),
-    the feature count and the extent updated."""
+    """Add the staged rows to an existing layer.
+
+    Fids after its last one, the R-tree rows copied (its insert trigger set aside meanwhile: it
+    would compute each box in Python), the feature count and the extent updated.
+    """
     columns = {r[1]: r[2] for r in db.execute(f"PRAGMA main.table_info({_q(layer)})")}
     staged = {r[1]: r[2] for r in db.execute(f"PRAGMA stage.table_info({_q(layer)})")}
     fid, stage_fid = _fid_column(db, "main", layer), _fid_column(db, "stage", layer)
@@ -825,10 +855,12 @@ _EXTENSIONS_DDL = (
 
 
 def _load_state(db: sqlite3.Connection, schema: str = "main") -> dict:
-    """The bookkeeping document: ``{"layers": {LAYER: {version, run, time}}, "derived":
-    {RESULT: {command, run, time, inputs}}}``. It lives in the GeoPackage's standard
-    ``gpkg_metadata`` table (one JSON row, referenced by nothing, so GDAL shows no layer for
-    it and other tools ignore it)."""
+    """The bookkeeping document.
+
+    ``{"layers": {LAYER: {version, run, time}}, "derived": {RESULT: {command, run, time,
+    inputs}}}``. It lives in the GeoPackage's standard ``gpkg_metadata`` table (one JSON row,
+    referenced by nothing, so GDAL shows no layer for it and other tools ignore it).
+    """
     if "gpkg_metadata" not in _schema_tables(db, schema):
         return {"layers": {}, "derived": {}}
     row = db.execute(f"SELECT metadata FROM {schema}.gpkg_metadata WHERE md_standard_uri = ? "
@@ -874,9 +906,11 @@ def _now() -> str:
 
 def _update_state(db: sqlite3.Connection, changed: list[str], run: int | None,
                   derivations: dict[str, tuple[str, ...]], command: str) -> dict[str, int]:
-    """Bump the versions of the ``changed`` layers, remove the qa_issue rows computed from
-    them (but not this transaction's own), record this transaction's derivations. Returns the
-    qa rows removed per command."""
+    """Bump the versions of the ``changed`` layers and remove the qa rows computed from them.
+
+    This transaction's own qa rows stay, and its derivations are recorded. Returns the qa rows
+    removed per command.
+    """
     if not changed and not derivations:
         return {}
     state = _load_state(db)
@@ -918,6 +952,7 @@ class StaleResult:
     changed: list[str]
 
     def message(self) -> str:
+        """One line telling the user which result is stale and the command to run again."""
         return (f"{self.result} is stale: {', '.join(self.changed)} changed after "
                 f"`gridkit {self.command}` made it; run it again")
 
@@ -954,8 +989,10 @@ def stale_results(path: str | Path) -> list[StaleResult]:
 
 
 def read_state(path: str | Path) -> dict:
-    """The bookkeeping document of ``path`` (see :func:`_load_state`) with ``tables``, the
-    tables present; empty for a file gridkit has not written."""
+    """The bookkeeping document of ``path`` (see :func:`_load_state`) with ``tables`` present.
+
+    Empty for a file gridkit has not written.
+    """
     path = Path(path)
     empty = {"layers": {}, "derived": {}, "tables": []}
     if not path.exists() or not is_geopackage(path):

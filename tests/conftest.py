@@ -16,6 +16,12 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from hypothesis import HealthCheck, settings
+
+# Property tests judge geometry, not speed: on two cores shared with other processes an
+# example may take seconds, which must not fail a test (no deadline, no too_slow check).
+settings.register_profile("gridkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gridkit")
 
 X0, Y0 = 624_000.0, 3_398_000.0
 

@@ -98,7 +98,7 @@ class Chromium:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target,
                                                       "flatten": True})["sessionId"]
-        page = Page(self, session)
+        page = Page(self, session, target)
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.send(f"{domain}.enable")
         page.send("Emulation.setDeviceMetricsOverride",
@@ -107,9 +107,15 @@ class Chromium:
 
 
 class Page:
-    def __init__(self, browser: Chromium, session: str):
+    def __init__(self, browser: Chromium, session: str, target: str | None = None):
         self.browser = browser
         self.session = session
+        self.target = target
+
+    def close(self) -> None:
+        """Close the tab (a benchmark opening a page many times keeps one browser)."""
+        if self.target is not None:
+            self.browser.send("Target.closeTarget", {"targetId": self.target})
 
     def send(self, method: str, params: dict | None = None, timeout: float = 60) -> dict:
         return self.browser.send(method, params, self.session, timeout)

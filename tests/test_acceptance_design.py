@@ -61,9 +61,9 @@ def test_fixed_number_of_grids_and_its_margin():
 
 
 def test_bad_inputs_are_refused():
-    with pytest.raises(GridkitError, match="--margin"):
+    with pytest.raises(GridkitError, match="`margin=0`"):
         plan_design(["s"], [np.full(10, 5)], DesignInputs(margin=0))
-    with pytest.raises(GridkitError, match="--grids 3"):
+    with pytest.raises(GridkitError, match="`grids=3`"):
         plan_design(["a", "b"], [np.full(10, 5), np.full(10, 5)], DesignInputs(grids=3))
     with pytest.raises(GridkitError, match="no components"):
         plan_design(["s"], [np.zeros(10)], DesignInputs())

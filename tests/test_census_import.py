@@ -195,13 +195,14 @@ def test_file_level_problems_are_one_line_errors(tmp_path):
     out = district(tmp_path)
     grids = load_grids(out)
     no_xy = write_csv(tmp_path / "n.csv", [["路灯", "x"]], header=["部件名称", "地址"])
-    with pytest.raises(GridkitError, match="no coordinate columns.*--x COLUMN"):
+    with pytest.raises(GridkitError,
+                       match="no coordinate columns.*`maps={'X': 'COLUMN', 'Y': 'COLUMN'}`"):
         import_census([no_xy], grids, ImportOptions(crs="wgs84"))
     no_class = write_csv(tmp_path / "c.csv", [["1", "2"]], header=["经度", "纬度"])
     with pytest.raises(GridkitError, match="no class column"):
         import_census([no_class], grids, ImportOptions(crs="wgs84"))
     ok = write_csv(tmp_path / "ok.csv", good_rows(2))
-    with pytest.raises(GridkitError, match="no CRS.*--crs"):
+    with pytest.raises(GridkitError, match="no CRS.*`crs`"):
         import_census([ok], grids, ImportOptions())
     (tmp_path / "sub").mkdir()
     twin = write_csv(tmp_path / "sub" / "ok.csv", good_rows(2))

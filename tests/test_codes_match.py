@@ -66,9 +66,11 @@ def test_events_catalog_matching():
 
 def test_match_many_over_repeated_names_is_fast():
     names = pd.Series(["污水井盖", "井盖(污水)", None, "雨污井盖", "路灯"] * 200_000)
-    start = time.perf_counter()
+    # CPU seconds of this process: the bound is on the work, not on what other processes
+    # take from the two cores while it runs.
+    start = time.process_time()
     result = national_catalog().matcher.match_many(names)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     assert len(result) == len(names)
     assert result["code"].iloc[:5].fillna("-").tolist() == ["0102", "0102", "-", "-", "0118"]
     assert result["reason"].iloc[2] == "no class name"

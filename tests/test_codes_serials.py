@@ -73,9 +73,11 @@ def test_a_million_rows_in_well_under_a_few_seconds():
         "minor": rng.choice(["01", "02", "05"], n), "objcode": "",
         "bgid": rng.integers(0, 30_000, n).astype(str), "x": rng.random(n),
     })
-    start = time.perf_counter()
+    # CPU seconds of this process: the bound is on the work, not on what other processes
+    # take from the two cores while it runs.
+    start = time.process_time()
     result = allocate_serials(df, sort_by=["bgid", "x"])
-    assert time.perf_counter() - start < 4
+    assert time.process_time() - start < 4
     assert result.codes.notna().all() and not result.codes.duplicated().any()
 
 

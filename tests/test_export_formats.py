@@ -144,7 +144,7 @@ def test_shapefile_attribute_table_and_gbk_refusal(source, tmp_path):
     edit_layer(rare, "component", rare_note)
 
     with pytest.raises(GridkitError, match=r"component feature 8 field NOTE: '䶮' cannot be "
-                                           r"written in GBK; export with --encoding utf-8"):
+                                           r"written in GBK; export with `encoding='utf-8'`"):
         run(rare, "shp", tmp_path / "rare-gbk", layers=["component"])
     assert not (tmp_path / "rare-gbk").exists()
     run(rare, "shp", tmp_path / "rare-utf8", layers=["component"], encoding="utf-8")

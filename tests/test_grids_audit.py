@@ -142,7 +142,7 @@ def test_code_fields_as_cities_name_them(name):
 def test_no_code_field_names_the_fields_and_the_option():
     frame = gpd.GeoDataFrame({"OBJECTID": [1], "NAME": ["x"]},
                              geometry=[shapely.box(0, 0, 1, 1)], crs=CRS)
-    with pytest.raises(Exception, match="OBJECTID, NAME; name it with --code-field"):
+    with pytest.raises(Exception, match="OBJECTID, NAME; name it with `code_field`"):
         find_code_field(frame)
 
 

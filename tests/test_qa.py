@@ -101,6 +101,8 @@ def test_collector_builds_qa_issue_rows_and_refuses_unknown_rules():
         collector.add("admin_gap", "k", "m")  # code writes the current name only
     with pytest.raises(UnknownRule, match="not 'warning'"):
         collector.add("not-contiguous", "R", "m", severity="warning")
+    with pytest.raises(UnknownRule, match="concerns layer unit_grid, not community"):
+        collector.add("grid-gap", "k", "m", layer="community")
     with pytest.raises(UnknownRule, match="name the layer"):
         collector.add("empty-geometry", "k", "m")
     with pytest.raises(UnknownRule):

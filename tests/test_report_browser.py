@@ -65,8 +65,9 @@ def test_page_loads_offline_and_opens_on_the_grids(pages):
     assert page.errors() == []
     html = (pages["folder"] / "zh.html").resolve().as_uri()
     requests = page.requests()
-    # The page itself, and the map library it unpacks into a blob: URL; nothing else.
+    # The page itself, and the worker that unpacks the map data, from a blob: URL; nothing else.
     assert requests[0] == html and len(requests) == 2 and requests[1].startswith("blob:")
+    assert page.evaluate("gridkitUnpack.where") == "worker"
     assert page.evaluate("gridkitReport.painted()") > 0.2
     drawn = page.evaluate("gridkitReport.drawn()")
     assert drawn["responsibility_grid"] == 71 and drawn["community"] == 34
@@ -143,8 +144,8 @@ def test_user_text_stays_text_in_the_page(pages):
     info = page.evaluate("document.getElementById('gk-info').innerText")
     assert EVIL in info
     assert page.evaluate("window.__xss === undefined")
-    # The page's four and the library's one, unpacked from gk-lib.
-    assert page.evaluate("document.scripts.length") == 5
+    # The page's three: header, data, the map library with its glue.
+    assert page.evaluate("document.scripts.length") == 3
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.errors() == []
 
@@ -179,3 +180,32 @@ def test_unit_grid_colouring_and_screenshot(pages):
     shot = page.screenshot(Path(pages["folder"]) / "components.png")
     assert shot.stat().st_size > 50_000
     assert page.errors() == []
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["worker", "no-worker"])
+def test_data_in_pieces_unpacks_with_or_without_a_worker(pages, monkeypatch, worker):
+    """A large page's data comes in pieces fed to a worker as the page is read (a 1 M
+    component page has ten); without workers the page inflates them itself, to the same map."""
+    from gridkit.report import page as page_module
+
+    monkeypatch.setattr(page_module, "PIECE", 4096)
+    html = pages["folder"] / "pieces.html"
+    if not html.exists():
+        build_report(pages["gpkg"], html, lang="zh")
+    text = html.read_text(encoding="utf-8")
+    count = text.count('type="application/octet-stream"')
+    assert count > 5
+    # Header, the pieces, a feeding script after each piece but the last, the glue.
+    assert text.count("<script") == 2 * count + 1
+    page = pages["browser"].page()
+    if not worker:
+        page.send("Page.addScriptToEvaluateOnNewDocument",
+                  {"source": "delete window.Worker; window.Worker = undefined;"})
+    page.open(html)
+    assert page.errors() == []
+    assert page.evaluate("gridkitUnpack.where") == ("worker" if worker else "page")
+    drawn = page.evaluate("gridkitReport.drawn()")
+    for layer in ("responsibility_grid", "community", "unit_grid"):
+        assert drawn[layer] == pyogrio.read_info(pages["gpkg"], layer=layer)["features"]
+    assert page.evaluate("gridkitReport.find('310116001001')")
+    assert EVIL in page.evaluate("document.getElementById('gk-info').innerText")

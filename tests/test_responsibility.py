@@ -116,7 +116,7 @@ def test_segment_adjacency_matches_geometric_adjacency():
 
 @pytest.mark.parametrize("band", ["16-10", "0-5", "ten"])
 def test_bad_bands_are_refused(band):
-    with pytest.raises(GridkitError, match="--dense"):
+    with pytest.raises(GridkitError, match="`dense="):
         group(lattice(5, 5), dense=band)
 
 
@@ -212,7 +212,7 @@ def _mates(result) -> int:
 
 
 def test_min_shared_edge_must_be_metres_not_negative():
-    with pytest.raises(GridkitError, match="--min-shared-edge -1"):
+    with pytest.raises(GridkitError, match="`min_shared_edge=-1`"):
         group(lattice(4, 5), min_shared_edge=-1)
 
 

@@ -1,5 +1,6 @@
-"""``gridkit census accuracy`` as a library call: plan, census, verdicts, figures, and the
-layers it writes into OUT.gpkg.
+"""``gridkit census accuracy`` as a library call: plan, census, verdicts, figures and layers.
+
+The layers it writes into OUT.gpkg:
 
 ``spotcheck_result`` (Polygon, one row per sampled grid): BGID, STREET, COMMUNITY, DENSITY,
 STRATUM, WEIGHT (grids it stands for), CHECKED (census components checked), CORRECT,
@@ -40,7 +41,7 @@ from gridkit.acceptance.evidence import (
 from gridkit.acceptance.plan import PLAN_LAYER, Plan, plan_source, read_census, read_plan
 from gridkit.acceptance.verdicts import CODE, CORRECT, LABELS_ZH, VERDICTS, Verdicts
 from gridkit.codes.catalog import Catalog, national_catalog
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record, write_geopackage
 
 COMMAND = "census accuracy"
@@ -54,17 +55,84 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
                         targets: Targets | None = None, catalog: Catalog | None = None,
                         sheet_options: SheetOptions | None = None,
                         resurvey_options: ResurveyOptions | None = None) -> dict:
-    """Judge the census of OUT.gpkg on a verdict sheet or a re-survey; write the layers and
-    return the report (its "verdict" is "pass" or "fail")."""
+    r"""Judge the census of OUT.gpkg on a filled-in checklist or an independent re-survey.
+
+    The verdicts of the sampled grids give the census accuracy and completeness, estimated
+    for the whole district with their confidence intervals (stratified ratio estimators over
+    whole grids), per street and per class; the census passes when the estimates reach the
+    targets (96% by default). The result, summary and rework layers are written into OUT.gpkg.
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        OUT.gpkg, with the plan :func:`sample_geopackage` drew.
+    check : pathlib.Path, optional
+        The filled-in checklist (CSV or XLSX, Chinese or English verdicts; rows added for
+        components found in the field but missing from the census).
+    resurvey : pathlib.Path, optional
+        An independent re-survey of the sampled grids (any census file), matched to the census
+        by :func:`match`; give ``check`` or ``resurvey``, not both.
+    plan : pathlib.Path, optional
+        The plan folder (default: the plan held in OUT.gpkg).
+    targets : Targets, optional
+        Accuracy and completeness targets, confidence, strictness.
+    catalog : Catalog, optional
+        The component classes (default: the national catalog).
+    sheet_options : gridkit.acceptance.evidence.SheetOptions, optional
+        The checklist's sheet and the CRS of added rows' coordinates.
+    resurvey_options : gridkit.acceptance.evidence.ResurveyOptions, optional
+        The re-survey's CRS, sheet/layer, column maps and matching distances.
+
+    Returns
+    -------
+    dict
+        The report ``--json`` prints: ``verdict`` (``pass``/``fail``), ``overall``, ``by_street``
+        and ``by_class`` figures with their intervals, the rework grids.
+
+    Raises
+    ------
+    GridkitError
+        When both or neither of ``check``/``resurvey`` are given, the plan is missing, or the
+        sheet does not cover every census component of the sampled grids.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, pathlib, shapely, tempfile
+    >>> from gridkit.components import ImportOptions, UnitGrids, import_census
+    >>> from gridkit.io import ArrowLayer, write_geopackage
+    >>> from gridkit.acceptance import DesignInputs, sample_geopackage
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"BGID": [f"310116001001{i + 1:03d}" for i in range(4)], "STREET": "310116001"},
+    ...     geometry=[shapely.box(x + 100 * i, y, x + 100 * (i + 1), y + 100) for i in range(4)],
+    ...     crs=4549)
+    >>> lamps = "".join(f"路灯,{x + 100 * i + 10 * k + 5},{y + 50}\n"
+    ...                 for i in range(4) for k in range(5))
+    >>> _ = (folder / "census.csv").write_text("部件名称,X,Y\n" + lamps, encoding="utf-8")
+    >>> census = import_census([folder / "census.csv"], UnitGrids(grids),
+    ...                        ImportOptions(crs="EPSG:4549"))
+    >>> write_geopackage(folder / "out.gpkg", {"unit_grid": grids, "component": ArrowLayer(
+    ...     census.component_table(), "EPSG:4549", census.geometry_type)})
+    >>> _ = sample_geopackage(folder / "out.gpkg", folder / "plan", DesignInputs(grids=2), seed=1)
+    >>> sheet = pd.read_csv(folder / "plan" / "checklist.csv", dtype=str, encoding="utf-8-sig")
+    >>> sheet["VERDICT"] = "正确"
+    >>> sheet.to_csv(folder / "checked.csv", index=False, encoding="utf-8-sig")
+    >>> report = accuracy_geopackage(folder / "out.gpkg", check=folder / "checked.csv",
+    ...                              plan=folder / "plan")
+    >>> report["verdict"], report["overall"]["checked"]
+    ('pass', 10)
+    """
     started = time.perf_counter()
     output = Path(output)
     targets = targets or Targets()
     if (check is None) == (resurvey is None):
-        raise GridkitError("give either --check SHEET (a filled-in checklist) or --resurvey "
-                           "FILE (an independent re-survey of the sampled grids)")
+        raise InputError("give either `check=SHEET` (a filled-in checklist) or "
+                         "`resurvey=FILE` (an independent re-survey of the sampled grids)",
+                         parameter="check")
     _validate(targets)
     if not output.exists():
-        raise GridkitError(f"{output}: no such file")
+        raise FileError(f"{output}: no such file", file=output)
     catalog = catalog or national_catalog("component")
     source = plan_source(output, plan)
     assumed = None
@@ -81,6 +149,7 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
         if assumed:
             method = ASSUMED_METHOD
     else:
+        assert resurvey is not None  # exactly one of check/resurvey, refused above otherwise
         verdicts, facts = read_resurvey(Path(resurvey), output, the_plan, census, catalog,
                                         resurvey_options or ResurveyOptions())
         method, inputs = "resurvey", [output, resurvey]
@@ -125,17 +194,19 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
 
 def _validate(targets: Targets) -> None:
     if not 0 < targets.accuracy <= 1:
-        raise GridkitError(f"--target {targets.accuracy:g}: give a share between 0 and 1, "
-                           "e.g. 0.96")
+        raise InputError(f"`accuracy={targets.accuracy:g}`: give a share between 0 and 1, "
+                         "e.g. 0.96", parameter="accuracy")
     if targets.completeness is not None and not 0 <= targets.completeness <= 1:
-        raise GridkitError(f"--completeness-target {targets.completeness:g}: give a share "
-                           "between 0 and 1 (0 to not judge completeness)")
+        raise InputError(f"`completeness={targets.completeness:g}`: give a share "
+                         "between 0 and 1 (0 to not judge completeness)",
+                         parameter="completeness")
     if not 0.5 <= targets.confidence < 1:
-        raise GridkitError(f"--confidence {targets.confidence:g}: give a level between 0.5 "
-                           "and 1, e.g. 0.95")
+        raise InputError(f"`confidence={targets.confidence:g}`: give a level between 0.5 "
+                         "and 1, e.g. 0.95", parameter="confidence")
 
 
 def result_layer(plan: Plan, figures: AccuracyFigures, method: str) -> gpd.GeoDataFrame:
+    """The ``spotcheck_result`` layer: one row per sampled grid with its counts and figures."""
     grids = pd.DataFrame(figures.grids)
     frame = plan.grids[["BGID", "STREET", "COMMUNITY", "DENSITY", "STRATUM", "WEIGHT"]].copy()
     frame["CHECKED"] = grids["checked"].to_numpy()
@@ -153,6 +224,7 @@ def result_layer(plan: Plan, figures: AccuracyFigures, method: str) -> gpd.GeoDa
 
 
 def summary_layer(figures: AccuracyFigures) -> pd.DataFrame:
+    """The ``spotcheck_summary`` table: overall, per street and per class, with intervals."""
     rows = [("overall", "", "", figures.overall)]
     rows += [("street", s["street"], "", s) for s in figures.streets]
     rows += [("class", c["class"], c["name"], c) for c in figures.classes]
@@ -170,6 +242,7 @@ def summary_layer(figures: AccuracyFigures) -> pd.DataFrame:
 
 
 def rework_layer(plan: Plan, verdicts: Verdicts, crs) -> gpd.GeoDataFrame:
+    """The ``spotcheck_rework`` layer: every component not found correct, with its verdict."""
     wrong = np.flatnonzero(verdicts.verdict != CODE[CORRECT])
     names = [VERDICTS[v] for v in verdicts.verdict[wrong]]
     frame = pd.DataFrame({

@@ -1,6 +1,7 @@
-"""The field checklist (核查清单): the census components of the sampled grids, one row each,
-with an empty VERDICT to fill. Filled in and with one row added per component found in the
-field but missing from the census, it is the verdict sheet ``gridkit census accuracy
+"""The field checklist (核查清单): the census components of the sampled grids, one row each.
+
+Each row has an empty VERDICT to fill. Filled in and with one row added per component found
+in the field but missing from the census, it is the verdict sheet ``gridkit census accuracy
 --check`` reads back.
 
 CSV is written as UTF-8 with a BOM, which Excel needs to show Chinese; the XLSX keeps codes as
@@ -30,7 +31,7 @@ import pyproj
 
 from gridkit.acceptance.plan import CHECKLIST_LAYER, PLAN_FILE, PLAN_LAYER, STRATUM_LAYER, Plan
 from gridkit.acceptance.verdicts import EXPLAIN, LABELS_ZH, VERDICTS
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, InputError, mention
 from gridkit.io import replace_folder, write_geopackage
 
 SHEET = "checklist"
@@ -82,6 +83,7 @@ def _text(value: object) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write the checklist as UTF-8 CSV with a BOM (what Excel needs to show Chinese)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
@@ -167,29 +169,34 @@ def _fill_xlsx(book, frame: pd.DataFrame, plan: Plan, design: dict) -> None:
 def check_target(plan_dir: Path) -> None:
     """Refuse a PLAN that is a file, or a folder with other content than an earlier plan."""
     if plan_dir.suffix.lower() in (".gpkg", ".csv", ".xlsx", ".json"):
-        raise GridkitError(f"-o {plan_dir}: PLAN is a folder (it gets plan.gpkg, checklist.csv, "
-                           "checklist.xlsx and plan.json); give a folder name, e.g. -o "
-                           "spotcheck")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: PLAN is a folder (it gets "
+                         "plan.gpkg, checklist.csv, checklist.xlsx and plan.json); give a folder "
+                         f"name, e.g. {mention(plan_dir='spotcheck')}", parameter="plan_dir")
     if plan_dir.exists() and not plan_dir.is_dir():
-        raise GridkitError(f"-o {plan_dir}: a file of that name exists; PLAN is a folder")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: a file of that name exists; PLAN "
+                         "is a folder", parameter="plan_dir")
     if plan_dir.is_dir() and any(plan_dir.iterdir()) and not (plan_dir / PLAN_JSON).exists():
-        raise GridkitError(f"-o {plan_dir}: the folder exists and holds other files, not a "
-                           "gridkit plan; choose a new or empty folder")
+        raise InputError(f"{mention(plan_dir=str(plan_dir))}: the folder exists and holds "
+                         "other files, not a gridkit plan; choose a new or empty folder",
+                         parameter="plan_dir")
 
 
 @contextmanager
 def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
                 metadata: dict) -> Iterator[dict[str, str]]:
-    """Write the plan's files into a staging folder, run the caller's block (which writes
-    OUT.gpkg), then put the folder in place: either both are updated or neither."""
+    """Write the plan's files and OUT.gpkg together: either both are updated or neither.
+
+    The plan goes into a staging folder, the caller's block writes OUT.gpkg, then the folder is
+    put in place.
+    """
     check_target(plan_dir)
     parent = plan_dir.parent if str(plan_dir.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{plan_dir.name}.", dir=parent))
     except OSError as exc:
-        raise GridkitError(f"-o {plan_dir}: cannot create the folder ({exc.strerror})") \
-            from None
+        raise FileError(f"{mention(plan_dir=str(plan_dir))}: cannot create the folder "
+                        f"({exc.strerror})", parameter="plan_dir", file=plan_dir) from None
     try:
         write_geopackage(staging / PLAN_FILE, {
             PLAN_LAYER: plan.grids, STRATUM_LAYER: plan.strata, CHECKLIST_LAYER: checklist})
@@ -202,8 +209,10 @@ def plan_folder(plan_dir: Path, plan: Plan, checklist: gpd.GeoDataFrame,
         replace_folder(staging, plan_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise GridkitError(f"-o {plan_dir}: cannot write the plan ({exc.strerror or exc})") \
-            from None
+        if isinstance(exc, GridkitError):  # a FileError of a write inside: as it is
+            raise
+        raise FileError(f"{mention(plan_dir=str(plan_dir))}: cannot write the plan "
+                        f"({exc.strerror or exc})", parameter="plan_dir", file=plan_dir) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

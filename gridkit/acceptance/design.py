@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 
 DEFAULT_EXPECTED = 0.96
 DEFAULT_MARGIN = 0.015
@@ -43,6 +43,30 @@ DEFAULT_MINIMUM = 2
 
 @dataclass(frozen=True)
 class DesignInputs:
+    """What the spot check must achieve, the inputs of :func:`plan_design`.
+
+    Parameters
+    ----------
+    expected : float
+        The accuracy the census is expected to have, a share (0.96).
+    margin : float
+        The half-width of the confidence interval wanted, a share (0.015: ±1.5 points).
+    confidence : float
+        The confidence level (0.95).
+    icc : float
+        The intra-grid correlation of errors (errors cluster: one team, one day); 0.05 until a
+        first spot check measures it.
+    minimum : int
+        Grids drawn at least per stratum.
+    grids : int, optional
+        A fixed number of grids instead of sizing for ``margin``.
+
+    Examples
+    --------
+    >>> DesignInputs(margin=0.02).expected
+    0.96
+    """
+
     expected: float = DEFAULT_EXPECTED
     margin: float = DEFAULT_MARGIN
     confidence: float = DEFAULT_CONFIDENCE
@@ -51,27 +75,57 @@ class DesignInputs:
     grids: int | None = None  # a fixed number of grids instead of the margin
 
     def validate(self) -> None:
+        """Refuse inputs outside their range, naming the option and an example."""
         checks = (
-            (0 < self.expected < 1, f"--expected {self.expected:g}: give a share between 0 "
-                                    "and 1, e.g. 0.96"),
-            (0 < self.margin < 0.5, f"--margin {self.margin:g}: give a share, e.g. 0.015 for "
-                                    "±1.5 points"),
-            (0.5 <= self.confidence < 1, f"--confidence {self.confidence:g}: give a level "
-                                         "between 0.5 and 1, e.g. 0.95"),
-            (0 <= self.icc < 1, f"--icc {self.icc:g}: the intra-grid correlation is between "
-                                "0 and 1, e.g. 0.05"),
-            (self.minimum >= 1, f"--min-per-stratum {self.minimum}: give at least 1 (2 lets "
-                                "each stratum's variance be estimated)"),
-            (self.grids is None or self.grids >= 1, f"--grids {self.grids}: give at least 1"),
+            ("expected", 0 < self.expected < 1, f"`expected={self.expected:g}`: give a share "
+                                                "between 0 and 1, e.g. 0.96"),
+            ("margin", 0 < self.margin < 0.5, f"`margin={self.margin:g}`: give a share, e.g. "
+                                              "0.015 for ±1.5 points"),
+            ("confidence", 0.5 <= self.confidence < 1, f"`confidence={self.confidence:g}`: "
+                                                       "give a level between 0.5 and 1, e.g. "
+                                                       "0.95"),
+            ("icc", 0 <= self.icc < 1, f"`icc={self.icc:g}`: the intra-grid correlation is "
+                                       "between 0 and 1, e.g. 0.05"),
+            ("minimum", self.minimum >= 1, f"`minimum={self.minimum}`: give at least 1 (2 lets "
+                                           "each stratum's variance be estimated)"),
+            ("grids", self.grids is None or self.grids >= 1,
+             f"`grids={self.grids}`: give at least 1"),
         )
-        for ok, message in checks:
+        for parameter, ok, message in checks:
             if not ok:
-                raise GridkitError(message)
+                raise InputError(message, parameter=parameter)
 
 
 @dataclass
 class Design:
-    """Sizes per stratum and what they are expected to achieve."""
+    """Sample sizes per stratum and what they are expected to achieve.
+
+    Attributes
+    ----------
+    strata : list of str
+        Stratum keys, ``STREET/density``.
+    grids : numpy.ndarray
+        N_h, unit grids per stratum.
+    components : numpy.ndarray
+        X_h, census components per stratum.
+    s2 : numpy.ndarray
+        The anticipated variance S_h² of the grids' error counts.
+    sample : numpy.ndarray
+        n_h, grids to draw per stratum.
+    inputs : DesignInputs
+        What was asked.
+    margin : float
+        The anticipated half-width of the interval at the confidence level.
+    z : float
+        The normal quantile of the confidence level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> design = plan_design(["310116001/sparse"], [np.full(200, 20)], DesignInputs(grids=10))
+    >>> design.n, design.population, design.total_components
+    (10, 200, 4000)
+    """
 
     strata: list[str]
     grids: np.ndarray  # N_h
@@ -84,25 +138,29 @@ class Design:
 
     @property
     def n(self) -> int:
+        """Grids to draw in all."""
         return int(self.sample.sum())
 
     @property
     def population(self) -> int:
+        """Unit grids in the frame."""
         return int(self.grids.sum())
 
     @property
     def total_components(self) -> int:
+        """Census components in the frame."""
         return int(self.components.sum())
 
     def srs_components(self) -> float:
-        """Components a simple random sample of components would need (no clustering, no
-        finite-population correction): z^2 p (1-p) / d^2."""
+        """Components a simple random sample of components would need: z² p (1-p) / d².
+
+        No clustering, no finite-population correction.
+        """
         p = self.inputs.expected
         return self.z ** 2 * p * (1 - p) / self.inputs.margin ** 2
 
     def design_effect(self) -> float:
-        """Anticipated variance of this design over that of a simple random sample of the
-        same expected number of components."""
+        """Anticipated variance of this design over a simple random sample of as many components."""
         p = self.inputs.expected
         m = self.expected_components()
         if m <= 0 or self.total_components == 0:
@@ -118,6 +176,7 @@ class Design:
         return float((mean * self.sample).sum())
 
     def as_dict(self) -> dict:
+        """The design as the plan's JSON records it."""
         return {
             "expected_accuracy": self.inputs.expected, "margin": self.inputs.margin,
             "confidence": self.inputs.confidence, "icc": self.inputs.icc,
@@ -156,9 +215,9 @@ def allocate_sample(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float
     grids = np.asarray(grids, dtype=np.int64)
     sample = np.minimum(grids, minimum).astype(np.int64)
     if fixed is not None and fixed < sample.sum():
-        raise GridkitError(f"--grids {fixed}: the {len(grids)} strata need at least "
-                           f"{int(sample.sum())} grids ({minimum} each); give more grids or "
-                           "--min-per-stratum 1")
+        raise InputError(f"`grids={fixed}`: the {len(grids)} strata need at least "
+                         f"{int(sample.sum())} grids ({minimum} each); give more grids or "
+                         "`minimum=1`", parameter="grids")
     limit = (margin / z) ** 2 * total ** 2  # the bound on sum of terms, in unscaled units
 
     def gain(h: int) -> float:
@@ -183,7 +242,41 @@ def allocate_sample(grids: np.ndarray, s2: np.ndarray, total: float, *, z: float
 
 def plan_design(strata: list[str], grid_components: list[np.ndarray],
                 inputs: DesignInputs) -> Design:
-    """The design for strata given the census component count of each of their grids."""
+    """Size the spot check: how many unit grids to draw in each stratum.
+
+    Grids are the sampling units (a checker walks whole grids); sizes are allocated to strata in
+    proportion to their census components (at least ``minimum`` each), enough for the confidence
+    interval of the accuracy to reach ``margin`` at ``confidence`` when errors cluster in grids
+    as ``icc`` says, or ``inputs.grids`` in all.
+
+    Parameters
+    ----------
+    strata : list of str
+        Stratum keys (``STREET/density``).
+    grid_components : list of numpy.ndarray
+        Per stratum, the census component count of each of its grids.
+    inputs : DesignInputs
+        The accuracy expected, margin, confidence, intra-grid correlation, minimum.
+
+    Returns
+    -------
+    Design
+        n_h per stratum and the anticipated margin.
+
+    Raises
+    ------
+    GridkitError
+        When the inputs are out of range or the census has no components in the grids.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> design = plan_design(["310116001/dense", "310116001/sparse"],
+    ...                      [rng.integers(10, 60, 300), rng.integers(0, 30, 500)], DesignInputs())
+    >>> design.sample.tolist(), round(design.margin, 4)
+    ([34, 29], 0.0149)
+    """
     from scipy import stats  # lazy: scipy.stats costs seconds at CLI start-up
 
     inputs.validate()
@@ -196,8 +289,8 @@ def plan_design(strata: list[str], grid_components: list[np.ndarray],
         raise GridkitError("the census has no components in the unit grids: run gridkit "
                            "census import first")
     if inputs.grids is not None and inputs.grids > grids.sum():
-        raise GridkitError(f"--grids {inputs.grids}: there are only {int(grids.sum())} unit "
-                           "grids")
+        raise InputError(f"`grids={inputs.grids}`: there are only {int(grids.sum())} unit "
+                         "grids", parameter="grids")
     sample = allocate_sample(grids, s2, total, z=z, margin=inputs.margin,
                              minimum=inputs.minimum, fixed=inputs.grids)
     achieved = z * np.sqrt(variance(grids, sample, s2, total))

@@ -1,5 +1,6 @@
-"""Accuracy and completeness from a stratified sample of whole grids: estimates, variances,
-confidence intervals, and the verdict on the census.
+"""Accuracy and completeness from a stratified sample of whole grids, and the census verdict.
+
+Estimates, variances and confidence intervals.
 
 Both figures are ratios of totals over components, estimated from grids (clusters):
 
@@ -54,6 +55,35 @@ if TYPE_CHECKING:
 
 @dataclass
 class RatioEstimate:
+    """A ratio sum(y)/sum(x) estimated from sampled grids, per row of ``y``.
+
+    Attributes
+    ----------
+    estimate : numpy.ndarray
+        The ratio (NaN where nothing was checked).
+    variance : numpy.ndarray
+        Its Taylor-linearised variance.
+    low, high : numpy.ndarray
+        The confidence interval.
+    units : numpy.ndarray
+        The denominator's sample count (components checked), unweighted.
+    numerator : numpy.ndarray
+        The numerator's sample count, unweighted.
+    df : int
+        Degrees of freedom (sampled grids minus strata).
+    fraction : float
+        The sampled share of the grids of the strata involved.
+    design_effect : numpy.ndarray
+        The variance over that of a sample of as many components drawn one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = stratified_ratio([48.0, 50, 29, 30], [50.0, 50, 30, 30], [0, 0, 1, 1], [300, 500])
+    >>> round(float(r.estimate), 4), round(float(r.se), 4)
+    (0.9817, 0.013)
+    """
+
     estimate: np.ndarray  # NaN where nothing was checked
     variance: np.ndarray
     low: np.ndarray
@@ -66,10 +96,12 @@ class RatioEstimate:
 
     @property
     def se(self) -> np.ndarray:
+        """The standard error."""
         return np.sqrt(self.variance)
 
 
 def z_value(confidence: float) -> float:
+    """The two-sided normal quantile of ``confidence`` (1.96 for 0.95)."""
     from scipy import stats  # lazy: scipy.stats costs seconds at CLI start-up
 
     return float(stats.norm.ppf(0.5 + confidence / 2))
@@ -77,8 +109,11 @@ def z_value(confidence: float) -> float:
 
 def clopper_pearson(p: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray,
                                                                           np.ndarray]:
-    """Exact binomial interval for ``p`` observed in ``n`` trials; n may be fractional (an
-    effective sample size) or infinite (no sampling error: the interval is the point)."""
+    """Exact binomial interval for ``p`` observed in ``n`` trials.
+
+    ``n`` may be fractional (an effective sample size) or infinite (no sampling error: the
+    interval is the point).
+    """
     from scipy import stats
 
     p = np.asarray(p, dtype=float)
@@ -99,11 +134,36 @@ def clopper_pearson(p: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np
 
 def stratified_ratio(y: np.ndarray, x: np.ndarray, stratum: np.ndarray,
                      population: np.ndarray, confidence: float = 0.95) -> RatioEstimate:
-    """Estimate sum(y)/sum(x) over the population of grids from sampled grids.
+    """Estimate sum(y)/sum(x) over the population of grids from a stratified sample of grids.
 
-    ``y``, ``x``: (..., n) per sampled grid; ``stratum``: (n,) stratum number of each sampled
-    grid; ``population``: grids per stratum (N_h). Strata without sampled grids are left out
-    (a domain such as one street passes only its own grids).
+    The combined ratio estimator with its Taylor-linearised (Woodruff) variance and a t
+    interval; strata without sampled grids are left out (a domain such as one street passes only
+    its own grids).
+
+    Parameters
+    ----------
+    y : array_like of float, shape (..., n)
+        Per sampled grid, the numerator (e.g. components found correct); leading axes are
+        several ratios at once.
+    x : array_like of float, shape (..., n)
+        Per sampled grid, the denominator (components checked).
+    stratum : array_like of int, shape (n,)
+        The stratum number of each sampled grid.
+    population : array_like of float, shape (strata,)
+        N_h, the grids in each stratum.
+    confidence : float, optional
+        Confidence level of the interval.
+
+    Returns
+    -------
+    RatioEstimate
+        Estimate, variance, interval and counts per ratio.
+
+    Examples
+    --------
+    >>> r = stratified_ratio([48.0, 50, 29, 30], [50.0, 50, 30, 30], [0, 0, 1, 1], [300, 500])
+    >>> round(float(r.estimate), 4), float(r.low) < float(r.estimate) < float(r.high)
+    (0.9817, True)
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)
@@ -156,9 +216,11 @@ def _interval(ratio, var, units, df: int, fraction: float, confidence: float):
 
 def grid_interval(correct: np.ndarray, checked: np.ndarray,
                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Clopper-Pearson interval of one grid's own figure. A sampled grid is checked in full,
-    so this is not sampling error: it says how well that many components pin down the grid's
-    error rate (the process that produced its census)."""
+    """Clopper-Pearson interval of one grid's own figure.
+
+    A sampled grid is checked in full, so this is not sampling error: it says how well that many
+    components pin down the grid's error rate (the process that produced its census).
+    """
     checked = np.asarray(checked, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(checked > 0, np.asarray(correct, dtype=float) / checked, np.nan)
@@ -167,8 +229,10 @@ def grid_interval(correct: np.ndarray, checked: np.ndarray,
 
 
 def intra_grid_correlation(deff: float, x: np.ndarray) -> float | None:
-    """The intra-grid correlation implied by a design effect, for the next plan's --icc:
-    deff = 1 + (m* - 1) rho with m* = sum x^2 / sum x the size-weighted mean grid size."""
+    """The intra-grid correlation implied by a design effect, for the next plan's ``--icc``.
+
+    deff = 1 + (m* - 1) rho with m* = sum x² / sum x the size-weighted mean grid size.
+    """
     x = np.asarray(x, dtype=float)
     if x.sum() <= 0 or not np.isfinite(deff):
         return None
@@ -193,6 +257,25 @@ _EPS = 1e-12  # a ratio equal to the target in exact arithmetic must pass in flo
 
 @dataclass(frozen=True)
 class Targets:
+    """What the census must reach to pass (the 96% of the acceptance rules, by default).
+
+    Parameters
+    ----------
+    accuracy : float
+        Accuracy target, a share.
+    completeness : float or None
+        Completeness target; None: not judged.
+    confidence : float
+        Confidence level of the intervals.
+    strict : bool
+        Judge on the interval's lower bound instead of the estimate.
+
+    Examples
+    --------
+    >>> Targets(accuracy=0.95).completeness
+    0.96
+    """
+
     accuracy: float = 0.96
     completeness: float | None = 0.96  # None: not judged
     confidence: float = 0.95
@@ -210,7 +293,7 @@ def completeness_parts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return exists, exists + counts[..., CODE[MISSING]]
 
 
-def _rounded(value: float, digits: int = 5) -> float | None:
+def _rounded(value: float | np.ndarray | None, digits: int = 5) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
@@ -222,8 +305,10 @@ def _describe(est: RatioEstimate) -> dict:
 
 
 def judge(acc: RatioEstimate, comp: RatioEstimate, targets: Targets) -> str:
-    """"pass", "fail", or "none" when there is nothing to judge (a class only ever missing
-    is judged on completeness alone)."""
+    """"pass", "fail", or "none" when there is nothing to judge.
+
+    A class only ever missing is judged on completeness alone.
+    """
     judged = [(acc, targets.accuracy)]
     if targets.completeness is not None:
         judged.append((comp, targets.completeness))
@@ -253,6 +338,26 @@ def domain(counts: np.ndarray, stratum: np.ndarray, population: np.ndarray,
 
 @dataclass
 class AccuracyFigures:
+    """The figures of an accuracy check.
+
+    Attributes
+    ----------
+    overall : dict
+        Counts, accuracy and completeness with intervals, verdict.
+    streets : list of dict
+        The same per street.
+    classes : list of dict
+        The same per class.
+    grids : list of dict
+        One per plan grid, in plan order: counts and the grid's own figures.
+    verdict : str
+        ``pass`` or ``fail``.
+    counts : numpy.ndarray
+        Components per [grid, verdict].
+    rework_grids : list of str
+        BGIDs of the grids to rework.
+    """
+
     overall: dict
     streets: list[dict]
     classes: list[dict]
@@ -264,6 +369,7 @@ class AccuracyFigures:
 
 def accuracy_figures(plan: Plan, verdicts: Verdicts, targets: Targets,
                      class_names: dict[str, str]) -> AccuracyFigures:
+    """The figures of ``verdicts`` on ``plan``: overall, per street, per class, per grid."""
     _, stratum, population = plan.stratum_numbers()
     classes, by_class = tally(verdicts, len(plan.grids))
     counts = by_class.sum(axis=1)

@@ -64,7 +64,7 @@ from gridkit.acceptance.verdicts import (
 )
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.matcher import Match
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
 from gridkit.sources.cells import code_number_problem, fold_text
@@ -87,8 +87,11 @@ _BLOCKING = ("bad-row", "no-coordinates", "bad-coordinates", "class-unknown")
 def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None,
                preferred_sheet: str | None = None,
                aliases: dict[str, tuple[str, ...]] | None = ALIASES) -> SourceTable:
-    """A check or re-survey file as text columns. A workbook with several sheets is read at
-    ``preferred_sheet`` when it has one (the checklist gridkit wrote), else needs --sheet."""
+    """A check or re-survey file as text columns.
+
+    A workbook with several sheets is read at ``preferred_sheet`` when it has one (the checklist
+    gridkit wrote), else needs ``--sheet``.
+    """
     path = Path(path)
     if sheet is None and preferred_sheet and path.suffix.lower() in EXCEL_SUFFIXES \
             and path.exists():
@@ -106,8 +109,10 @@ def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None
 
 
 def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
-    """The first column whose name matches an alias (in alias order), or the Shapefile cut
-    of one: the import's column recognition (:func:`gridkit.sources.map_columns`)."""
+    """The first column whose name matches an alias (in alias order), or the Shapefile cut of one.
+
+    The import's column recognition: :func:`gridkit.sources.map_columns`.
+    """
     return map_columns(columns, aliases={"COLUMN": tuple(aliases)}).get("COLUMN")
 
 
@@ -128,8 +133,11 @@ def numbers(table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
 
 def to_crs(x: np.ndarray, y: np.ndarray, crs_text: str | None, target: pyproj.CRS,
            *, option: str = "--crs") -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Coordinates into ``target``: from ``crs_text`` when given; otherwise WGS-84 when every
-    value looks like degrees, else the target CRS itself. Returns (x, y, ok, CRS label)."""
+    """Coordinates into ``target``; returns (x, y, ok, CRS label).
+
+    From ``crs_text`` when given; otherwise WGS-84 when every value looks like degrees, else
+    the target CRS itself.
+    """
     finite = np.isfinite(x) & np.isfinite(y)
     if crs_text:
         source = parse_source_crs(crs_text, option=option)
@@ -152,11 +160,13 @@ def clean_codes(values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Problem:
+    """One bad row of a sheet: its row number and what is wrong."""
+
     row: int
     message: str
 
 
-def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
+def fail(path: Path, problems: list[Problem], fix: str) -> InputError:
     """One line for all problems: rows sharing a message are listed together as ranges."""
     grouped: dict[str, list[int]] = {}
     for problem in sorted(problems, key=lambda p: p.row):
@@ -165,8 +175,8 @@ def fail(path: Path, problems: list[Problem], fix: str) -> GridkitError:
     more = (f"; and {len(grouped) - SHOWN} more kinds of problem"
             if len(grouped) > SHOWN else "")
     count = len(problems)
-    return GridkitError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
-                        f"{'; '.join(parts)}{more}; {fix}")
+    return InputError(f"{path}: {count} problem{'s' if count > 1 else ''} - "
+                      f"{'; '.join(parts)}{more}; {fix}", file=path)
 
 
 def _rows(rows: list[int], shown: int = 8) -> str:
@@ -185,6 +195,8 @@ def _rows(rows: list[int], shown: int = 8) -> str:
 
 @dataclass
 class SheetOptions:
+    """How to read a verdict sheet: its ``sheet``, and the ``crs`` of added rows' coordinates."""
+
     sheet: str | None = None
     crs: str | None = None  # CRS of the coordinates of missing rows
 
@@ -270,7 +282,7 @@ def _census_index(census: Census, plan: Plan) -> dict[str, int]:
                 f" in grid {plan.bgids[census.grid[k]]}"
                 + (f" shares its code with one in {other}" if code else "")
                 + "; a verdict sheet names components by OBJCODE: run gridkit census check and "
-                  "fix the codes, or judge the census with --resurvey")
+                  "fix the codes, or judge the census with `resurvey`", parameter="check")
         index[code] = k
     return index
 
@@ -299,7 +311,7 @@ def _positions(path, table, where, missing, rows, options: SheetOptions, crs: py
         located[positions] = ok
         for r in positions[~ok]:
             problems.append(Problem(int(rows[r]), f"({xs[r]:g}, {ys[r]:g}) cannot be read as "
-                                                  f"{label}; give --crs"))
+                                                  f"{label}; give `crs`"))
     return x, y, located
 
 
@@ -338,7 +350,7 @@ def _checked_rows(rows, objcode, bgid, checked, census: Census, census_index, pl
             problems.append(Problem(r, f"{where['OBJCODE']} {code} lies in grid "
                                        f"{elsewhere[code]}, not a sampled grid of plan "
                                        f"{plan.plan_id} (seed {plan.seed}); a sheet from "
-                                       "another plan? give its folder with --plan"))
+                                       "another plan? give its folder with `plan`"))
         else:
             problems.append(Problem(r, f"{where['OBJCODE']} {code} is not in the census "
                                        "(layer component); check the code, or use VERDICT "
@@ -374,14 +386,16 @@ def _missing_rows(rows, objname, bgid, missing, x, y, located, plan: Plan, plan_
         if len(hits) == 0:
             problems.append(Problem(r, f"position ({x[i]:.1f}, {y[i]:.1f}) lies in no sampled "
                                        "grid of the plan; give BGID, or check the coordinates"
-                                       " and --crs"))
+                                       " and `crs`"))
         else:
             grid[i] = int(np.min(hits))
 
 
 def _require_coverage(path: Path, objcodes: np.ndarray, census: Census, plan: Plan) -> None:
-    """Every census component of a sampled grid needs a verdict: a grid checked in part
-    would bias the figures towards whatever was checked first."""
+    """Every census component of a sampled grid needs a verdict.
+
+    A grid checked in part would bias the figures towards whatever was checked first.
+    """
     given = set(objcodes.tolist())
     lacking = [k for k, code in enumerate(census.objcode) if code not in given]
     if not lacking:
@@ -479,6 +493,24 @@ def _component_counts(output: Path, bgids: list[str]) -> dict[str, int]:
 
 @dataclass
 class ResurveyOptions:
+    """How to read and match a re-survey.
+
+    Attributes
+    ----------
+    crs : str, optional
+        The CRS of its coordinates.
+    sheet : str, optional
+        The sheet of a workbook.
+    layer : str, optional
+        The layer of a vector file.
+    maps : dict of str to str
+        Field → column where names are not recognised.
+    tolerance : float
+        Metres within which a field point is the census component (correct, or wrong class).
+    search : float
+        Metres within which a same-class point is the component misplaced.
+    """
+
     crs: str | None = None
     sheet: str | None = None
     layer: str | None = None
@@ -487,12 +519,13 @@ class ResurveyOptions:
     search: float = DEFAULT_SEARCH
 
     def validate(self) -> None:
+        """Refuse distances that are not positive, or a search radius below the tolerance."""
         if not self.tolerance > 0:
-            raise GridkitError(f"--tolerance {self.tolerance:g}: give a distance in metres "
-                               "above 0 (default 5)")
+            raise InputError(f"`tolerance={self.tolerance:g}`: give a distance in metres "
+                             "above 0 (default 5)", parameter="tolerance")
         if not self.search >= self.tolerance:
-            raise GridkitError(f"--search {self.search:g}: give a distance of at least "
-                               f"--tolerance ({self.tolerance:g} m)")
+            raise InputError(f"`search={self.search:g}`: give a distance of at least "
+                             f"`tolerance` ({self.tolerance:g} m)", parameter="search")
 
 
 def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog: Catalog,
@@ -518,7 +551,7 @@ def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog:
         problems.append(Problem(int(rows[position]), reason))
     if problems:
         raise fail(path, problems, "correct these rows of the re-survey (or name columns with "
-                                   "--map/--x/--y and the CRS with --crs) and run again")
+                                   "`maps` and the CRS with `crs`) and run again")
     usable = np.isfinite(prepared.x) & np.isfinite(prepared.y)
     klass = np.array([preparer.class_codes[k] if k >= 0 else "" for k in prepared.klass],
                      dtype=object)

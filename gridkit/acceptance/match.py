@@ -36,6 +36,26 @@ DEFAULT_SEARCH = 20.0
 
 @dataclass
 class Matching:
+    """One-to-one pairs of census components and re-surveyed field points, and the verdicts.
+
+    Attributes
+    ----------
+    verdict : numpy.ndarray
+        Per census component, index into :data:`VERDICTS`.
+    partner : numpy.ndarray
+        The matched field point, -1 when none.
+    distance : numpy.ndarray
+        To the partner, metres; NaN when none.
+    field_partner : numpy.ndarray
+        Per field point, the matched census component, -1 when none (then ``missing``).
+
+    Examples
+    --------
+    >>> found = match([[0, 0]], ["0118"], [[3, 4]], ["0118"])
+    >>> found.verdict.tolist(), found.distance.tolist()
+    ([0], [5.0])
+    """
+
     verdict: np.ndarray  # per census component, index into VERDICTS
     partner: np.ndarray  # matched field point, -1 when none
     distance: np.ndarray  # to the partner, NaN when none
@@ -45,7 +65,36 @@ class Matching:
 def match(census_xy: np.ndarray, census_class: np.ndarray, field_xy: np.ndarray,
           field_class: np.ndarray, *, tolerance: float = DEFAULT_TOLERANCE,
           search: float = DEFAULT_SEARCH) -> Matching:
-    """Match census components to field points (x, y in metres; classes as any labels)."""
+    """Match census components to re-surveyed field points, one to one (see the module doc).
+
+    Parameters
+    ----------
+    census_xy : array_like of float, shape (n, 2)
+        Census component positions, metres (a projected CRS).
+    census_class : array_like, shape (n,)
+        Their classes (any labels, e.g. four-digit class codes).
+    field_xy : array_like of float, shape (m, 2)
+        Re-surveyed positions, metres, in the same CRS.
+    field_class : array_like, shape (m,)
+        Their classes.
+    tolerance : float, optional
+        Metres within which a point is the component (correct, or wrong class).
+    search : float, optional
+        Metres within which a same-class point is the component misplaced (wrong position).
+
+    Returns
+    -------
+    Matching
+        Verdict, partner and distance per census component; partner per field point.
+
+    Examples
+    --------
+    >>> from gridkit.acceptance import VERDICTS
+    >>> m = match([[0, 0], [10, 0], [50, 50]], ["0118", "0102", "0305"],
+    ...           [[0.5, 0], [10, 1], [100, 100]], ["0118", "0103", "0305"])
+    >>> [VERDICTS[v] for v in m.verdict], m.field_partner.tolist()
+    (['correct', 'wrong_class', 'not_found'], [0, 1, -1])
+    """
     census_xy = np.asarray(census_xy, dtype=float).reshape(-1, 2)
     field_xy = np.asarray(field_xy, dtype=float).reshape(-1, 2)
     census_class = np.asarray(census_class)

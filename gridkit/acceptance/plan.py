@@ -1,5 +1,4 @@
-"""The spot-check plan: the sampling frame of OUT.gpkg, the drawn grids, and the census
-components they hold.
+"""The spot-check plan: the sampling frame of OUT.gpkg, the drawn grids and their components.
 
 **Frame.** Strata are street (the 9-digit STREET code) by density class (``dense``/``sparse``
 after ``gridkit group``; one class ``all`` before). Streets are where the joint checks are
@@ -27,7 +26,7 @@ import pyproj
 import shapely
 
 from gridkit.acceptance.design import Design, DesignInputs, draw, plan_design
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, mention
 from gridkit.io import layers_of
 
 NO_DENSITY = "all"
@@ -41,21 +40,38 @@ PLAN_FILE = "plan.gpkg"
 
 @dataclass
 class Frame:
+    """The sampling frame: every unit grid of OUT.gpkg in its stratum.
+
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        BGID, COMMUNITY, STREET, DENSITY, STRATUM, COMPONENTS, sorted.
+    strata : list of str
+        Sorted stratum keys.
+    stratum : numpy.ndarray
+        The stratum number of each grid.
+    unplaced : int
+        Census components whose BGID is no unit grid's.
+    """
+
     grids: gpd.GeoDataFrame  # BGID, COMMUNITY, STREET, DENSITY, STRATUM, COMPONENTS, sorted
     strata: list[str]  # sorted stratum keys
     stratum: np.ndarray  # stratum number of each grid
     unplaced: int  # census components whose BGID is no unit grid's
 
     def components_by_stratum(self) -> list[np.ndarray]:
+        """Per stratum, the census component count of each of its grids."""
         counts = self.grids["COMPONENTS"].to_numpy()
         return [counts[self.stratum == h] for h in range(len(self.strata))]
 
 
 def stratum_key(street: str, density: str) -> str:
+    """The stratum of a grid: ``STREET/density``."""
     return f"{street}/{density}"
 
 
 def require_layers(output: Path, *, command: str) -> list[str]:
+    """Refuse a file without the unit_grid and component layers; their names otherwise."""
     if output.suffix.lower() != ".gpkg":
         raise GridkitError(f"{output}: give the GeoPackage that gridkit partition and gridkit "
                            "census import wrote (OUT.gpkg)")
@@ -155,6 +171,22 @@ def grids_of_codes(output: Path, codes: list[str]) -> dict[str, str]:
 
 @dataclass
 class Plan:
+    """A drawn spot-check plan.
+
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        The plan's fields and geometry, one row per sampled grid, BGID order.
+    strata : pandas.DataFrame
+        One row per stratum.
+    seed : int
+        The random seed that drew it.
+    plan_id : str
+        Its identifier (in the checklist and the GeoPackage).
+    design : Design, optional
+        Known when just drawn, not when read back.
+    """
+
     grids: gpd.GeoDataFrame  # PLAN_FIELDS + geometry, one row per sampled grid, BGID order
     strata: pd.DataFrame  # one row per stratum
     seed: int
@@ -163,6 +195,7 @@ class Plan:
 
     @property
     def bgids(self) -> list[str]:
+        """The sampled grids' BGIDs, in plan order."""
         return self.grids["BGID"].tolist()
 
     def stratum_numbers(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -216,7 +249,8 @@ def plan_source(output: Path, plan: Path | None) -> Path:
                                "gridkit census sample -o wrote")
         return inner
     if not plan.exists():
-        raise GridkitError(f"--plan {plan}: no such file or folder")
+        raise FileError(f"{mention(plan=str(plan))}: no such file or folder", parameter="plan",
+                        file=plan)
     return plan
 
 
@@ -227,7 +261,8 @@ def read_plan(source: Path, *, given: bool) -> Plan:
             raise GridkitError(f"{source}: no {PLAN_LAYER} layer; give the PLAN folder that "
                                "gridkit census sample -o wrote")
         raise GridkitError(f"{source} has no spot-check plan ({PLAN_LAYER}): run gridkit "
-                           f"census sample {source} -o PLAN first, or give --plan PLAN")
+                           f"census sample {source} -o PLAN first, or give `plan=PLAN`",
+                           parameter="plan")
     grids = pyogrio.read_dataframe(source, layer=PLAN_LAYER, use_arrow=True)
     missing = [f for f in PLAN_FIELDS if f not in grids]
     if missing or grids.empty:
@@ -250,6 +285,8 @@ def read_plan(source: Path, *, given: bool) -> Plan:
 
 @dataclass
 class Census:
+    """The census components of the sampled grids, as the accuracy figures need them."""
+
     objcode: np.ndarray  # text
     objname: np.ndarray
     klass: np.ndarray  # 4-digit class code (MAJOR + MINOR), "" when unknown

@@ -20,7 +20,7 @@ from gridkit.acceptance.plan import (
     read_components,
     read_frame,
 )
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
 from gridkit.store import layer_versions
 
@@ -30,7 +30,57 @@ STRATA_RULE = "STREET x DENSITY (all grids of a street in one stratum before gri
 
 def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
                       seed: int | None = None) -> dict:
-    """Draw a spot-check plan from OUT.gpkg into ``plan_dir`` and OUT.gpkg; the figures."""
+    r"""Draw a spot-check plan (抽查方案) from OUT.gpkg into ``plan_dir`` and OUT.gpkg.
+
+    Unit grids are stratified by street and density, sized by :func:`plan_design` and drawn
+    with ``seed``; the plan (GeoPackage, JSON) and the field checklist (CSV, XLSX) are written
+    to ``plan_dir`` together with the plan layers of OUT.gpkg, both or neither.
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        OUT.gpkg, with unit_grid and component layers.
+    plan_dir : pathlib.Path
+        The folder to write (replaced only when complete).
+    inputs : DesignInputs
+        Expected accuracy, margin, confidence, or a fixed number of grids.
+    seed : int, optional
+        The random seed (0 to 2^63-1; a new one when None, recorded in the plan).
+
+    Returns
+    -------
+    dict
+        The figures ``--json`` prints: files, plan id, seed, design, sampled grids, checklist
+        components.
+
+    Raises
+    ------
+    GridkitError
+        When OUT.gpkg is missing or lacks its layers, ``plan_dir`` is taken by something else, or
+        an input is out of range.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.components import ImportOptions, UnitGrids, import_census
+    >>> from gridkit.io import ArrowLayer, write_geopackage
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"BGID": ["310116001001001", "310116001001002"], "STREET": "310116001"},
+    ...     geometry=[shapely.box(x, y, x + 100, y + 100),
+    ...               shapely.box(x + 100, y, x + 200, y + 100)], crs=4549)
+    >>> _ = (folder / "census.csv").write_text(
+    ...     "部件名称,X,Y\n路灯,624050,3398050\n垃圾箱,624150,3398050\n", encoding="utf-8")
+    >>> census = import_census([folder / "census.csv"], UnitGrids(grids),
+    ...                        ImportOptions(crs="EPSG:4549"))
+    >>> write_geopackage(folder / "out.gpkg", {"unit_grid": grids, "component": ArrowLayer(
+    ...     census.component_table(), "EPSG:4549", census.geometry_type)})
+    >>> plan = sample_geopackage(folder / "out.gpkg", folder / "plan",
+    ...                          DesignInputs(grids=1, minimum=1), seed=7)
+    >>> len(plan["sampled_grids"]), sorted(plan["files"])
+    (1, ['checklist.csv', 'checklist.xlsx', 'plan.gpkg', 'plan.json'])
+    """
     started = time.perf_counter()
     output, plan_dir = Path(output), Path(plan_dir)
     if not output.exists():
@@ -40,10 +90,12 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
     check_target(plan_dir)
     inputs.validate()
     if seed is not None and not 0 <= seed < 2**63:
-        raise GridkitError(f"--seed {seed}: give a whole number from 0 to 2^63-1")
+        raise InputError(f"{mention(seed=seed)}: give a whole number from 0 to 2^63-1",
+                         parameter="seed")
     seed = new_seed() if seed is None else seed
     frame = read_frame(output)
     plan = make_plan(frame, inputs, seed)
+    assert plan.design is not None  # a plan just drawn knows its design
     design = plan.design.as_dict()
     design.update(resolution(plan.design))
     components = read_components(output, plan.bgids, CENSUS_COLUMNS)
@@ -77,8 +129,10 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
 
 
 def resolution(design) -> dict:
-    """What the plan can tell apart, if the census accuracy is near the expected value: a
-    census this far below the target fails, and this far above passes, in 95% of draws."""
+    """What the plan can tell apart, if the census accuracy is near the expected value.
+
+    A census this far below the target fails, and this far above passes, in 95% of draws.
+    """
     se = design.margin / design.z
     return {"fails_with_95pct_below": round(design.inputs.expected - 1.645 * se, 4),
             "passes_with_95pct_above": round(design.inputs.expected + 1.645 * se, 4)}

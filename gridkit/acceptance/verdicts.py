@@ -61,7 +61,27 @@ _LOOKUP = {_key(alias): verdict for verdict, aliases in _ALIASES.items() for ali
 
 
 def parse_verdict(text: object) -> str | None:
-    """The verdict keyword a cell means, or None when it means none."""
+    """The verdict keyword a cell means, or None when it means none.
+
+    Field teams write verdicts in English or Chinese (正确, 位置错误, 漏查, ...); both fold to the
+    keywords of :data:`VERDICTS`.
+
+    Parameters
+    ----------
+    text : object
+        A VERDICT cell as read.
+
+    Returns
+    -------
+    str or None
+        ``correct``, ``wrong_class``, ``wrong_position``, ``wrong_attribute``, ``not_found`` or
+        ``missing``.
+
+    Examples
+    --------
+    >>> parse_verdict("位置错误"), parse_verdict(" OK "), parse_verdict("?")
+    ('wrong_position', 'correct', None)
+    """
     return _LOOKUP.get(_key(text))
 
 

@@ -45,17 +45,48 @@ STREET_KINDS = {
 
 
 class CodeError(ValueError):
-    """A code that does not parse; the message says which part is wrong."""
+    """A code that does not parse; the message says which part is wrong.
+
+    A :class:`ValueError`, so callers that catch bad values in general catch it too.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_county_code("3101")
+    ... except CodeError as exc:
+    ...     print(exc)
+    county code '3101' must be 6 digits
+    """
 
 
 @dataclass(frozen=True)
 class CommunityCode:
+    """A 12-digit community (社区/村) code split into its three parts.
+
+    Attributes
+    ----------
+    county : str
+        The six-digit GB/T 2260 county code (or the city's code for 东莞, 中山, 儋州).
+    street : str
+        The three-digit GB/T 10114 street/town part: first digit 0 街道, 1 镇, 2-3 乡,
+        4-5 township-level units.
+    committee : str
+        The three-digit committee part: 001-199 居委会, 200-399 村委会, 400-599 similar units.
+
+    Examples
+    --------
+    >>> community = parse_community_code("310116101203")
+    >>> community.street_code, community.street_kind, community.committee_kind
+    ('310116101', 'town', 'villagers')
+    """
+
     county: str
     street: str  # the 3-digit GB/T 10114 part
     committee: str
 
     @property
     def code(self) -> str:
+        """The whole 12-digit code."""
         return self.county + self.street + self.committee
 
     @property
@@ -65,10 +96,12 @@ class CommunityCode:
 
     @property
     def street_kind(self) -> str:
+        """What the street/town part is: street, town, township or township-level unit."""
         return STREET_KINDS[self.street[0]]
 
     @property
     def committee_kind(self) -> str:
+        """Whether the committee is a residents', villagers' or similar committee."""
         n = int(self.committee)
         if n < 200:
             return "residents"
@@ -86,6 +119,32 @@ def _clean(code: object) -> str:
 
 
 def parse_community_code(code: object) -> CommunityCode:
+    """Split and check a 12-digit community code (统计用区划代码 layout).
+
+    Parameters
+    ----------
+    code : object
+        The code as read: text, an integer, or a spreadsheet float such as
+        ``310116001001.0``; surrounding spaces are ignored.
+
+    Returns
+    -------
+    CommunityCode
+        The county, street/town and committee parts.
+
+    Raises
+    ------
+    CodeError
+        When the code is empty, not 12 ASCII digits, or a part is not a valid GB/T 2260 county,
+        GB/T 10114 street/town or committee (001-599) code; the message names the part.
+
+    Examples
+    --------
+    >>> parse_community_code("310116001001")
+    CommunityCode(county='310116', street='001', committee='001')
+    >>> parse_community_code(310116001001.0).code
+    '310116001001'
+    """
     text = _clean(code)
     if not text:
         raise CodeError("empty community code")
@@ -105,7 +164,25 @@ def parse_community_code(code: object) -> CommunityCode:
 
 
 def community_code_problem(code: object) -> str | None:
-    """Why ``code`` is not a valid community code, or None when it is."""
+    """Why ``code`` is not a valid community code, or None when it is.
+
+    Parameters
+    ----------
+    code : object
+        The code as read (see :func:`parse_community_code`).
+
+    Returns
+    -------
+    str or None
+        The message :func:`parse_community_code` raises with, None when the code is valid.
+
+    Examples
+    --------
+    >>> community_code_problem("310116001001") is None
+    True
+    >>> community_code_problem("310116000001")
+    "community code '310116000001': 000 is not a GB/T 10114 street/town code"
+    """
     try:
         parse_community_code(code)
     except CodeError as exc:
@@ -114,7 +191,31 @@ def community_code_problem(code: object) -> str | None:
 
 
 def make_bgid(community: str, serial: int) -> str:
-    """The 15-digit unit grid code; refuses to build an invalid one."""
+    """The 15-digit unit grid code (BGID, GB/T 30428.1): community code + three-digit serial.
+
+    Parameters
+    ----------
+    community : str
+        A valid 12-digit community code.
+    serial : int
+        The grid's serial in its community, 1-999.
+
+    Returns
+    -------
+    str
+        The BGID.
+
+    Raises
+    ------
+    CodeError
+        When the community code is invalid or the serial is outside 001-999; an invalid code is
+        never built.
+
+    Examples
+    --------
+    >>> make_bgid("310116001001", 7)
+    '310116001001007'
+    """
     parse_community_code(community)
     if not 1 <= serial <= 999:
         raise CodeError(f"unit grid serial {serial} is outside 001-999")
@@ -122,6 +223,29 @@ def make_bgid(community: str, serial: int) -> str:
 
 
 def parse_bgid(code: object) -> tuple[CommunityCode, int]:
+    """Split and check a 15-digit unit grid code (BGID, GB/T 30428.1).
+
+    Parameters
+    ----------
+    code : object
+        The code as read; a spreadsheet float such as ``310116001001007.0`` is accepted.
+
+    Returns
+    -------
+    tuple of (CommunityCode, int)
+        The community the grid belongs to and its serial (1-999).
+
+    Raises
+    ------
+    CodeError
+        When the code is not 15 digits, the serial is 000 or the community part is invalid.
+
+    Examples
+    --------
+    >>> community, serial = parse_bgid("310116001001007")
+    >>> community.code, serial
+    ('310116001001', 7)
+    """
     text = _clean(code)
     if len(text) != 15 or not text.isascii() or not text.isdigit():
         raise CodeError(f"unit grid code {text!r} must be 15 digits")
@@ -132,7 +256,35 @@ def parse_bgid(code: object) -> tuple[CommunityCode, int]:
 
 
 def parse_county_code(code: object) -> str:
-    """The GB/T 2260 six-digit county code, checked for shape and province."""
+    """The GB/T 2260 six-digit county code, checked for shape and province.
+
+    Province (``xx0000``) and prefecture (``xxxx00``) codes are refused, except the three
+    prefecture-level cities without counties (东莞 441900, 中山 442000, 儋州 460400), whose own
+    code stands where a county code does.
+
+    Parameters
+    ----------
+    code : object
+        Six digits, as text or as a number (``310116``).
+
+    Returns
+    -------
+    str
+        The six digits.
+
+    Raises
+    ------
+    CodeError
+        When the code is not six digits, its province is not a GB/T 2260 province, or it is a
+        province or prefecture code.
+
+    Examples
+    --------
+    >>> parse_county_code(310116)
+    '310116'
+    >>> parse_county_code("441900")
+    '441900'
+    """
     text = _clean(code)
     if len(text) != 6 or not text.isascii() or not text.isdigit():
         raise CodeError(f"county code {text!r} must be 6 digits")
@@ -179,7 +331,28 @@ def county_name_note(county: str) -> str | None:
 
 
 def parse_street_code(code: object) -> tuple[str, str]:
-    """(county, street) of a nine-digit street/town code (GB/T 2260 + GB/T 10114)."""
+    """Split and check a nine-digit street/town code (GB/T 2260 + GB/T 10114).
+
+    Parameters
+    ----------
+    code : object
+        Nine digits as read from a table.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The six-digit county code and the three-digit street/town part.
+
+    Raises
+    ------
+    CodeError
+        When the code is not nine digits, or its county or street/town part is invalid.
+
+    Examples
+    --------
+    >>> parse_street_code("310116101")
+    ('310116', '101')
+    """
     text = _clean(code)
     if len(text) != 9 or not text.isascii() or not text.isdigit():
         raise CodeError(f"street code {text!r} must be 9 digits")

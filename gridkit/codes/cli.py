@@ -10,6 +10,7 @@ from gridkit.codes.explain import explain_code
 from gridkit.codes.local import load_catalog
 from gridkit.console import GridkitGroup, emit_json
 from gridkit.errors import CheckFailed, GridkitError
+from gridkit.options import catalog_options, json_option
 
 
 def _catalogs(path: str | None, extend: bool) -> tuple[Catalog, Catalog]:
@@ -31,15 +32,6 @@ def _one(path: str, kind: Kind, extend: bool) -> Catalog:
         raise
 
 
-catalog_option = click.option(
-    "--catalog", "catalog_path", type=click.Path(dir_okay=False),
-    help="Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "
-         "replaces the national one unless --extend.",
-)
-extend_option = click.option(
-    "--extend", is_flag=True, help="Add the --catalog classes to the national catalog.",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 @click.group(cls=GridkitGroup)
@@ -56,9 +48,8 @@ def codes() -> None:
 
 @codes.command("list")
 @click.option("--events", is_flag=True, help="The event catalog instead of the component one.")
-@catalog_option
-@extend_option
-@json_option
+@catalog_options
+@json_option()
 def list_classes(events: bool, catalog_path: str | None, extend: bool, as_json: bool) -> None:
     """List the major and minor classes of a catalog.
 
@@ -91,9 +82,8 @@ def list_classes(events: bool, catalog_path: str | None, extend: bool, as_json: 
 
 @codes.command("show")
 @click.argument("code")
-@catalog_option
-@extend_option
-@json_option
+@catalog_options
+@json_option()
 def show(code: str, catalog_path: str | None, extend: bool, as_json: bool) -> None:
     """Explain a code: its kind (from its length), parts, class names and what is wrong.
 
@@ -126,11 +116,10 @@ def show(code: str, catalog_path: str | None, extend: bool, as_json: bool) -> No
 @codes.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--layer", help="Layer or sheet to check (default: every one with code columns).")
-@catalog_option
-@extend_option
+@catalog_options
 @click.option("--max-issues", default=1000, show_default=True,
               help="Issues listed per layer (0 = all); counts always cover every row.")
-@json_option
+@json_option()
 def codes_check(file: str, layer: str | None, catalog_path: str | None, extend: bool,
                 max_issues: int, as_json: bool) -> None:
     """Check every code column of FILE row by row, and the codes against each other.

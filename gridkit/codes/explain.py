@@ -33,6 +33,33 @@ _SEPARATORS = re.compile(r"[\s\-_.·/]")
 
 @dataclass
 class Explanation:
+    """What a code is, part by part, and what is wrong with it (``gridkit codes explain``).
+
+    Attributes
+    ----------
+    input : str
+        The text as given.
+    code : str
+        The digits after separators (spaces, dashes, dots) were removed.
+    kind : str
+        What the length says it is: major class, class, county, street, community, unit grid
+        or component.
+    valid : bool
+        Whether every part is valid.
+    parts : list of dict
+        One ``{"part", "value", "meaning"}`` per part, in order.
+    problems : list of str
+        What is wrong, one line each.
+    notes : list of str
+        Remarks that are not faults (e.g. a city standing as a county).
+
+    Examples
+    --------
+    >>> explanation = explain_code("310116-001-001")
+    >>> explanation.kind, explanation.valid, [p["value"] for p in explanation.parts]
+    ('community', True, ['310116', '001', '001'])
+    """
+
     input: str
     code: str
     kind: str
@@ -42,13 +69,16 @@ class Explanation:
     notes: list[str] = field(default_factory=list)
 
     def part(self, name: str, value: str, meaning: str) -> None:
+        """Add one part: its name, digits and meaning."""
         self.parts.append({"part": name, "value": value, "meaning": meaning})
 
     def fail(self, problem: str) -> None:
+        """Mark the code invalid for ``problem``."""
         self.valid = False
         self.problems.append(problem)
 
     def as_dict(self) -> dict:
+        """The explanation as a plain dict (``--json``)."""
         return asdict(self)
 
 
@@ -106,7 +136,32 @@ def explain_code(
     components: Catalog | None = None,
     events: Catalog | None = None,
 ) -> Explanation:
-    """What ``code`` is and whether it is valid. Kind is detected from its length."""
+    """What ``code`` is and whether it is valid; the kind is told by its length.
+
+    Parameters
+    ----------
+    code : object
+        Any code gridkit writes or reads: 2/4-digit classes, 6-digit county, 9-digit street/town,
+        12-digit community, 15-digit unit grid (BGID), 16-digit component (OBJCODE); spaces,
+        dashes and dots between the parts are ignored.
+    components : Catalog, optional
+        The component classes to check a class against (default: the national catalog).
+    events : Catalog, optional
+        The event classes (default: the national catalog).
+
+    Returns
+    -------
+    Explanation
+        Kind, parts with their meaning, and problems.
+
+    Examples
+    --------
+    >>> explanation = explain_code("3205820102048188")
+    >>> explanation.kind, explanation.valid
+    ('component', True)
+    >>> explain_code("1234567").valid
+    False
+    """
     raw = "" if code is None else str(code)
     components = components or national_catalog("component")
     events = events or national_catalog("event")

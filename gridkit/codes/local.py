@@ -21,7 +21,7 @@ from pathlib import Path
 from gridkit.codes.catalog import Catalog, ClassEntry, Kind, national_catalog
 from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 _HEADERS = {
     "code": ["code", "代码", "编码", "分类代码", "分类编码", "类别代码", "类代码"],
@@ -47,12 +47,26 @@ def _header_key(text: str) -> str:
 _LOOKUP = {_header_key(alias): field for field, aliases in _HEADERS.items() for alias in aliases}
 
 
-class CatalogError(GridkitError):
-    """A local catalog that cannot be used; ``problems`` lists every problem found."""
+class CatalogError(InputError):
+    """A local catalog that cannot be used; ``problems`` lists every problem found.
+
+    An :class:`~gridkit.errors.InputError` (a ``ValueError``) about the ``catalog``.
+
+    Parameters
+    ----------
+    problems : list of str
+        One line per problem (file, row, column, what and the fix); the message is the first.
+
+    Examples
+    --------
+    >>> error = CatalogError(["catalog.csv row 3: code '1' is not a class code", "row 4: ..."])
+    >>> str(error), error.parameter, isinstance(error, ValueError)
+    ("catalog.csv row 3: code '1' is not a class code (and 1 more problems)", 'catalog', True)
+    """
 
     def __init__(self, problems: list[str]) -> None:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(problems[0] + more)
+        super().__init__(problems[0] + more, parameter="catalog")
         self.problems = problems
 
 
@@ -119,12 +133,12 @@ class _Builder:
             known = national.get(code)
             if known and normalize_name(known.name) != normalize_name(entry.name):
                 self.problem(row, "name", f"{code} is {known.name} in the national catalog",
-                             "with --extend a national code keeps its name: use a free code, "
-                             "or drop --extend to replace the national catalog")
+                             "with `extend=True` a national code keeps its name: use a free "
+                             "code, or drop `extend=True` to replace the national catalog")
             taken = national.name_index.get(normalize_name(entry.name))
             if taken and taken != code:
                 self.problem(row, "name", f"{entry.name!r} is national class {taken}",
-                             "with --extend a national name keeps its code")
+                             "with `extend=True` a national name keeps its code")
         if not self.entries and not self.problems:
             self.problem(None, "code", f"no {self.kind} classes", "add rows, or check --events")
         if self.problems:
@@ -173,10 +187,47 @@ def _columns(table: Table, path: Path) -> dict[str, str]:
 
 def load_catalog(path: str | Path, kind: Kind = "component", *, extend: bool = False,
                  sheet: str | None = None) -> Catalog:
-    """A local catalog from CSV or XLSX, validated; raises :class:`CatalogError`."""
+    r"""A local class catalog from CSV or XLSX, validated row by row.
+
+    Columns are recognised by their Chinese or English headers: either ``code``/``name`` per class,
+    or ``major_code``/``major_name``/``minor_code``/``minor_name`` per row; ``geometry`` (point,
+    line, polygon or 点/线/面), ``kind`` (component/部件, event/事件), ``name_en`` and ``note``
+    are optional. Codes that lost their leading zeros in a spreadsheet are padded back and noted.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV (any Chinese encoding) or XLSX file.
+    kind : {"component", "event"}, optional
+        Which classes to read (rows of the other ``kind`` are skipped).
+    extend : bool, optional
+        Add these classes to the national catalog instead of replacing it.
+    sheet : str, optional
+        The XLSX sheet (default: the first).
+
+    Returns
+    -------
+    Catalog
+        The local catalog (extended by the national one when ``extend``).
+
+    Raises
+    ------
+    CatalogError
+        Listing every bad row (code, name, geometry, a minor class outside its major class).
+    GridkitError
+        When the file is not CSV/XLSX or cannot be read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "local.csv"
+    >>> _ = path.write_text("代码,名称,几何\n90,本地设施,\n9001,共享单车桩,点\n", encoding="utf-8")
+    >>> load_catalog(path).name_of("9001")
+    '共享单车桩'
+    """
     path = Path(path)
     if path.suffix.lower() not in TEXT_SUFFIXES | EXCEL_SUFFIXES:
-        raise GridkitError(f"{path}: a catalog is read from CSV or XLSX, not {path.suffix!r}")
+        raise InputError(f"{path}: a catalog is read from CSV or XLSX, not {path.suffix!r}")
     tables = read_tables(path, sheet, aliases={k: tuple(v) for k, v in _HEADERS.items()})
     if not tables:
         raise CatalogError([f"{path}: no rows"])

@@ -28,33 +28,87 @@ _CODE_PREFIX = re.compile(r"^(\d{4})(\D.*)?$")
 
 @dataclass(frozen=True)
 class Match:
+    """The class a name was matched to, and how.
+
+    Attributes
+    ----------
+    code : str
+        The four-digit minor class code.
+    name : str
+        The class name in the catalog.
+    how : str
+        How it matched: ``code``, ``exact``, ``normalized``, ``alias``, ``reordered``, ``part``
+        or ``code+name``.
+
+    Examples
+    --------
+    >>> from gridkit.codes import match_class, national_catalog
+    >>> match_class("污水井盖", national_catalog("component"))
+    Match(code='0102', name='污水井盖', how='exact')
+    """
+
     code: str
     name: str
     how: str  # code, exact, normalized, alias, reordered, part, code+name
 
     @property
     def major(self) -> str:
+        """The two-digit major class."""
         return self.code[:2]
 
     @property
     def minor(self) -> str:
+        """The two-digit minor class."""
         return self.code[2:]
 
 
 @dataclass(frozen=True)
 class NoMatch:
+    """A name no class of the catalog matches.
+
+    Attributes
+    ----------
+    name : str
+        The name as given.
+    reason : str
+        Why it matched nothing (empty, unknown, a major class only, ...).
+    suggestions : tuple of str
+        The closest classes, best first, as ``"0102 污水井盖"``.
+
+    Examples
+    --------
+    >>> NoMatch("井盖", "no class is named '井盖'", ("0102 污水井盖",)).message()
+    "no class is named '井盖'; closest: 0102 污水井盖"
+    """
+
     name: str
     reason: str
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
     def message(self) -> str:
+        """The reason with the suggestions, as an import's reject message says it."""
         if not self.suggestions:
             return self.reason
         return f"{self.reason}; closest: {', '.join(self.suggestions)}"
 
 
 class UnknownClass(CodeError):
-    """A name that names no class; ``suggestions`` holds the closest catalog classes."""
+    """A name that names no class; ``suggestions`` holds the closest catalog classes.
+
+    Parameters
+    ----------
+    result : NoMatch
+        The failed match; kept as ``result``.
+
+    Examples
+    --------
+    >>> from gridkit.codes import match_class, national_catalog
+    >>> try:
+    ...     match_class("", national_catalog("component"))
+    ... except UnknownClass as exc:
+    ...     exc.suggestions
+    ()
+    """
 
     def __init__(self, result: NoMatch) -> None:
         super().__init__(result.message())
@@ -79,7 +133,28 @@ def _similarity(a: str, b: str) -> float:
 
 
 class ClassMatcher:
-    """Matches names against one catalog's minor classes, remembering every answer."""
+    """Matches names against one catalog's minor classes, remembering every answer.
+
+    Tries, in order: a leading four-digit code, the exact name, the normalised name
+    (:func:`normalize_name`: traditional characters, full-width forms, spaces), the catalog's
+    aliases, the name's characters reordered, a class name contained in it.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The classes to match against (its minor classes only).
+    suggestions : int, optional
+        How many closest classes a failed match suggests.
+
+    Examples
+    --------
+    >>> from gridkit.codes import national_catalog
+    >>> matcher = ClassMatcher(national_catalog("component"))
+    >>> matcher.match(" 汚水井蓋 ").code
+    '0102'
+    >>> matcher.match_many(["污水井盖", "污水井盖"])["code"].tolist()
+    ['0102', '0102']
+    """
 
     def __init__(self, catalog: Catalog, *, suggestions: int = 3) -> None:
         self.catalog = catalog
@@ -91,6 +166,7 @@ class ClassMatcher:
         self._aliases = {key: code for key, code in catalog.aliases.items() if code in minors}
 
     def match(self, name: object) -> Match | NoMatch:
+        """The class ``name`` means (:class:`Match`), or why none (:class:`NoMatch`)."""
         raw = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
         hit = self._cache.get(raw)
         if hit is None:
@@ -128,8 +204,8 @@ class ClassMatcher:
             found = self._lookup(candidate)
             if found and candidate != key:
                 return self._found(found[0], "reordered")
-        parts = {self._lookup(part) for part in plain + bracketed} - {None}
-        codes = {code for code, _ in parts}
+        parts = {self._lookup(part) for part in plain + bracketed}
+        codes = {found[0] for found in parts if found is not None}
         if len(codes) == 1:
             return self._found(codes.pop(), "part")
         if len(codes) > 1:
@@ -181,7 +257,7 @@ class ClassMatcher:
                 "name": [r.name if isinstance(r, Match) else None for r in results] + [None],
                 "how": [r.how if isinstance(r, Match) else None for r in results] + [None],
                 "reason": [r.message() if isinstance(r, NoMatch) else None for r in results]
-                + [missing.message()],
+                + [missing.message() if isinstance(missing, NoMatch) else None],
             }
         )
         # -1 (missing) takes the last row, the answer for an empty name.
@@ -190,7 +266,31 @@ class ClassMatcher:
 
 
 def match_class(name: object, catalog: Catalog) -> Match:
-    """The class ``name`` means in ``catalog``; raises :class:`UnknownClass` with suggestions."""
+    """The minor class ``name`` means in ``catalog``.
+
+    Parameters
+    ----------
+    name : object
+        A class name as surveyed (Chinese, traditional or full-width forms, a leading code).
+    catalog : Catalog
+        The classes to match against.
+
+    Returns
+    -------
+    Match
+        The class code and name, and how the name matched.
+
+    Raises
+    ------
+    UnknownClass
+        When nothing matches; its ``suggestions`` name the closest classes.
+
+    Examples
+    --------
+    >>> from gridkit.codes import national_catalog
+    >>> match_class("0102 污水井盖", national_catalog("component")).code
+    '0102'
+    """
     result = catalog.matcher.match(name)
     if isinstance(result, NoMatch):
         raise UnknownClass(result)

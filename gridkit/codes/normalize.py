@@ -45,7 +45,28 @@ def _keep(text: str) -> str:
 
 
 def normalize_name(name: object) -> str:
-    """The comparison key of a class name: ``' 汚水井蓋 '`` and ``'污水井盖'`` give the same."""
+    """The comparison key of a class name: ``' 汚水井蓋 '`` and ``'污水井盖'`` give the same.
+
+    NFKC, traditional and variant characters to simplified (``data/variants.csv``), case
+    folding, then only letters and digits kept (see the module doc).
+
+    Parameters
+    ----------
+    name : object
+        A class name as typed; None gives ``""``.
+
+    Returns
+    -------
+    str
+        The key.
+
+    Examples
+    --------
+    >>> normalize_name(" 汚水井蓋 ") == normalize_name("污水井盖")
+    True
+    >>> normalize_name("ＬＥＤ 路灯（新）")
+    'led路灯新'
+    """
     if name is None:
         return ""
     return _keep(_fold(str(name)))

@@ -30,6 +30,28 @@ SERIAL_BASE = MAX_SERIAL + 1
 
 @dataclass(frozen=True)
 class Conflict:
+    """A record that got no code, and why.
+
+    Attributes
+    ----------
+    row : object
+        The input frame's index label of the record.
+    code : str
+        The code it claimed (``""`` when it had none).
+    kind : str
+        ``duplicate``, ``invalid``, ``mismatch``, ``bad-class`` or ``exhausted``.
+    message : str
+        One line for the user.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"county": "310116", "major": "01", "minor": "02",
+    ...                       "objcode": ["3101160102000001", "3101160102000001"]})
+    >>> allocate_serials(frame).conflicts[0].kind
+    'duplicate'
+    """
+
     row: object  # the frame's index label
     code: str
     kind: str  # duplicate, invalid, mismatch, bad-class, exhausted
@@ -38,11 +60,33 @@ class Conflict:
 
 @dataclass
 class Allocation:
+    """The component codes :func:`allocate_serials` gave, and the records it could not code.
+
+    Attributes
+    ----------
+    codes : pandas.Series
+        One 16-digit code per input row (aligned with its index), NA where a conflict left none.
+    conflicts : list of Conflict
+        The records without a code.
+    kept : int
+        How many records kept their existing code.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"county": "310116", "major": "01", "minor": "02",
+    ...                       "objcode": ["3101160102000007", ""]})
+    >>> done = allocate_serials(frame)
+    >>> done.codes.tolist(), done.kept, done.new
+    (['3101160102000007', '3101160102000008'], 1, 1)
+    """
+
     codes: pd.Series  # aligned with the input; missing (NA) where a conflict left no code
     conflicts: list[Conflict]
 
     @property
     def new(self) -> int:
+        """How many records got a new code."""
         return int(self.codes.notna().sum()) - self.kept
 
     kept: int = 0
@@ -80,7 +124,8 @@ def _groups(frame: pd.DataFrame, county: str, major: str, minor: str):
     n_major, n_minor = len(parts[1][1]), len(parts[2][1])
     combined = (parts[0][0].astype(np.int64) * n_major + parts[1][0]) * n_minor + parts[2][0]
     first, combos = pd.factorize(combined)
-    keys, problems = [], {}
+    keys: list[int] = []
+    problems: dict = {}
     for combo in combos:
         c, rest = divmod(int(combo), n_major * n_minor)
         m, k = divmod(rest, n_minor)
@@ -129,11 +174,49 @@ def allocate_serials(
     sort_by: str | Sequence[str] = (),
     reserved: Iterable[str] = (),
 ) -> Allocation:
-    """Component codes for every row of ``frame``; see the module doc for the rules.
+    """Component codes (GB/T 30428.2) for every row of ``frame``; see the module doc for the rules.
 
-    ``sort_by`` names the columns that order new records inside a group (e.g. ``["BGID",
-    "x", "y"]``); ``reserved`` lists codes already used elsewhere (e.g. in the target layer).
-    Work is integer arithmetic on whole columns: a million rows take about a second.
+    Records keep a valid code of their own county and class; the others get the next free serial
+    of their (county, major, minor) after the highest in use, so a retired code is never handed
+    out again and importing the same rows twice gives the same codes. Work is integer arithmetic
+    on whole columns: a million rows take about a second.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per component, with the columns named below (text or numbers).
+    county : str, optional
+        Column of six-digit GB/T 2260 county codes.
+    major : str, optional
+        Column of major classes (``"1"`` or ``"01"``).
+    minor : str, optional
+        Column of minor classes.
+    existing : str, optional
+        Column of codes the records already have (empty or missing for none); absent column:
+        none have one.
+    sort_by : str or sequence of str, optional
+        Columns ordering new records inside a group (e.g. ``["BGID", "x", "y"]``); ties keep row
+        order.
+    reserved : iterable of str, optional
+        Codes used elsewhere (e.g. in the target layer): never handed out, and a record claiming
+        one is a conflict.
+
+    Returns
+    -------
+    Allocation
+        The codes, aligned with ``frame``, and the conflicts.
+
+    Raises
+    ------
+    CodeError
+        When a county code is invalid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"county": "310116", "major": 1, "minor": 2, "BGID": ["b", "a"]})
+    >>> allocate_serials(frame, sort_by="BGID").codes.tolist()
+    ['3101160102000002', '3101160102000001']
     """
     numeric = allocate_serial_numbers(frame, county=county, major=major, minor=minor,
                                       existing=existing, sort_by=sort_by, reserved=reserved)
@@ -152,8 +235,10 @@ def allocate_serial_numbers(
     sort_by: str | Sequence[str] = (),
     reserved: Iterable[str] = (),
 ) -> NumericAllocation:
-    """:func:`allocate_serials` with the codes left as int64: at census scale (millions of
-    rows) that saves a Python string per row."""
+    """:func:`allocate_serials` with the codes left as int64.
+
+    At census scale (millions of rows) that saves a Python string per row.
+    """
     n = len(frame)
     index = frame.index
     group, group_id, bad_groups = _groups(frame, county, major, minor)

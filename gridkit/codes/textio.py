@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError
 from gridkit.sources.columns import Aliases
 from gridkit.sources.tables import (
     CSV_SUFFIXES,
@@ -32,6 +32,22 @@ TEXT_SUFFIXES = CSV_SUFFIXES
 
 @dataclass
 class Table:
+    """One sheet, CSV or layer attribute table as text, for the code checks.
+
+    Attributes
+    ----------
+    name : str
+        The sheet, layer or file name.
+    frame : pandas.DataFrame
+        Every cell a str (``""`` when empty).
+    numeric : dict of str to numpy.ndarray
+        Column → bool per row: the cell was a number (a code that may have lost leading zeros).
+    row_label : str
+        ``"row"`` for sheet rows, ``"feature"`` for layer FIDs.
+    labels : numpy.ndarray, optional
+        The row number or FID per frame row (default: sheet rows 2, 3, ...).
+    """
+
     name: str
     frame: pd.DataFrame  # every cell a str ("" when empty)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)  # column -> cell was a number
@@ -39,6 +55,7 @@ class Table:
     labels: np.ndarray | None = None  # row number or FID per frame row
 
     def label(self, position: int) -> str:
+        """How messages name the row at ``position``: ``"row 2"`` or ``"feature 17"``."""
         labels = self.labels if self.labels is not None else np.arange(len(self.frame)) + 2
         return f"{self.row_label} {labels[position]}"
 
@@ -74,7 +91,7 @@ def read_tables(path: str | Path, layer: str | None = None, *,
 
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file")
+        raise FileError(f"{path}: no such file", file=path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return [_table(path.stem, read_csv(path, aliases=aliases))]

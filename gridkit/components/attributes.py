@@ -59,6 +59,7 @@ def canonical_state(text: str) -> str | None:
 
 
 def canonical_source(text: str) -> str | None:
+    """The DATASOURCE value (实测/地形图/调绘/其它) a survey's spelling means, or None."""
     return _SOURCE.get(_key(text))
 
 

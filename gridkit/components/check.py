@@ -17,6 +17,7 @@ Coding
 - ``duplicate-position`` [warning]: same class within the tolerance (default 0.5 m).
 
 Attributes
+----------
 - ``field-missing``: a required field is empty: OBJSTATE, DEPTNAME1 (主管部门) and DEPTNAME2
   (权属单位: components are dispatched to their owner, 部件按属主) are errors; DEPTNAME3
   (养护单位), ORDATE and DATASOURCE warnings. A field empty in every component is one issue
@@ -56,9 +57,10 @@ from gridkit.components.attributes import DATASOURCES, OBJSTATES, factorize, par
 from gridkit.components.duplicates import DEFAULT_TOLERANCE, table_duplicate_issues
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.geometry import dissolve_coverage
 from gridkit.qa import QACollector
+from gridkit.result import StepResult
 
 COMMAND = "census check"
 REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
@@ -67,6 +69,28 @@ REQUIRED = {"OBJSTATE": "error", "DEPTNAME1": "error", "DEPTNAME2": "error",
 
 @dataclass
 class CheckOptions:
+    """Options of the census check (``gridkit census check``).
+
+    Parameters
+    ----------
+    catalog : Catalog, optional
+        The component classes (default: the national GB/T 30428.2 catalog).
+    tolerance : float
+        Metres within which two components of the same class are ``duplicate-position``.
+    class_tolerance : dict of str to float
+        Per-class tolerance (four-digit class code → metres).
+    sparse_ratio : float
+        A class is ``class-sparse`` in a street when its density there is below this share of
+        its density in the whole district.
+    min_expected : float
+        ... and the district's density predicts at least this many components in the street.
+
+    Examples
+    --------
+    >>> CheckOptions(tolerance=1.0).sparse_ratio
+    0.25
+    """
+
     catalog: Catalog | None = None
     tolerance: float = DEFAULT_TOLERANCE
     class_tolerance: dict[str, float] = field(default_factory=dict)
@@ -76,6 +100,28 @@ class CheckOptions:
 
 @dataclass
 class CensusCheck:
+    """What the census check found.
+
+    Attributes
+    ----------
+    qa : geopandas.GeoDataFrame
+        One ``qa_issue`` row per problem: LAYER, KEY (OBJCODE or BGID), RULE, SEVERITY,
+        MESSAGE, geometry.
+    coverage : pyarrow.Table
+        Components per unit grid and class: BGID, COMMUNITY, STREET, CLASS, OBJNAME, COUNT.
+    report : dict
+        Counts: components, unit grids, errors and warnings by rule, coverage figures.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pyarrow as pa, shapely
+    >>> grids = UnitGrids(gpd.GeoDataFrame({"BGID": ["310116001001001"]},
+    ...                   geometry=[shapely.box(0, 0, 100, 100)], crs=4549))
+    >>> check = check_components(pa.table({"OBJCODE": pa.array([], pa.string())}), grids)
+    >>> check.report["components"], check.report["coverage"]["grids_without_components"]
+    (0, 1)
+    """
+
     qa: gpd.GeoDataFrame
     coverage: pa.Table  # BGID, COMMUNITY, STREET, CLASS, OBJNAME, COUNT
     report: dict
@@ -118,7 +164,42 @@ class _Issues(QACollector):
 
 def check_components(component: pa.Table, grids: UnitGrids,
                      options: CheckOptions | None = None) -> CensusCheck:
-    """Run every rule of the module doc; the component layer and grids are not changed."""
+    r"""Check the component layer against coding, attribute and coverage rules (see module doc).
+
+    Codes (GB/T 30428.2 OBJCODE, its class and county, duplicates), the BGID each component
+    lies in (by the import's edge rule), required fields and their values (OBJSTATE 完好/破损/丢失/
+    占用, dates), and coverage: unit grids without components and classes too sparse in a street
+    (signs of omissions, 漏查). The component layer and grids are not changed.
+
+    Parameters
+    ----------
+    component : pyarrow.Table
+        The ``component`` layer (OBJCODE, OBJNAME, MAJOR, MINOR, BGID, attributes, geometry as
+        WKB), as :meth:`CensusImport.component_table` gives it.
+    grids : UnitGrids
+        The unit grids.
+    options : CheckOptions, optional
+        Catalog, tolerances and the sparse-class thresholds.
+
+    Returns
+    -------
+    CensusCheck
+        QA issues, coverage table and report.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, tempfile, shapely
+    >>> from gridkit.components import ImportOptions, import_census
+    >>> grids = UnitGrids(gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]},
+    ...                   geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100),
+    ...                             shapely.box(624_100, 3_398_000, 624_200, 3_398_100)], crs=4549))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "census.csv"
+    >>> _ = path.write_text("部件名称,X,Y,部件状态\n路灯,624050,3398050,完好\n", encoding="utf-8")
+    >>> census = import_census([path], grids, ImportOptions(crs="EPSG:4549")).component_table()
+    >>> check = check_components(census, grids)
+    >>> check.report["coverage"]["grids_without_components"], "grid-empty" in set(check.qa["RULE"])
+    (1, True)
+    """
     started = time.perf_counter()
     options = options or CheckOptions()
     catalog = options.catalog or national_catalog("component")
@@ -243,8 +324,10 @@ def _coding(issues: _Issues, catalog: Catalog, codes, klass, bgid, component) ->
 
 
 def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.ndarray:
-    """Report BGIDs that are unknown or not where the component lies; returns the grid index
-    each component lies in (-1 outside all)."""
+    """Report BGIDs that are unknown or not where the component lies.
+
+    Returns the grid index each component lies in (-1 outside all).
+    """
     located = grids.index.locate(x, y)
     claimed = _np(pc.fill_null(pc.index_in(bgid, value_set=grids.bgid_arrow), -1)).astype(
         np.int64)
@@ -272,8 +355,11 @@ def _location(issues: _Issues, grids: UnitGrids, x, y, bgid, component) -> np.nd
 
 
 def _map_fix(component: pa.Table, name: str) -> str:
-    """The fix for a field no census column fed: ``--map`` with a column the files really
-    have (the unmapped ones kept in EXTRA), or saying there is none."""
+    """The fix for a field no census column fed.
+
+    ``--map`` with a column the files really have (the unmapped ones kept in EXTRA), or saying there
+    is none.
+    """
     columns: dict[str, None] = {}
     if "EXTRA" in component.column_names:
         for text in pc.drop_null(component.column("EXTRA")).slice(0, 1000).to_pylist():
@@ -350,9 +436,7 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
     })
     per_grid = np.bincount(grid[inside], minlength=len(grids))
     for k in np.flatnonzero(per_grid == 0):
-        issues.add("grid-empty", grids.bgid[k],
-                   f"unit grid {grids.bgid[k]} has no component: not surveyed yet?",
-                   grids.geoms[k])
+        issues.add("grid-empty", grids.bgid[k], geometry=grids.geoms[k], bgid=grids.bgid[k])
     streets = pd.Series(grids.street)
     area_of_street = pd.Series(grids.area).groupby(streets).sum()
     total_area = float(grids.area.sum())
@@ -380,8 +464,11 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None) -> dict:
-    """Check OUT.gpkg's component layer; writes qa_issue, component_coverage, gridkit_run."""
+                        progress: Callable[[str], None] | None = None) -> StepResult:
+    """Check OUT.gpkg's component layer and write qa_issue, component_coverage and gridkit_run.
+
+    Returns the figures and the issues.
+    """
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
     from gridkit.io import ArrowLayer, merge_qa, run_record, write_geopackage
@@ -390,8 +477,8 @@ def check_to_geopackage(output: Path, options: CheckOptions,
     grids = load_grids(output)
     component = read_layer(output, "component")
     if component is None:
-        raise GridkitError(f"{output} has no component layer; run `gridkit census import FILE "
-                           f"-o {output}` first")
+        raise InputError(f"{output} has no component layer; run `gridkit census import FILE "
+                         f"-o {output}` first")
     if progress is not None:
         progress("checking")
     result = check_components(component, grids, options)
@@ -406,4 +493,4 @@ def check_to_geopackage(output: Path, options: CheckOptions,
          "component_coverage": ArrowLayer(result.coverage)},
         run_record(COMMAND, parameters, []),
     )
-    return {"output": str(output), **result.report}
+    return StepResult({"output": str(output), **result.report}, result.qa)

@@ -6,37 +6,16 @@ from pathlib import Path
 
 import click
 
-from gridkit.codes.catalog import national_catalog
-from gridkit.components.duplicates import parse_tolerances
-from gridkit.components.importer import MODES, ImportOptions
+from gridkit.components import (
+    CensusCheckOptions,
+    CensusImportOptions,
+    check_census_geopackage,
+    import_census_geopackage,
+)
 from gridkit.console import GridkitGroup, emit_json, show_progress, status_line
-from gridkit.errors import CheckFailed, GridkitError
-from gridkit.records.options import crs_option, header_row_option
-from gridkit.records.schema import COMPONENT
-from gridkit.sources.columns import parse_maps
+from gridkit.errors import CheckFailed
+from gridkit.options import click_options, json_option
 from gridkit.staleness import warn_stale
-
-
-def _catalog(path: str | None, extend: bool):
-    if path is None:
-        return national_catalog("component")
-    from gridkit.codes.local import load_catalog
-
-    return load_catalog(path, "component", extend=extend)
-
-
-catalog_option = click.option(
-    "--catalog", "catalog_path", type=click.Path(dir_okay=False),
-    help="Local component catalog (CSV/XLSX, see gridkit codes list --help); replaces the "
-         "national one unless --extend.")
-extend_option = click.option("--extend", is_flag=True,
-                             help="Add the --catalog classes to the national catalog.")
-tolerance_option = click.option(
-    "--dup-tolerance", "tolerances", multiple=True, metavar="M|CLASS=M",
-    help="Distance under which two components of one class are reported as duplicates, "
-         "metres (default 0.5); CLASS=M for one class, e.g. 0118=2. Repeatable.")
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="Print one JSON object of figures on stdout, nothing else.")
 
 
 @click.group(cls=GridkitGroup)
@@ -51,32 +30,12 @@ def census() -> None:
 
 
 @census.command("import")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="GeoPackage holding unit_grid (from gridkit partition); gets component, "
                    "component_reject, qa_issue and a gridkit_run row.")
-@crs_option
-@click.option("--sheet", help="XLSX sheet to read, when a workbook has several.")
-@click.option("--layer", help="Layer to read, when a GeoPackage or other source has several.")
-@header_row_option
-@click.option("--x", "x_column", help="Column of X/longitude (default: recognised by name).")
-@click.option("--y", "y_column", help="Column of Y/latitude (default: recognised by name).")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Take FIELD from COLUMN, e.g. --map OBJNAME=设施类型 --map DEPTNAME2=产权人. "
-                   "Repeatable.")
-@click.option("--mode", type=click.Choice(MODES), default="append", show_default=True,
-              help="append: replace only the components of these files (re-importing a file "
-                   "never duplicates it); replace: start the component layer afresh.")
-@click.option("--allow-duplicates", is_flag=True,
-              help="Import rows even when most of them are components already held from "
-                   "another file (same class and position), or the file's content was "
-                   "imported before under another name.")
-@catalog_option
-@extend_option
-@tolerance_option
-@json_option
-def import_command(files, output, crs, sheet, layer, header_row, x_column, y_column, maps, mode,
-                   allow_duplicates, catalog_path, extend, tolerances, as_json):
+@click_options(CensusImportOptions)
+@json_option()
+def import_command(output: Path, options: CensusImportOptions, as_json: bool) -> None:
     """Import component census FILES (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUT.
 
     Every row is accepted into the component layer (located in its unit grid, classed, coded)
@@ -92,20 +51,8 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
             --map OBJNAME=设施类型 --json
         gridkit census import lamps.shp -o out/district.gpkg --mode replace
     """
-    from gridkit.components.gpkg import import_to_geopackage
-
-    mapping = parse_maps(list(maps), COMPONENT.aliases)
-    for field, column in (("X", x_column), ("Y", y_column)):
-        if column:
-            mapping[field] = column
-    default, per_class = parse_tolerances(list(tolerances))
-    options = ImportOptions(crs=crs, sheet=sheet, layer=layer, header_row=header_row,
-                            maps=mapping, mode=mode,
-                            catalog=_catalog(catalog_path, extend), tolerance=default,
-                            class_tolerance=per_class)
     with status_line("census import", show_progress() and not as_json) as say:
-        figures = import_to_geopackage(list(files), output, options, progress=say,
-                                       allow_duplicates=allow_duplicates)
+        figures = import_census_geopackage(output, options, progress=say).figures
     if as_json:
         emit_json(figures)
         return
@@ -138,18 +85,9 @@ def import_command(files, output, crs, sheet, layer, header_row, x_column, y_col
 
 @census.command("check")
 @click.argument("output", type=click.Path(path_type=Path))
-@catalog_option
-@extend_option
-@tolerance_option
-@click.option("--sparse-ratio", type=float, default=0.25, show_default=True,
-              help="Flag a class in a street when its density is below this share of the "
-                   "district's.")
-@click.option("--min-expected", type=float, default=20, show_default=True,
-              help="Only flag a sparse class where the district's density predicts at least "
-                   "this many components in the street.")
-@json_option
-def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_expected,
-                  as_json):
+@click_options(CensusCheckOptions)
+@json_option()
+def check_command(output: Path, options: CensusCheckOptions, as_json: bool) -> None:
     """Check the component layer of OUTPUT: coding, attributes and coverage.
 
     Coding: every OBJCODE valid, unique and consistent with its class and the county of its
@@ -164,16 +102,8 @@ def check_command(output, catalog_path, extend, tolerances, sparse_ratio, min_ex
         gridkit census check out/district.gpkg
         gridkit census check out/district.gpkg --json --dup-tolerance 0118=2
     """
-    from gridkit.components.check import CheckOptions, check_to_geopackage
-
-    default, per_class = parse_tolerances(list(tolerances))
-    options = CheckOptions(catalog=_catalog(catalog_path, extend), tolerance=default,
-                           class_tolerance=per_class, sparse_ratio=sparse_ratio,
-                           min_expected=min_expected)
-    if sparse_ratio <= 0 or sparse_ratio >= 1:
-        raise GridkitError(f"--sparse-ratio {sparse_ratio}: give a share between 0 and 1")
     with status_line("census check", show_progress() and not as_json) as say:
-        report = check_to_geopackage(output, options, progress=say)
+        report = check_census_geopackage(output, options, progress=say).figures
     if as_json:
         emit_json(report)
     else:

@@ -1,5 +1,8 @@
-"""Codes for an import: the existing layer split by mode, codes carried over from the previous
-import of a file, and new serials (see ``importer`` for the rules)."""
+"""Codes for an import.
+
+The existing layer split by mode, codes carried over from the previous import of a file, and new
+serials (see ``importer`` for the rules).
+"""
 
 from __future__ import annotations
 
@@ -79,6 +82,22 @@ def reuse_codes(new: Accepted, old: pa.Table | None, preparer: TablePreparer) ->
 
 @dataclass
 class CodeAllocation:
+    """The OBJCODEs of an import's accepted rows.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        int64 code per accepted row, -1 for the rows rejected here.
+    rejected : numpy.ndarray
+        Accepted rows the allocation rejects (no serial left, a duplicate code).
+    kept : int
+        Rows that kept their code.
+    allocated : int
+        Rows given a new serial.
+    duplicates : int
+        Rows claiming a code another row holds.
+    """
+
     codes: np.ndarray  # int64 code per accepted row, -1 for the rows rejected here
     rejected: np.ndarray  # accepted rows the allocation rejects (no serial left, ...)
     kept: int
@@ -88,6 +107,11 @@ class CodeAllocation:
 
 def allocate_codes(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
                    kept: pa.Table | None) -> CodeAllocation:
+    """OBJCODEs for the accepted rows of an import: kept, carried over from ``kept`` or allocated.
+
+    New serials continue after the highest in use per county and class (GB/T 30428.2), in
+    :func:`numbering_order` (by BGID, then position), so the same file gives the same codes.
+    """
     if len(new) == 0:
         return CodeAllocation(np.empty(0, np.int64), np.empty(0, np.int64), 0, 0, 0)
     class_codes = preparer.class_codes
@@ -131,8 +155,11 @@ def allocate_codes(new: Accepted, grids: UnitGrids, preparer: TablePreparer,
 
 
 def numbering_order(new: Accepted, grids: UnitGrids) -> np.ndarray:
-    """The order new serials are handed out in: by unit grid (BGID), then north to south and
-    west to east inside it, to the millimetre; ties in row order."""
+    """The order new serials are handed out in.
+
+    By unit grid (BGID), then north to south and west to east inside it, to the millimetre; ties in
+    row order.
+    """
     minx, maxy = grids.bounds[new.grid, 0], grids.bounds[new.grid, 3]
     limit = (1 << 21) - 1  # 2 km at a millimetre: more than any unit grid
     qy = np.clip(np.round((maxy - new.y) * 1000), 0, limit).astype(np.int64)

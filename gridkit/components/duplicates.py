@@ -22,7 +22,7 @@ import shapely
 
 from gridkit.codes.catalog import Catalog
 from gridkit.components.layers import GEOMETRY, wkb_points
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.qa import QACollector
 
 DEFAULT_TOLERANCE = 0.5
@@ -41,8 +41,9 @@ def parse_tolerances(items: tuple[str, ...] | list[str]) -> tuple[float, dict[st
         except ValueError:
             metres = -1.0
         if metres <= 0 or (sep and not (code.strip().isdigit() and len(code.strip()) == 4)):
-            raise GridkitError(f"--dup-tolerance {item!r}: give metres (e.g. 0.5) or "
-                               "CLASS=metres with a 4-digit class code (e.g. 0118=2)")
+            raise InputError(f"{mention(dup_tolerance=[item])}: give metres (e.g. 0.5) or "
+                             "CLASS=metres with a 4-digit class code (e.g. 0118=2)",
+                             parameter="dup_tolerance")
         if sep:
             per_class[code.strip()] = metres
         else:
@@ -72,8 +73,8 @@ def position_pairs(x: np.ndarray, y: np.ndarray, group: np.ndarray,
     cy -= cy.min() - 1
     span_x, span_y = int(cx.max()) + 2, int(cy.max()) + 2
     if (int(klass.max()) + 1) * span_x * span_y >= 2**62:
-        raise GridkitError("--dup-tolerance is too small for the extent of the data "
-                           "(use at least a centimetre)")
+        raise InputError(f"{mention('tolerance')} is too small for the extent of the data "
+                         "(use at least a centimetre)", parameter="tolerance")
     key = (klass.astype(np.int64) * span_x + cx) * span_y + cy
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]

@@ -14,29 +14,31 @@ from gridkit.components.incremental import INDEXES, layer_count, neighbourhood, 
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
 from gridkit.components.reimport import check_same_content, check_same_rows
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record
+from gridkit.result import StepResult
 from gridkit.store import transaction
 
 
 def load_grids(output: Path) -> UnitGrids:
     """The unit grids of OUT.gpkg, or a one-line error telling the user to partition first."""
     if not output.exists():
-        raise GridkitError(f"{output}: no such file; run `gridkit partition COMMUNITIES -o "
-                           f"{output}` first to cut the unit grids components are located in")
+        raise FileError(f"{output}: no such file; run `gridkit partition COMMUNITIES -o "
+                        f"{output}` first to cut the unit grids components are located in",
+                        file=output)
     if "unit_grid" not in layers_of(output):
-        raise GridkitError(f"{output} has no unit_grid layer; run `gridkit partition "
-                           f"COMMUNITIES -o {output}` first")
+        raise InputError(f"{output} has no unit_grid layer; run `gridkit partition "
+                         f"COMMUNITIES -o {output}` first")
     frame = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     if frame.empty:
-        raise GridkitError(f"{output}: the unit_grid layer is empty; run gridkit partition again")
+        raise InputError(f"{output}: the unit_grid layer is empty; run gridkit partition again")
     return UnitGrids(frame)
 
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
                          progress: Callable[[str], None] | None = None, *,
-                         allow_duplicates: bool = False) -> dict:
-    """Import ``files`` into OUT.gpkg (in one transaction) and return the figures.
+                         allow_duplicates: bool = False) -> StepResult:
+    """Import ``files`` into OUT.gpkg (in one transaction); the figures and the QA issues.
 
     Rows already held under another file name are refused unless ``allow_duplicates``
     (:mod:`gridkit.components.reimport`).
@@ -47,8 +49,8 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
     """
     output = Path(output)
     if not files:
-        raise GridkitError("no census FILE given; e.g. gridkit census import census.csv -o "
-                           "out.gpkg --crs wgs84")
+        raise InputError("no census file given; e.g. `gridkit census import census.csv -o "
+                         "out.gpkg --crs wgs84`", parameter="files")
     grids = load_grids(output)
     near = None
     if options.mode == "append" and layer_count(output, "component") > 0:
@@ -105,12 +107,14 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
                 tx.ensure_index(layer, column)
         tx.record_run(run_record(COMMAND, parameters, list(files)))
     figures["removed_stale_qa"] = tx.summary.removed_qa
-    return {"output": str(output), **figures}
+    return StepResult({"output": str(output), **figures}, result.qa)
 
 
 def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
-    """``reader`` without its first ``rows`` rows (the kept components the import was given
-    to check against, already in the layer)."""
+    """``reader`` without its first ``rows`` rows.
+
+    Those are the kept components the import was given to check against, already in the layer.
+    """
     def batches():
         left = rows
         for batch in reader:
@@ -123,9 +127,11 @@ def _skip(reader: pa.RecordBatchReader, rows: int) -> pa.RecordBatchReader:
 
 
 def _replace_import_qa(tx, qa, names: list[str]) -> None:
-    """The import's duplicate issues after an append: the ones it found now replace the same
-    issues found before and every earlier one naming a row of a file imported again; the
-    others (between kept rows elsewhere) stay."""
+    """The import's duplicate issues after an append.
+
+    The ones it found now replace the same issues found before and every earlier one naming a row of
+    a file imported again; the others (between kept rows elsewhere) stay.
+    """
     keys = sorted(set(qa["KEY"].astype(str))) if len(qa) else []
     conditions = ['"KEY" IN (SELECT value FROM json_each(?))']
     params: list = [json.dumps(keys, ensure_ascii=False)]

@@ -44,8 +44,10 @@ class Neighbourhood:
 
 
 def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
-    """What the accepted rows of ``files`` (checked as the import will check them) are:
-    (file names, x, y, county/class groups, OBJCODEs brought, class code per row)."""
+    """What the accepted rows of ``files`` (checked as the import will check them) are.
+
+    (file names, x, y, county/class groups, OBJCODEs brought, class code per row).
+    """
     from gridkit.codes.catalog import national_catalog
     from gridkit.components.prepare import TablePreparer
     from gridkit.records.coords import parse_source_crs
@@ -80,8 +82,11 @@ def probe(files: list[Path], grids: UnitGrids, options: ImportOptions):
 
 def neighbourhood(output: Path, names: list[str], x: np.ndarray, y: np.ndarray,
                   groups: set[str], codes: set[str], tolerance: float) -> Neighbourhood:
-    """The component rows of ``output`` an append of ``names`` with new rows at (x, y) in
-    the county/class ``groups`` bringing ``codes`` needs (see the module docstring)."""
+    """The component rows of ``output`` an append needs to check against (see the module docstring).
+
+    Those near the new rows at (x, y), those of the county/class ``groups`` (for serials), those
+    bringing ``codes``, and those of the files ``names`` being imported again.
+    """
     db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
     try:
         geometry = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE "

@@ -22,12 +22,14 @@ GEOMETRY = "geometry"
 
 
 def component_schema() -> pa.Schema:
+    """The Arrow schema of the ``component`` layer: the production system's fields, WKB geometry."""
     types = {"SRCROW": pa.int64(), "ORDATE": pa.date32(), "CHDATE": pa.date32()}
     return pa.schema([(f, types.get(f, pa.string())) for f in COMPONENT_FIELDS]
                      + [(GEOMETRY, pa.binary())])
 
 
 def reject_schema() -> pa.Schema:
+    """The Arrow schema of the ``component_reject`` table."""
     return pa.schema([(f, pa.int64() if f == "SRCROW" else pa.string()) for f in REJECT_FIELDS]
                      + [(GEOMETRY, pa.binary())])
 
@@ -70,8 +72,10 @@ def wkb_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _plain_points(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """Read 2D little-endian WKB points straight from the Arrow buffer (what gridkit and GDAL
-    write), without a geometry object per row; None when anything else is there."""
+    """Read 2D little-endian WKB points straight from the Arrow buffer; None for anything else.
+
+    That is what gridkit and GDAL write; no geometry object is made per row.
+    """
     wkb = wkb.cast(pa.binary())
     if len(wkb) == 0 or wkb.null_count or wkb.offset:
         return None
@@ -108,13 +112,16 @@ def representative_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def crs_text(crs: pyproj.CRS) -> str:
+    """``EPSG:n`` when the CRS has a code, else its WKT."""
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.to_wkt()
 
 
 def read_layer(path: Path, layer: str, where: str | None = None) -> pa.Table | None:
     """A layer of ``path`` as Arrow with its geometry column named ``geometry``; None if absent.
-    ``where`` is an SQL condition on its rows (all rows without)."""
+
+    ``where`` is an SQL condition on its rows (all rows without).
+    """
     import pyogrio
 
     if not path.exists() or layer not in layers_of(path):

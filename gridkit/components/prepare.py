@@ -26,7 +26,7 @@ from gridkit.components.attributes import (
 )
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.records.coords import SourceCRS
 from gridkit.records.position import Positioner
 from gridkit.records.problems import Problems
@@ -59,6 +59,7 @@ class FieldSource:
             else None
 
     def take(self, rows: pa.Array) -> pa.Array:
+        """The field's values for ``rows``: trimmed text, null where empty."""
         if self.array is not None:
             return self.array.take(rows)
         if self.codes is not None:
@@ -70,6 +71,24 @@ class FieldSource:
 
 @dataclass
 class Prepared:
+    """One source table checked and located, before coding.
+
+    Attributes
+    ----------
+    source : SourceTable
+        The table as read.
+    columns : ColumnMap
+        Which column feeds each field.
+    crs : str
+        The CRS positions were read in.
+    x, y : numpy.ndarray
+        Positions in the output CRS (NaN where the row has none usable).
+    shapes : numpy.ndarray or None
+        Lines and polygons of a vector source, in the output CRS.
+    klass : numpy.ndarray
+        Index into the catalog's class codes, -1 when unknown.
+    """
+
     source: SourceTable
     columns: ColumnMap
     crs: str
@@ -86,11 +105,14 @@ class Prepared:
 
     @property
     def n(self) -> int:
+        """Number of source rows."""
         return self.source.table.num_rows
 
     def extra(self, rows: pa.Array) -> pa.Array:
-        """EXTRA (the columns no field took, and the class name as surveyed where the import
-        changed it, as JSON) for ``rows``."""
+        """EXTRA for ``rows``, as JSON.
+
+        The columns no field took, and the class name as surveyed where the import changed it.
+        """
         columns = list(self.columns.extra)
         name = self.columns.get("OBJNAME")
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
@@ -162,6 +184,7 @@ class TablePreparer:
         self._class_index = {c: i for i, c in enumerate(self.class_codes)}
 
     def prepare(self, source: SourceTable) -> Prepared:
+        """Check and locate every row of ``source``: columns, positions, classes, codes, fields."""
         table = source.table
         cmap = map_columns(source.columns, self.maps, source=str(source.path),
                            aliases=COMPONENT.aliases)
@@ -196,16 +219,19 @@ class TablePreparer:
     # -- class and code ----------------------------------------------------------------------
 
     def _classes(self, source, cmap, code_class: np.ndarray, problems: Problems) -> np.ndarray:
-        """The class of each row from its class code and/or name (matched once per distinct
-        combination), else from its OBJCODE."""
+        """The class of each row from its class code and/or name, else from its OBJCODE.
+
+        Names are matched once per distinct combination.
+        """
         table = source.table
         n = table.num_rows
         roles = [r for r in ("CLASSCODE", "MAJOR", "MINOR", "OBJNAME") if cmap.get(r)]
         if not roles and not cmap.get("OBJCODE"):
-            raise GridkitError(
+            raise InputError(
                 f"{source.path}: no class column among {', '.join(source.columns)} (looked for "
-                "部件名称, 部件类型, 小类代码, OBJNAME, ...); name it with --map OBJNAME=COLUMN "
-                "or --map CLASSCODE=COLUMN")
+                "部件名称, 部件类型, 小类代码, OBJNAME, ...); name it with "
+                f"{mention(maps={'OBJNAME': 'COLUMN'})} or "
+                f"{mention(maps={'CLASSCODE': 'COLUMN'})}", parameter="maps", file=source.path)
         decoded: list[list[str]] = []
         indices: list[np.ndarray] = []
         for role in roles:

@@ -25,18 +25,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gridkit.components.layers import GEOMETRY, wkb_points
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.io import file_checksum
 
 SHARE = 0.5
-FIX = ("use --mode replace to start the component layer afresh, import it under its first "
-       "name to update those components, or add --allow-duplicates if these really are "
+FIX = ("use `mode='replace'` to start the component layer afresh, import it under its first "
+       "name to update those components, or add `allow_duplicates=True` if these really are "
        "other components")
 
 
 def check_same_content(output: Path, files: list[Path], names: list[str]) -> None:
-    """Refuse a file whose bytes an earlier import already brought in under another name
-    that still has components in ``output``."""
+    """Refuse a file an earlier import brought in under another name.
+
+    Only when that name still has components in ``output``; the bytes are compared.
+    """
     earlier = _earlier_inputs(output)
     if not earlier:
         return
@@ -49,16 +51,18 @@ def check_same_content(output: Path, files: list[Path], names: list[str]) -> Non
                 continue
             count = sum(n for f, n in held.items() if f == base or f.startswith(base + ":"))
             if count:
-                raise GridkitError(
+                raise InputError(
                     f"{path}: the same content as {base}, imported {time} ({count:,} "
                     f"components still from it): importing it as {name} would hold every "
-                    f"component twice; {FIX}")
+                    f"component twice; {FIX}", parameter="allow_duplicates", file=path)
 
 
 def check_same_rows(names: list[str], x: np.ndarray, y: np.ndarray, classes: np.ndarray,
                     kept: pa.Table | None, label: str) -> None:
-    """Refuse rows most of which sit, same class and position (1 cm), on kept components of
-    one other file."""
+    """Refuse rows that mostly repeat one other file's kept components.
+
+    A row repeats one when it has the same class and position (1 cm).
+    """
     if kept is None or kept.num_rows == 0 or len(x) == 0:
         return
     kx, ky = wkb_points(kept.column(GEOMETRY).combine_chunks())
@@ -74,10 +78,11 @@ def check_same_rows(names: list[str], x: np.ndarray, y: np.ndarray, classes: np.
     if len(hits) < max(1, SHARE * len(new)):
         return
     file, count = hits["file"].value_counts().index[0], int(hits["file"].value_counts().iloc[0])
-    raise GridkitError(
+    raise InputError(
         f"{label}: {len(hits):,} of its {len(new):,} rows ({len(hits) / len(new):.0%}) are "
         f"components already held, same class and position, {count:,} of them from {file}: "
-        f"this looks like {file} again under another name; {FIX}")
+        f"this looks like {file} again under another name; {FIX}",
+        parameter="allow_duplicates")
 
 
 def _earlier_inputs(output: Path) -> dict[str, tuple[str, str]]:

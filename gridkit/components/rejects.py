@@ -15,7 +15,7 @@ from gridkit.sources.tables import SourceTable
 
 def reject_table(prepared: list[Prepared], existing: pa.Table | None, names: set[str],
                  mode: str) -> pa.Table:
-    """This import's rejects, after the kept rejects of other files (append mode)."""
+    """The rejects of the files imported now, after the kept rejects of other files (append)."""
     schema = reject_schema()
     parts: list[pa.Table | None] = []
     if existing is not None and mode == "append" and "SRCFILE" in existing.column_names:

@@ -1,49 +1,14 @@
-"""``gridkit events import``: the command over :func:`gridkit.events.import_events`."""
+"""``gridkit events import``: the command over :func:`gridkit.events.import_events_geopackage`."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
-import pyogrio
 
-from gridkit.components.gpkg import load_grids
 from gridkit.console import GridkitGroup, emit_json
-from gridkit.events.importer import COMMAND, EventOptions, import_events
-from gridkit.io import (
-    layers_of,
-    merge_qa,
-    refuse_overwriting_inputs,
-    run_record,
-    write_geopackage,
-)
-from gridkit.qa import qa_frame
-from gridkit.records.options import crs_option, header_row_option
-
-
-def import_events_to_geopackage(files: list[Path], output: Path,
-                                options: EventOptions) -> dict:
-    started = time.perf_counter()
-    output = Path(output)
-    if not files:
-        raise click.UsageError("give at least one event FILE")
-    refuse_overwriting_inputs(output, list(files))
-    grids = load_grids(output)
-    existing = (pyogrio.read_dataframe(output, layer="event", use_arrow=True)
-                if "event" in layers_of(output) else None)
-    result = import_events(files, grids, options, existing)
-    parameters = {"crs": options.crs, "sheet": options.sheet, "layer": options.layer,
-                  "header_row": options.header_row, "map": list(options.maps),
-                  "mode": options.mode}
-    write_geopackage(
-        output,
-        {"event": result.events, "event_reject": result.rejects,
-         "qa_issue": merge_qa(output, COMMAND, qa_frame(result.issues, grids.crs))},
-        run_record(COMMAND, parameters, list(files)),
-    )
-    return {"output": str(output), "files": [str(f) for f in files], **result.figures,
-            "seconds": round(time.perf_counter() - started, 2)}
+from gridkit.events import EventImportOptions, import_events_geopackage
+from gridkit.options import click_options, json_option
 
 
 @click.group(cls=GridkitGroup)
@@ -52,19 +17,11 @@ def events() -> None:
 
 
 @events.command("import")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="The GeoPackage gridkit partition wrote (needs unit_grid).")
-@crs_option
-@click.option("--sheet", help="XLSX sheet, when the workbook has several.")
-@click.option("--layer", help="Layer of a multi-layer vector file.")
-@header_row_option
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Column for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT (repeatable).")
-@click.option("--mode", type=click.Choice(["append", "replace"]), default="append",
-              show_default=True, help="append: replace only these files' events; replace: all.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
-def import_command(files, output, crs, sheet, layer, header_row, maps, mode, as_json):
+@click_options(EventImportOptions)
+@json_option()
+def import_command(output: Path, options: EventImportOptions, as_json: bool) -> None:
     """Import event records (CSV, XLSX, Shapefile, GeoPackage, GeoJSON) into OUTPUT.
 
     Each event gets its class (EVTCODE from a code column or the name matched against the
@@ -76,10 +33,7 @@ def import_command(files, output, crs, sheet, layer, header_row, maps, mode, as_
         gridkit events import data/samples/events.csv -o out/sample.gpkg --crs wgs84
         gridkit events import drawn_on_amap.geojson -o out/sample.gpkg --crs gcj02
     """
-    figures = import_events_to_geopackage(
-        list(files), output,
-        EventOptions(crs=crs, sheet=sheet, layer=layer, maps=tuple(maps), mode=mode,
-                     header_row=header_row))
+    figures = import_events_geopackage(output, options).figures
     if as_json:
         emit_json(figures)
         return

@@ -1,6 +1,7 @@
-"""Hand gridkit's layers to other systems: GeoPackage (styled, with Chinese field
-descriptions), Shapefile, GeoJSON, CSV and GeoParquet, in full or as the changes since an
-earlier export. See ``gridkit/export/README.md``.
+"""Hand gridkit's layers to other systems.
+
+GeoPackage (styled, with Chinese field descriptions), Shapefile, GeoJSON, CSV and GeoParquet,
+in full or as the changes since an earlier export. See ``gridkit/export/README.md``.
 
 :func:`export_geopackage` with :class:`ExportOptions` is what ``gridkit export`` runs;
 ``export`` is its earlier name, kept for scripts written against it.

@@ -2,7 +2,8 @@
 
 Read the layers, cut them to the changes since an earlier export if asked, write them in the
 chosen format (to a temporary place that replaces DEST when complete) and record what was
-handed over in OUT.gpkg."""
+handed over in OUT.gpkg.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import click
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitError, InputError, mention
 from gridkit.export import history
 from gridkit.export.delta import changes_since
 from gridkit.export.fingerprint import feature_keys, key_fingerprints
@@ -129,8 +130,9 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
     """
     source = Path(gpkg)
     if not options.format or options.dest is None:
-        raise GridkitError(f"give --to FORMAT and DEST, e.g. gridkit export {source} --to gpkg "
-                           f"handoff.gpkg (formats: {FORMATS.replace('|', ', ')})")
+        raise InputError(f"give `format=FORMAT` and DEST, e.g. gridkit export {source} --to "
+                         f"gpkg handoff.gpkg (formats: {FORMATS.replace('|', ', ')})",
+                         parameter="format")
     dest = Path(options.dest)
     fmt = _format(options.format.lower())
     encoding = _encoding(fmt, options.encoding)
@@ -160,7 +162,9 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
 
     manifest = [manifest_row(source, layer, counts.get(layer.name), run, baseline, time)
                 for layer in layers]
-    notes = [f"{name}: export run {baseline.run} did not hand this layer over; every feature "
+    # counts are only made against a baseline
+    since = baseline.run if baseline else None
+    notes = [f"{name}: export run {since} did not hand this layer over; every feature "
              "is sent as new" for name, c in counts.items() if c and not c["recorded"]]
     if foreign:
         notes.append(f"{source.name} was not made by gridkit, so this export is not recorded "
@@ -178,10 +182,12 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
                 (temporary / MANIFEST).write_text(json.dumps(
                     folder_manifest(source, fmt.name, encoding, run, baseline, time, manifest,
                                      written), ensure_ascii=False, indent=2), encoding="utf-8")
+    except GridkitError:  # a writer's own (a FileError is an OSError too): as it is
+        raise
     except (OSError, DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise GridkitError(f"{dest}: cannot write the export ({reason}); nothing was "
-                           "replaced") from None
+        raise FileError(f"{dest}: cannot write the export ({reason}); nothing was "
+                        "replaced", file=dest) from None
 
     if run is not None:
         _say(progress, f"recording run {run} in {source.name}")
@@ -190,10 +196,11 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
                     "FEATURES": row["FEATURES"], "SINCE": row["SINCE"], "NEW": row["NEW"],
                     "CHANGED": row["CHANGED"], "RETIRED": row["RETIRED"]} for row in manifest]
         try:
-            history.record(source, run, summary, tracked, run_row)
+            history.record_export(source, run, summary, tracked, run_row)
         except (GridkitError, OSError, DataSourceError, DataLayerError) as exc:
-            raise GridkitError(f"{dest} was written, but recording the export in {source} "
-                               f"failed ({exc}); export again, or add --no-record") from None
+            raise FileError(f"{dest} was written, but recording the export in {source} "
+                            f"failed ({exc}); export again, or add {mention(record=False)}",
+                            file=source) from None
     written.warnings[:0] = notes
     return StepResult(export_figures(source, dest, fmt.name, encoding, run, baseline, time,
                                      manifest, written))
@@ -202,7 +209,8 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
 def _format(name: str) -> Format:
     known = formats()
     if name not in known:
-        raise GridkitError(f"--to {name}: unknown format; choose one of {', '.join(known)}")
+        raise InputError(f"{mention(format=name)}: unknown format; choose one of "
+                         f"{', '.join(known)}", parameter="format")
     return known[name]
 
 
@@ -212,10 +220,11 @@ def _encoding(fmt: Format, encoding: str | None) -> str:
     value = encoding.lower().replace("_", "-")
     value = {"utf8": "utf-8", "cp936": "gbk", "gb2312": "gbk"}.get(value, value)
     if not fmt.encodings:
-        raise GridkitError(f"--encoding: --to {fmt.name} is always UTF-8; --encoding applies "
-                           "to shp and csv")
+        raise InputError(f"{mention('encoding')}: {mention(format=fmt.name)} is always UTF-8; "
+                         f"{mention('encoding')} applies to shp and csv", parameter="encoding")
     if value not in fmt.encodings:
-        raise GridkitError(f"--encoding {encoding}: choose {' or '.join(fmt.encodings)}")
+        raise InputError(f"{mention(encoding=encoding)}: choose {' or '.join(fmt.encodings)}",
+                         parameter="encoding")
     return value
 
 
@@ -223,8 +232,8 @@ def _track(source: Path, layer: Layer, key: str, baseline: history.ExportRun | N
            ) -> tuple[Layer, history.Tracked, dict | None]:
     """Fingerprint ``layer`` by ``key``; with a baseline, cut it to what changed since."""
     if key not in layer.fields:
-        raise GridkitError(f"{source}: layer {layer.name} has no {key} field, its feature key; "
-                           "was it written by gridkit?")
+        raise InputError(f"{source}: layer {layer.name} has no {key} field, its feature key; "
+                         "was it written by gridkit?")
     keys = feature_keys(layer, key)
     fingerprints = key_fingerprints(layer, key)
     first = pd.Series(range(len(keys))).groupby(keys, sort=False).first()
@@ -266,8 +275,12 @@ def list_runs(source: str | Path) -> dict:
 
     Examples
     --------
-    >>> list_runs("out/district.gpkg")["runs"][-1]["format"]  # doctest: +SKIP
-    'shp'
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.gpkg"
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(0, 0, 100, 100)]).to_file(path, layer="unit_grid")
+    >>> list_runs(path)["runs"]
+    []
     """
     source = Path(source)
     check_source(source)

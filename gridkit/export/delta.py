@@ -1,5 +1,8 @@
-"""An incremental layer: the features new or changed since an earlier export, and the keys
-retired since, each with a CHANGE field (``new``/``changed``/``retired``)."""
+"""An incremental layer.
+
+The features new or changed since an earlier export, and the keys retired since, each with a CHANGE
+field (``new``/``changed``/``retired``).
+"""
 
 from __future__ import annotations
 

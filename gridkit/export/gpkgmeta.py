@@ -1,6 +1,8 @@
-"""What a GeoPackage export adds with SQLite after GDAL wrote the layers: field titles and
-descriptions (the OGC GeoPackage 1.3 schema extension, Annex F.9) and default QGIS styles
-(the ``layer_styles`` table QGIS itself reads and writes)."""
+"""What a GeoPackage export adds with SQLite after GDAL wrote the layers.
+
+Field titles and descriptions (the OGC GeoPackage 1.3 schema extension, Annex F.9) and default QGIS
+styles (the ``layer_styles`` table QGIS itself reads and writes).
+"""
 
 from __future__ import annotations
 
@@ -68,6 +70,22 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 
 @dataclass(frozen=True)
 class StyleRow:
+    """One row of the GeoPackage ``layer_styles`` table (what QGIS reads as the default style).
+
+    Attributes
+    ----------
+    table : str
+        The layer.
+    name : str
+        The style's name.
+    qml : str
+        The QGIS style document.
+    sld : str
+        The same style as OGC SLD 1.0.
+    description : str
+        Shown in QGIS's style list.
+    """
+
     table: str
     name: str
     qml: str

@@ -1,5 +1,4 @@
-"""What earlier exports handed over, kept in OUT.gpkg so that ``--since RUN`` can send only
-the difference.
+"""What earlier exports handed over, kept in OUT.gpkg so that ``--since RUN`` sends the difference.
 
 Two tables, written through :func:`gridkit.io.write_geopackage` (atomically, with a
 ``gridkit_run`` row for the export):
@@ -24,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.io import RUN_LAYER, ArrowLayer, layers_of, write_geopackage
 
 RUN_TABLE = "gridkit_export_run"
@@ -39,6 +38,24 @@ STATE_FIELDS = {"LAYER": pa.string(), "KEY": pa.string(), "HASH": pa.int64(),
 
 @dataclass
 class ExportRun:
+    """One earlier export as ``gridkit_export_run`` records it.
+
+    Attributes
+    ----------
+    run : int
+        The export's row number in ``gridkit_run``.
+    time : str
+        When it ran (ISO 8601).
+    format : str
+        The output format.
+    dest : str
+        Where it wrote.
+    since : int or None
+        The run it was the difference from, None for a full export.
+    layers : dict of str to dict
+        Per layer: ``key`` (the key field when fingerprints were recorded), features, counts.
+    """
+
     run: int
     time: str
     format: str
@@ -47,9 +64,11 @@ class ExportRun:
     layers: dict[str, dict] = field(default_factory=dict)
 
     def recorded(self, layer: str) -> bool:
+        """Whether this export recorded ``layer``'s fingerprints (for a later ``since``)."""
         return bool(self.layers.get(layer, {}).get("key"))
 
     def as_dict(self) -> dict:
+        """The run as a plain dict (``--list-runs --json``)."""
         return {"run": self.run, "time": self.time, "format": self.format, "dest": self.dest,
                 "since": self.since, "layers": self.layers}
 
@@ -93,40 +112,47 @@ def resolve_run(path: Path, spec: str) -> ExportRun:
     runs = export_runs(path)
     listing = f"see gridkit export {path} --list-runs"
     if not runs:
-        raise GridkitError(f"--since {spec}: {path} has no recorded export yet; make a full "
-                           "export first (without --since), then hand over changes since it")
+        raise InputError(f"{mention(since=spec)}: {path} has no recorded export yet; make a "
+                         f"full export first (without {mention('since')}), then hand over "
+                         "changes since it", parameter="since")
     text = spec.strip()
     if text.lower() in ("last", "latest"):
         chosen = runs[-1]
     elif text.isdigit():
         chosen = next((r for r in runs if r.run == int(text)), None)
         if chosen is None:
-            raise GridkitError(f"--since {spec}: {path} has no export run {text}; recorded "
-                               f"exports: {', '.join(str(r.run) for r in runs)} ({listing})")
+            raise InputError(f"{mention(since=spec)}: {path} has no export run {text}; recorded "
+                             f"exports: {', '.join(str(r.run) for r in runs)} ({listing})",
+                             parameter="since")
     else:
         matches = [r for r in runs if r.time == text] or \
                   [r for r in runs if r.time.startswith(text)]
         if not matches:
-            raise GridkitError(f"--since {spec}: no export of {path} ran at that time; give "
-                               f"a run number or TIME ({listing})")
+            raise InputError(f"{mention(since=spec)}: no export of {path} ran at that time; give "
+                             f"a run number or TIME ({listing})", parameter="since")
         if len(matches) > 1:
-            raise GridkitError(f"--since {spec}: exports {', '.join(str(r.run) for r in matches)}"
-                               f" all match; give the run number ({listing})")
+            raise InputError(f"{mention(since=spec)}: exports "
+                             f"{', '.join(str(r.run) for r in matches)}"
+                             f" all match; give the run number ({listing})", parameter="since")
         chosen = matches[0]
     _check_run_row(path, chosen)
     return chosen
 
 
 def _check_run_row(path: Path, run: ExportRun) -> None:
-    """The export record must still sit at its gridkit_run row: a file rebuilt from scratch
-    (a new partition into a fresh file) keeps nothing a platform could be updated from."""
+    """The export record must still sit at its gridkit_run row.
+
+    A file rebuilt from scratch (a new partition into a fresh file) keeps nothing a platform could
+    be updated from.
+    """
     if RUN_LAYER not in layers_of(path):
         rows = pd.DataFrame()
     else:
         rows = pyogrio.read_dataframe(path, layer=RUN_LAYER, read_geometry=False)
     if run.run > len(rows) or rows.iloc[run.run - 1].get("TIME") != run.time:
-        raise GridkitError(f"--since {run.run}: {path}'s gridkit_run row {run.run} is not that "
-                           "export any more (the file was rebuilt); make a full export")
+        raise InputError(f"{mention(since=run.run)}: {path}'s gridkit_run row {run.run} is not "
+                         "that export any more (the file was rebuilt); make a full export",
+                         parameter="since")
 
 
 def next_run(path: Path) -> int:
@@ -163,10 +189,12 @@ class Tracked:
     fingerprints: pd.DataFrame  # KEY, HASH, WKB
 
 
-def record(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
-           run_row: pd.DataFrame) -> None:
-    """Append this export's rows (and its ``gridkit_run`` row, whose TIME the summary
-    carries) and bring the fingerprint intervals up to ``run``."""
+def record_export(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
+                  run_row: pd.DataFrame) -> None:
+    """Append this export's rows and bring the fingerprint intervals up to ``run``.
+
+    Its ``gridkit_run`` row goes in too; the summary carries that row's TIME.
+    """
     runs = _read(path, RUN_TABLE, RUN_FIELDS)
     state = _read(path, STATE_TABLE, STATE_FIELDS)
     for name, current in tracked.items():

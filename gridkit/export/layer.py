@@ -21,6 +21,32 @@ FAMILIES = ("point", "line", "polygon")
 
 @dataclass(frozen=True)
 class Layer:
+    """A layer in memory: attributes as an Arrow table, geometries as WKB.
+
+    Attributes
+    ----------
+    name : str
+        The layer's name in the source.
+    table : pyarrow.Table
+        Attributes only, in the source's field order and types.
+    geometry : pyarrow.Array, optional
+        Binary WKB, null where a feature has none; None for an attribute table.
+    crs : str, optional
+        The CRS (``EPSG:n`` or WKT).
+    geometry_type : str, optional
+        As GDAL names it: ``Point``, ``MultiPolygon``, ``Unknown``.
+    geometry_name : str
+        The geometry column's name.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa, shapely
+    >>> layer = Layer("unit_grid", pa.table({"BGID": ["310116001001001"]}),
+    ...               wkb_array(np.array([shapely.box(0, 0, 100, 100)])), "EPSG:4549")
+    >>> len(layer), layer.fields, layer.main_family()
+    (1, ['BGID'], 'polygon')
+    """
+
     name: str
     table: pa.Table  # attributes only, in the source's field order
     geometry: pa.Array | None = None  # binary WKB, null where a feature has none
@@ -33,10 +59,12 @@ class Layer:
 
     @property
     def spatial(self) -> bool:
+        """Whether the layer has geometries."""
         return self.geometry is not None
 
     @property
     def fields(self) -> list[str]:
+        """The attribute field names, in order."""
         return list(self.table.column_names)
 
     def shapes(self) -> np.ndarray:
@@ -47,6 +75,7 @@ class Layer:
                                            dtype=object))
 
     def take(self, positions: np.ndarray) -> Layer:
+        """The features at ``positions``, as a layer."""
         positions = pa.array(np.asarray(positions, dtype=np.int64))
         geometry = None if self.geometry is None else self.geometry.take(positions)
         return replace(self, table=self.table.take(positions), geometry=geometry)
@@ -78,6 +107,7 @@ def _family_of_type(geometry_type: str | None) -> str | None:
 
 
 def wkb_array(shapes: np.ndarray) -> pa.Array:
+    """Shapely geometries as an Arrow binary array of WKB (null for None)."""
     return pa.array(shapely.to_wkb(shapes).tolist(), pa.binary())
 
 
@@ -97,9 +127,11 @@ _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "M
 
 
 def declared_type(layer: Layer) -> str | None:
-    """The geometry type to declare when writing ``layer``: the source's when every feature
-    fits it (so a delta declares what the full export did), else the one type all features
-    share, else "Unknown" (any geometry)."""
+    """The geometry type to declare when writing ``layer``.
+
+    The source's when every feature fits it (so a delta declares what the full export did), else the
+    one type all features share, else "Unknown" (any geometry).
+    """
     if layer.geometry is None:
         return None
     if layer.geometry_type in (None, "Unknown"):

@@ -1,5 +1,4 @@
-"""A :class:`~gridkit.export.styles.Style` as a QGIS style document (QML), with the Chinese
-field aliases.
+"""A :class:`~gridkit.export.styles.Style` as a QGIS style document (QML) with Chinese aliases.
 
 Symbol properties are written both as ``<Option type="Map">`` (QGIS 3.26 and later) and as
 ``<prop>`` elements (what QGIS 3.0–3.24 read), so every QGIS 3 opens the style.

@@ -33,6 +33,7 @@ FIXED = {
 
 
 def byte_length(text: str, encoding: str) -> int:
+    """Bytes ``text`` takes in ``encoding``."""
     return len(text.encode(encoding))
 
 
@@ -47,7 +48,27 @@ def cut(text: str, limit: int, encoding: str) -> str:
 
 
 def shapefile_names(fields: list[str], encoding: str = "gbk") -> dict[str, str]:
-    """Map each field name to its Shapefile name (see the module docstring for the rule)."""
+    """Map each field name to its Shapefile name (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    fields : list of str
+        A layer's field names, in order.
+    encoding : str, optional
+        The DBF's encoding (``gbk``: two bytes per Chinese character; ``utf-8``: three).
+
+    Returns
+    -------
+    dict of str to str
+        Field → name of at most 10 bytes, unique ignoring case.
+
+    Examples
+    --------
+    >>> shapefile_names(["BGID", "WRONG_POSITION", "主管部门名称", "主管部门名称2"])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'BGID': 'BGID', 'WRONG_POSITION': 'WRONG_POS', '主管部门名称': '主管部门名',
+     '主管部门名称2': '主管部门_1'}
+    """
     result: dict[str, str] = {}
     taken: set[str] = set()
     pending: list[tuple[str, str]] = []

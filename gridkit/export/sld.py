@@ -1,5 +1,7 @@
-"""A :class:`~gridkit.export.styles.Style` as OGC SLD 1.0 (``styleSLD``), for GeoServer and
-other non-QGIS readers of the ``layer_styles`` table."""
+"""A :class:`~gridkit.export.styles.Style` as OGC SLD 1.0 (``styleSLD``).
+
+For GeoServer and other non-QGIS readers of the ``layer_styles`` table.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ _MARKS = {"circle": "circle", "triangle": "triangle", "square": "square", "cross
 
 
 def sld(style: Style) -> str:
+    """The SLD 1.0 document of ``style``: one rule per category (or one symbol), as text."""
     ET.register_namespace("", SLD)
     ET.register_namespace("ogc", OGC)
     root = ET.Element(f"{{{SLD}}}StyledLayerDescriptor", version="1.0.0")

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention
 from gridkit.export.layer import Layer
 from gridkit.io import layers_of
 
@@ -26,11 +26,12 @@ ORDER = ("community", "unit_grid", "responsibility_grid", "component", "componen
 
 
 def check_source(path: Path) -> None:
+    """Refuse a source that is not an existing GeoPackage GDAL can open."""
     if not path.exists():
-        raise GridkitError(f"{path}: no such file; export a GeoPackage written by gridkit "
-                           "(e.g. gridkit run -o OUT.gpkg)")
+        raise FileError(f"{path}: no such file; export a GeoPackage written by gridkit "
+                        "(e.g. gridkit run -o OUT.gpkg)")
     if path.is_dir() or path.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{path}: not a GeoPackage (.gpkg); give the file gridkit wrote")
+        raise InputError(f"{path}: not a GeoPackage (.gpkg); give the file gridkit wrote")
     layers_of(path)  # a one-line error when GDAL cannot open it
 
 
@@ -39,7 +40,7 @@ def spatial_layers(path: Path) -> dict[str, bool]:
     try:
         listed = {str(name): geometry is not None for name, geometry in pyogrio.list_layers(path)}
     except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read it ({exc})") from None
+        raise FileError(f"{path}: GDAL cannot read it ({exc})", file=path) from None
     names = [n for n in ORDER if n in listed]
     names += [n for n in listed if n not in ORDER and n not in INTERNAL]
     return {n: listed[n] for n in names}
@@ -53,11 +54,13 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
         chosen = []
         for name in requested:
             if name not in present:
-                raise GridkitError(f"--layers: {path} has no layer {name!r}; its layers are: "
-                                   f"{', '.join(present) or 'none'}")
+                raise InputError(f"{mention('layers')}: {path} has no layer {name!r}; its layers "
+                                 f"are: {', '.join(present) or 'none'}", parameter="layers")
             if keyed_only and name not in KEYS:
-                raise GridkitError(f"--layers: {name} has no feature key, so --since cannot "
-                                   f"tell what changed; --since exports {', '.join(KEYS)}")
+                raise InputError(f"{mention('layers')}: {name} has no feature key, so "
+                                 f"{mention('since')} cannot tell what changed; "
+                                 f"{mention('since')} exports {', '.join(KEYS)}",
+                                 parameter="layers")
             if name not in chosen:
                 chosen.append(name)
         return chosen
@@ -68,15 +71,16 @@ def choose_layers(path: Path, requested: list[str] | None, *, spatial_only: bool
               and not n.startswith("context_")]
     if not chosen:
         what = "layers with a feature key" if keyed_only else "data layers"
-        raise GridkitError(f"{path} has no {what} to export")
+        raise InputError(f"{path} has no {what} to export")
     return chosen
 
 
 def read_export_layer(path: Path, name: str) -> Layer:
+    """Layer ``name`` of ``path`` with its field types, dates as text and geometry as WKB."""
     try:
         meta, table = pyogrio.read_arrow(path, layer=name, datetime_as_string=True)
     except (DataSourceError, DataLayerError) as exc:
-        raise GridkitError(f"{path}: GDAL cannot read layer {name!r} ({exc})") from None
+        raise FileError(f"{path}: GDAL cannot read layer {name!r} ({exc})", file=path) from None
     table = _date_times(table, meta)
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     if meta.get("geometry_type") is None or geometry_name not in table.column_names:

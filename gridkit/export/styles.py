@@ -25,6 +25,18 @@ GREY = "#808080"
 
 @dataclass(frozen=True)
 class Category:
+    """One class of a categorised style: a value, its label and colour.
+
+    Attributes
+    ----------
+    value : str
+        The field value.
+    label : str
+        The legend label.
+    color : str
+        ``#rrggbb``.
+    """
+
     value: str
     label: str
     color: str
@@ -32,6 +44,26 @@ class Category:
 
 @dataclass(frozen=True)
 class Style:
+    """The default style of a layer, written as QML and SLD.
+
+    Attributes
+    ----------
+    layer : str
+        The layer.
+    title : str
+        Its title.
+    family : {"point", "line", "polygon"}
+        What it draws.
+    color : str
+        Fill (polygons, markers) or line colour of the single symbol, ``#rrggbb``.
+    field : str, optional
+        Categorised by this field, else one symbol.
+    categories : tuple of Category
+        The categories.
+    fill : bool
+        Polygons: False draws the outline only.
+    """
+
     layer: str
     title: str
     family: str  # point, line or polygon

@@ -1,5 +1,8 @@
-"""What an export reports: the per-layer manifest rows (the GeoPackage's ``gridkit_export``
-table), the folder manifest (``gridkit_export.json``) and the figures ``--json`` prints."""
+"""What an export reports.
+
+The per-layer manifest rows (the GeoPackage's ``gridkit_export`` table), the folder manifest
+(``gridkit_export.json``) and the figures ``--json`` prints.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from gridkit.export.writers import Written
 
 def manifest_row(source: Path, layer: Layer, counts: dict | None, run: int | None,
                  baseline: ExportRun | None, time: str) -> dict:
+    """The ``gridkit_export`` row of one exported layer: features, key, counts, source, run."""
     counts = counts or {}
     return {"LAYER": layer.name, "FEATURES": len(layer), "KEYFIELD": KEYS.get(layer.name),
             "NEW": counts.get("new"), "CHANGED": counts.get("changed"),
@@ -24,6 +28,7 @@ def manifest_row(source: Path, layer: Layer, counts: dict | None, run: int | Non
 def folder_manifest(source: Path, fmt: str, encoding: str, run: int | None,
                     baseline: ExportRun | None, time: str, manifest: list[dict],
                     written: Written) -> dict:
+    """The ``gridkit_export.json`` of a folder export: format, source, run, files per layer."""
     return {
         "gridkit": __version__, "format": fmt, "source": str(source), "time": time,
         "run": run, "since": baseline.run if baseline else None, "encoding": encoding,
@@ -38,6 +43,7 @@ def folder_manifest(source: Path, fmt: str, encoding: str, run: int | None,
 def export_figures(source: Path, dest: Path, fmt: str, encoding: str, run: int | None,
                    baseline: ExportRun | None, time: str, manifest: list[dict],
                    written: Written) -> dict:
+    """The figures ``gridkit export --json`` prints."""
     outputs = [str(dest)] if dest.is_file() else sorted(str(p) for p in dest.iterdir())
     layers = {}
     for row in manifest:

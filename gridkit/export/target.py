@@ -1,5 +1,8 @@
-"""Where an export goes: checking DEST before any work, and writing to a temporary sibling
-that takes DEST's place only when complete, so a failed export leaves the previous one."""
+"""Where an export goes.
+
+Checking DEST before any work, and writing to a temporary sibling that takes DEST's place only when
+complete, so a failed export leaves the previous one.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention
 from gridkit.io import replace_folder
 
 MANIFEST = "gridkit_export.json"  # in a folder export
@@ -22,11 +25,13 @@ _FILE_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".csv", ".parquet", ".ge
 
 
 def check_dest(dest: Path, kind: Kind, fmt: str, source: Path) -> None:
-    """Refuse a DEST the format cannot use, or one that holds something other than an
-    earlier gridkit export (which is all an export ever replaces)."""
+    """Refuse a DEST the format cannot use, or one holding anything but an earlier gridkit export.
+
+    An earlier gridkit export is all an export ever replaces.
+    """
     if dest.resolve() == source.resolve() or source.resolve().is_relative_to(dest.resolve()):
-        raise GridkitError(f"{dest}: it is (or holds) the source {source}; writing there would "
-                           "destroy it; choose another DEST")
+        raise InputError(f"{dest}: it is (or holds) the source {source}; writing there would "
+                         "destroy it; choose another DEST")
     if kind == "file":
         _check_file(dest, fmt)
     else:
@@ -35,13 +40,14 @@ def check_dest(dest: Path, kind: Kind, fmt: str, source: Path) -> None:
 
 def _check_file(dest: Path, fmt: str) -> None:
     if dest.is_dir():
-        raise GridkitError(f"{dest} is a folder; --to {fmt} writes one GeoPackage: give a file "
-                           f"path such as {dest / 'handoff.gpkg'}")
+        raise InputError(f"{dest} is a folder; {mention(format=fmt)} writes one GeoPackage: "
+                         f"give a file path such as {dest / 'handoff.gpkg'}")
     if dest.suffix.lower() != ".gpkg":
-        raise GridkitError(f"{dest}: --to {fmt} writes a GeoPackage; give a DEST ending in .gpkg")
+        raise InputError(f"{dest}: {mention(format=fmt)} writes a GeoPackage; give a DEST "
+                         "ending in .gpkg")
     if dest.exists() and not _is_export_geopackage(dest):
-        raise GridkitError(f"{dest} exists and is not an earlier gridkit export; choose a new "
-                           "path or remove it first")
+        raise InputError(f"{dest} exists and is not an earlier gridkit export; choose a new "
+                         "path or remove it first")
 
 
 def _is_export_geopackage(path: Path) -> bool:
@@ -56,14 +62,14 @@ def _is_export_geopackage(path: Path) -> bool:
 
 def _check_folder(dest: Path, fmt: str) -> None:
     if dest.is_file():
-        raise GridkitError(f"{dest} is a file; --to {fmt} writes a folder with one file per "
-                           "layer: give a folder path")
+        raise InputError(f"{dest} is a file; {mention(format=fmt)} writes a folder with one "
+                         "file per layer: give a folder path")
     if not dest.exists() and dest.suffix.lower() in _FILE_SUFFIXES:
-        raise GridkitError(f"{dest}: --to {fmt} writes a folder with one file per layer; give "
-                           f"a folder path (e.g. {dest.with_suffix('')})")
+        raise InputError(f"{dest}: {mention(format=fmt)} writes a folder with one file per "
+                         f"layer; give a folder path (e.g. {dest.with_suffix('')})")
     if dest.is_dir() and any(dest.iterdir()) and not (dest / MANIFEST).is_file():
-        raise GridkitError(f"{dest} holds other files and no {MANIFEST} of an earlier export; "
-                           "choose a new or empty folder")
+        raise InputError(f"{dest} holds other files and no {MANIFEST} of an earlier export; "
+                         "choose a new or empty folder")
 
 
 @contextmanager
@@ -73,7 +79,8 @@ def staged(dest: Path, kind: Kind) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GridkitError(f"{dest}: cannot create folder {parent} ({exc.strerror})") from None
+        raise FileError(f"{dest}: cannot create folder {parent} ({exc.strerror})",
+                        file=dest) from None
     if kind == "file":
         handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".gpkg", dir=parent)
         os.close(handle)

@@ -25,7 +25,7 @@ import pyproj
 import shapely
 
 from gridkit.crs import parse_crs, working_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.grids.audit import Audit, audit_grids
 from gridkit.grids.fields import GridLayer, grid_layer
 from gridkit.grids.registry import (
@@ -49,6 +49,7 @@ from gridkit.io import (
 from gridkit.partition.bgids import assign_bgids
 from gridkit.partition.communities import prepare_communities
 from gridkit.qa import QAIssue, qa_frame
+from gridkit.result import StepResult
 
 # Faults that unit_grid cannot hold: adoption stops on them unless --recode.
 BLOCKING = ("grid-code-missing", "grid-code-invalid",
@@ -60,7 +61,21 @@ STALE = ("responsibility_grid",)
 
 @dataclass
 class GridInputs:
-    """The grids and communities read for a check or an adoption, in ``crs``."""
+    """The grids and communities read for a check or an adoption, in ``crs``.
+
+    Attributes
+    ----------
+    layer : GridLayer
+        The unit grids as read.
+    crs : pyproj.CRS
+        The working CRS (projected, metres).
+    communities : geopandas.GeoDataFrame or None
+        The communities, when given.
+    area : shapely.Geometry, optional
+        The managed area, when given.
+    paths : list of pathlib.Path
+        The files read, for the run record.
+    """
 
     layer: GridLayer
     crs: pyproj.CRS
@@ -82,6 +97,8 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         The layer of ``grids`` and its code field, when not found by themselves.
     communities : Path, optional
         Community polygons with 12-digit codes (field CODE, 代码, 社区代码, ...).
+    communities_layer : str, optional
+        The layer of ``communities``, when it has several.
     area : Path, optional
         Polygons of the managed area: only grids whose representative point lies inside are
         kept.
@@ -94,8 +111,19 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
 
     Raises
     ------
-    GridkitError
+    InputError
         Unreadable files, no code field, bad community codes (one line, exit 2).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grids.gpkg"
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_100, 3_398_100)])
+    >>> grids.to_file(path)
+    >>> inputs = read_inputs(path)
+    >>> inputs.layer.code_field, inputs.crs.to_epsg()
+    ('BGID', 4549)
     """
     user_crs = parse_crs(crs) if crs else None
     frame = read_vector(grids, layer=layer, what="unit grids", crs=user_crs)
@@ -104,7 +132,7 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
     comm = None
     if communities is not None:
         raw = read_vector(communities, layer=communities_layer, what="communities",
-                          crs=user_crs, layer_option="--communities-layer")
+                          crs=user_crs, layer_option="communities_layer")
         comm, _ = prepare_communities(raw, work)
     managed = None
     if area is not None:
@@ -114,21 +142,46 @@ def read_inputs(grids: Path, *, layer: str | None = None, code_field: str | None
         inside = np.array([g is not None and not g.is_empty and managed.contains(
             g.representative_point()) for g in points], dtype=bool)
         if not inside.any():
-            raise GridkitError(f"{area} (managed area): no unit grid of {grids} lies inside "
-                               "it; check that both files are in the CRS their .prj says")
+            raise InputError(f"{area} (managed area): no unit grid of {grids} lies inside "
+                             "it; check that both files are in the CRS their .prj says")
         read.frame = read.frame[inside]
     paths = [p for p in (grids, communities, area) if p is not None]
     return GridInputs(read, work, comm, managed, paths)
 
 
 def check_grids(inputs: GridInputs, *, target_area: float = 10_000) -> Audit:
-    """Audit the grids read by :func:`read_inputs` (see :mod:`gridkit.grids.audit`)."""
+    """Audit the grids read by :func:`read_inputs` (see :mod:`gridkit.grids.audit`).
+
+    Parameters
+    ----------
+    inputs : GridInputs
+        From :func:`read_inputs`.
+    target_area : float, optional
+        The city's unit grid area, m².
+
+    Returns
+    -------
+    Audit
+        What :func:`gridkit.grids.audit_grids` found: grids, issues, figures.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "city_grids.gpkg"
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> overlapping = [shapely.box(x, y, x + 100, y + 100),
+    ...                shapely.box(x + 50, y, x + 150, y + 100)]
+    >>> gpd.GeoDataFrame({"网格编码": ["310116001001001", "310116001001002"]},
+    ...                  geometry=overlapping, crs=4549).to_file(path)
+    >>> check_grids(read_inputs(path)).errors > 0
+    True
+    """
     return audit_grids(inputs.layer, inputs.crs, inputs.communities, target_area=target_area)
 
 
 def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float = 10_000,
                         repair: bool = False, repair_area: float = REPAIR_AREA,
-                        recode: bool = False, parameters: dict | None = None) -> dict:
+                        recode: bool = False, parameters: dict | None = None) -> StepResult:
     """Audit, repair if asked, and write the grids to ``output`` as ``unit_grid``.
 
     Parameters
@@ -150,13 +203,25 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
 
     Returns
     -------
-    dict
-        The figures ``--json`` prints.
+    StepResult
+        The figures ``--json`` prints; the issues of the grids written and the repairs.
 
     Raises
     ------
-    GridkitError
+    InputError
         A fault ``unit_grid`` cannot hold, without ``--recode``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, pyogrio, shapely, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> x, y = 624_000, 3_398_000
+    >>> gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]}, crs=4549,
+    ...     geometry=[shapely.box(x, y, x + 100, y + 100),
+    ...               shapely.box(x + 100, y, x + 200, y + 100)]).to_file(folder / "grids.gpkg")
+    >>> figures = adopt_to_geopackage(read_inputs(folder / "grids.gpkg"), folder / "city.gpkg")
+    >>> figures["unit_grids"], "unit_grid" in pyogrio.list_layers(folder / "city.gpkg")[:, 0]
+    (2, True)
     """
     started = time.perf_counter()
     refuse_overwriting_inputs(output, inputs.paths)
@@ -171,13 +236,14 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     frame = audit.grids[kept].copy()
     frame.geometry = gpd.GeoSeries(geoms[kept], index=frame.index, crs=audit.grids.crs)
     if not repair:  # an invalid ring is only ever written repaired, and only when asked
-        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",), "add --repair")
+        _refuse_blocking(audit, inputs.layer, ("grid-invalid-geometry",),
+                         f"add {mention(repair=True)}", "repair")
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
         _refuse_blocking(audit, inputs.layer, BLOCKING,
-                         "fix the source, or add --recode to give every grid a new code (the "
-                         "old one kept in SRCCODE)")
+                         f"fix the source, or add {mention(recode=True)} to give every grid a "
+                         "new code (the old one kept in SRCCODE)", "recode")
         grids = _kept_codes(frame)
     issues = audit.issues
     if repairs or recode:
@@ -196,8 +262,8 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         registry = retire(registry, retired, run)
     all_issues = issues + repairs
     stale = [n for n in STALE if output.exists() and n in layers_of(output)]
-    qa = merge_qa(output, "grids adopt", qa_frame(all_issues, inputs.crs),
-                  stale=("partition", "group"))
+    found = qa_frame(all_issues, inputs.crs)
+    qa = merge_qa(output, "grids adopt", found, stale=("partition", "group"))
     write_geopackage(
         output,
         {"community": communities, "unit_grid": grids, "qa_issue": qa,
@@ -210,7 +276,7 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         drop=tuple(stale),
     )
     severities = [i.severity for i in issues]
-    return {
+    return StepResult({
         "output": str(output),
         "source": inputs.layer.source,
         "code_field": inputs.layer.code_field,
@@ -227,19 +293,21 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
         "audit": audit.figures,
         "removed_stale_layers": stale,
         "seconds": round(time.perf_counter() - started, 2),
-    }
+    }, found)
 
 
-def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str) -> None:
+def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str,
+                     parameter: str) -> None:
     blocking = [i for i in audit.issues if i.rule in rules]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
         message = blocking[0].message
         # Messages about the whole layer start with its name already.
         where = "" if message.startswith(f"{layer.source}:") else f"{layer.source}: "
-        raise GridkitError(
+        raise InputError(
             f"{where}{message}{more}; unit_grid needs one valid "
-            f"single-polygon grid per unique text code: {fix}")
+            f"single-polygon grid per unique text code: {fix}", parameter=parameter,
+            file=layer.source)
 
 
 def unit_grid_frame(codes, geoms, crs) -> gpd.GeoDataFrame:
@@ -269,9 +337,9 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
                          np.array([c[:12] for c in codes], dtype=object))
     bad = [c for c in community if len(c) != 12 or not c.isdigit()]
     if bad:
-        raise GridkitError("--recode: some grids have no valid code prefix and no community "
-                           "holds them; give --communities so that each grid gets its "
-                           "community's code")
+        raise InputError(f"{mention(recode=True)}: some grids have no valid code prefix and no "
+                         f"community holds them; give {mention('communities')} so that each "
+                         "grid gets its community's code", parameter="communities")
     pieces = gpd.GeoDataFrame({"COMMUNITY": community, "SRCCODE": codes,
                                "TARGET": target_area}, geometry=parts, crs=frame.crs)
     comm = pieces.dissolve("COMMUNITY", as_index=False)[["COMMUNITY", "geometry"]] \
@@ -284,8 +352,10 @@ def _recoded(frame: gpd.GeoDataFrame, communities, target_area: float) -> gpd.Ge
 
 
 def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
-    """The communities given (with UNITS and TARGET), and for a prefix no community has,
-    the union of its grids."""
+    """The communities given (with UNITS and TARGET), and the union of grids of other prefixes.
+
+    A prefix no community has stands for a community of the union of its grids.
+    """
     units = grids.groupby("COMMUNITY").size()
     frames = []
     known: set[str] = set()
@@ -309,8 +379,10 @@ def _community_layer(grids: gpd.GeoDataFrame, communities, target_area: float):
 
 
 def _registry(output: Path, codes: pd.Series, run: int) -> pd.DataFrame:
-    """The output's registry with these codes active: fresh for a new file; in an existing
-    one, codes no longer present retire and new ones register."""
+    """The output's registry with these codes active.
+
+    Fresh for a new file; in an existing one, codes no longer present retire and new ones register.
+    """
     if not (output.exists() and REGISTRY_LAYER in layers_of(output)):
         return new_registry(codes, run)
     registry = read_registry(output, [])

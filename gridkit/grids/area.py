@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.io import read_vector
 
 MANAGED_SHARE = 0.5
@@ -42,19 +42,19 @@ def managed_communities(communities: gpd.GeoDataFrame, area: Path,
 
     Raises
     ------
-    GridkitError
+    InputError
         When no community is managed.
     """
-    shapes = read_vector(area, what="managed area", crs=crs, layer_option="--area-layer")
+    shapes = read_vector(area, what="managed area", crs=crs, layer_option="area_layer")
     managed = shapely.union_all(shapely.make_valid(shapes.to_crs(communities.crs)
                                                    .geometry.to_numpy()))
     geoms = shapely.make_valid(communities.geometry.to_numpy())
     inside = shapely.area(shapely.intersection(geoms, managed))
     keep = inside >= MANAGED_SHARE * np.maximum(shapely.area(geoms), 1e-12)
     if not keep.any():
-        raise GridkitError(f"{area} (managed area): no community of "
-                           f"{communities.attrs.get('source', 'communities')} lies at least "
-                           "half inside it; check that both files are in the CRS they say")
+        raise InputError(f"{area} (managed area): no community of "
+                         f"{communities.attrs.get('source', 'communities')} lies at least "
+                         "half inside it; check that both files are in the CRS they say")
     out = communities[keep].copy()
     out.attrs.update(communities.attrs)
     return out

@@ -2,7 +2,7 @@
 
 Rules (``qa_issue.RULE``), each reported once per fault with its place:
 
-errors
+Errors (severity ``error``)
     ``grid-code-missing``, ``grid-code-invalid`` (not 15 digits,
     no valid community prefix, serial 000); ``grid-code-duplicate`` (one issue per code);
     ``grid-code-community`` the 12-digit prefix is not the community holding the grid (with
@@ -12,7 +12,7 @@ errors
     ``grid-overlap`` two grids covering the same land, at least :data:`GAP_AREA` m²;
     ``grid-multipart`` a grid of several polygons; ``grid-invalid-geometry``;
     ``grid-empty-geometry``.
-warnings
+Warnings (severity ``warning``)
     ``grid-code-numeric`` the code field is stored as a number (Excel/ArcGIS double): 15-digit
     codes survive it exactly and are read back as text, codes that lost digits fail as invalid;
     ``grid-sliver`` a grid under :data:`SLIVER_RATIO` × the target area or thinner than
@@ -38,7 +38,7 @@ import shapely
 from gridkit.codes.admin import CodeError, parse_bgid
 from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.grids.fields import GridLayer
-from gridkit.qa import QAIssue
+from gridkit.qa import QAIssue, qa_frame
 
 GAP_AREA = 1.0  # m²: smaller gaps and overlaps are rounding, not faults
 ACROSS_AREA = 20.0  # m²: a grid's piece in a second community larger than this ...
@@ -53,10 +53,28 @@ LAYER = "unit_grid"
 class Audit:
     """What :func:`audit_grids` found.
 
-    ``grids`` holds the grids in the working CRS with CODE (text), FID (the source feature
-    id), VALID (a usable single polygon), HOLDER (code of the community holding most of it,
-    '' when unknown) and the repaired geometry; ``issues`` the QA issues; ``figures`` the
-    numbers ``--json`` prints.
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        The grids in the working CRS with CODE (text), FID (the source feature id), VALID (a
+        usable single polygon), HOLDER (code of the community holding most of it, ``""`` when
+        unknown) and the repaired geometry.
+    issues : list of QAIssue
+        One per fault: code shape and uniqueness (GB/T 30428.1), gaps and overlaps, slivers,
+        grids across communities, sizes outside the band.
+    figures : dict
+        The numbers ``--json`` prints: counts, area, share in the size band, errors and
+        warnings by rule.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pyproj, shapely
+    >>> from gridkit.grids import audit_grids, grid_layer
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001001"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs=4549)
+    >>> found = audit_grids(grid_layer(frame), pyproj.CRS.from_epsg(4549))
+    >>> found.errors > 0, found.figures["unit_grids"]
+    (True, 2)
     """
 
     grids: gpd.GeoDataFrame
@@ -65,7 +83,13 @@ class Audit:
 
     @property
     def errors(self) -> int:
+        """The number of issues of severity ``error``."""
         return sum(i.severity == "error" for i in self.issues)
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, self.grids.crs)
 
 
 class _Found:
@@ -83,9 +107,11 @@ class _Found:
             if "{place}" in issue.message and (issue.geometry is None
                                                or issue.geometry.is_empty):
                 issue.message = issue.message.replace("{place}", "an unknown place")
-        placed = [k for k, i in enumerate(self.items) if "{place}" in i.message]
+        # Those left have a geometry: the loop above placed the others.
+        placed = [k for k, i in enumerate(self.items)
+                  if "{place}" in i.message and i.geometry is not None]
         if placed:
-            points = gpd.GeoSeries([self.items[k].geometry.representative_point()
+            points = gpd.GeoSeries([shapely.point_on_surface(self.items[k].geometry)
                                     for k in placed], crs=self.crs).to_crs(CGCS2000_GEOGRAPHIC)
             for k, x, y in zip(placed, points.x, points.y, strict=True):
                 self.items[k].message = self.items[k].message.replace(
@@ -96,7 +122,11 @@ class _Found:
 def audit_grids(layer: GridLayer, crs: pyproj.CRS,
                 communities: gpd.GeoDataFrame | None = None, *,
                 target_area: float = 10_000) -> Audit:
-    """Check a city's unit grids; nothing is changed.
+    """Check a city's unit grids against GB/T 30428.1; nothing is changed.
+
+    Codes (15 digits, unique, their community prefix), geometry (valid single polygons, no gaps
+    or overlaps between grids, no slivers), size (the 0.5-2× ``target_area`` band) and, with
+    ``communities``, that each grid lies in the community its code names.
 
     Parameters
     ----------
@@ -104,21 +134,27 @@ def audit_grids(layer: GridLayer, crs: pyproj.CRS,
         The grids as :func:`gridkit.grids.fields.grid_layer` read them (any CRS).
     crs : pyproj.CRS
         The projected metric CRS to measure in (areas in m²).
-    communities : GeoDataFrame, optional
-        Communities with CODE (12 digits) as :func:`gridkit.partition.communities.
-        prepare_communities` gives them, in ``crs``. Without them, prefixes are checked only
-        against each other.
-    target_area : float
+    communities : geopandas.GeoDataFrame, optional
+        Communities with CODE (12 digits) as
+        :func:`gridkit.partition.communities.prepare_communities` gives them, in ``crs``.
+        Without them, prefixes are checked only against each other.
+    target_area : float, optional
         The unit grid area the city aims for, m² (slivers and the size band).
 
     Returns
     -------
     Audit
+        The grids as checked, the issues and the figures.
 
     Examples
     --------
-    >>> found = audit_grids(layer, crs, communities)  # doctest: +SKIP
-    >>> found.errors, found.figures["by_rule"]  # doctest: +SKIP
+    >>> import geopandas as gpd, pyproj, shapely
+    >>> from gridkit.grids import grid_layer
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs=4549)
+    >>> found = audit_grids(grid_layer(frame), pyproj.CRS.from_epsg(4549))
+    >>> found.errors, found.figures["area_m2"]["total"]
+    (0, 20000.0)
     """
     found = _Found(crs)
     frame = layer.frame.to_crs(crs)
@@ -175,8 +211,10 @@ def _geometry_checks(geoms, fids, keys, source, found):
 
 
 def polygonal(geom):
-    """The polygons of ``geom`` (collections opened, lines and points dropped) as one
-    Polygon or MultiPolygon, empty when there are none."""
+    """The polygons of ``geom`` as one Polygon or MultiPolygon, empty when there are none.
+
+    Collections are opened, lines and points dropped.
+    """
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
     if not parts:
         return shapely.Polygon()
@@ -218,10 +256,12 @@ def _code_checks(codes, fids, keys, geoms, layer: GridLayer, found) -> np.ndarra
 
 
 def _overlaps(geoms, valid, keys, found) -> None:
-    """Pairs of grids whose interiors meet. Only grids with an edge the coverage validator
-    finds wrong (crossing or not matching a neighbour's) can overlap a neighbour, so the
-    exact test runs on their pairs alone; exact duplicates match edge for edge and are
-    found by their normalised shape instead."""
+    """Pairs of grids whose interiors meet.
+
+    Only grids with an edge the coverage validator finds wrong (crossing or not matching a
+    neighbour's) can overlap a neighbour, so the exact test runs on their pairs alone; exact
+    duplicates match edge for edge and are found by their normalised shape instead.
+    """
     index = np.flatnonzero(valid)
     shapes = geoms[index]
     suspect = ~shapely.is_empty(shapely.coverage_invalid_edges(shapes))
@@ -260,8 +300,11 @@ def _gaps(pieces, found) -> None:
 
 
 def _community_checks(geoms, valid, codes, valid_code, keys, communities, found):
-    """Which community holds each grid, grids across two, prefixes that contradict it, and
-    the land of the communities no grid covers. Returns (holder codes, gap pieces)."""
+    """Which community holds each grid, and the land of the communities no grid covers.
+
+    Grids across two communities and prefixes that contradict the holder are issues.
+    Returns (holder codes, gap pieces).
+    """
     comm_geoms = communities.geometry.to_numpy()
     comm_codes = communities["CODE"].to_numpy(dtype=object)
     index = np.flatnonzero(valid)
@@ -321,8 +364,11 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
 
 
 def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
-    """Without communities: counties, prefixes whose grids fall apart, and the holes between
-    the grids (returned as gap pieces)."""
+    """Audit checks that need no communities.
+
+    Counties, prefixes whose grids fall apart, and the holes between the grids (returned as gap
+    pieces).
+    """
     use = valid & valid_code
     prefixes = pd.Series(codes[use]).str[:12]
     counties = sorted(prefixes.str[:6].unique())
@@ -387,7 +433,7 @@ def _figures(layer: GridLayer, grids: gpd.GeoDataFrame, issues: list[QAIssue],
     areas = shapely.area(grids.geometry.to_numpy()[grids["VALID"].to_numpy()])
     rules = Counter(i.rule for i in issues)
     def total(rule: str) -> float:
-        return round(sum(i.geometry.area for i in issues if i.rule == rule), 1)
+        return round(sum(shapely.area(i.geometry) for i in issues if i.rule == rule), 1)
     low, high = BAND
     return {
         "source": layer.source,

@@ -1,5 +1,6 @@
-"""How the grids of re-cut communities relate to the grids they replace: the ``grid_change``
-layer and which codes live on.
+"""How the grids of re-cut communities relate to the grids they replace.
+
+The ``grid_change`` layer and which codes live on.
 
 Layer ``grid_change`` (Polygon): CHANGE_ID (RUN:OLD>NEW, the key ``gridkit export --since``
 follows), OLD_BGID, NEW_BGID, AREA (m²: the overlap; a retired or new grid's own area), KIND,

@@ -1,5 +1,7 @@
-"""A city's unit grid layer as gridkit reads it: the code field found by the names cities
-give it, the codes as text, and a code field stored as a number flagged.
+"""A city's unit grid layer as gridkit reads it.
+
+The code field found by the names cities give it, the codes as text, and a code field stored as a
+number flagged.
 
 Cities name the field BGID, 网格编码, 单元网格编码, DYWGBM (单元网格编码 in pinyin initials),
 WGBM, … . A Shapefile cuts field names at 10 bytes: 单元网格编码 becomes 单元网格编 in GBK and
@@ -16,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 
 GRID_CODE_ALIASES = ["BGID", "网格编码", "单元网格编码", "单元网格代码", "网格代码", "单元网格号",
                      "网格编号", "单元网格编号", "DYWGBM", "DYWGDM", "WGBM", "WGDM", "WGBH",
@@ -28,9 +30,25 @@ MIN_PREFIX = 3  # characters of a cut field name that must match the start of a 
 class GridLayer:
     """The unit grids read from a city's file, before any check.
 
-    ``frame`` keeps the source's feature ids as index and has CODE (text, '' when missing)
-    and the geometry; ``code_field`` is the source field the codes came from and
-    ``numeric`` says it was stored as a number (Excel/ArcGIS double or integer).
+    Attributes
+    ----------
+    frame : geopandas.GeoDataFrame
+        The source's feature ids as index, CODE (text, ``""`` when missing) and the geometry.
+    source : str
+        The file (and layer) read.
+    code_field : str
+        The source field the codes came from.
+    numeric : bool
+        The codes were stored as numbers (an Excel/ArcGIS double or integer: leading zeros and
+        digits may be lost).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = grid_layer(gpd.GeoDataFrame({"网格编码": [310116001001001.0]},
+    ...                                     geometry=[shapely.box(0, 0, 100, 100)], crs=4549))
+    >>> layer.code_field, layer.numeric, layer.frame["CODE"].tolist()
+    ('网格编码', True, ['310116001001001'])
     """
 
     frame: gpd.GeoDataFrame
@@ -47,7 +65,7 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
     frame : DataFrame
         The grid layer as read, one row per grid.
     wanted : str, optional
-        The field named with ``--code-field`` (case-insensitive).
+        The field holding the codes (case-insensitive), when not recognised by its name.
 
     Returns
     -------
@@ -56,7 +74,7 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
 
     Raises
     ------
-    GridkitError
+    InputError
         When ``wanted`` is not a field, or no field has a recognised name.
 
     Examples
@@ -70,8 +88,9 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
     columns = {str(c).strip().upper(): c for c in frame.columns if c != geometry}
     if wanted is not None:
         if wanted.strip().upper() not in columns:
-            raise GridkitError(f"{source} (unit grids) has no field {wanted!r}; its fields are: "
-                               f"{', '.join(map(str, columns.values()))}")
+            raise InputError(f"{source} (unit grids) has no field {wanted!r}; its fields are: "
+                             f"{', '.join(map(str, columns.values()))}", parameter="code_field",
+                             file=source, field=wanted)
         return columns[wanted.strip().upper()]
     for alias in GRID_CODE_ALIASES:
         if alias.upper() in columns:
@@ -81,10 +100,11 @@ def find_code_field(frame: pd.DataFrame, wanted: str | None = None) -> str:
         if len(stem) >= MIN_PREFIX and any(a.upper().startswith(stem)
                                            for a in GRID_CODE_ALIASES):
             return column
-    raise GridkitError(
+    raise InputError(
         f"{source} (unit grids): no unit grid code field (looked for "
         f"{', '.join(GRID_CODE_ALIASES[:6])}, ... and their Shapefile cuts); its fields are: "
-        f"{', '.join(map(str, columns.values())) or 'none'}; name it with --code-field")
+        f"{', '.join(map(str, columns.values())) or 'none'}; name it with "
+        f"{mention('code_field')}", parameter="code_field", file=source)
 
 
 def code_text(values: pd.Series) -> tuple[pd.Series, bool]:
@@ -120,6 +140,14 @@ def grid_layer(frame: gpd.GeoDataFrame, code_field: str | None = None) -> GridLa
     Returns
     -------
     GridLayer
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> frame = gpd.GeoDataFrame({"BGID": ["310116001001001"]},
+    ...                          geometry=[shapely.box(0, 0, 100, 100)], crs=4549)
+    >>> grid_layer(frame).frame["CODE"].tolist()
+    ['310116001001001']
     """
     field = find_code_field(frame, code_field)
     codes, numeric = code_text(frame[field])

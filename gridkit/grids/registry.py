@@ -1,5 +1,7 @@
-"""The BGID registry: every unit grid code a file has ever used, so that a retired code is
-never given again (GB/T 30428.1 codes are what years of component and event records point to).
+"""The BGID registry.
+
+Every unit grid code a file has ever used, so that a retired code is never given again (GB/T 30428.1
+codes are what years of component and event records point to).
 
 Layer ``bgid_registry`` (no geometry): BGID, COMMUNITY, STATUS (``active``/``retired``),
 FIRST_RUN (the ``gridkit_run`` row that first wrote it; 0 when it predates the registry) and
@@ -15,7 +17,7 @@ import pandas as pd
 import pyogrio
 
 from gridkit.codes.admin import make_bgid
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.export.history import next_run
 from gridkit.io import layers_of
 
@@ -42,14 +44,16 @@ def new_registry(codes, run: int) -> pd.DataFrame:
 
 
 def read_registry(path: Path, current_codes) -> pd.DataFrame:
-    """The registry in ``path``; a file without one gets one from its current unit grids
-    (FIRST_RUN 0: they predate it)."""
+    """The registry in ``path``.
+
+    A file without one gets one from its current unit grids (FIRST_RUN 0: they predate it).
+    """
     if Path(path).exists() and REGISTRY_LAYER in layers_of(path):
         frame = pyogrio.read_dataframe(path, layer=REGISTRY_LAYER, read_geometry=False)
         missing = [c for c in COLUMNS if c not in frame]
         if missing:
-            raise GridkitError(f"{path}: layer {REGISTRY_LAYER} has no {', '.join(missing)} "
-                               "field; it was not written by gridkit")
+            raise InputError(f"{path}: layer {REGISTRY_LAYER} has no {', '.join(missing)} "
+                             "field; it was not written by gridkit")
         frame["FIRST_RUN"] = frame["FIRST_RUN"].astype("int64")
         frame["RETIRED_RUN"] = frame["RETIRED_RUN"].astype("Int64")
         frame = frame[COLUMNS]
@@ -82,14 +86,17 @@ def register(registry: pd.DataFrame, codes, run: int) -> pd.DataFrame:
 
 
 def fresh_codes(registry: pd.DataFrame, community: str, count: int) -> list[str]:
-    """``count`` codes of ``community`` never used before: serials above the highest ever
-    used, then (when 999 is reached) the lowest never used."""
+    """``count`` codes of ``community`` never used before.
+
+    Serials above the highest ever used, then (when 999 is reached) the lowest never used.
+    """
     used = {int(c[12:]) for c in registry.loc[registry["COMMUNITY"].eq(community), "BGID"]}
     top = max(used, default=0)
     serials = list(range(top + 1, 1000))[:count]
     if len(serials) < count:
         serials += [s for s in range(1, top) if s not in used][:count - len(serials)]
     if len(serials) < count:
-        raise GridkitError(f"community {community} has used {len(used)} of its 999 grid "
-                           f"serials and needs {count} more; raise --target-area")
+        raise InputError(f"community {community} has used {len(used)} of its 999 grid "
+                         f"serials and needs {count} more; raise {mention('target_area')}",
+                         parameter="target_area")
     return [make_bgid(community, int(s)) for s in np.asarray(serials)]

@@ -25,8 +25,10 @@ REPAIR_AREA = 100.0  # m²: the largest gap or overlap --repair resolves
 
 
 def _edges(piece, others) -> np.ndarray:
-    """Length of each of ``others``' boundary lying along ``piece`` (1 cm tolerance): only
-    the small piece is buffered, once."""
+    """Length of each of ``others``' boundary lying along ``piece`` (1 cm tolerance).
+
+    Only the small piece is buffered, once.
+    """
     zone = piece.buffer(0.01)
     return shapely.length(shapely.intersection(shapely.boundary(np.asarray(others)), zone))
 

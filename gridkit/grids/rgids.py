@@ -1,5 +1,7 @@
-"""RGIDs that live on: after grids were adjusted (``partition --update``), a responsibility
-grid that holds exactly the unit grids it held before keeps its RGID.
+"""RGIDs that live on.
+
+After grids were adjusted (``partition --update``), a responsibility grid that holds exactly the
+unit grids it held before keeps its RGID.
 
 ``gridkit group`` numbers responsibility grids afresh in a spatial order; this step then
 gives every new responsibility grid whose set of unit grids equals the set that carries one
@@ -18,8 +20,9 @@ import pandas as pd
 
 
 def keep_rgids(previous: pd.DataFrame, grouping):
-    """``grouping`` (a :class:`gridkit.responsibility.engine.Grouping`) with the RGIDs of
-    unchanged responsibility grids taken from ``previous``.
+    """``grouping`` with the RGIDs of unchanged responsibility grids taken from ``previous``.
+
+    ``grouping`` is a :class:`gridkit.responsibility.engine.Grouping`.
 
     Parameters
     ----------

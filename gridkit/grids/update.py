@@ -1,6 +1,7 @@
-"""``gridkit partition COMMUNITIES -o OUT.gpkg --update``: adjust the grids a file already
-has (partitioned or adopted) to new community boundaries, keeping every code that still
-names the same grid.
+"""``gridkit partition COMMUNITIES -o OUT.gpkg --update``.
+
+Adjust the grids a file already has (partitioned or adopted) to new community boundaries, keeping
+every code that still names the same grid.
 
 1. The communities are read, checked and their gaps and overlaps resolved as for a
    partition, in the file's CRS.
@@ -31,7 +32,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.grids.change import (
     CHANGE_COLUMNS,
     CHANGE_LAYER,
@@ -91,7 +92,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
     Raises
     ------
-    GridkitError
+    InputError
         ``output`` has no unit grids, or a community needs more than 999 serials.
     """
     started = time.perf_counter()
@@ -99,8 +100,9 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     present = layers_of(output)
     for layer in ("unit_grid", "community"):
         if layer not in present:
-            raise GridkitError(f"{output} has no {layer} layer to update: run gridkit "
-                               "partition (without --update) or gridkit grids adopt first")
+            raise InputError(f"{output} has no {layer} layer to update: run gridkit "
+                             "partition (without `update=True`) or gridkit grids adopt first",
+                             parameter="update")
     old = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     old_comm = pyogrio.read_dataframe(output, layer="community", use_arrow=True)
     crs = old.crs
@@ -193,16 +195,21 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
 
 
 def _moved(now, then) -> bool:
-    """Whether a community's outline moved: some of the land between its two outlines is
-    wider than TOLERANCE (a spike of no area or a digitising wobble is not a move)."""
+    """Whether a community's outline moved.
+
+    Some of the land between its two outlines is wider than TOLERANCE (a spike of no area or a
+    digitising wobble is not a move).
+    """
     between = shapely.symmetric_difference(now, then)
     return not shapely.is_empty(shapely.buffer(between, -TOLERANCE / 2))
 
 
 def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, options: dict, target_area,
            crs, issues, say, client):
-    """Partition the changed communities on their land outside the kept grids, with the
-    partition's ``options`` (barriers, buildings, parcels, cutting)."""
+    """Partition the changed communities on their land outside the kept grids.
+
+    With the partition's ``options`` (barriers, buildings, parcels, cutting).
+    """
     if changed.empty:
         empty = gpd.GeoDataFrame({"BGID": [], "COMMUNITY": []}, geometry=[], crs=crs)
         return empty, None

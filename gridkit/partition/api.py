@@ -11,6 +11,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -35,7 +36,7 @@ PATH = click.Path(path_type=Path)
 STALE_AFTER_PARTITION = ("responsibility_grid",)
 
 
-def _input(help: str) -> object:
+def _input(help: str) -> Any:
     """An input file option: on the command line and in TOML, checksummed, not a parameter."""
     return option(None, type=PATH, record=False, help=help)
 
@@ -89,7 +90,7 @@ class PartitionOptions:
 
     communities: Path = option(dataclasses.MISSING, flag="COMMUNITIES", argument=True,
                                type=PATH, record=False)
-    layer: str | None = option(None, help="Layer of COMMUNITIES, when the file has several.")
+    layer: str | None = layer_field("COMMUNITIES")
     roads: Path | None = _input("Road centre lines (or surfaces).")
     roads_layer: str | None = layer_field("--roads")
     water: Path | None = _input("Rivers, canals: lines/polygons.")
@@ -196,7 +197,8 @@ def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progres
     if o.update and gpkg.exists() and "unit_grid" in layers_of(gpkg):
         from gridkit.grids.update import update_geopackage
 
-        return update_geopackage(
+        # The --update path still returns the figures dict (a Mapping, as StepResult reads).
+        return update_geopackage(  # type: ignore[return-value]
             comm, gpkg, **frames, cutting=o.cutting, target_area=o.target_area,
             code_field=o.code_field, name_field=o.name_field,
             road_class_field=o.road_class_field, max_conflict_area=o.max_conflict_area,
@@ -212,6 +214,7 @@ def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progres
     stale = [name for name in STALE_AFTER_PARTITION
              if gpkg.exists() and name in layers_of(gpkg)]
     qa = result.qa
+    assert result.crs is not None  # partition() always says which CRS it worked in
     # Names given with the communities, and the inputs cut along, for reports (context.py).
     context = context_layers(result.crs, road=frames["roads"], water=frames["water"],
                              building=frames["buildings"])

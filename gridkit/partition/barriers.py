@@ -38,8 +38,10 @@ CLASS_ALIASES = ["CLASS", "FCLASS", "HIGHWAY", "ROADCLASS", "RCLASS", "KIND", "T
 
 
 def _is_major(classes: pd.Series) -> np.ndarray:
-    """Whether each road class (or any member of a class list such as
-    ``"['primary', 'trunk']"``) is a major road."""
+    """Whether each road class is a major road.
+
+    A class list such as ``"['primary', 'trunk']"`` is major when any member is.
+    """
     listed = classes.str.startswith("[").fillna(False)
     major = np.array(classes.isin(MAJOR_CLASSES), dtype=bool)
     for i in np.flatnonzero(listed.to_numpy()):
@@ -95,7 +97,7 @@ def prepare_barriers(
         issues += found
         cleaned = cleaned.to_crs(crs)
         field = find_field(cleaned, road_class_field, CLASS_ALIASES, what="roads",
-                           option="--road-class-field")
+                           option="road_class_field")
         classes = (cleaned[field].astype("string").fillna("").str.strip().str.lower()
                    if field else pd.Series("", index=cleaned.index))
         ranks = np.where(_is_major(classes), MAJOR, MINOR)

@@ -29,7 +29,7 @@ import shapely
 
 from gridkit.codes.admin import CodeError, parse_community_code
 from gridkit.crs import CGCS2000_GEOGRAPHIC
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import POLYGONAL, UNUSABLE_RULE, clean_geometries
 from gridkit.qa import QAIssue
 
@@ -45,14 +45,19 @@ MIN_CONFLICT_AREA = 1e-4
 
 def find_field(frame: pd.DataFrame, wanted: str | None, aliases: list[str], *, what: str,
                option: str) -> str | None:
-    """The column named ``wanted``, or the first alias present (case-insensitive)."""
+    """The column named ``wanted``, or the first alias present (case-insensitive).
+
+    ``option`` is the caller's parameter that named ``wanted`` (``"code_field"``), carried
+    by the error when ``frame`` has no such field.
+    """
     columns = {str(c).strip().upper(): c for c in frame.columns if c != frame.geometry.name}
     if wanted is not None:
         if wanted.strip().upper() not in columns:
-            raise GridkitError(
+            raise InputError(
                 f"{frame.attrs.get('source', what)} ({what}) has no field {wanted!r}; its fields "
-                f"are: {', '.join(map(str, columns.values()))}"
-            )
+                f"are: {', '.join(map(str, columns.values()))}",
+                parameter=parameter_name(option) or None, file=frame.attrs.get("source"),
+                field=wanted)
         return columns[wanted.strip().upper()]
     for alias in aliases:
         if alias.upper() in columns:
@@ -70,16 +75,16 @@ def prepare_communities(
     """Communities with CODE, NAME, STREET in ``crs``, repaired, codes checked."""
     source = frame.attrs.get("source", "communities")
     if frame.empty:
-        raise GridkitError(f"{source} (communities): no features")
+        raise InputError(f"{source} (communities): no features")
     code_col = find_field(frame, code_field, CODE_ALIASES, what="communities",
-                          option="--code-field")
+                          option="code_field")
     if code_col is None:
-        raise GridkitError(
+        raise InputError(
             f"{source} (communities): no community code field (looked for "
-            f"{', '.join(CODE_ALIASES[:5])}, ...); name it with --code-field"
-        )
+            f"{', '.join(CODE_ALIASES[:5])}, ...); name it with {mention('code_field')}",
+            parameter="code_field", file=source)
     name_col = find_field(frame, name_field, NAME_ALIASES, what="communities",
-                          option="--name-field")
+                          option="name_field")
     cleaned, issues = clean_geometries(frame, what="communities", allowed=POLYGONAL,
                                        layer="community")
     _refuse_lost_territory(frame, cleaned, issues, code_col, source)
@@ -93,15 +98,16 @@ def prepare_communities(
     if problems:
         fid, reason = problems[0]
         more = f" ({len(problems) - 1} more features with bad codes)" if len(problems) > 1 else ""
-        raise GridkitError(
+        raise InputError(
             f"{source}: feature {fid} field {code_col}: {reason}{more}; fix the codes "
-            "(12 digits: county + street/town + committee) or name the field with --code-field"
-        )
+            "(12 digits: county + street/town + committee) or name the field with "
+            f"{mention('code_field')}", parameter="code_field", file=source, row=fid,
+            field=code_col)
     duplicated = codes[codes.duplicated(keep=False)]
     if not duplicated.empty:
         code = duplicated.iloc[0]
         fids = ", ".join(str(f) for f in duplicated[duplicated == code].index)
-        raise GridkitError(
+        raise InputError(
             f"{source}: field {code_col}: code {code} is used by features {fids}; "
             "each community needs one feature with its own code (merge the parts into one "
             "multipolygon or fix the codes)"
@@ -122,8 +128,10 @@ def prepare_communities(
 
 def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
                            source: str) -> None:
-    """A community that :func:`clean_geometries` skipped (empty, unreadable, a point) is an
-    error naming its code: the partition must cover all the territory it was given."""
+    """Refuse the communities :func:`clean_geometries` skipped (empty, unreadable, a point).
+
+    The error names their codes: the partition must cover all the territory it was given.
+    """
     lost = frame.index.difference(cleaned.index, sort=False)
     if len(lost) == 0:
         return
@@ -133,7 +141,7 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
              f"({why.get(str(fid), f'feature {fid} has no usable geometry')})"
              for fid in lost[:5]]
     more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
-    raise GridkitError(
+    raise InputError(
         f"{source} (communities): {len(lost)} "
         f"{'community has' if len(lost) == 1 else 'communities have'} no usable polygon, so their "
         f"territory would be lost: {'; '.join(named)}{more}; fix or redraw them at the source "
@@ -141,8 +149,9 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
 
 
 def area_text(area: float) -> str:
-    """An area in m² rounded as a surveyor would write it: whole m² from 100 m², one decimal
-    from 1 m², two significant digits below.
+    """An area in m² rounded as a surveyor would write it.
+
+    Whole m² from 100 m², one decimal from 1 m², two significant digits below.
 
     Examples
     --------
@@ -248,10 +257,10 @@ def resolve_conflicts(
             if piece.area < MIN_CONFLICT_AREA:
                 continue
             if not _is_small(piece, max_area):
-                raise GridkitError(
+                raise InputError(
                     f"communities {codes[i]} and {codes[j]} overlap by {piece.area:,.0f} m² at "
                     f"{_location(piece, crs)}: too large to resolve by rule; fix the boundaries "
-                    "or raise --max-conflict-area"
+                    f"or raise {mention('max_conflict_area')}", parameter="max_conflict_area"
                 )
             # Across the part of j's boundary inside i lies i-only land, and vice versa.
             to_i = _edge_with(piece, geoms[j].boundary)
@@ -273,10 +282,11 @@ def resolve_conflicts(
         length, _, best = max(edges)
         key = tuple(sorted(codes[k] for k in neighbours))
         if not _is_small(hole, max_area):
-            raise GridkitError(
+            raise InputError(
                 f"communities {', '.join(key)} leave a gap of {hole.area:,.0f} m² at "
                 f"{_location(hole, crs)} that no community covers: too large to assign by rule; "
-                "add the missing community, fix the boundaries or raise --max-conflict-area"
+                "add the missing community, fix the boundaries or raise "
+                f"{mention('max_conflict_area')}", parameter="max_conflict_area"
             )
         geoms[best] = _polygonal(shapely.union(geoms[best], hole))
         reports.setdefault(("gap", key, best), []).append((hole, length))
@@ -285,7 +295,7 @@ def resolve_conflicts(
     out.geometry = gpd.GeoSeries(geoms, crs=crs)
     empty = out.geometry.is_empty
     if empty.any():
-        raise GridkitError(
+        raise InputError(
             f"community {out.loc[empty, 'CODE'].iloc[0]} lies entirely inside its neighbours; "
             "fix the boundaries"
         )

@@ -26,8 +26,10 @@ _USABLE = {"building": _POLYGONS, "line": _POLYGONS | {"LineString", "MultiLineS
 
 def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
                      code_field: str | None = None) -> gpd.GeoDataFrame:
-    """``communities`` (the partition's, by 12-digit ``CODE``) with ``STREET_NAME`` and
-    ``COUNTY_NAME`` from the input ``source`` when it has such fields.
+    """The partition's communities with the street and county names of the input.
+
+    ``STREET_NAME`` and ``COUNTY_NAME`` are joined by the 12-digit ``CODE`` from ``source``
+    when it has such fields.
 
     Parameters
     ----------
@@ -53,7 +55,7 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     ['东林街道']
     """
     code = find_field(source, code_field, CODE_ALIASES, what="communities",
-                      option="--code-field")
+                      option="code_field")
     out = communities.copy()
     if code is None:
         return out

@@ -1,8 +1,8 @@
-"""Figures per county for a partition spanning several counties (a development zone or a
-whole city): each county's communities, streets, unit grids and size figures.
+"""Figures per county for a partition spanning several counties (a development zone, a city).
 
-The partition itself is one: community rings of every county are noded together, so a county
-border is one line shared by the grids on both sides, with no gap or overlap between counties.
+Each county's communities, streets, unit grids and size figures. The partition itself is
+one: community rings of every county are noded together, so a county border is one line
+shared by the grids on both sides, with no gap or overlap between counties.
 """
 
 from __future__ import annotations

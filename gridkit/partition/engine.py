@@ -28,7 +28,7 @@ import shapely
 
 from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
 from gridkit.partition.barriers import prepare_barriers, prepare_buildings
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
@@ -77,6 +77,16 @@ class Partition:
         Building footprints in ``crs``.
     target_area : float
         The unit grid area aimed for, m².
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres, near 121.3°E 30.7°N
+    >>> communities = gpd.GeoDataFrame({"CODE": ["310116001001"], "NAME": ["东林居委会"]},
+    ...                                geometry=[shapely.box(x, y, x + 200, y + 100)], crs=4549)
+    >>> result = partition(communities)
+    >>> result.unit_grids["BGID"].tolist(), len(result.qa)
+    (['310116001001001', '310116001001002'], 0)
     """
 
     communities: gpd.GeoDataFrame
@@ -94,8 +104,10 @@ class Partition:
 
     @cached_property
     def figures(self) -> dict:
-        """Counts, sizes and shapes of the grids: ``gridkit partition --json`` without the
-        file's figures (output, layers, seconds)."""
+        """Counts, sizes and shapes of the grids: ``gridkit partition --json`` without file figures.
+
+        The file's figures are the output, its layers and the seconds taken.
+        """
         grids, target = self.unit_grids, self.target_area
         area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
         figures = partition_figures(grids, target,
@@ -106,7 +118,7 @@ class Partition:
         for issue in self.issues:
             rules[issue.rule] = rules.get(issue.rule, 0) + 1
         return {
-            "crs": self.crs.to_string(),
+            "crs": self.crs.to_string() if self.crs is not None else None,
             "target_area": target,
             "communities": int(len(self.communities)),
             "streets": int(self.communities["STREET"].nunique()),
@@ -128,11 +140,45 @@ def unit_grids(
     parcels: gpd.GeoDataFrame | None = None,
     **options,
 ) -> gpd.GeoDataFrame:
-    """Cut communities into coded unit grids (单元网格); see :func:`partition` for options.
+    """Cut communities into coded unit grids (单元网格); see :func:`partition` for the options.
 
-    Returns a GeoDataFrame with BGID, COMMUNITY, STREET, AREA, RGID and DENSITY (and
-    BLDG_AREA, the building footprint area, when buildings are given) in the working CRS;
-    the QA issues are in ``.attrs["qa_issues"]``.
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Residents' committees and villages with a 12-digit code field, any CRS.
+    roads : geopandas.GeoDataFrame, optional
+        Road centre lines, any CRS.
+    water : geopandas.GeoDataFrame, optional
+        Rivers and water bodies, any CRS.
+    buildings : geopandas.GeoDataFrame, optional
+        Building footprints, any CRS.
+    target_area : float, optional
+        The unit grid area aimed at, m².
+    parcels : geopandas.GeoDataFrame, optional
+        Compound and cadastral plot polygons.
+    **options
+        The keyword options of :func:`partition`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        BGID, COMMUNITY, STREET, AREA, RGID and DENSITY (and BLDG_AREA when buildings are
+        given) in the working CRS; the QA issues are in ``.attrs["qa_issues"]``.
+
+    Raises
+    ------
+    GridkitError
+        As :func:`partition`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> communities = gpd.GeoDataFrame({"CODE": ["310116001001"]},
+    ...                                geometry=[shapely.box(x, y, x + 300, y + 100)], crs=4549)
+    >>> grids = unit_grids(communities)
+    >>> len(grids), grids.crs.to_epsg(), grids.attrs["qa_issues"]
+    (3, 4549, [])
     """
     result = partition(communities, roads=roads, water=water, buildings=buildings,
                        target_area=target_area, parcels=parcels, **options)
@@ -159,28 +205,92 @@ def partition(
     borders: np.ndarray | None = None,
     cutting: str = DEFAULT_CUTTING,
 ) -> Partition:
-    """Partition communities into unit grids.
+    """Partition communities into unit grids (万米单元网格, GB/T 30428.1).
 
-    ``crs``: a projected metric CRS to work in (default: the CGCS2000 3-degree Gauss-Krüger
-    zone of the data). ``max_conflict_area``: the largest gap/overlap between communities
-    resolved by rule (default half the target area). Fields are found by common names
-    (CODE/代码/社区代码, NAME/名称, CLASS/fclass/highway/道路等级) unless named.
-    ``client``: a ``dask.distributed.Client`` to plan the cuts per street on (see
-    :mod:`gridkit.distributed`); the result is the same. ``borders``: county border lines
-    noded once for a whole province (:func:`gridkit.project.node_borders`), noded here with
-    the county's own lines so that neighbouring counties' grids share every border vertex.
-    ``parcels``: compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges
-    grids follow where the size band allows. ``cutting``: ``"fabric"`` (the default) cuts
-    large blocks along the gaps between buildings, dead-end alleys and paths and parcel
-    lines, and gives open land larger grids (see :mod:`.fabric`); ``"straight"`` cuts them
-    in rows and cells of equal area, each cut slid to miss buildings.
+    Each grid lies in exactly one community, grids cover the communities without gaps or
+    overlaps, follow roads, water and parcel edges where given, avoid cutting buildings, and
+    stay within 0.5-2× ``target_area`` where the community allows; each gets a 15-digit BGID
+    (community code + serial, numbered in rows from the north-west). The steps are listed in
+    the module doc; the result is deterministic.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Residents' committees and villages (居委会/村), polygons in any CRS, with a 12-digit
+        community code field (CODE/代码/社区代码) and optionally a name (NAME/名称).
+    roads : geopandas.GeoDataFrame, optional
+        Road centre lines (LineString), any CRS, optionally with a class field
+        (CLASS/fclass/highway/道路等级): major roads are preferred barriers.
+    water : geopandas.GeoDataFrame, optional
+        Rivers and water bodies (lines or polygons), any CRS.
+    buildings : geopandas.GeoDataFrame, optional
+        Building footprints (polygons), any CRS: cuts avoid them and each grid records its
+        footprint area (BLDG_AREA, m²), the default grouping workload.
+    target_area : float, optional
+        The unit grid area aimed at, m² (10,000 m² = one hectare, the usual unit grid);
+        100-10,000,000.
+    parcels : geopandas.GeoDataFrame, optional
+        Compound (小区/单位) and cadastral plot polygons (or wall lines) whose edges grids follow
+        where the size band allows.
+    crs : pyproj.CRS, optional
+        A projected metric CRS to work in (default: the CGCS2000 3-degree Gauss-Krüger zone of
+        the data, e.g. EPSG:4549 at 120°E).
+    code_field : str, optional
+        The communities' code field, when not found by its common names.
+    name_field : str, optional
+        The communities' name field.
+    road_class_field : str, optional
+        The roads' class field.
+    max_conflict_area : float, optional
+        The largest gap or overlap between communities resolved by rule, m² (default: half of
+        ``target_area``); larger ones are reported, not resolved.
+    progress : callable, optional
+        Called with the name of each stage as it starts (for a status line).
+    client : dask.distributed.Client, optional
+        Plan the cuts per street on this cluster (see :mod:`gridkit.distributed`); the result is
+        the same.
+    borders : numpy.ndarray, optional
+        County border lines noded once for a whole province
+        (:func:`gridkit.project.node_borders`), so that neighbouring counties' grids share every
+        border vertex.
+    cutting : {"fabric", "straight"}, optional
+        ``"fabric"`` (the default) cuts large blocks along the gaps between buildings, dead-end
+        alleys and paths and parcel lines, and gives open land larger grids (see :mod:`.fabric`);
+        ``"straight"`` cuts them in rows and cells of equal area, each cut slid to miss buildings.
+
+    Returns
+    -------
+    Partition
+        Communities as resolved, unit grids and QA issues, all in the working CRS.
+
+    Raises
+    ------
+    InputError
+        A ``ValueError`` naming the parameter: ``target_area`` or ``cutting`` out of range,
+        communities without a valid code field or CRS, a community needing over 999 grids.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres, near 121.3°E 30.7°N
+    >>> communities = gpd.GeoDataFrame(
+    ...     {"CODE": ["310116001001", "310116001002"]},
+    ...     geometry=[shapely.box(x, y, x + 200, y + 100),
+    ...               shapely.box(x + 200, y, x + 400, y + 150)], crs=4549)
+    >>> result = partition(communities, target_area=10_000)
+    >>> result.unit_grids.groupby("COMMUNITY").size().to_dict()
+    {'310116001001': 2, '310116001002': 4}
+    >>> round(result.unit_grids.area.sum()) == round(communities.area.sum())
+    True
     """
     if not MIN_TARGET <= target_area <= MAX_TARGET:
-        raise GridkitError(
-            f"--target-area {target_area:g} m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} m²; it "
-            "is in square metres: 10000 is one hectare, the usual unit grid")
+        raise InputError(
+            f"`target_area={target_area:g}` m² is outside {MIN_TARGET:,}-{MAX_TARGET:,} "
+            "m²; it is in square metres: 10000 is one hectare, the usual unit grid",
+            parameter="target_area")
     if cutting not in CUTTINGS:
-        raise GridkitError(f"--cutting {cutting!r} is not one of {', '.join(CUTTINGS)}")
+        raise InputError(f"{mention(cutting=cutting)} is not one of {', '.join(CUTTINGS)}",
+                         parameter="cutting")
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -208,9 +318,10 @@ def partition(
             k = int(np.flatnonzero(comm["CODE"].to_numpy() == code)[0])
             targets[k] *= count / (MAX_GRIDS * 0.95)
     else:
-        raise GridkitError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
-                           "unit grids; raise --target-area")
-    for k in np.flatnonzero(targets > target_area):
+        raise InputError(f"communities {', '.join(over.index)} still need over {MAX_GRIDS} "
+                         f"unit grids; raise {mention('target_area')}",
+                         parameter="target_area")
+    for k in np.flatnonzero(targets > target_area).tolist():
         issues.append(QAIssue(
             "community", comm["CODE"].iloc[k], "target-raised", "warning",
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
@@ -330,7 +441,7 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
     loose_tree = shapely.STRtree(loose) if len(loose) else None
     order = np.argsort(block, kind="stable")
     starts = np.searchsorted(block[order], np.arange(len(block_area) + 1))
-    jobs = []
+    jobs: list[tuple] = []
     for b in big:
         members = faces[order[starts[b]:starts[b + 1]]]
         shape = shapely.coverage_union_all(members)

@@ -90,8 +90,9 @@ class BlockPlan:
 
 
 def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
-    """How many unit grids a block is cut into: one per target of built-up land and one per
-    :data:`OPEN_CELL` × target of open land.
+    """How many unit grids a block is cut into.
+
+    One per target of built-up land and one per :data:`OPEN_CELL` × target of open land.
 
     The field's rule (about 10,000 m² a grid, adjusted for population and the number of
     components) gives land without buildings, where neither live, larger grids; they stay
@@ -270,8 +271,10 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
 
 
 def _cells_and_atoms(block, fabric: np.ndarray, cuts: np.ndarray):
-    """Faces of the block cut by its fabric and the straight cuts (*cells*), the noded edges,
-    and the faces of the fabric alone (*atoms*), from one noding.
+    """The cells, the noded edges and the atoms of a block, from one noding.
+
+    *Cells* are the faces of the block cut by its fabric and the straight cuts; *atoms* the
+    faces of the fabric alone.
 
     The atoms are polygonized from the noded edges that lie on a fabric line: an edge of the
     straight cuts alone runs inside an atom.
@@ -323,8 +326,11 @@ def _unit_boundaries(edges, cells, labels) -> np.ndarray:
 
 
 def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
-    """Move each atom whole to the cell holding most of it, smallest atom first, where every
-    cell concerned stays within SNAP_BAND × ``cell_area`` (and SNAP_CAP × ``target``)."""
+    """Move each atom whole to the cell holding most of it, smallest atom first.
+
+    Only where every cell concerned stays within SNAP_BAND × ``cell_area`` (and SNAP_CAP ×
+    ``target``).
+    """
     labels = labels.copy()
     n_labels = labels.max() + 1
     unit_area = np.bincount(labels, weights=area, minlength=n_labels)
@@ -350,8 +356,11 @@ def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
 
 
 def _keep_buildings(cells, labels, area, buildings, target) -> tuple[np.ndarray, int]:
-    """Give every face holding part of a building the unit holding most of it, unless that
-    unit would exceed MAX_RATIO × target. Returns the labels and the buildings left cut."""
+    """Give every face holding part of a building the unit holding most of it.
+
+    Not when that unit would exceed MAX_RATIO × target. Returns the labels and the buildings
+    left cut.
+    """
     if len(buildings) == 0:
         return labels, 0
     labels = labels.copy()

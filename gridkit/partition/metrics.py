@@ -32,6 +32,11 @@ WALL = 0.5  # metres: a point this far inside a footprint crosses the building, 
 
 
 def area_figures(areas: np.ndarray, target: float, exempt: np.ndarray | None = None) -> dict:
+    """Unit grid area figures: count, area quantiles (m²) and the share within 0.5-2× ``target``.
+
+    Grids marked ``exempt`` (communities too small or oddly shaped for the band) are left out of
+    the shares.
+    """
     exempt = np.zeros(len(areas), bool) if exempt is None else exempt
     judged = areas[~exempt]
     ratio = judged / target
@@ -133,6 +138,7 @@ def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarr
 
 
 def buildings_split(grids: np.ndarray, buildings: np.ndarray, target: float) -> dict:
+    """How many buildings smaller than ``target`` (m²) more than one unit grid cuts."""
     small = buildings[shapely.area(buildings) < target]
     if len(small) == 0:
         return {"buildings": 0, "split": 0, "split_share": 0.0}
@@ -170,8 +176,10 @@ def partition_figures(
 
 
 def fishnet(communities: gpd.GeoDataFrame, cell: float) -> gpd.GeoDataFrame:
-    """The common practice: a square fishnet clipped to each community (one feature per
-    community and cell, multi-part where the clip leaves several pieces)."""
+    """The common practice: a square fishnet clipped to each community.
+
+    One feature per community and cell, multi-part where the clip leaves several pieces.
+    """
     xmin, ymin, xmax, ymax = communities.total_bounds
     xs = np.arange(np.floor(xmin / cell) * cell, xmax, cell)
     ys = np.arange(np.floor(ymin / cell) * cell, ymax, cell)

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyproj
 
 from gridkit.crs import parse_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.sources.cells import nfkc
 
 # Krasovsky 1940, the ellipsoid of the published GCJ-02 formula.
@@ -102,14 +102,53 @@ def _offsets(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 → GCJ-02 (the published forward formula), element-wise."""
+    """WGS-84 → GCJ-02 (the published forward formula), element-wise.
+
+    GCJ-02 is the shifted datum of Amap (高德) and Tencent maps; outside China's box the offset
+    is zero, as the formula defines.
+
+    Parameters
+    ----------
+    lon : array_like of float
+        WGS-84 longitude, degrees east; any shape.
+    lat : array_like of float
+        WGS-84 latitude, degrees north; the same shape.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        The GCJ-02 position, degrees, shifted by a few hundred metres at most.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(121.3, 30.7)
+    >>> round(float(lon - 121.3) * 1e5), round(float(lat - 30.7) * 1e5)
+    (444, -227)
+    """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     d_lon, d_lat = _offsets(lon, lat)
     return lon + d_lon, lat + d_lat
 
 
 def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → BD-09 (the published formula), element-wise."""
+    """GCJ-02 → BD-09 (Baidu's published formula), element-wise.
+
+    Parameters
+    ----------
+    lon, lat : array_like of float
+        A GCJ-02 position (Amap, Tencent) in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Baidu's BD-09 longitude and latitude.
+
+    Examples
+    --------
+    >>> bd_lon, bd_lat = gcj02_to_bd09(121.3, 30.7)
+    >>> [round(float(v), 5) for v in (bd_lon, bd_lat)]
+    [121.30644, 30.70618]
+    """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
     theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
@@ -117,6 +156,24 @@ def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 → BD-09 (Baidu maps): GCJ-02's offset, then Baidu's, element-wise.
+
+    Parameters
+    ----------
+    lon, lat : array_like of float
+        GPS (WGS-84) degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Where Baidu maps draw the point (BD-09 degrees).
+
+    Examples
+    --------
+    >>> back = bd09_to_wgs84(*wgs84_to_bd09([121.3, 121.4], [30.7, 30.8]))
+    >>> bool(abs(back[0] - [121.3, 121.4]).max() < 1e-8)
+    True
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
@@ -161,17 +218,65 @@ def _invert_serial(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarra
 
 
 def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → WGS-84 by iterating the forward formula (error < 1 mm, see module doc)."""
+    """GCJ-02 → WGS-84 by iterating the forward formula (error < 1 mm, see module doc).
+
+    Points no WGS-84 position maps to (the shift folds a few near the box's edge) give NaN.
+
+    Parameters
+    ----------
+    lon, lat : sequence of float
+        One-dimensional: an Amap or Tencent position per row, degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        GPS longitude and latitude per row.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02([121.3], [30.7]))
+    >>> print(f"{lon[0]:.7f} {lat[0]:.7f}")
+    121.3000000 30.7000000
+    """
     return _invert(wgs84_to_gcj02, lon, lat)
 
 
 def bd09_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 → WGS-84 by iterating the composed forward formula."""
+    """BD-09 → WGS-84 by iterating the composed forward formula (error < 1 mm).
+
+    Parameters
+    ----------
+    lon : array_like of float
+        BD-09 longitude (Baidu maps), one-dimensional.
+    lat : array_like of float
+        BD-09 latitude, as many.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS-84 degrees, NaN where no WGS-84 position maps there.
+
+    Examples
+    --------
+    >>> x, y = bd09_to_wgs84(*wgs84_to_bd09([121.3], [30.7]))
+    >>> round(float(x[0]), 7), round(float(y[0]), 7)
+    (121.3, 30.7)
+    """
     return _invert(wgs84_to_bd09, lon, lat)
 
 
 def bd09mc_to_bd09(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Baidu Mercator metres (BD09MC) → BD-09 degrees, element-wise.
+    """Baidu Mercator metres (BD09MC) → BD-09 degrees, element-wise (Baidu's band polynomials).
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        BD09MC easting and northing, metres.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitude and latitude, degrees.
 
     Examples
     --------
@@ -190,12 +295,29 @@ def bd09mc_to_bd09(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 → GCJ-02 by iterating Baidu's forward formula."""
     return _invert(gcj02_to_bd09, lon, lat)
 
 
 @dataclass(frozen=True)
 class SourceCRS:
-    """The CRS of census coordinates: a pyproj CRS, or a shifted one on top of WGS-84."""
+    """The CRS of survey coordinates: a pyproj CRS, or a shifted one on top of WGS-84.
+
+    Attributes
+    ----------
+    label : str
+        What reports show: ``EPSG:4326``, ``GCJ-02``, ...
+    crs : pyproj.CRS
+        The CRS; for GCJ-02, BD-09 and BD-09MC, WGS-84 (the datum under the shift).
+    shift : str, optional
+        None, ``GCJ-02``, ``BD-09`` or ``BD-09MC`` (Baidu Mercator metres).
+
+    Examples
+    --------
+    >>> source = parse_source_crs("gcj02")
+    >>> source.label, source.shift, source.geographic
+    ('GCJ-02', 'GCJ-02', True)
+    """
 
     label: str  # what reports show: "EPSG:4326", "GCJ-02", ...
     crs: pyproj.CRS  # for GCJ-02/BD-09/BD-09MC: WGS-84, the datum under the shift
@@ -203,24 +325,59 @@ class SourceCRS:
 
     @property
     def geographic(self) -> bool:
+        """Whether coordinates are degrees (longitude, latitude)."""
         return self.shift in ("GCJ-02", "BD-09") or (self.shift is None
                                                      and self.crs.is_geographic)
 
 
-def parse_source_crs(text: str, *, option: str = "--crs") -> SourceCRS:
-    """``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``, ``bd09mc``, ``EPSG:n``, WKT or PROJ."""
+def parse_source_crs(text: str, *, option: str = "crs") -> SourceCRS:
+    """The CRS a ``crs`` parameter (``--crs``) names.
+
+    Parameters
+    ----------
+    text : str
+        ``wgs84``, ``cgcs2000``, ``gcj02`` (Amap, Tencent), ``bd09`` (Baidu), ``bd09mc`` (Baidu
+        Mercator metres), ``EPSG:n``, WKT or a PROJ string.
+    option : str, optional
+        The caller's parameter ``text`` came from, named in the error.
+
+    Returns
+    -------
+    SourceCRS
+        The CRS and its shift.
+
+    Raises
+    ------
+    InputError
+        ``text`` is not a CRS.
+
+    Examples
+    --------
+    >>> parse_source_crs("gcj02").label
+    'GCJ-02'
+    >>> parse_source_crs("bd09mc").geographic
+    False
+    >>> try:
+    ...     parse_source_crs("高德", option="area_crs")
+    ... except ValueError as error:
+    ...     print(error.parameter, "|", error)  # doctest: +ELLIPSIS
+    area_crs | `area_crs='高德'` is not a CRS: ...
+    """
+    option = parameter_name(option)
     shift = SHIFTED.get(text.strip().lower())
     if shift:
         return SourceCRS(shift, pyproj.CRS.from_epsg(4326), shift)
     try:
         crs = parse_crs(text, option=option)
-    except GridkitError:
-        raise GridkitError(f"{option} {text!r} is not a CRS: give wgs84, cgcs2000, gcj02, bd09, "
-                           "bd09mc or EPSG:n (e.g. EPSG:4549)") from None
+    except InputError:
+        raise InputError(f"{mention(**{option: text})} is not a CRS: give wgs84, cgcs2000, "
+                         "gcj02, bd09, bd09mc or EPSG:n (e.g. EPSG:4549)",
+                         parameter=option) from None
     return from_pyproj(crs)
 
 
 def from_pyproj(crs: pyproj.CRS) -> SourceCRS:
+    """A :class:`SourceCRS` without a shift, labelled by its EPSG code when it has one."""
     epsg = crs.to_epsg()
     return SourceCRS(f"EPSG:{epsg}" if epsg else crs.name, crs)
 
@@ -232,7 +389,31 @@ def _transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
 
 def to_target(x: np.ndarray, y: np.ndarray, source: SourceCRS,
               target: pyproj.CRS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, y, ok) in ``target``; ok is False where the input is outside what the CRS allows."""
+    """Survey coordinates into the grids' CRS, undoing a GCJ-02/BD-09 shift first.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        Coordinates in ``source`` (degrees or metres), one per row.
+    source : SourceCRS
+        Their CRS.
+    target : pyproj.CRS
+        The output CRS (the unit grids' CRS, e.g. EPSG:4549 metres).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, y, ok)``: positions in ``target`` (NaN where not ok) and a bool per row, False
+        where the input is missing or outside what the CRS allows.
+
+    Examples
+    --------
+    >>> import pyproj
+    >>> x, y, ok = to_target([121.3, 500.0], [30.7, 30.7], parse_source_crs("wgs84"),
+    ...                      pyproj.CRS.from_epsg(4549))
+    >>> round(float(x[0])), round(float(y[0])), ok.tolist()
+    (624548, 3398436, [True, False])
+    """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y)

@@ -1,5 +1,7 @@
-"""Where each record is: geometry or coordinate columns, in the CRS they are in, located in
-a unit grid; one implementation for components and events.
+"""Where each record is.
+
+Geometry or coordinate columns, in the CRS they are in, located in a unit grid; one implementation
+for components and events.
 
 A position comes from the source's geometry, two coordinate columns (X/Y, 经度/纬度), one
 ``x,y`` column or a WKT column. ``--crs`` names the CRS of coordinate columns and overrides a
@@ -22,7 +24,7 @@ import pyarrow.compute as pc
 import pyproj
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.records.coords import (
     SourceCRS,
     from_pyproj,
@@ -53,7 +55,26 @@ def _quote(name: str, values: pa.Array, positions: np.ndarray) -> list[str]:
 
 @dataclass
 class Located:
-    """Positions of a table's rows in the grids' CRS and the unit grid of each."""
+    """Positions of a table's rows in the grids' CRS and the unit grid of each.
+
+    Attributes
+    ----------
+    crs : str
+        Label of the CRS the positions were read in (``EPSG:4326``, ``GCJ-02``).
+    x, y : numpy.ndarray
+        float, one per row, in the grids' CRS (metres); NaN where the row has no usable position.
+    shapes : numpy.ndarray or None
+        Lines and polygons of a vector source, in the grids' CRS.
+    grid : numpy.ndarray
+        int, one per row: index into the unit grids (BGID order), -1 outside or unplaced.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> located = Located("EPSG:4549", np.array([5.0]), np.array([5.0]), None, np.array([0]))
+    >>> located.grid.tolist()
+    [0]
+    """
 
     crs: str  # label of the CRS the positions were read in
     x: np.ndarray  # NaN where the row has no usable position
@@ -63,7 +84,11 @@ class Located:
 
 
 class Positioner:
-    """Reads and locates the positions of tables against one set of unit grids.
+    r"""Reads the positions of tables' rows and locates them against one set of unit grids.
+
+    Positions come from a geometry, X/Y columns, one joined XY column or WKT, in the CRS of
+    ``crs`` (or the file's own); a row outside every grid is an ``outside-area`` problem whose
+    message suggests the ``--crs`` that would place it.
 
     Parameters
     ----------
@@ -71,6 +96,23 @@ class Positioner:
         The unit grids (their CRS is the output CRS).
     crs : SourceCRS, optional
         ``--crs``: the CRS of coordinate columns, and of geometries over the file's own.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, tempfile, shapely
+    >>> from gridkit.components import UnitGrids
+    >>> from gridkit.records import COMPONENT, Problems, parse_source_crs
+    >>> from gridkit.sources import map_columns, read_source
+    >>> grids = UnitGrids(gpd.GeoDataFrame({"BGID": ["310116001001001"]},
+    ...                   geometry=[shapely.box(0, 0, 100, 100)], crs=4549))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "points.csv"
+    >>> _ = path.write_text("X,Y\n50,50\n500,50\n", encoding="utf-8")
+    >>> table = read_source(path)
+    >>> problems = Problems(table.table.num_rows, COMPONENT.rules)
+    >>> located = Positioner(grids, parse_source_crs("EPSG:4549")).locate(
+    ...     table, map_columns(table.columns, aliases=COMPONENT.aliases), problems)
+    >>> located.grid.tolist(), problems.rule_names([1])
+    ([0, -1], ['outside-area'])
     """
 
     def __init__(self, grids, crs: SourceCRS | None) -> None:
@@ -78,14 +120,22 @@ class Positioner:
         self.crs = crs
 
     def source_crs(self, source: SourceTable, header_hint: str = "") -> SourceCRS:
+        """The CRS of ``source``'s positions: ``--crs``, else the file's own.
+
+        Raises
+        ------
+        GridkitError
+            When neither names one.
+        """
         if self.crs is not None:
             return self.crs
         if source.crs is not None:
             return from_pyproj(source.crs)
         what = "geometries" if source.geometry is not None else "coordinates"
-        raise GridkitError(
-            f"{source.path}: the {what} have no CRS; name it with --crs (wgs84, cgcs2000, gcj02 "
-            "for Amap/Tencent, bd09 for Baidu, bd09mc for Baidu Mercator metres, or EPSG:n)")
+        raise InputError(
+            f"{source.path}: the {what} have no CRS; name it with {mention('crs')} (wgs84, "
+            "cgcs2000, gcj02 for Amap/Tencent, bd09 for Baidu, bd09mc for Baidu Mercator "
+            "metres, or EPSG:n)", parameter="crs", file=source.path)
 
     def locate(self, source: SourceTable, cmap: ColumnMap, problems: Problems) -> Located:
         """Positions and unit grids of every row; problems added to ``problems``."""
@@ -174,7 +224,7 @@ class Positioner:
         """For each of ``rows``, the option that would place it in a unit grid ("" if none)."""
         answers = [""] * rows.size
         x_col, y_col = cmap.get("X"), cmap.get("Y")
-        if xs is None:
+        if xs is None or ys is None:
             if not (x_col and y_col):
                 return answers
             xs, _ = parse_numbers(pc.take(column(source.table, x_col), pa.array(rows)))
@@ -273,13 +323,13 @@ def _require_positions(source: SourceTable, cmap: ColumnMap) -> None:
             or cmap.get("WKT"):
         return
     header = (f" (the header was read from row {source.header_row}; if it is another "
-              "row, give --header-row N)" if source.header_row > 1 or
+              "row, give `header_row=N`)" if source.header_row > 1 or
               source.encoding == "xlsx" or source.path.suffix.lower() == ".csv" else "")
-    raise GridkitError(
+    raise InputError(
         f"{source.path}: no coordinates: no geometry and no coordinate columns among "
         f"{', '.join(source.columns)} (looked for 经度/纬度, lon/lat, lng, X/Y, 坐标, "
-        f"WKT){header}; name them with --x COLUMN --y COLUMN (events: --map X=COLUMN "
-        "--map Y=COLUMN)")
+        f"WKT){header}; name them with {mention(maps={'X': 'COLUMN', 'Y': 'COLUMN'})}",
+        parameter="maps", file=source.path)
 
 
 def _wkt(table, name, sx, sy, found, problems) -> None:

@@ -17,7 +17,24 @@ RULES = COMPONENT_RULES  # the census import's rules, for callers that list them
 
 
 class Problems:
-    """Problems of ``n`` rows: the first rule of each, and every message."""
+    """The reject reasons of ``n`` rows: the first rule of each (in ``rules`` order), every message.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    rules : tuple of str, optional
+        The schema's reject rules, in the order a row's first problem is chosen.
+
+    Examples
+    --------
+    >>> from gridkit.records import COMPONENT
+    >>> problems = Problems(3, COMPONENT.rules)
+    >>> problems.add("outside-area", [2], "outside the managed area")
+    >>> problems.add("bad-coordinates", [2], "X is not a number")
+    >>> problems.rejected.tolist(), problems.rule_names([2]), problems.counts()
+    ([False, False, True], ['bad-coordinates'], {'bad-coordinates': 1})
+    """
 
     def __init__(self, n: int, rules: tuple[str, ...] = COMPONENT_RULES) -> None:
         for rule in rules:
@@ -29,6 +46,13 @@ class Problems:
         self._notes: list[tuple[int, np.ndarray, Sequence[str]]] = []
 
     def add(self, rule: str, positions: np.ndarray, messages: Sequence[str] | str) -> None:
+        """Record problem ``rule`` of the rows at ``positions``, one message each (or one for all).
+
+        Raises
+        ------
+        UnknownRule
+            ``rule`` is not one of this import's reject rules.
+        """
         positions = np.asarray(positions, dtype=np.int64)
         if positions.size == 0:
             return
@@ -43,9 +67,11 @@ class Problems:
 
     @property
     def rejected(self) -> np.ndarray:
+        """Bool per row: the row has a problem."""
         return self.first < self._none
 
     def rule_names(self, positions: np.ndarray) -> list[str]:
+        """The first rule of each row in ``positions``."""
         return [self.rules[c] for c in self.first[positions]]
 
     def reasons(self, positions: np.ndarray) -> list[str]:
@@ -61,11 +87,13 @@ class Problems:
                 for items in found]
 
     def counts(self) -> dict[str, int]:
+        """Rejected rows per first rule."""
         codes, counts = np.unique(self.first[self.rejected], return_counts=True)
         return {self.rules[c]: int(k) for c, k in zip(codes, counts, strict=True)}
 
     @staticmethod
     def concat(parts: list[Problems]) -> Problems:
+        """One :class:`Problems` of ``parts`` one after the other (the row numbers shifted)."""
         merged = Problems(sum(p.n for p in parts), parts[0].rules if parts else COMPONENT_RULES)
         offset = 0
         for part in parts:

@@ -87,7 +87,7 @@ EVENT_RULES = (
 
 @dataclass(frozen=True)
 class RecordSchema:
-    """One kind of record.
+    """One kind of record the record importer reads: its fields' aliases and its reject rules.
 
     Parameters
     ----------
@@ -99,6 +99,12 @@ class RecordSchema:
         Reject rules, in the order a row's first problem is chosen.
     command : str
         The CLI command, for run records and messages.
+
+    Examples
+    --------
+    >>> from gridkit.records import COMPONENT, EVENT
+    >>> COMPONENT.reject_layer, EVENT.kind, "经度" in COMPONENT.aliases["X"]
+    ('component_reject', 'event', True)
     """
 
     kind: str
@@ -108,6 +114,7 @@ class RecordSchema:
 
     @property
     def reject_layer(self) -> str:
+        """The layer rejected rows go to: ``component_reject``, ``event_reject``."""
         return f"{self.kind}_reject"
 
 

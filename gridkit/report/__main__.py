@@ -8,6 +8,7 @@ from gridkit.report.cli import report
 
 
 def main() -> None:
+    """``python -m gridkit.report``: the report command alone, with gridkit's one-line errors."""
     try:
         # Without standalone mode click returns an exit code from ctx.exit instead of
         # raising it, and leaves usage errors to us (one line, as gridkit prints them).

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention
 from gridkit.report import figures as fig
 from gridkit.report.data import ReportData, read_report_data
 from gridkit.report.i18n import LANGS
@@ -23,6 +23,35 @@ _MAP_ONLY = ("ratio", "per_grid", "major_codes", "class_codes", "street_names",
 
 
 def compute_figures(data: ReportData, lang: str) -> dict:
+    """Every figure of the report from the GeoPackage's layers.
+
+    Parameters
+    ----------
+    data : gridkit.report.data.ReportData
+        The layers as :func:`gridkit.report.data.read_report_data` reads them.
+    lang : {"zh", "en"}
+        The language of class names.
+
+    Returns
+    -------
+    dict
+        ``overview``, ``unit_areas``, ``responsibility``, ``points`` (components and events),
+        ``qa``, ``rejects``, ``spotcheck``, ``runs`` and ``class_names``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.partition import partition
+    >>> from gridkit.report.data import read_report_data
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.gpkg"
+    >>> result = partition(gpd.GeoDataFrame({"CODE": ["310116001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_300, 3_398_100)]))
+    >>> result.communities.to_file(path, layer="community")
+    >>> result.unit_grids.to_file(path, layer="unit_grid")
+    >>> figures = compute_figures(read_report_data(path), "zh")
+    >>> figures["overview"]["layers"]["unit_grid"]
+    3
+    """
     grid_index = pd.Index(data.unit_grid["BGID"].astype(str))
     overview = fig.overview(data)
     points = {}
@@ -48,21 +77,58 @@ def compute_figures(data: ReportData, lang: str) -> dict:
 
 def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
                  png_dir: str | Path | None = None) -> dict:
-    """Write the HTML report of ``source`` to ``output`` (and PNG maps to ``png_dir``).
+    """Write the HTML report of a gridkit GeoPackage: map, figures and QA in one offline page.
 
     ``source`` is only read. ``output`` is replaced only once the new page is complete.
-    Returns the figures ``gridkit report --json`` prints.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The GeoPackage gridkit wrote (at least ``community`` and ``unit_grid``).
+    output : str or pathlib.Path
+        The HTML file to write.
+    lang : {"zh", "en"}, optional
+        The page's language.
+    png_dir : str or pathlib.Path, optional
+        Also write PNG maps and charts there (for documents and slides).
+
+    Returns
+    -------
+    dict
+        The figures ``gridkit report --json`` prints: output, size, layers, figures, PNGs.
+
+    Raises
+    ------
+    GridkitError
+        When ``lang`` is unknown, ``output`` is the source or a folder, a layer is missing or
+        unreadable, or the page cannot be written.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> from gridkit.partition import partition
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> result = partition(gpd.GeoDataFrame({"CODE": ["310116001001"]}, crs=4549,
+    ...     geometry=[shapely.box(624_000, 3_398_000, 624_300, 3_398_100)]))
+    >>> result.communities.to_file(folder / "out.gpkg", layer="community")
+    >>> result.unit_grids.to_file(folder / "out.gpkg", layer="unit_grid")
+    >>> figures = build_report(folder / "out.gpkg", folder / "report.html", lang="en")
+    >>> figures["layers"]["unit_grid"], (folder / "report.html").exists()
+    (3, True)
     """
     started = time.perf_counter()
     if lang not in LANGS:
-        raise GridkitError(f"--lang {lang}: choose one of {', '.join(LANGS)}")
+        raise InputError(f"{mention(lang=lang)}: choose one of {', '.join(LANGS)}",
+                         parameter="lang")
     source, output = Path(source), Path(output)
     if output.exists() and output.resolve() == source.resolve():
-        raise GridkitError(f"{output} is the input GeoPackage: writing there would replace "
-                           "it; give the report another name, e.g. -o report.html")
+        raise InputError(f"{output} is the input GeoPackage: writing there would replace "
+                         f"it; give the report another name, e.g. {mention(output='report.html')}",
+                         parameter="output", file=output)
     if output.is_dir():
-        raise GridkitError(f"{output} is a folder; give a file name, e.g. -o "
-                           f"{output / 'report.html'}")
+        raise InputError(f"{output} is a folder; give a file name, e.g. "
+                         f"{mention(output=str(output / 'report.html'))}", parameter="output",
+                         file=output)
     data = read_report_data(source)
     figures = compute_figures(data, lang)
     from gridkit.store import stale_results
@@ -94,16 +160,18 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
 
 
 def write_atomic(path: Path, content: bytes) -> int:
-    """Write to a temporary file beside ``path`` and rename it over: a failed or interrupted
-    write leaves the previous report as it was."""
+    """Write to a temporary file beside ``path`` and rename it over.
+
+    A failed or interrupted write leaves the previous report as it was.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                              dir=directory)
     except OSError as exc:
-        raise GridkitError(f"{path}: cannot write in {directory} ({exc.strerror}); choose "
-                           "another output path") from None
+        raise FileError(f"{path}: cannot write in {directory} ({exc.strerror}); choose "
+                        "another output path", file=path) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
@@ -111,8 +179,8 @@ def write_atomic(path: Path, content: bytes) -> int:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise GridkitError(f"{path}: cannot write the report ({exc.strerror}); the previous "
-                           "file, if any, is unchanged") from None
+        raise FileError(f"{path}: cannot write the report ({exc.strerror}); the previous "
+                        "file, if any, is unchanged", file=path) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -131,3 +199,44 @@ def _jsonable(value):
     if isinstance(value, np.floating | float):
         return float(value) if np.isfinite(value) else None
     return value
+
+
+def json_summary(result: dict) -> dict:
+    """The ``--json`` object: where the report went, how big it is, and the key figures.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`build_report` returned.
+
+    Returns
+    -------
+    dict
+        Output, size, language, counts per layer, unit and responsibility grids, points by
+        major class, QA counts, the spot-check verdict, PNG files, seconds.
+    """
+    f = result["figures"]
+    u = f["unit_areas"]
+    summary = {
+        "output": result["output"], "bytes": result["bytes"], "megabytes": result["megabytes"],
+        "lang": result["lang"], "counts": result["layers"],
+        "unit_grids": {"count": u["grids"], "target_area": u["target"],
+                       "in_band": u["in_band"], "median_area": u["stats"].get("median")},
+    }
+    if f.get("responsibility"):
+        r = f["responsibility"]
+        summary["responsibility_grids"] = {"count": r["grids"], "in_band": r["in_band"]}
+    for name, p in f.get("points", {}).items():
+        summary[name + "s"] = {"count": p["count"], "on_map": p["on_map"],
+                               "not_in_grid": p["not_in_grid"],
+                               "by_major": {m["code"]: m["count"] for m in p["majors"]}}
+    if f.get("qa") is not None:
+        summary["qa"] = {"error": f["qa"]["error"], "warning": f["qa"]["warning"]}
+    if f.get("spotcheck"):
+        overall = f["spotcheck"].get("overall") or {}
+        summary["spotcheck"] = {"verdict": overall.get("VERDICT"),
+                                "grids": f["spotcheck"].get("grids")}
+    summary["map_omitted_fields"] = result["map_omitted_fields"]
+    summary["png"] = result["png"]
+    summary["seconds"] = result["seconds"]
+    return summary

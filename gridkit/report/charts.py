@@ -62,7 +62,7 @@ def _font_family() -> tuple[str, ...]:
 
 @contextmanager
 def style() -> Iterator[None]:
-    """matplotlib settings every chart is drawn and saved under."""
+    """Matplotlib settings every chart is drawn and saved under."""
     settings = {"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "gridkit",
                 "font.family": list(_font_family()), "font.size": 9,
                 "axes.spines.top": False, "axes.spines.right": False,

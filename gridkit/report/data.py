@@ -21,7 +21,7 @@ import pyproj
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError
 from gridkit.qa import canonical_rules
 
 POINT_LAYERS = ("component", "event")
@@ -50,9 +50,11 @@ class PointLayer:
         return self.table.num_rows
 
     def coded(self, column: str) -> tuple[np.ndarray, list[str]] | None:
-        """A column as (index per row, distinct texts) with null as "", or None when the
-        layer lacks it. Class codes, BGIDs and states repeat: working on the distinct values
-        keeps a million rows cheap."""
+        """A column as (index per row, distinct texts), null as ""; None when the layer lacks it.
+
+        Class codes, BGIDs and states repeat: working on the distinct values keeps a million rows
+        cheap.
+        """
         if column not in self.table.column_names:
             return None
         values = pc.fill_null(pc.cast(self.table.column(column), pa.string()), "")
@@ -72,6 +74,26 @@ class PointLayer:
 
 @dataclass
 class ReportData:
+    """The layers of a gridkit GeoPackage as the report reads them.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The GeoPackage.
+    crs : pyproj.CRS
+        The unit grids' CRS.
+    shapes : dict of str to geopandas.GeoDataFrame
+        Polygon layers: community, unit_grid, responsibility_grid, qa_issue, spotcheck_result.
+    points : dict of str to PointLayer
+        The component and event layers as coordinate arrays.
+    tables : dict of str to pandas.DataFrame
+        Attribute tables: gridkit_run, spotcheck_summary, ...
+    rejects : dict of str to pandas.DataFrame
+        The reject tables.
+    counts : dict of str to int
+        Features per layer.
+    """
+
     path: Path
     crs: pyproj.CRS
     shapes: dict[str, gpd.GeoDataFrame]
@@ -82,10 +104,12 @@ class ReportData:
 
     @property
     def community(self) -> gpd.GeoDataFrame:
+        """The community layer."""
         return self.shapes["community"]
 
     @property
     def unit_grid(self) -> gpd.GeoDataFrame:
+        """The unit grid layer."""
         return self.shapes["unit_grid"]
 
     @property
@@ -95,8 +119,10 @@ class ReportData:
 
     @property
     def street_names(self) -> dict[str, str]:
-        """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME
-        (the partition keeps it from its input); empty when the input had none."""
+        """Street/town (街道/镇) name by 9-digit code, from the community layer's STREET_NAME.
+
+        The partition keeps it from its input; empty when the input had none.
+        """
         community = self.community
         if "STREET_NAME" not in community:
             return {}
@@ -106,8 +132,10 @@ class ReportData:
 
     @property
     def district_name(self) -> str:
-        """The district's (区/县) name from the community layer's COUNTY_NAME when the input
-        had one, else "" (the report then names the province and the county code)."""
+        """The district's (区/县) name from the community layer's COUNTY_NAME, else "".
+
+        Without it the report names the province and the county code.
+        """
         if "COUNTY_NAME" not in self.community:
             return ""
         names = self.community["COUNTY_NAME"].dropna().astype(str).str.strip()
@@ -124,23 +152,23 @@ def read_report_data(path: str | Path) -> ReportData:
     """Everything the report uses from ``path``; one-line errors that say how to fix it."""
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file; give the GeoPackage that gridkit run or "
-                           "gridkit partition wrote")
+        raise FileError(f"{path}: no such file; give the GeoPackage that gridkit run or "
+                        "gridkit partition wrote", file=path)
     if path.is_dir():
-        raise GridkitError(f"{path} is a folder; give the GeoPackage (.gpkg) gridkit wrote")
+        raise InputError(f"{path} is a folder; give the GeoPackage (.gpkg) gridkit wrote")
     try:
         listed = {str(name): kind for name, kind in pyogrio.list_layers(path)}
     except (DataSourceError, DataLayerError):
-        raise GridkitError(f"{path}: not a GeoPackage GDAL can open; give the .gpkg that "
-                           "gridkit run or gridkit partition wrote") from None
+        raise FileError(f"{path}: not a GeoPackage GDAL can open; give the .gpkg that "
+                        "gridkit run or gridkit partition wrote", file=path) from None
     for required, command in (("community", "partition"), ("unit_grid", "partition")):
         if required not in listed:
-            raise GridkitError(f"{path} has no {required} layer: run gridkit {command} (or "
-                               "gridkit run) to make it first")
+            raise InputError(f"{path} has no {required} layer: run gridkit {command} (or "
+                             "gridkit run) to make it first")
     grids = _read_shapes(path, "unit_grid")
     crs = grids.crs
     if crs is None or not crs.is_projected:
-        raise GridkitError(
+        raise InputError(
             f"{path}: layer unit_grid is in {crs.to_string() if crs else 'no CRS'}, not a "
             "projected metric CRS; re-run gridkit partition, which writes one")
     _require(path, grids, "unit_grid", ("BGID",))
@@ -169,10 +197,10 @@ def read_report_data(path: str | Path) -> ReportData:
 def _require(path: Path, frame: pd.DataFrame, layer: str, fields: tuple[str, ...]) -> None:
     missing = [f for f in fields if f not in frame]
     if missing:
-        raise GridkitError(f"{path}: layer {layer} has no field {', '.join(missing)}; it was "
-                           "not written by gridkit: re-run gridkit partition")
+        raise InputError(f"{path}: layer {layer} has no field {', '.join(missing)}; it was "
+                         "not written by gridkit: re-run gridkit partition")
     if frame.empty:
-        raise GridkitError(f"{path}: layer {layer} has no features; re-run gridkit partition")
+        raise InputError(f"{path}: layer {layer} has no features; re-run gridkit partition")
 
 
 def _complete_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -188,9 +216,9 @@ def _complete_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return grids
 
 
-def _open_error(path: Path, layer: str, exc: Exception) -> GridkitError:
-    return GridkitError(f"{path}: GDAL cannot read layer {layer} ({exc}); re-run the gridkit "
-                        "command that wrote it")
+def _open_error(path: Path, layer: str, exc: Exception) -> FileError:
+    return FileError(f"{path}: GDAL cannot read layer {layer} ({exc}); re-run the gridkit "
+                     "command that wrote it", file=path)
 
 
 def _read_shapes(path: Path, layer: str) -> gpd.GeoDataFrame:

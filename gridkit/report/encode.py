@@ -1,7 +1,8 @@
 """Geometry and attributes packed compactly for the page's map script.
 
 Everything goes into one binary blob of typed arrays (little-endian, 8-byte aligned, so the
-script views them in place without copying) followed by a JSON document, gzipped and then
+script views them in place without copying; an array equal to one already packed is packed
+once and named twice) followed by a JSON document, gzipped and then
 base64-encoded into the page. Shapes are simplified at 0.5 m (as a coverage, so neighbouring
 grids keep sharing their edges), quantised to 0.1 m and delta-coded per ring, which gzip packs
 well. Large point layers are quantised to 16 bits per axis and sorted by tile, so the script
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -41,17 +43,26 @@ class Blob:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     arrays: dict[str, list] = field(default_factory=dict)
+    # Offsets of the arrays already packed, by their bytes' digest: a column whose codes repeat
+    # another's (a component's class name, class code and major class often do) is packed once.
+    _packed: dict[tuple[str, bytes], int] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, array: np.ndarray, kind: str) -> str:
+        """Append ``array`` under ``name`` as little-endian ``kind``, 8-byte aligned."""
         if name in self.arrays:
             raise ValueError(f"array {name} added twice")
         data = np.ascontiguousarray(array, dtype=np.dtype(_JS_TYPES[kind]).newbyteorder("<"))
+        raw = data.tobytes()
+        digest = (kind, hashlib.blake2b(raw, digest_size=20).digest())
+        if digest in self._packed:
+            self.arrays[name] = [kind, self._packed[digest], int(data.size)]
+            return name
         pad = (-self.size) % 8
         if pad:
             self.parts.append(b"\0" * pad)
             self.size += pad
         self.arrays[name] = [kind, self.size, int(data.size)]
-        raw = data.tobytes()
+        self._packed[digest] = self.size
         self.parts.append(raw)
         self.size += len(raw)
         return name
@@ -169,6 +180,18 @@ def _flatten(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class PointEncoding:
+    """A point layer as the page's map reads it.
+
+    Attributes
+    ----------
+    spec : dict
+        The arrays' names and the tiles, for the page's header.
+    order : numpy.ndarray
+        Rows of the layer in their order in the page.
+    valid : int
+        Rows with a position.
+    """
+
     spec: dict
     order: np.ndarray  # rows of the layer in their order in the page
     valid: int
@@ -219,8 +242,11 @@ def _nice_step(minimum: float) -> float:
 
 def encode_column(name: str, values: pa.Array | pa.ChunkedArray | np.ndarray | list,
                   blob: Blob, prefix: str) -> dict | None:
-    """One attribute column in the most compact of: numbers, a dictionary, a code split into
-    a dictionary head and a numeric tail, or plain JSON; None when it would be too large."""
+    """One attribute column in its most compact encoding.
+
+    Numbers, a dictionary, a code split into a dictionary head and a numeric tail, or plain JSON;
+    None when it would be too large.
+    """
     array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values,
                                                                                  from_pandas=True)
     if isinstance(array, pa.ChunkedArray):

@@ -59,8 +59,11 @@ def _run_parameter(data: ReportData, command: str, key: str):
 
 
 def district_title(data: ReportData, counties: list[str]) -> str:
-    """The district's name for the page title: the input's county name when it had one
-    (上海市金山区), else the province and the county code (上海市 310116)."""
+    """The district's name for the page title.
+
+    The input's county name when it had one (上海市金山区), else the province and the county
+    code (上海市 310116).
+    """
     if not counties:
         return data.district_name
     province = province_names().get(counties[0][:2], "")
@@ -71,6 +74,7 @@ def district_title(data: ReportData, counties: list[str]) -> str:
 
 
 def overview(data: ReportData) -> dict:
+    """The overview card: area (km²), counties, streets, communities and counts per layer."""
     grids = data.unit_grid
     codes = data.community["CODE"].astype(str)
     counties = sorted({c[:6] for c in codes if len(c) >= 6})
@@ -94,6 +98,7 @@ def overview(data: ReportData) -> dict:
 
 
 def unit_areas(data: ReportData) -> dict:
+    """Unit grid areas against their target: the histogram and the share within 0.5-2×."""
     grids = data.unit_grid
     area = pd.to_numeric(grids["AREA"], errors="coerce").to_numpy(float)
     targets = grid_targets(data)
@@ -134,6 +139,7 @@ def band_limits(text: str) -> tuple[int, int] | None:
 
 
 def responsibility(data: ReportData) -> dict | None:
+    """Responsibility grids per band (10-16, 20-30): counts, unit grids each, in-band share."""
     frame = data.shapes.get("responsibility_grid")
     if frame is None or frame.empty:
         return None
@@ -191,6 +197,7 @@ def class_names(kind: str) -> dict[str, str]:
 
 
 def class_names_en(kind: str) -> dict[str, str]:
+    """English class names by code for ``kind`` (the Chinese name where there is none)."""
     catalog = national_catalog(kind)
     return {entry.code: entry.name_en or entry.name for entry in catalog}
 
@@ -242,6 +249,7 @@ def _coded_counts(coded: tuple[np.ndarray, list[str]]) -> list[tuple[str, int]]:
 
 def points(data: ReportData, name: str, kind: str, code_field: str, code_at: int,
            grid_index: pd.Index) -> dict | None:
+    """Figures of the component or event layer ``name``: counts per class, grid and state."""
     layer = data.points.get(name)
     if layer is None:
         return None
@@ -320,6 +328,7 @@ def _nice_width(raw: float) -> int:
 
 
 def qa(data: ReportData) -> dict | None:
+    """QA issues by rule, layer and severity, each finding counted once."""
     frame = data.shapes.get("qa_issue")
     if frame is None:
         return None
@@ -350,6 +359,7 @@ def qa(data: ReportData) -> dict | None:
 
 
 def rejects(data: ReportData) -> dict:
+    """Rejected rows per reject table, by rule (or reason)."""
     out = {}
     for name, frame in data.rejects.items():
         column = "RULE" if "RULE" in frame and frame["RULE"].notna().any() else "REASON"
@@ -366,8 +376,11 @@ INTERVAL = re.compile(r"^(.*?)_?(LOW|LO|LOWER|L)$")
 
 
 def interval_columns(columns: list[str]) -> list[tuple[str, str, str]]:
-    """(estimate, low, high) triples among field names: ACCURACY with ACC_LOW/ACC_HIGH,
-    X with X_LOW/X_HIGH, ... The estimate is the field whose name starts with the stem."""
+    """(estimate, low, high) triples among field names.
+
+    ACCURACY with ACC_LOW/ACC_HIGH, X with X_LOW/X_HIGH, ... The estimate is the field whose name
+    starts with the stem.
+    """
     triples = []
     for low in columns:
         match = INTERVAL.match(low)
@@ -384,6 +397,7 @@ def interval_columns(columns: list[str]) -> list[tuple[str, str, str]]:
 
 
 def spotcheck(data: ReportData) -> dict | None:
+    """The spot check's verdict and estimates against the acceptance level (96% by default)."""
     summary = data.tables.get("spotcheck_summary")
     result = data.shapes.get("spotcheck_result")
     if summary is None and result is None:
@@ -429,6 +443,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def runs(data: ReportData) -> list[dict]:
+    """The ``gridkit_run`` rows: time, version, command, parameters."""
     frame = data.tables.get("gridkit_run")
     if frame is None:
         return []

@@ -244,8 +244,21 @@ def map_strings(lang: str) -> dict[str, str]:
 
 
 def rule_label(rule: str, lang: str) -> str:
-    """A QA rule id (current or old, :data:`gridkit.qa.RULES`) as words in ``lang``; ids
-    gridkit does not know (a newer rule, a reject's free-text reason) come back as they are.
+    """A QA rule id (current or old, :data:`gridkit.qa.RULES`) as words in ``lang``.
+
+    Ids gridkit does not know (a newer rule, a reject's free-text reason) come back as they
+    are.
+
+    Parameters
+    ----------
+    rule : str
+        The rule id.
+    lang : str
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------

@@ -51,6 +51,20 @@ CONTEXT = {
 
 @dataclass
 class MapData:
+    """The map's data as the page embeds it.
+
+    Attributes
+    ----------
+    header : dict
+        Layers, fields, arrays and their offsets.
+    payload : str
+        Base64 of the gzipped binary blob.
+    omitted : dict of str to list of str
+        Fields left out of the map per layer (too large).
+    selftest : dict, optional
+        Values the page checks it decoded right.
+    """
+
     header: dict
     payload: str  # base64 of the gzipped blob
     omitted: dict[str, list[str]] = field(default_factory=dict)
@@ -58,6 +72,7 @@ class MapData:
 
 
 def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
+    """Encode the layers for the page's map: grids, responsibility grids, points, QA, spot check."""
     grids = data.unit_grid
     minx, miny, maxx, maxy = grids.total_bounds
     origin = (float(np.floor(minx)), float(np.floor(miny)))

@@ -3,13 +3,12 @@
 Autoescape is on, so every value from the GeoPackage is escaped by Jinja2; charts are SVG
 made by matplotlib (which escapes its text), and the map script shows user text with
 ``textContent`` only. The page declares a Content-Security-Policy that allows nothing from the
-network: the vendored map library is unpacked from the page itself into a ``blob:`` script.
+network: the vendored map library is inlined, and the map data (base64 of one gzip stream) comes
+in pieces that a ``blob:`` worker inflates while the browser is still reading the page.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,11 +26,15 @@ from gridkit.report.i18n import field_label, rule_label, strings
 from gridkit.report.mapdata import MapData
 
 MAX_ROWS = 200  # rows of a detail table; the GeoPackage has the rest
-CSP = ("default-src 'none'; script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; "
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data: blob:; connect-src data: blob:; worker-src blob:")
-# OpenLayers, vendored from the npm registry (static/vendor, with its licence beside it).
-LIBRARY = "ol-10.11.0.js"
+# OpenLayers, the part the map uses, bundled from the npm registry's ol@10.11.0 (static/vendor,
+# with its licence and the bundle's entry module beside it; README.md has the build command).
+LIBRARY = "ol-10.11.0-subset.min.js"
 LIBRARY_CSS = "ol-10.11.0.css"
+# Characters of base64 per piece of map data (a multiple of 4, so each piece decodes alone):
+# the worker starts inflating the first piece while the browser still reads the others.
+PIECE = 1 << 21
 
 
 @dataclass
@@ -43,6 +46,24 @@ class Swatch:
 
 @dataclass
 class Table:
+    """A table of the page.
+
+    Attributes
+    ----------
+    headers : list of str
+        Column headers.
+    rows : list of list
+        The cells.
+    numeric : set of int
+        Columns right-aligned as numbers.
+    caption : str
+        Caption above.
+    wide : bool
+        Spans the page's width.
+    note : str
+        Note below.
+    """
+
     headers: list[str]
     rows: list[list]
     numeric: set[int] = field(default_factory=set)
@@ -76,6 +97,7 @@ def figure(chart, *tables: Table) -> dict:
 
 
 def section(anchor: str, title: str, note: str, *blocks: dict) -> dict:
+    """One section of the page: anchor, title, note and its blocks."""
     return {"id": anchor, "title": title, "note": note, "blocks": list(blocks)}
 
 
@@ -90,10 +112,44 @@ def _asset(name: str) -> str:
 
 
 @cache
-def _library_payload() -> str:
-    """The vendored OpenLayers build gzipped and in base64 (0.40 MB instead of 1.07 MB)."""
-    code = files("gridkit.report").joinpath(f"static/vendor/{LIBRARY}").read_bytes()
-    return base64.b64encode(gzip.compress(code, compresslevel=9, mtime=0)).decode("ascii")
+def _library() -> str:
+    """The vendored OpenLayers subset, safe to inline in a <script> element."""
+    code = _asset(f"vendor/{LIBRARY}")
+    if "</script" in code.lower() or "<!--" in code:
+        raise ValueError(f"static/vendor/{LIBRARY} cannot be inlined: it contains '</script' "
+                         "or '<!--'; rebuild it (gridkit/report/README.md)")
+    return code
+
+
+def pieces(payload: str, size: int | None = None) -> list[str]:
+    """The base64 payload cut into pieces of ``size`` characters (a multiple of 4).
+
+    Parameters
+    ----------
+    payload : str
+        Base64 text of the gzipped map data.
+    size : int, optional
+        Characters per piece, a multiple of 4; :data:`PIECE` (2 Mi) by default.
+
+    Returns
+    -------
+    list of str
+        At least one piece; joined, they are ``payload``.
+
+    Raises
+    ------
+    ValueError
+        If ``size`` is not a positive multiple of 4.
+
+    Examples
+    --------
+    >>> pieces("QUJDREVGR0g=", 8)
+    ['QUJDREVG', 'R0g=']
+    """
+    size = PIECE if size is None else size
+    if size <= 0 or size % 4:
+        raise ValueError(f"size must be a positive multiple of 4 characters, not {size}")
+    return [payload[k:k + size] for k in range(0, len(payload), size)] or [""]
 
 
 @cache
@@ -113,6 +169,7 @@ class Labels:
         self.communities = figures["overview"].get("community_names", {})
 
     def street(self, code: object) -> str:
+        """A street/town code with its name (``310116001 东林街道``), or "–"."""
         code = "" if code is None else str(code)
         name = self.streets.get(code) or self.communities.get(code, "")
         return f"{code} {name}".strip() if code else "–"
@@ -149,6 +206,7 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
         sections.append(runs_section(figures["runs"], w))
     omitted = "; ".join(f"{name}: {', '.join(fields)}"
                         for name, fields in map_data.omitted.items())
+    data = pieces(map_data.payload)
     return _environment().get_template("page.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en", csp=Markup(CSP), w=w,
         title=f"{figures['overview']['name']} · {w['title']}",
@@ -156,9 +214,9 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
         sections=sections, omitted=omitted,
         nav=[(s["id"], s["title"]) for s in sections],
         footer=w["footer"].format(version=__version__),
-        header_json=script_json(map_data.header), payload=Markup(map_data.payload),
-        library=LIBRARY, library_payload=Markup(_library_payload()),
-        script=Markup(_asset("map.js")))
+        header_json=script_json({**map_data.header, "pieces": len(data)}),
+        pieces=[Markup(p) for p in data], unpack=Markup(_asset("unpack.js")),
+        script=Markup(_library() + ";\n" + _asset("map.js")))
 
 
 def stale_section(stale: list[dict], w: dict) -> dict:
@@ -170,6 +228,7 @@ def stale_section(stale: list[dict], w: dict) -> dict:
 
 
 def overview_section(figures: dict, w: dict) -> dict:
+    """The overview section: cards with the district's figures."""
     o = figures["overview"]
     generated = run_time().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cards = [(w["district_area"], f"{o['area_km2']:,.2f} {w['km2']}"),
@@ -195,6 +254,7 @@ def overview_section(figures: dict, w: dict) -> dict:
 
 
 def unit_area_section(u: dict, w: dict, names: Labels) -> dict:
+    """The unit grid area section: histogram against the target and the outliers."""
     h = u["histogram"]
     if u["single_target"]:
         xlabel, fmt = w["area_m2"], (lambda v: f"{v:,.0f}")
@@ -221,6 +281,7 @@ def unit_area_section(u: dict, w: dict, names: Labels) -> dict:
 
 
 def responsibility_section(r: dict, w: dict, names: Labels) -> dict:
+    """The responsibility grid section: unit grids per responsibility grid, by band."""
     blocks = []
     for band in r["bands"]:
         limits = band["limits"]
@@ -257,6 +318,7 @@ def _class_name(entry: dict, lang: str) -> str:
 
 def points_section(name: str, p: dict, w: dict, lang: str, names: Labels,
                    rejects: dict | None) -> dict:
+    """The component or event section: major classes, grids and states, rejects."""
     majors = p["majors"]
     codes = [m["code"] for m in majors]
     rows = [(f"{m['code']} {_class_name(m, lang)}".strip() or w["other"], m["count"],
@@ -316,6 +378,7 @@ def points_section(name: str, p: dict, w: dict, lang: str, names: Labels,
 
 
 def qa_section(q: dict | None, w: dict, lang: str) -> dict:
+    """The QA section: issues by rule and severity."""
     if not q or not q["count"]:
         return section("qa", w["sec_qa"], w["qa_note"], {"kind": "text", "text": w["no_issues"]})
     series = [(w["error"], palette.SEVERITY["error"]),
@@ -339,6 +402,7 @@ def qa_section(q: dict | None, w: dict, lang: str) -> dict:
 
 
 def spotcheck_section(s: dict, w: dict, lang: str, names: Labels) -> dict:
+    """The spot check section: verdict, accuracy and completeness with their intervals."""
     level = s["acceptance"]
     blocks: list[dict] = []
     overall = s.get("overall")
@@ -419,6 +483,7 @@ def _generic_table(columns: list[str], records: list[dict], w: dict, lang: str,
 
 
 def runs_section(runs: list[dict], w: dict) -> dict:
+    """The runs section: the commands that made the file."""
     rows = [[r.get("TIME", ""), r.get("VERSION", ""), r.get("COMMAND", ""),
              r.get("PARAMETERS", "")] for r in runs[-MAX_ROWS:]]
     return section("runs", w["runs"], "", {"kind": "figure", "chart": None, "tables": [

@@ -1,5 +1,7 @@
-"""Colours shared by the interactive map, the charts and the PNG maps, so that a class or a
-band has one colour wherever it appears. Colour-blind-safe (Tableau 10) hues."""
+"""Colours shared by the interactive map, the charts and the PNG maps.
+
+So that a class or a band has one colour wherever it appears. Colour-blind-safe (Tableau 10) hues.
+"""
 
 from __future__ import annotations
 

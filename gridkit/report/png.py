@@ -11,12 +11,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, GridkitWarning, mention
 from gridkit.report import palette
 from gridkit.report.data import ReportData
 from gridkit.report.i18n import strings
@@ -52,6 +53,7 @@ def cjk_font() -> str | None:
 
 
 def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> list[Path]:
+    """Write the report's maps as PNG files in ``directory``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -60,17 +62,16 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GridkitError(f"--png {directory}: cannot create the folder ({exc.strerror}); "
-                           "choose another") from None
+        raise FileError(f"{mention(png_dir=str(directory))}: cannot create the folder "
+                        f"({exc.strerror}); choose another", parameter="png_dir",
+                        file=directory) from None
     font = None
     if lang == "zh":
         path = cjk_font()
         if path is None:
             lang = "en"  # no Chinese glyphs here: English beats rows of empty boxes
-            import click
-
-            click.echo("gridkit: warning: no Chinese font found for the PNG maps; they use "
-                       "English labels (install fonts-noto-cjk)", err=True)
+            warnings.warn("no Chinese font found for the PNG maps; they use English labels "
+                          "(install fonts-noto-cjk)", GridkitWarning, stacklevel=2)
         else:
             font_manager.fontManager.addfont(path)
             font = font_manager.FontProperties(fname=path)
@@ -82,8 +83,9 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
 
 
 def write_charts(drawn: list, directory: Path) -> list[Path]:
-    """The page's charts as ``chart_01.png``, ... (the same matplotlib figures the page
-    inlines as SVG), written atomically like the maps.
+    """The page's charts as ``chart_01.png``, ...
+
+    (the same matplotlib figures the page inlines as SVG), written atomically like the maps.
 
     Parameters
     ----------
@@ -111,7 +113,8 @@ def write_charts(drawn: list, directory: Path) -> list[Path]:
             os.replace(temporary, path)
         except OSError as exc:
             Path(temporary).unlink(missing_ok=True)
-            raise GridkitError(f"{path}: cannot write the chart ({exc.strerror})") from None
+            raise FileError(f"{path}: cannot write the chart ({exc.strerror})",
+                            file=path) from None
         written.append(path)
     return written
 
@@ -128,7 +131,7 @@ def _save(figure, path: Path) -> Path:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise GridkitError(f"{path}: cannot write the map ({exc.strerror})") from None
+        raise FileError(f"{path}: cannot write the map ({exc.strerror})", file=path) from None
     finally:
         plt.close(figure)
     return path
@@ -155,6 +158,7 @@ class Maps:
         self.extent = data.unit_grid.total_bounds
 
     def available(self) -> list[tuple[str, object]]:
+        """The maps this file has data for, as (name, draw function)."""
         maps = [("overview", self.overview), ("unit_area", self.unit_area)]
         if "component" in self.data.points:
             maps.append(("components", lambda: self.points("component")))
@@ -245,6 +249,7 @@ class Maps:
 
     # -- maps ---------------------------------------------------------------------------------
     def overview(self):
+        """Unit grids coloured by responsibility grid band."""
         w = self.w
         figure, ax = self._figure(f"{w['layer_unit_grid']} · {w['layer_responsibility_grid']}")
         resp = self.data.shapes.get("responsibility_grid")
@@ -265,6 +270,7 @@ class Maps:
         return figure
 
     def unit_area(self):
+        """Unit grids coloured by area against their target."""
         w = self.w
         figure, ax = self._figure(f"{w['sec_unit_area']} · {w['map.colour_area']}")
         ratio = self.figures["unit_areas"]["ratio"]
@@ -280,6 +286,7 @@ class Maps:
         return figure
 
     def points(self, name: str):
+        """Points of layer ``name`` coloured by major class."""
         w = self.w
         layer = self.data.points[name]
         p = self.figures["points"][name]
@@ -303,6 +310,7 @@ class Maps:
         return figure
 
     def qa(self):
+        """QA issues coloured by severity."""
         w = self.w
         qa = self.data.shapes["qa_issue"]
         figure, ax = self._figure(f"{w['layer_qa_issue']} · {len(qa):,}")
@@ -325,6 +333,7 @@ class Maps:
         return figure
 
     def spotcheck(self):
+        """Spot-checked grids coloured by verdict."""
         w = self.w
         spot = self.data.shapes["spotcheck_result"]
         figure, ax = self._figure(w["layer_spotcheck_result"])

@@ -17,7 +17,7 @@ import pyogrio
 import shapely
 
 from gridkit.crs import parse_crs
-from gridkit.errors import GridkitError
+from gridkit.errors import GridkitError, InputError
 from gridkit.geometry import POLYGONAL, clean_geometries, skipped_features
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
 from gridkit.options import crs_field, layer_field, option, record
@@ -169,8 +169,9 @@ def group_geopackage(gpkg: str | Path, options: GroupOptions | None = None, *,
     started = time.perf_counter()
     bands = parse_band(options.dense, "--dense"), parse_band(options.sparse, "--sparse")
     if not options.dense_threshold > 0:
-        raise GridkitError(f"--dense-threshold {options.dense_threshold:g}: it is a multiple "
-                           "of the median workload per m² and must be above 0 (default 2)")
+        raise InputError(f"`dense_threshold={options.dense_threshold:g}`: it is a multiple "
+                         "of the median workload per m² and must be above 0 (default 2)",
+                         parameter="dense_threshold")
     grids = read_unit_grids(gpkg)
     keys, issues = (_read_key_areas(options.key_areas, options.key_areas_layer, grids,
                                     options.crs)

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from gridkit.distributed import map_ordered
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import dissolve_coverage, polsby_popper
 from gridkit.qa import QAIssue, qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
@@ -58,6 +58,19 @@ class Grouping:
         Bands missed, grids not contiguous.
     figures : dict
         Counts and shares (``gridkit group --json`` without the file's figures).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> corners = np.array([(624_000 + 100 * c, 3_398_000 + 100 * r)
+    ...                     for r in range(4) for c in range(6)])  # EPSG:4549 metres
+    >>> squares = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 100,
+    ...                       corners[:, 1] + 100)
+    >>> bgids = [f"310116001001{k:03d}" for k in range(1, 25)]
+    >>> result = group(gpd.GeoDataFrame({"BGID": bgids, "STREET": "310116001"},
+    ...                                 geometry=squares, crs=4549))
+    >>> result.responsibility_grids[["RGID", "DENSITY", "UNITS"]].values.tolist()
+    [['3101160010001', 'sparse', 24]]
     """
 
     responsibility_grids: gpd.GeoDataFrame
@@ -72,23 +85,37 @@ class Grouping:
 
 
 def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
-    """'10-16' → (10, 16), refusing empty, reversed or zero bands."""
+    """'10-16' → (10, 16), refusing empty, reversed or zero bands.
+
+    ``option`` is the parameter the band was given as (``"dense"``; a flag spelling such as
+    ``"--dense"`` is taken too), named in the error.
+
+    Examples
+    --------
+    >>> parse_band("10-16", "dense")
+    (10, 16)
+    """
+    option = parameter_name(option)
     if isinstance(text, tuple):
         lo, hi = text
     else:
         try:
             lo, hi = (int(part) for part in str(text).replace("–", "-").split("-"))
         except ValueError:
-            raise GridkitError(f"{option} {text!r} is not a band like 10-16") from None
+            raise InputError(f"{mention(**{option: text})} is not a band like 10-16",
+                             parameter=option) from None
     if lo < 1 or hi < lo:
-        raise GridkitError(f"{option} {lo}-{hi}: a band needs 1 ≤ low ≤ high, e.g. 10-16")
+        raise InputError(f"{mention(**{option: f'{lo}-{hi}'})}: a band needs 1 ≤ low ≤ high, "
+                         "e.g. 10-16", parameter=option)
     return lo, hi
 
 
 class Neighbours:
-    """Each unit grid's neighbours, packed in two arrays. The packed form is what crosses to
-    a Dask worker: pickling 67,000 small arrays one by one took seconds, two arrays take
-    milliseconds. ``lists()`` unpacks them once per process."""
+    """Each unit grid's neighbours, packed in two arrays.
+
+    The packed form is what crosses to a Dask worker: pickling 67,000 small arrays one by one took
+    seconds, two arrays take milliseconds. ``lists()`` unpacks them once per process.
+    """
 
     def __init__(self, n: int, adjacency: pd.DataFrame) -> None:
         a = adjacency["a"].to_numpy().astype(np.int64)
@@ -101,6 +128,7 @@ class Neighbours:
         self._lists: list[np.ndarray] | None = None
 
     def lists(self) -> list[np.ndarray]:
+        """The neighbours of each unit grid as one array per grid, unpacked once per process."""
         if self._lists is None:
             t, b = self.targets, self.bounds
             self._lists = [t[b[i]:b[i + 1]] for i in range(len(b) - 1)]
@@ -121,36 +149,84 @@ def group(
     min_shared_edge: float = MIN_SHARED_EDGE,
     client: object | None = None,
 ) -> Grouping:
-    """Group unit grids into responsibility grids by the density rule.
+    """Group unit grids into responsibility grids (责任网格) by the density rule (疏密相间).
 
-    ``workload`` (one value per unit grid) defaults to the ``BLDG_AREA`` column when present
-    (building footprint area), else the grid area. ``key_areas`` are polygons in any CRS.
-    ``min_shared_edge``: metres of shared edge that make two unit grids neighbours (default
-    ``MIN_SHARED_EDGE``). ``client``: a ``dask.distributed.Client`` to group the streets on;
-    same result.
+    Dense places (key areas: demonstration areas, central business districts, main landscape
+    belts, and grids whose workload per m² is ``dense_threshold`` times the median) get
+    responsibility grids of 10-16 unit grids, other places 20-30, as the municipal rule of a
+    Shanghai district's implementation plan sets it. Groups are contiguous, stay within one
+    street/town (街道/镇), balance workload, and are numbered in 500 m rows from the north-west
+    (RGID: 9-digit street code + four-digit serial).
+
+    Parameters
+    ----------
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids (polygons, projected metric CRS) with BGID and STREET (9-digit
+        street/town code) on every feature, as :func:`gridkit.partition.partition` writes them.
+    key_areas : geopandas.GeoDataFrame, optional
+        Polygons of dense places, any CRS; a unit grid mostly inside one is dense.
+    workload : array_like of float, optional
+        One value per unit grid (e.g. components and events weighted by class, see
+        :func:`gridkit.responsibility.workload.load_weights`); default the ``BLDG_AREA`` column
+        (building footprint area, m²) when present, else the grid area (m²).
+    dense : tuple of (int, int) or str, optional
+        The band of unit grids per dense responsibility grid, ``(10, 16)`` or ``"10-16"``.
+    sparse : tuple of (int, int) or str, optional
+        The band elsewhere, ``(20, 30)`` or ``"20-30"``.
+    dense_threshold : float, optional
+        A grid is dense when its workload per m² is this many times the street's median.
+    min_shared_edge : float, optional
+        Metres of shared edge that make two unit grids neighbours (a shared corner does not).
+    client : dask.distributed.Client, optional
+        Group the streets on this cluster; the result is the same.
+
+    Returns
+    -------
+    Grouping
+        Responsibility grids, unit grids with RGID and DENSITY, issues and figures.
+
+    Raises
+    ------
+    GridkitError
+        When the unit grid layer is empty or lacks BGID or STREET, a band is not ``low-high`` with
+        1 ≤ low ≤ high, or ``min_shared_edge`` is negative.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"BGID": [f"310116001001{i + 1:03d}" for i in range(40)], "STREET": "310116001"},
+    ...     geometry=[shapely.box(x + 100 * (i % 10), y + 100 * (i // 10), x + 100 * (i % 10 + 1),
+    ...                           y + 100 * (i // 10 + 1)) for i in range(40)], crs=4549)
+    >>> result = group(grids, sparse="15-25")
+    >>> sorted(result.responsibility_grids["UNITS"].tolist())
+    [20, 20]
+    >>> result.unit_grids["RGID"].nunique()
+    2
     """
-    bands = {DENSE: parse_band(dense, "--dense"), SPARSE: parse_band(sparse, "--sparse")}
+    bands = {DENSE: parse_band(dense, "dense"), SPARSE: parse_band(sparse, "sparse")}
     if not (np.isfinite(min_shared_edge) and min_shared_edge >= 0):
-        raise GridkitError(f"--min-shared-edge {min_shared_edge:g}: it is in metres and must "
-                           f"be 0 or more (default {MIN_SHARED_EDGE:g})")
+        raise InputError(f"`min_shared_edge={min_shared_edge:g}`: it is in metres and must "
+                         f"be 0 or more (default {MIN_SHARED_EDGE:g})", parameter="min_shared_edge")
     if unit_grids.empty:
-        raise GridkitError("unit_grid has no features: run gridkit partition first")
+        raise InputError("unit_grid has no features: run gridkit partition first")
     for column in ("BGID", "STREET"):
         if column not in unit_grids or unit_grids[column].isna().any() or (
                 unit_grids[column].astype(str).str.strip() == "").any():
-            raise GridkitError(f"unit_grid needs {column} on every feature; re-run "
-                               "gridkit partition to write it")
+            raise InputError(f"unit_grid needs {column} on every feature; re-run "
+                             "gridkit partition to write it")
     if workload is None:
         workload = (unit_grids["BLDG_AREA"] if "BLDG_AREA" in unit_grids
                     else unit_grids.geometry.area)
     workload = np.asarray(workload, dtype=float)
     if len(workload) != len(unit_grids) or not np.isfinite(workload).all() or (
             workload < 0).any():
-        raise GridkitError("workload needs one finite, non-negative value per unit grid")
+        raise InputError("workload needs one finite, non-negative value per unit grid")
     duplicated = unit_grids["BGID"][unit_grids["BGID"].duplicated()]
     if not duplicated.empty:
-        raise GridkitError(f"unit_grid: BGID {duplicated.iloc[0]} appears more than once; "
-                           "re-run gridkit partition")
+        raise InputError(f"unit_grid: BGID {duplicated.iloc[0]} appears more than once; "
+                         "re-run gridkit partition")
     # Work in BGID order so that the input's row order cannot change the result.
     order = np.argsort(unit_grids["BGID"].astype(str).to_numpy(), kind="stable")
     grids = unit_grids.iloc[order].reset_index(drop=True)
@@ -203,8 +279,11 @@ def group(
 
 
 def _group_street(nodes_by_class, xy, workload, packed: Neighbours, bands) -> list:
-    """The groups of one street: per connected region of each class, its groups and whether
-    the region was large enough for its band."""
+    """The groups of one street.
+
+    Per connected region of each class, its groups and whether the region was large enough for its
+    band.
+    """
     neighbours = packed.lists()
     out = []
     for klass, nodes in zip((DENSE, SPARSE), nodes_by_class, strict=True):
@@ -278,7 +357,7 @@ def _assemble(grids, density, workload, group_of, members_of, region_of, feasibl
         counter[street[g]] = counter.get(street[g], 0) + 1
         serial[g] = counter[street[g]]
     if serial.max() > 9999:
-        raise GridkitError("a street would need over 9,999 responsibility grids; widen the bands")
+        raise InputError("a street would need over 9,999 responsibility grids; widen the bands")
     rgid = np.array([f"{s}{n:04d}" for s, n in zip(street, serial, strict=True)])
     band_text = np.array([f"{bands[k][0]}-{bands[k][1]}" for k in klass])
     responsibility = gpd.GeoDataFrame({

@@ -23,8 +23,9 @@ REACH = 1.0  # a balancing move may not take a grid farther than this × its old
 
 
 def connected_parts(nodes: np.ndarray, neighbours: list[np.ndarray]) -> list[np.ndarray]:
-    """Connected parts of ``nodes`` (sorted node numbers) through the adjacency, each sorted,
-    in the order of their first node.
+    """Connected parts of ``nodes`` (sorted node numbers) through the adjacency.
+
+    Each part is sorted; parts come in the order of their first node.
 
     ``neighbours[u]`` lists the nodes adjacent to ``u`` (symmetric: v in neighbours[u] when u
     in neighbours[v]); only edges between two of ``nodes`` count.
@@ -134,6 +135,10 @@ class Region:
         return part
 
     def split(self, members: list[int], k: int, lo: int, hi: int) -> list[set[int]]:
+        """Split ``members`` into ``k`` contiguous groups of ``lo``-``hi`` grids by halving.
+
+        Each half grows from the far end of the region until it holds its share of the workload.
+        """
         if k <= 1 or len(members) <= 1:
             return [set(members)]
         k_a = k // 2
@@ -151,6 +156,10 @@ class Region:
         return (self.split(sorted(part), k_a, lo, hi) + self.split(rest, k_b, lo, hi))
 
     def refine(self, groups: list[set[int]], lo: int, hi: int) -> list[set[int]]:
+        """Even out workload by moving boundary grids between neighbouring groups.
+
+        Each move keeps both groups contiguous and within ``lo``-``hi`` grids.
+        """
         owner = {v: g for g, members in enumerate(groups) for v in members}
         load = [float(self.w[list(m)].sum()) for m in groups]
         size = [len(m) for m in groups]

@@ -17,13 +17,18 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 from gridkit.io import layers_of, read_toml
 
 LAYERS = {"component": ("MAJOR", "MINOR"), "event": ("MAJOR", "MINOR")}
 
 
 def load_weights(path: str | Path | None = None) -> dict[str, dict[str, float]]:
+    """Workload weights per component/event class: the shipped defaults, overridden by ``path``.
+
+    The defaults (``data/weights.toml``) weigh event classes above component classes, as events
+    are most cases (Yangzhou 2006: 1,167 of 1,795 cases).
+    """
     default = tomllib.loads(
         resources.files("gridkit.responsibility").joinpath("data/weights.toml").read_text(
             encoding="utf-8"))
@@ -32,15 +37,15 @@ def load_weights(path: str | Path | None = None) -> dict[str, dict[str, float]]:
     given = read_toml(path, "weights")
     for kind, table in given.items():
         if kind not in LAYERS or not isinstance(table, dict):
-            raise GridkitError(f"{path}: [{kind}] is not a weights table; use [component] "
-                               "and [event] with code = weight")
+            raise InputError(f"{path}: [{kind}] is not a weights table; use [component] "
+                             "and [event] with code = weight")
         for code, weight in table.items():
             if not isinstance(weight, int | float) or weight < 0:
-                raise GridkitError(f"{path}: [{kind}] {code} = {weight!r}: a weight is a "
-                                   "non-negative number")
+                raise InputError(f"{path}: [{kind}] {code} = {weight!r}: a weight is a "
+                                 "non-negative number")
             if code != "default" and not (code.isdigit() and len(code) in (2, 4)):
-                raise GridkitError(f"{path}: [{kind}] {code!r}: keys are 2- or 4-digit class "
-                                   "codes or default")
+                raise InputError(f"{path}: [{kind}] {code!r}: keys are 2- or 4-digit class "
+                                 "codes or default")
         default[kind] = {**default[kind], **table}
     return default
 

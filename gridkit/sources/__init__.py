@@ -1,4 +1,4 @@
-"""Reading tables and recognising their columns: one place for every step.
+r"""Reading tables and recognising their columns: one place for every step.
 
 CSV (any Chinese encoding), XLSX sheets, Shapefile attribute tables (encoding decided by the
 evidence), GeoPackage/GeoJSON and any GDAL vector source, each read into a
@@ -10,7 +10,7 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = (folder / "t.csv").write_text("标题,,\\n经度,纬度,部件名\\n121.3,30.7,路灯\\n")
+>>> _ = (folder / "t.csv").write_text("标题,,\n经度,纬度,部件名\n121.3,30.7,路灯\n")
 >>> table = read_source(folder / "t.csv", aliases={"X": ("经度",), "Y": ("纬度",),
 ...                                                  "OBJNAME": ("部件名称",)})
 >>> map_columns(table.columns, aliases={"X": ("经度",), "Y": ("纬度",),

@@ -31,8 +31,27 @@ _ASCII = re.compile(r"^[\x00-\x7f]*$")
 
 
 def nfkc(values: pa.Array) -> pa.Array:
-    """``values`` with NFKC applied where a cell is not plain ASCII (full-width digits,
-    points, commas, minus signs, the ideographic space); other cells untouched."""
+    """Fold a text column: NFKC where a cell is not plain ASCII, other cells untouched.
+
+    Full-width digits, points, commas, minus signs and the ideographic space become their ASCII
+    forms, so ``１２１．３`` reads as 121.3; nulls stay null.
+
+    Parameters
+    ----------
+    values : pyarrow.Array
+        One column of a table (cast to string).
+
+    Returns
+    -------
+    pyarrow.Array
+        The folded strings, same length.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> nfkc(pa.array(["１２１．３", "30.7", None])).to_pylist()
+    ['121.3', '30.7', None]
+    """
     values = values.cast(pa.string())
     odd = ~pc.fill_null(pc.match_substring_regex(values, _ASCII.pattern), True).to_numpy(
         zero_copy_only=False)
@@ -57,7 +76,23 @@ def _fold(text: str | None) -> str | None:
 
 
 def fold_text(text: str) -> str:
-    """One cell folded as :func:`nfkc` folds a column."""
+    """One cell folded as :func:`nfkc` folds a column.
+
+    Parameters
+    ----------
+    text : str
+        A cell.
+
+    Returns
+    -------
+    str
+        NFKC with the Chinese dashes, points and commas made ASCII.
+
+    Examples
+    --------
+    >>> fold_text("３０。７")
+    '30.7'
+    """
     return _fold(text) or ""
 
 
@@ -106,8 +141,10 @@ def code_number_problem(text: str, was_number: bool, width: int, what: str = "co
 
 
 def pad_number(text: str, width: int) -> str | None:
-    """A code that lost its leading zeros as a number, padded back to ``width`` digits; None
-    when padding would be a guess (not digits, or two or more digits missing)."""
+    """A code that lost its leading zeros as a number, padded back to ``width`` digits.
+
+    None when padding would be a guess (not digits, or two or more digits missing).
+    """
     if text.isdigit() and len(text) == width - 1:
         return text.zfill(width)
     return None
@@ -115,6 +152,16 @@ def pad_number(text: str, width: int) -> str | None:
 
 def excel_serial(value: float) -> dt.datetime | None:
     """The date and time of an Excel serial day number; None outside 1900-2100.
+
+    Parameters
+    ----------
+    value : float
+        Days since 1899-12-30 (Excel's 1900 date system), the fraction the time of day.
+
+    Returns
+    -------
+    datetime.datetime or None
+        The naive local date and time.
 
     Examples
     --------

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 
 Aliases = Mapping[str, tuple[str, ...]]
 _DROP = set(" \t_-–—.·()（）[]【】{}<>《》:：/\\'\"")
@@ -25,7 +25,17 @@ DBF_NAME_BYTES = 10
 
 
 def column_key(name: object) -> str:
-    """The comparison key of a column name.
+    """The comparison key of a column name: NFKC, case folded, spaces and brackets removed.
+
+    Parameters
+    ----------
+    name : object
+        A column name.
+
+    Returns
+    -------
+    str
+        The key two names that mean the same column share.
 
     Examples
     --------
@@ -37,8 +47,21 @@ def column_key(name: object) -> str:
 
 
 def dbf_cut(name: str, encoding: str) -> str:
-    """``name`` as a DBF keeps it: its first 10 bytes in ``encoding``, a character cut in
-    the middle dropped.
+    """``name`` as a DBF keeps it: its first 10 bytes in ``encoding``.
+
+    A character cut in the middle of its bytes is dropped, as GDAL and ArcGIS do.
+
+    Parameters
+    ----------
+    name : str
+        A column name.
+    encoding : str
+        The DBF's encoding (``gbk`` two bytes per Chinese character, ``utf-8`` three).
+
+    Returns
+    -------
+    str
+        The name a Shapefile would hold.
 
     Examples
     --------
@@ -81,47 +104,103 @@ def recognised(cells: list[str], aliases: Aliases) -> int:
 
 
 def parse_maps(items: tuple[str, ...] | list[str], aliases: Aliases) -> dict[str, str]:
-    """``--map FIELD=COLUMN`` options into {FIELD: COLUMN}; FIELD is one of ``aliases``.
+    """``maps`` items ``"FIELD=COLUMN"`` (``--map``) into {FIELD: COLUMN}.
+
+    FIELD is one of ``aliases``.
+
+    Parameters
+    ----------
+    items : sequence of str
+        The options as given, ``"OBJNAME=设施类型"``; FIELD is case-insensitive.
+    aliases : mapping of str to sequence of str
+        The schema's fields.
+
+    Returns
+    -------
+    dict of str to str
+        Field → column.
 
     Raises
     ------
-    GridkitError
+    InputError
         An item is not FIELD=COLUMN, or FIELD is not a field of the schema.
+
+    Examples
+    --------
+    >>> parse_maps(["objname=设施类型"], {"OBJNAME": ("部件名称",)})
+    {'OBJNAME': '设施类型'}
     """
     mapping: dict[str, str] = {}
     for item in items:
         target, sep, column = item.partition("=")
         target = target.strip().upper()
         if not sep or not column.strip():
-            raise GridkitError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map OBJNAME=设施类型")
+            raise InputError(f"{mention(maps=[item])}: write FIELD=COLUMN, e.g. "
+                             f"{mention(maps=['OBJNAME=设施类型'])}", parameter="maps")
         if target not in aliases:
-            raise GridkitError(f"--map {item!r}: {target} is not a field gridkit fills; use one "
-                               f"of {', '.join(aliases)}")
+            raise InputError(f"{mention(maps=[item])}: {target} is not a field gridkit fills; "
+                             f"use one of {', '.join(aliases)}", parameter="maps")
         mapping[target] = column.strip()
     return mapping
 
 
 @dataclass
 class ColumnMap:
-    """field -> source column, the source columns no field took, and the columns matched as
-    DBF-cut names (column -> the alias it was cut from)."""
+    """Which source column feeds each field of a schema.
+
+    Attributes
+    ----------
+    fields : dict of str to str
+        Field (OBJNAME, X, Y, ...) → source column.
+    extra : list of str
+        Source columns no field took (kept as surveyed, e.g. in EXTRA).
+    cut : dict of str to str
+        Columns matched as DBF-cut names (a Shapefile keeps 10 bytes) → the field whose alias
+        they were cut from.
+
+    Examples
+    --------
+    >>> found = map_columns(["部件名", "备注"], aliases={"OBJNAME": ("部件名称",)})
+    >>> found.get("OBJNAME"), found.extra, found.cut
+    ('部件名', ['备注'], {'部件名': 'OBJNAME'})
+    """
 
     fields: dict[str, str]
     extra: list[str] = field(default_factory=list)
     cut: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
+        """The source column of field ``name``, or None."""
         return self.fields.get(name)
 
 
 def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
                 source: str = "", aliases: Aliases) -> ColumnMap:
-    """Assign columns to fields: ``explicit`` (from --map) first, then ``aliases`` in order,
-    then DBF-cut aliases.
+    """Assign source columns to a schema's fields.
+
+    ``explicit`` (``--map``) first, then ``aliases`` in order (compared by :func:`column_key`:
+    case, width, spaces and brackets ignored), then the DBF-cut forms of the aliases (a
+    Shapefile cuts names to 10 bytes).
+
+    Parameters
+    ----------
+    columns : list of str
+        The source's column names.
+    explicit : dict of str to str, optional
+        Field → column the user named.
+    source : str, optional
+        The file, for messages.
+    aliases : mapping of str to sequence of str
+        Field → the column names that mean it, most specific first.
+
+    Returns
+    -------
+    ColumnMap
+        Field → column, the columns left over, and those matched as cut names.
 
     Raises
     ------
-    GridkitError
+    InputError
         An explicit column is not in ``columns``.
 
     Examples
@@ -138,10 +217,10 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
         if column not in columns:
             matches = [c for c in columns if column_key(c) == column_key(column)]
             if len(matches) != 1:
-                raise GridkitError(
-                    f"{source}: --map {target}={column}: no column {column!r}; the columns are: "
-                    f"{', '.join(columns)}"
-                )
+                raise InputError(
+                    f"{source}: {mention(maps=[f'{target}={column}'])}: no column {column!r}; "
+                    f"the columns are: {', '.join(columns)}",
+                    parameter="maps", file=source or None, field=target)
             column = matches[0]
         fields[target] = column
         taken.add(column)
@@ -154,12 +233,12 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
             if target in fields:
                 continue
             for alias in keys_of_target:
-                column = keys.get(alias)
-                if column is not None and column not in taken:
-                    fields[target] = column
-                    taken.add(column)
+                found = keys.get(alias)
+                if found is not None and found not in taken:
+                    fields[target] = found
+                    taken.add(found)
                     if table is cut:
-                        cut_from[column] = target
+                        cut_from[found] = target
                     break
     # A lone MINOR column is only a class code together with MAJOR.
     if "MINOR" in fields and "MAJOR" not in fields and "MINOR" not in explicit:

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 _DBF_CHINESE_LDIDS = {0x4D, 0x7A}  # 936 GBK, and 0x7A which ArcGIS also writes for 936
 _CPG_NAMES = {"65001": "utf-8", "utf8": "utf-8", "936": "gb18030", "cp936": "gb18030",
@@ -41,8 +41,8 @@ def cpg_encoding(path: Path) -> tuple[Path, str] | None:
             try:
                 return cpg, codecs.lookup(name).name
             except LookupError:
-                raise GridkitError(f"{cpg}: {text!r} is not an encoding; write UTF-8 or GBK in "
-                                   "it (or delete it)") from None
+                raise InputError(f"{cpg}: {text!r} is not an encoding; write UTF-8 or GBK in "
+                                 "it (or delete it)", file=cpg) from None
     return None
 
 
@@ -90,7 +90,7 @@ def decode_dbf(path: Path, dbf: Path, fields: list[str], columns: dict[str, pa.C
 
     Raises
     ------
-    GridkitError
+    InputError
         A .cpg names an encoding most of the values are not in.
     """
     text_fields = [f for f in fields if pa.types.is_string(columns[f].type)
@@ -117,11 +117,11 @@ def decode_dbf(path: Path, dbf: Path, fields: list[str], columns: dict[str, pa.C
             example = next((v for v in non_ascii if not _valid(v, encoding)), non_ascii[0])
             shown = example.decode("gb18030" if other == "GBK" else "utf-8", "replace")
             wrong = len(non_ascii) if wrong_way else len(non_ascii) - fits
-            raise GridkitError(
+            raise InputError(
                 f"{cpg} says {encoding.upper()}, but {wrong} of {len(non_ascii)} non-ASCII "
                 f"names and values are not {encoding.upper()} text "
                 f"(they read as {other}, e.g. {shown!r}); write {other} in {cpg.name} (or delete "
-                "it and gridkit decides from the values)")
+                "it and gridkit decides from the values)", file=cpg)
         label = f"{encoding.upper()} (.cpg)"
     else:
         raw = dbf.read_bytes()[:32]

@@ -41,7 +41,7 @@ import pyarrow.csv as pacsv
 import pyproj
 import shapely
 
-from gridkit.errors import GridkitError
+from gridkit.errors import FileError, InputError, mention
 from gridkit.io import utf8_or_gb18030
 from gridkit.sources.columns import Aliases, recognised
 
@@ -52,6 +52,18 @@ _SAMPLE = 1 << 20
 
 @dataclass
 class BadRow:
+    """A source row that could not be read.
+
+    Attributes
+    ----------
+    row : int or None
+        Its row number as the user finds it, None when unknown.
+    text : str
+        The row's raw text (shortened), for the reject table.
+    message : str
+        Why it could not be read.
+    """
+
     row: int | None
     text: str
     message: str
@@ -59,6 +71,44 @@ class BadRow:
 
 @dataclass
 class SourceTable:
+    r"""One table read from a CSV, XLSX sheet or vector layer, every cell as text.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    name : str
+        What SRCFILE records: the file name, ``name:layer`` when one of several was chosen.
+    table : pyarrow.Table
+        Every source column as non-null text (``""`` when empty).
+    rows : numpy.ndarray
+        int, one per table row: its row number as the user finds it (SRCROW; the sheet row, or
+        the feature id of a layer).
+    geometry : numpy.ndarray, optional
+        Shapely geometries per row (None where missing), for vector sources.
+    crs : pyproj.CRS, optional
+        The CRS the source declares.
+    bad_rows : list of BadRow
+        Rows that could not be read (wrong number of cells, undecodable bytes).
+    encoding : str
+        The text encoding used (decided by the evidence for CSV and DBF).
+    numeric : dict of str to numpy.ndarray
+        Column → bool per row: the cell was a number in the source.
+    header_row : int
+        The 1-based row the column names came from (CSV/XLSX).
+    damaged : list of tuple of (int, str, str)
+        (row, column, what) for cells whose text was repaired or is doubtful.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = path.write_text("经度,纬度\n121.3,30.7\n", encoding="gbk")
+    >>> table = read_source(path)
+    >>> table.columns, table.encoding, table.rows.tolist()
+    (['经度', '纬度'], 'gb18030', [2])
+    """
+
     path: Path
     name: str  # what SRCFILE records: the file name, ":layer" when one of several was chosen
     table: pa.Table  # every source column as non-null text ("" when empty)
@@ -78,12 +128,13 @@ class SourceTable:
 
     @property
     def columns(self) -> list[str]:
+        """The column names, in source order."""
         return list(self.table.column_names)
 
 
 def read_source(path: str | Path, *, sheet: str | None = None, layer: str | None = None,
                 header_row: int | None = None, aliases: Aliases | None = None) -> SourceTable:
-    """One table (CSV, XLSX sheet, vector layer) as a :class:`SourceTable`.
+    r"""One table (CSV, XLSX sheet, vector layer) as a :class:`SourceTable`.
 
     Parameters
     ----------
@@ -103,23 +154,27 @@ def read_source(path: str | Path, *, sheet: str | None = None, layer: str | None
 
     Raises
     ------
-    GridkitError
-        The file is missing, unreadable, or its text is not in the encoding it declares.
+    FileError
+        The file is missing or cannot be read (an ``OSError``).
+    InputError
+        ``header_row`` is not a row of the file, or its text is not in the encoding it
+        declares (a ``ValueError``).
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = p.write_text("某街道部件普查登记表,,\\n经度,纬度,名称\\n121.3,30.7,路灯\\n")
+    >>> _ = p.write_text("某街道部件普查登记表,,\n经度,纬度,名称\n121.3,30.7,路灯\n")
     >>> t = read_source(p, aliases={"X": ("经度",), "Y": ("纬度",)})
     >>> t.header_row, t.columns, t.rows.tolist()
     (2, ['经度', '纬度', '名称'], [3])
     """
     path = Path(path)
     if not path.exists():
-        raise GridkitError(f"{path}: no such file")
+        raise FileError(f"{path}: no such file", file=path)
     if header_row is not None and header_row < 1:
-        raise GridkitError(f"--header-row {header_row}: rows count from 1")
+        raise InputError(f"{mention(header_row=header_row)}: rows count from 1",
+                         parameter="header_row")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_csv(path, header_row, aliases)
@@ -132,8 +187,11 @@ _TITLE_ROWS = 20
 
 
 def choose_header(rows: list[list[str]], aliases: Aliases | None) -> int:
-    """Index (0-based, among ``rows``) of the header: the first row naming at least two known
-    columns, else the first with two or more cells (a title row has one), else the first."""
+    """Index (0-based, among ``rows``) of the header.
+
+    The first row naming at least two known columns, else the first with two or more cells (a title
+    row has one), else the first.
+    """
     filled = [sum(1 for c in r if c.strip()) for r in rows]
     if aliases:
         scores = [recognised(r, aliases) for r in rows]
@@ -187,7 +245,8 @@ def _header(path: Path, encoding: str, header_row: int | None,
     rows = [[c.lstrip("\ufeff").strip() for c in r] for r in rows]
     if header_row is not None:
         if header_row > len(rows):
-            raise GridkitError(f"{path}: --header-row {header_row} is past the end of the file")
+            raise InputError(f"{path}: {mention(header_row=header_row)} is past the end of the "
+                             "file", parameter="header_row", file=path)
         index = header_row - 1
     else:
         index = choose_header(rows, aliases) if rows else 0
@@ -196,6 +255,11 @@ def _header(path: Path, encoding: str, header_row: int | None,
 
 def read_csv(path: Path, header_row: int | None = None,
              aliases: Aliases | None = None) -> SourceTable:
+    """A CSV/TSV/TXT file as a :class:`SourceTable`: encoding, delimiter and header row found.
+
+    The encoding is decided by the evidence (UTF-8 when the bytes decode, else GB18030); a title
+    row above the header is skipped when ``aliases`` recognise the header below it.
+    """
     with open(path, "rb") as handle:
         sample = handle.read(_SAMPLE)
     encoding = detect_encoding(sample)
@@ -211,23 +275,26 @@ def read_csv(path: Path, header_row: int | None = None,
         raise _encoding_error(path, "utf-8") from None
 
 
-def _encoding_error(path: Path, encoding: str) -> GridkitError:
+def _encoding_error(path: Path, encoding: str) -> InputError:
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
                 line.decode(encoding)
             except UnicodeDecodeError:
-                return GridkitError(
+                return InputError(
                     f"{path}: line {number} is not {encoding} text like the lines before it "
-                    "(a file pasted together from two encodings?); save the file as UTF-8")
-    return GridkitError(f"{path}: not readable as {encoding} text; save the file as UTF-8")
+                    "(a file pasted together from two encodings?); save the file as UTF-8",
+                    file=path, row=number)
+    return InputError(f"{path}: not readable as {encoding} text; save the file as UTF-8",
+                      file=path)
 
 
 def _read_csv_as(path: Path, encoding: str, header_row: int | None,
                  aliases: Aliases | None) -> SourceTable:
     header, delimiter, header_row = _header(path, encoding, header_row, aliases)
     if not header:
-        raise GridkitError(f"{path}: the file is empty; a census CSV needs a header row")
+        raise InputError(f"{path}: the file is empty; a census CSV needs a header row",
+                         file=path)
     names = unique_names(header)
     bad: list[BadRow] = []
 
@@ -259,7 +326,7 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise UnicodeError(str(exc)) from None
-        raise GridkitError(f"{path}: cannot read as CSV ({exc})") from None
+        raise InputError(f"{path}: cannot read as CSV ({exc})", file=path) from None
     except UnicodeDecodeError as exc:
         raise UnicodeError(str(exc)) from None
     rows = _record_numbers(table.num_rows, [b.row for b in bad], header_row)
@@ -278,8 +345,9 @@ def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.nd
 # -- XLSX --------------------------------------------------------------------------------------
 
 def cell_text(value: object, number_format: str = "") -> tuple[str, bool]:
-    """(text, was a number) of one spreadsheet cell; a ``0000`` number format puts back the
-    leading zeros the number lost.
+    """(text, was a number) of one spreadsheet cell.
+
+    A ``0000`` number format puts back the leading zeros the number lost.
 
     Examples
     --------
@@ -309,7 +377,7 @@ def sheet_names(path: Path) -> list[str]:
     try:
         book = openpyxl.load_workbook(path, read_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise GridkitError(f"{path}: cannot read as XLSX ({exc})") from None
+        raise FileError(f"{path}: cannot read as XLSX ({exc})", file=path) from None
     try:
         return list(book.sheetnames)
     finally:
@@ -318,23 +386,26 @@ def sheet_names(path: Path) -> list[str]:
 
 def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
               aliases: Aliases | None = None, *, several: bool = False) -> SourceTable:
-    """One sheet of a workbook; ``several`` lets the caller read a many-sheet book sheet by
-    sheet (otherwise a book of several sheets needs ``sheet``)."""
+    """One sheet of a workbook.
+
+    ``several`` lets the caller read a many-sheet book sheet by sheet (otherwise a book of several
+    sheets needs ``sheet``).
+    """
     import openpyxl
 
     try:
         # Read-only streams rows; cells still carry their number formats.
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise GridkitError(f"{path}: cannot read as XLSX ({exc})") from None
+        raise FileError(f"{path}: cannot read as XLSX ({exc})", file=path) from None
     try:
         names = book.sheetnames
         if sheet is None and len(names) > 1 and not several:
-            raise GridkitError(f"{path} has {len(names)} sheets ({', '.join(names)}): name one "
-                               "with --sheet")
+            raise InputError(f"{path} has {len(names)} sheets ({', '.join(names)}): name one "
+                             f"with {mention('sheet')}", parameter="sheet", file=path)
         if sheet is not None and sheet not in names:
-            raise GridkitError(f"{path} has no sheet {sheet!r}; its sheets are: "
-                               f"{', '.join(names)}")
+            raise InputError(f"{path} has no sheet {sheet!r}; its sheets are: "
+                             f"{', '.join(names)}", parameter="sheet", file=path)
         chosen = sheet or names[0]
         head: list[tuple[int, list[tuple[str, bool]]]] = []
         header: list[str] | None = None
@@ -374,8 +445,8 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             add(number, cells)
         if header is None and head:  # fewer rows than the title search looks at
             if header_row is not None and all(n != header_row for n, _ in head):
-                raise GridkitError(f"{path}: --header-row {header_row} is past the end of "
-                                   f"sheet {chosen!r}")
+                raise InputError(f"{path}: {mention(header_row=header_row)} is past the end "
+                                 f"of sheet {chosen!r}", parameter="header_row", file=path)
             index = (next(i for i, (n, _) in enumerate(head) if n == header_row)
                      if header_row is not None else
                      choose_header([[t for t, _ in c] for _, c in head], aliases))
@@ -387,7 +458,8 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
     finally:
         book.close()
     if header is None:
-        raise GridkitError(f"{path}: sheet {chosen!r} is empty; a sheet needs a header row")
+        raise InputError(f"{path}: sheet {chosen!r} is empty; a sheet needs a header row",
+                         file=path)
     names_ = unique_names(header)
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names_, columns, strict=True)})
     numeric = {n: np.asarray(f, bool) for n, f in zip(names_, numbers, strict=True)}
@@ -399,11 +471,12 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
 # -- GDAL vector sources -----------------------------------------------------------------------
 
 def read_vector_source(path: Path, layer: str | None) -> SourceTable:
+    """One layer of a GDAL vector source as a :class:`SourceTable` with geometry and CRS."""
     import pyogrio
 
     from gridkit.io import choose_layer, layers_of
 
-    chosen = choose_layer(path, layer, "--layer")
+    chosen = choose_layer(path, layer)
     several = len(layers_of(path)) > 1
     dbf = _dbf_of(path)
     try:
@@ -412,10 +485,12 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
         meta, table = pyogrio.read_arrow(path, layer=chosen, return_fids=True,
                                          encoding="ISO-8859-1" if dbf else None)
     except UnicodeDecodeError:
-        raise GridkitError(f"{path}: field names or values are not valid UTF-8 text; save the "
-                           "layer again as UTF-8 (GeoPackage and GeoJSON are UTF-8)") from None
+        raise InputError(f"{path}: field names or values are not valid UTF-8 text; save the "
+                         "layer again as UTF-8 (GeoPackage and GeoJSON are UTF-8)",
+                         file=path) from None
     except Exception as exc:  # pyogrio wraps GDAL errors in several classes
-        raise GridkitError(f"{path}: GDAL cannot read layer {chosen!r} ({exc})") from None
+        raise FileError(f"{path}: GDAL cannot read layer {chosen!r} ({exc})",
+                        file=path) from None
     geometry_name = meta.get("geometry_name") or ""
     fid_name = meta.get("fid_column") or ""
     fid_column = fid_name if fid_name in table.column_names else (

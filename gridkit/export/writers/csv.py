@@ -26,11 +26,12 @@ LONLAT_DECIMALS = 8
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One CSV per layer with X/Y (points) or WKT, text in the chosen encoding."""
     written = Written()
     for layer in layers:
         table = _with_coordinates(layer, as_plain_types(layer.table))
         table, replaced = fit_encoding(table, layer.name, context.encoding,
-                                       "export with --encoding utf-8")
+                                       "export with `encoding='utf-8'`")
         for field, count in replaced.items():
             written.warnings.append(f"{layer.name}.{field}: {count} value(s) with symbols GBK "
                                     "lacks written with look-alikes (m² as m2, ...)")

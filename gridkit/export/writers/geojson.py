@@ -1,6 +1,8 @@
-"""GeoJSON per RFC 7946: one file per layer, coordinates in WGS 84 longitude/latitude with 7
-decimals (about 1 cm), polygons wound counter-clockwise, numbers with 17 significant digits
-so that values read back exactly."""
+"""GeoJSON per RFC 7946.
+
+One file per layer, coordinates in WGS 84 longitude/latitude with 7 decimals (about 1 cm), polygons
+wound counter-clockwise, numbers with 17 significant digits so that values read back exactly.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ PRECISION = 7
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One RFC 7946 GeoJSON per layer, in WGS 84."""
     written = Written()
     for layer in layers:
         name = f"{layer.name}.geojson"

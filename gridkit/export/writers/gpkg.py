@@ -1,6 +1,9 @@
-"""GeoPackage for other systems: the layers as they are in OUT.gpkg, plus what makes them
-readable without gridkit (Chinese field titles and descriptions, default QGIS styles, and a
-``gridkit_export`` table saying what the file holds)."""
+"""GeoPackage for other systems.
+
+The layers as they are in OUT.gpkg, plus what makes them readable without gridkit (Chinese field
+titles and descriptions, default QGIS styles, and a ``gridkit_export`` table saying what the file
+holds).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ MANIFEST_FIELDS = {"LAYER": pa.string(), "FEATURES": pa.int64(), "KEYFIELD": pa.
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One GeoPackage 1.3 with every layer, its styles and Chinese field descriptions."""
     written = Written()
     for number, layer in enumerate(layers):
         # GeoPackage 1.3, not GDAL's newest 1.4: readers with an older GDAL (QGIS 3.22 has
@@ -60,8 +64,10 @@ def _write_layer(layer: Layer, target: Path, dataset_options: dict | None) -> No
 
 def _styles(layers: list[Layer], incremental: bool,
             manifest_fields: list[str]) -> list[StyleRow]:
-    """A default style per layer; attribute tables (and layers without a geometry to draw)
-    get one with the Chinese aliases only."""
+    """A default style per layer.
+
+    Attribute tables (and layers without a geometry to draw) get one with the Chinese aliases only.
+    """
     rows = []
     for layer in layers:
         style = style_for(layer, incremental)

@@ -1,6 +1,8 @@
-"""GeoParquet (through geopandas and pyarrow: the GDAL in pyogrio's wheels has no Parquet
-driver): one file per layer, geometry as WKB in OUT.gpkg's CRS (PROJJSON in the metadata),
-every field with its Arrow type. An attribute table becomes plain Parquet."""
+"""GeoParquet, one file per layer, through geopandas and pyarrow.
+
+GDAL in pyogrio's wheels has no Parquet driver. Geometry as WKB in OUT.gpkg's CRS (PROJJSON
+in the metadata), every field with its Arrow type. An attribute table becomes plain Parquet.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from gridkit.export.writers import WriteContext, Written
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One GeoParquet per layer (plain Parquet for attribute tables)."""
     written = Written()
     for layer in layers:
         name = f"{layer.name}.parquet"

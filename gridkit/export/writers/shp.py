@@ -1,6 +1,9 @@
-"""Shapefiles: one per layer (one per geometry family when a layer mixes points, lines and
-polygons), field names shortened by :mod:`gridkit.export.shpnames`, text in GBK or UTF-8 with
-a .cpg naming it, and ``field_names.csv`` mapping every field to its Shapefile name."""
+"""Shapefiles.
+
+One per layer (one per geometry family when a layer mixes points, lines and polygons), field names
+shortened by :mod:`gridkit.export.shpnames`, text in GBK or UTF-8 with a .cpg naming it, and
+``field_names.csv`` mapping every field to its Shapefile name.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyogrio
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError, mention
 from gridkit.export.fields import titles
 from gridkit.export.layer import Layer, type_names
 from gridkit.export.shpnames import shapefile_names
@@ -25,10 +28,11 @@ TEXT_LIMIT = 254  # bytes in a DBF character field
 # GDAL's name for the encoding, what the .cpg says (a code page number, which ArcGIS, QGIS
 # and GDAL all read) and the DBF language driver id for readers that ignore .cpg files.
 _ENCODINGS = {"gbk": ("CP936", "936", 0x4D), "utf-8": ("UTF-8", "UTF-8", None)}
-_FIX = "export with --encoding utf-8"
+_FIX = "export with `encoding='utf-8'`"
 
 
 def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
+    """One Shapefile per layer (per geometry family when mixed), names cut to 10 bytes, a .cpg."""
     encoding = context.encoding
     written = Written()
     mapping_rows = []
@@ -61,17 +65,20 @@ def write(layers: list[Layer], target: Path, context: WriteContext) -> Written:
 
 
 def _parts(layer: Layer) -> list[tuple[str, np.ndarray | None]]:
-    """[("", None)] when the layer has one geometry type. A layer of any geometry type (the
-    component layer, where linear and areal classes keep their shape) is split by family,
-    _point/_line/_polygon, always, so that a delta with points only still names its file
-    like the full export; features without a geometry go with the first part."""
+    """The parts a layer is written as: ``[("", None)]`` for one geometry type.
+
+    A layer of any geometry type (the component layer, where linear and areal classes keep their
+    shape) is split by family, _point/_line/_polygon, always, so that a delta with points only still
+    names its file like the full export; features without a geometry go with the first part.
+    """
     if not layer.spatial:
         return [("", None)]
     families = layer.families()
     if "collection" in set(families):
         row = int(np.flatnonzero(families == "collection")[0])
-        raise GridkitError(f"layer {layer.name} feature {row + 1} is a GeometryCollection, "
-                           "which a Shapefile cannot hold; use --to gpkg")
+        raise InputError(f"layer {layer.name} feature {row + 1} is a GeometryCollection, "
+                         f"which a Shapefile cannot hold; use {mention(format='gpkg')}",
+                         parameter="format")
     present = [f for f in ("point", "line", "polygon") if f in set(families)]
     if layer.geometry_type not in (None, "Unknown", "Geometry") and len(present) <= 1:
         return [("", None)]

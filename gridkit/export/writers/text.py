@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridkit.errors import GridkitError
+from gridkit.errors import InputError
 
 # Characters GBK lacks that gridkit's own messages use, and the GBK look-alikes written in
 # their place (counted in the export's warnings). Anything else GBK lacks stops the export.
@@ -15,9 +15,11 @@ GBK_FALLBACK = str.maketrans({"²": "2", "³": "3", "¹": "1", "µ": "μ", "−"
 
 def fit_encoding(table: pa.Table, layer: str, encoding: str,
                  fix: str) -> tuple[pa.Table, dict[str, int]]:
-    """``table`` with text ``encoding`` can hold: look-alikes for the few symbols in
-    :data:`GBK_FALLBACK` (counts per field), an error naming the feature and field for any
-    other character it lacks."""
+    """``table`` with text that ``encoding`` can hold.
+
+    Look-alikes for the few symbols in :data:`GBK_FALLBACK` (counts per field), an error naming the
+    feature and field for any other character it lacks.
+    """
     if encoding.lower().replace("-", "") == "utf8":
         return table, {}
     counts = {}
@@ -53,8 +55,8 @@ def _check_text(text: str, layer: str, where: str, encoding: str, fix: str) -> N
     try:
         text.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise GridkitError(f"layer {layer} {where}: {text[exc.start]!r} cannot be written in "
-                           f"{encoding.upper()}; {fix}") from None
+        raise InputError(f"layer {layer} {where}: {text[exc.start]!r} cannot be written in "
+                         f"{encoding.upper()}; {fix}", parameter="encoding") from None
 
 
 def truncate(table: pa.Table, limit: int, encoding: str) -> tuple[pa.Table, dict[str, int]]:

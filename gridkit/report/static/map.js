@@ -1,5 +1,6 @@
-/* gridkit report map: thin glue between the page's packed typed arrays and OpenLayers (vendored
-   in static/vendor, unpacked from the page itself; nothing is fetched). Coordinates stay in the
+/* gridkit report map: thin glue between the page's packed typed arrays and OpenLayers (the part
+   of it the map uses, vendored in static/vendor and inlined before this script; nothing is
+   fetched). Coordinates stay in the
    GeoPackage's projected metres. Polygons and lines are OpenLayers vector layers on a 2D canvas
    (fast without a GPU); a million points are splatted straight from their typed arrays into an
    image layer. User text only ever reaches the page through textContent. */
@@ -23,39 +24,15 @@
     if (cls) node.className = cls;
     return node;
   }
+  const numbers = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
   const fmt = (v) => (typeof v === 'number'
-    ? (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : '')
+    ? (Number.isFinite(v) ? numbers.format(v) : '')
     : v === null || v === undefined ? '' : String(v));
   const rgba = (hex, alpha) => `rgba(${[1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16))},${alpha})`;
 
-  // ---- unpacking: base64 → the browser's own gzip → typed arrays over one buffer -------------
-  function base64(text) {
-    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
-    const binary = atob(text), bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-
-  function gunzip(id) {
-    const bytes = base64($(id).textContent.trim());
-    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')));
-  }
-
-  async function loadLibrary() {
-    const code = await gunzip('gk-lib').blob();
-    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    await new Promise((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = url;
-      script.onload = resolve;
-      script.onerror = () => reject(new Error('the map library did not load'));
-      document.head.append(script);
-    });
-    URL.revokeObjectURL(url);
-  }
-
+  // ---- unpacking: done by unpack.js (a worker while the page is read) → typed arrays ---------
   async function unpack() {
-    const buffer = await gunzip('gk-data').arrayBuffer();
+    const buffer = await window.gridkitUnpack.done();
     const kinds = { u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array,
       f4: Float32Array, f8: Float64Array };
     A = {};
@@ -230,16 +207,21 @@
   // A point layer: positions in map metres, drawn per pixel into an image layer.
   function pointLayer(layer) {
     const spec = layer.spec, g = spec.geom, X = A[g.x], Y = A[g.y], cls = A[spec.cls];
-    layer.x = new Float64Array(g.n);
-    layer.y = new Float64Array(g.n);
-    for (let i = 0; i < g.n; i++) {
-      layer.x[i] = g.origin[0] + X[i] * g.step;
-      layer.y[i] = g.origin[1] + Y[i] * g.step;
-    }
+    layer.load = () => {
+      if (layer.loaded) return;
+      layer.loaded = true;
+      layer.x = new Float64Array(g.n);
+      layer.y = new Float64Array(g.n);
+      for (let i = 0; i < g.n; i++) {
+        layer.x[i] = g.origin[0] + X[i] * g.step;
+        layer.y[i] = g.origin[1] + Y[i] * g.step;
+      }
+    };
     layer.cls = cls;
     const canvas = document.createElement('canvas');
     const source = new ol.source.ImageCanvas({
       canvasFunction(extent, resolution, pixelRatio, size) {
+        layer.load();
         const [w, h] = size.map(Math.round);
         canvas.width = w;
         canvas.height = h;
@@ -365,6 +347,7 @@
 
   function nearest(layer, [x, y], radius, most = 5) {
     const hits = [];
+    layer.load();
     const hidden = layer.hidden, other = layer.spec.classes.length;
     for (let i = 0; i < layer.x.length; i++) {
       const dx = layer.x[i] - x, dy = layer.y[i] - y;
@@ -435,7 +418,7 @@
 
   function labelPoint(layer, f) {
     const spec = layer.spec;
-    if (spec.kind === 'points') return [layer.x[f], layer.y[f]];
+    if (spec.kind === 'points') { layer.load(); return [layer.x[f], layer.y[f]]; }
     if (spec.label) {
       const x = A[spec.label.x][f], y = A[spec.label.y][f];
       return x === -(2 ** 31) ? null : [doc.origin[0] + x * doc.step, doc.origin[1] + y * doc.step];
@@ -448,7 +431,9 @@
   // ---- start ---------------------------------------------------------------------------------
   async function start() {
     if (typeof DecompressionStream !== 'function') throw new Error(header.noStream);
-    await Promise.all([loadLibrary().then(() => mark('library')), unpack().then(() => mark('data'))]);
+    mark('library');
+    await unpack();
+    mark('data');
     const olLayers = [];
     for (const spec of doc.layers) {
       const layer = { spec, visible: spec.visible, hidden: new Set() };
@@ -482,6 +467,9 @@
     map.getView().on('change:resolution', () => { status.textContent = statusText(); });
     panel();
     fit();
+    // The layers drawn at the opening view get their features now, so the first frame is
+    // complete (features added while drawing would draw the whole map again on the next frame).
+    for (const layer of layers) if (layer.visible && layer.ol.isVisible(map.getView())) layer.load();
     map.renderSync();
     mark('drawn');
     status.textContent = statusText();
