@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,7 +165,46 @@ class NumericAllocation:
     kept: int
 
 
-def allocate_serials(
+def allocate_serials(frame: pd.DataFrame, **columns: Any) -> Allocation:
+    """Component codes (GB/T 30428.2) for every row of ``frame``; see the module doc for the rules.
+
+    Records keep a valid code of their own county and class; the others get the next free serial
+    of their (county, major, minor) after the highest in use, so a retired code is never handed
+    out again and importing the same rows twice gives the same codes. Work is integer arithmetic
+    on whole columns: a million rows take about a second.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per component, with the columns ``columns`` names (text or numbers).
+    **columns
+        ``county``, ``major``, ``minor``, ``existing``, ``sort_by``, ``reserved``: the
+        columns to read and the codes used elsewhere, as :func:`allocate_serial_numbers`.
+
+    Returns
+    -------
+    Allocation
+        The codes, aligned with ``frame``, and the conflicts.
+
+    Raises
+    ------
+    CodeError
+        When a county code is invalid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"county": "310116", "major": 1, "minor": 2, "BGID": ["b", "a"]})
+    >>> allocate_serials(frame, sort_by="BGID").codes.tolist()
+    ['3101160102000002', '3101160102000001']
+    """
+    numeric = allocate_serial_numbers(frame, **columns)
+    result = numeric.codes
+    codes = pd.Series(result, index=frame.index).astype(str).where(result >= 0, None)
+    return Allocation(codes.rename("OBJCODE"), numeric.conflicts, kept=numeric.kept)
+
+
+def allocate_serial_numbers(
     frame: pd.DataFrame,
     *,
     county: str = "county",
@@ -173,13 +213,10 @@ def allocate_serials(
     existing: str = "objcode",
     sort_by: str | Sequence[str] = (),
     reserved: Iterable[str] = (),
-) -> Allocation:
-    """Component codes (GB/T 30428.2) for every row of ``frame``; see the module doc for the rules.
+) -> NumericAllocation:
+    """:func:`allocate_serials` with the codes left as int64.
 
-    Records keep a valid code of their own county and class; the others get the next free serial
-    of their (county, major, minor) after the highest in use, so a retired code is never handed
-    out again and importing the same rows twice gives the same codes. Work is integer arithmetic
-    on whole columns: a million rows take about a second.
+    At census scale (millions of rows) that saves a Python string per row.
 
     Parameters
     ----------
@@ -203,41 +240,13 @@ def allocate_serials(
 
     Returns
     -------
-    Allocation
-        The codes, aligned with ``frame``, and the conflicts.
+    NumericAllocation
+        The codes (-1 where none), aligned with ``frame``, and the conflicts.
 
     Raises
     ------
     CodeError
         When a county code is invalid.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> frame = pd.DataFrame({"county": "310116", "major": 1, "minor": 2, "BGID": ["b", "a"]})
-    >>> allocate_serials(frame, sort_by="BGID").codes.tolist()
-    ['3101160102000002', '3101160102000001']
-    """
-    numeric = allocate_serial_numbers(frame, county=county, major=major, minor=minor,
-                                      existing=existing, sort_by=sort_by, reserved=reserved)
-    result = numeric.codes
-    codes = pd.Series(result, index=frame.index).astype(str).where(result >= 0, None)
-    return Allocation(codes.rename("OBJCODE"), numeric.conflicts, kept=numeric.kept)
-
-
-def allocate_serial_numbers(
-    frame: pd.DataFrame,
-    *,
-    county: str = "county",
-    major: str = "major",
-    minor: str = "minor",
-    existing: str = "objcode",
-    sort_by: str | Sequence[str] = (),
-    reserved: Iterable[str] = (),
-) -> NumericAllocation:
-    """:func:`allocate_serials` with the codes left as int64.
-
-    At census scale (millions of rows) that saves a Python string per row.
     """
     n = len(frame)
     index = frame.index
