@@ -8,7 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from gridkit.qa import QACollector
+from gridkit.qa import QACollector, QAIssue, qa_frame
 
 __all__ = ["StepResult", "empty_qa"]
 
@@ -64,3 +64,19 @@ class StepResult(Mapping):
 
     def __len__(self) -> int:
         return len(self.figures)
+
+
+class IssuesAsQA:
+    """Mixin of the in-memory results that keep their QA issues as a list.
+
+    The result's ``issues`` (a list of :class:`~gridkit.qa.QAIssue`) read as a ``qa_issue``
+    frame in the CRS of the frame named by the class attribute ``qa_crs_from``.
+    """
+
+    issues: list[QAIssue]
+    qa_crs_from = ""
+
+    @property
+    def qa(self) -> gpd.GeoDataFrame:
+        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
+        return qa_frame(self.issues, getattr(self, self.qa_crs_from).crs)

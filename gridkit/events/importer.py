@@ -33,11 +33,12 @@ from gridkit.codes.matcher import ClassMatcher
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError, mention
-from gridkit.qa import QAIssue, qa_frame
+from gridkit.qa import QAIssue
 from gridkit.records.coords import parse_source_crs
 from gridkit.records.position import Positioner, column
 from gridkit.records.problems import Problems
 from gridkit.records.schema import EVENT
+from gridkit.result import IssuesAsQA
 from gridkit.sources.cells import excel_serial, fold_text, pad_number
 from gridkit.sources.columns import map_columns, parse_maps
 from gridkit.sources.tables import read_source
@@ -82,7 +83,7 @@ class EventOptions:
 
 
 @dataclass
-class EventImport:
+class EventImport(IssuesAsQA):
     """Event records read, classed and located: what :func:`import_events` returns.
 
     Parameters
@@ -97,15 +98,12 @@ class EventImport:
         Rows read, accepted, rejected, per file.
     """
 
+    qa_crs_from = "events"  # the frame whose CRS the qa_issue frame takes
+
     events: gpd.GeoDataFrame
     rejects: pd.DataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
-
-    @property
-    def qa(self) -> gpd.GeoDataFrame:
-        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
-        return qa_frame(self.issues, self.events.crs)
 
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"

@@ -38,7 +38,8 @@ import shapely
 from gridkit.codes.admin import CodeError, parse_bgid
 from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.grids.fields import GridLayer
-from gridkit.qa import QAIssue, qa_frame
+from gridkit.qa import QAIssue
+from gridkit.result import IssuesAsQA
 
 GAP_AREA = 1.0  # m²: smaller gaps and overlaps are rounding, not faults
 ACROSS_AREA = 20.0  # m²: a grid's piece in a second community larger than this ...
@@ -50,7 +51,7 @@ LAYER = "unit_grid"
 
 
 @dataclass
-class Audit:
+class Audit(IssuesAsQA):
     """What :func:`audit_grids` found.
 
     Attributes
@@ -77,6 +78,8 @@ class Audit:
     (True, 2)
     """
 
+    qa_crs_from = "grids"  # the frame whose CRS the qa_issue frame takes
+
     grids: gpd.GeoDataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
@@ -85,11 +88,6 @@ class Audit:
     def errors(self) -> int:
         """The number of issues of severity ``error``."""
         return sum(i.severity == "error" for i in self.issues)
-
-    @property
-    def qa(self) -> gpd.GeoDataFrame:
-        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
-        return qa_frame(self.issues, self.grids.crs)
 
 
 class _Found:

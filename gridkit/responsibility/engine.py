@@ -28,7 +28,7 @@ import shapely
 from gridkit.distributed import map_ordered
 from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import dissolve_coverage, polsby_popper
-from gridkit.qa import QAIssue, qa_frame
+from gridkit.qa import QAIssue
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE, rook_adjacency
 from gridkit.responsibility.density import (
     DEFAULT_THRESHOLD,
@@ -39,12 +39,13 @@ from gridkit.responsibility.density import (
     key_area_share,
 )
 from gridkit.responsibility.grouping import balanced_counts, connected_parts, group_region
+from gridkit.result import IssuesAsQA
 
 ROW = 500.0  # metres: the rows in which RGID serials run
 
 
 @dataclass
-class Grouping:
+class Grouping(IssuesAsQA):
     """Unit grids grouped into responsibility grids: what :func:`group` returns.
 
     Parameters
@@ -73,15 +74,12 @@ class Grouping:
     [['3101160010001', 'sparse', 24]]
     """
 
+    qa_crs_from = "unit_grids"  # the frame whose CRS the qa_issue frame takes
+
     responsibility_grids: gpd.GeoDataFrame
     unit_grids: gpd.GeoDataFrame
     issues: list[QAIssue] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
-
-    @property
-    def qa(self) -> gpd.GeoDataFrame:
-        """The issues as a ``qa_issue`` frame (LAYER, KEY, RULE, SEVERITY, MESSAGE)."""
-        return qa_frame(self.issues, self.unit_grids.crs)
 
 
 def parse_band(text: str | tuple[int, int], option: str) -> tuple[int, int]:
