@@ -13,9 +13,10 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from typing import Any
 
 import click
 
@@ -379,6 +380,55 @@ def one_line_errors(function: Callable) -> Callable:
 def emit_json(payload: dict) -> None:
     """The one JSON object a ``--json`` command prints on stdout."""
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def step_figures(title: str, step: Callable[..., Any], as_json: bool, *args: Any,
+                 **kwargs: Any) -> dict:
+    """Run a step's file-level function under a status line and give its figures.
+
+    The status line shows on a terminal only, never with ``--json``; with ``--json`` the
+    figures are also printed as the command's one JSON object.
+
+    Parameters
+    ----------
+    title : str
+        What the status line says (the command's name).
+    step : callable
+        A file-level step (``step(*args, progress=..., **kwargs) -> StepResult``).
+    as_json : bool
+        The command's ``--json``.
+    *args, **kwargs
+        The step's arguments.
+
+    Returns
+    -------
+    dict
+        The step's figures.
+    """
+    with status_line(title, show_progress() and not as_json) as say:
+        figures = step(*args, progress=say, **kwargs).figures
+    if as_json:
+        emit_json(figures)
+    return figures
+
+
+def print_table(title: str, rows: Iterable[tuple[str, str]]) -> None:
+    """Print a command's summary on stdout: a two-column rich table without header.
+
+    Parameters
+    ----------
+    title : str
+        The table's title (what was written where).
+    rows : iterable of (str, str)
+        Figure name and its formatted value, in the order shown.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    for name, value in rows:
+        table.add_row(name, value)
+    Console(stderr=False).print(table)
 
 
 def show_progress() -> bool:

@@ -12,7 +12,7 @@ from gridkit.components import (
     check_census_geopackage,
     import_census_geopackage,
 )
-from gridkit.console import GridkitGroup, emit_json, show_progress, status_line
+from gridkit.console import GridkitGroup, step_figures
 from gridkit.errors import CheckFailed
 from gridkit.options import click_options, json_option
 from gridkit.staleness import warn_stale
@@ -51,10 +51,8 @@ def import_command(output: Path, options: CensusImportOptions, as_json: bool) ->
             --map OBJNAME=设施类型 --json
         gridkit census import lamps.shp -o out/district.gpkg --mode replace
     """
-    with status_line("census import", show_progress() and not as_json) as say:
-        figures = import_census_geopackage(output, options, progress=say).figures
+    figures = step_figures("census import", import_census_geopackage, as_json, output, options)
     if as_json:
-        emit_json(figures)
         return
     for item in figures["files"]:
         click.echo(f"{item['file']}: {item['rows']:,} rows, {item['accepted']:,} accepted, "
@@ -102,11 +100,8 @@ def check_command(output: Path, options: CensusCheckOptions, as_json: bool) -> N
         gridkit census check out/district.gpkg
         gridkit census check out/district.gpkg --json --dup-tolerance 0118=2
     """
-    with status_line("census check", show_progress() and not as_json) as say:
-        report = check_census_geopackage(output, options, progress=say).figures
-    if as_json:
-        emit_json(report)
-    else:
+    report = step_figures("census check", check_census_geopackage, as_json, output, options)
+    if not as_json:
         click.echo(f"{report['output']}: {report['components']:,} components in "
                    f"{report['unit_grids']:,} unit grids")
         for rule, item in report["by_rule"].items():

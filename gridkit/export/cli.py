@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, one_line_errors, show_progress, status_line
+from gridkit.console import emit_json, one_line_errors, step_figures
 from gridkit.export import ExportOptions, export_geopackage, list_runs
 from gridkit.options import click_options, json_option
 
@@ -43,10 +43,8 @@ def export(output: Path, options: ExportOptions, runs: bool, as_json: bool) -> N
         report = list_runs(output)
         emit_json(report) if as_json else _print_runs(report)
         return
-    with status_line("export", show_progress() and not as_json) as say:
-        report = export_geopackage(output, options, progress=say).figures
+    report = step_figures("export", export_geopackage, as_json, output, options)
     if as_json:
-        emit_json(report)
         return
     for warning in report["warnings"]:
         click.echo(f"gridkit: warning: {warning}", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json, show_progress, status_line
+from gridkit.console import emit_json, print_table, show_progress, status_line
 from gridkit.distributed import cluster_client
 from gridkit.options import click_options, cluster_options, json_option
 from gridkit.partition import PartitionOptions, partition_geopackage
@@ -20,10 +20,6 @@ def print_summary(figures: dict) -> None:
     figures : dict
         The step's figures.
     """
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"unit grids → {figures['output']}", show_header=False)
     area = figures["area_m2"]
     rows = [
         ("communities", f"{figures['communities']} in {figures['streets']} streets/towns"),
@@ -58,9 +54,7 @@ def print_summary(figures: dict) -> None:
     if figures.get("removed_stale_layers"):
         rows.append(("removed (built on the old grids)",
                      ", ".join(figures["removed_stale_layers"]) + ": re-run gridkit group"))
-    for name, value in rows:
-        table.add_row(name, value)
-    Console(stderr=False).print(table)
+    print_table(f"unit grids → {figures['output']}", rows)
 
 
 @click.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json
+from gridkit.console import emit_json, print_table
 from gridkit.distributed import cluster_client
 from gridkit.options import click_options, cluster_options, json_option
 from gridkit.responsibility import GroupOptions, group_geopackage
@@ -46,11 +46,7 @@ def print_group_summary(figures: dict) -> None:
     figures : dict
         The step's figures.
     """
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"responsibility grids → {figures['output']}", show_header=False)
-    for name, value in [
+    print_table(f"responsibility grids → {figures['output']}", [
         ("responsibility grids", f"{figures['responsibility_grids']:,} from "
                                  f"{figures['unit_grids']:,} unit grids"),
         ("in band", f"{figures['in_band_share']:.1%} ({figures['violations']} violations, "
@@ -60,6 +56,4 @@ def print_group_summary(figures: dict) -> None:
                      f"{figures['workload_cv_max']:.3f}"),
         ("median Polsby–Popper", f"{figures['polsby_popper_median']:.3f}"),
         ("seconds", f"{figures['seconds']:.1f}"),
-    ]:
-        table.add_row(name, value)
-    Console().print(table)
+    ])
