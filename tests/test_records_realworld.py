@@ -64,6 +64,15 @@ def sheet(path, rows, *, title=None):
 
 # -- 1. Excel numbers in code columns --------------------------------------------------------
 
+def import_one_row(csv, out, column, value, encoding):
+    """Import a CSV of one good census row with ``value`` in ``column``; the rejects."""
+    row = good_rows(1)[0]
+    row[column] = value
+    csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding=encoding)
+    census(csv, "-o", out, "--crs", "wgs84")
+    return layers(out)[1]
+
+
 def test_excel_numbers_in_code_columns(tmp_path):
     out = district(tmp_path)
     lon, lat, bgid = grid_points()
@@ -86,12 +95,7 @@ def test_excel_numbers_in_code_columns(tmp_path):
 
 def test_scientific_notation_from_an_excel_csv(tmp_path):
     out = district(tmp_path)
-    row = good_rows(1)[0]
-    row[0] = "3.10116E+15"
-    csv = tmp_path / "saved_by_excel.csv"
-    csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding="gbk")
-    census(csv, "-o", out, "--crs", "wgs84")
-    _, rejects = layers(out)
+    rejects = import_one_row(tmp_path / "saved_by_excel.csv", out, 0, "3.10116E+15", "gbk")
     assert rejects["RULE"].tolist() == ["objcode-invalid"]
     assert "scientific notation" in rejects["REASON"][0]
     assert "characters other than digits" not in rejects["REASON"][0]
@@ -126,12 +130,7 @@ def test_excel_serial_dates_in_sheets_and_csv(tmp_path):
     assert str(components["CHDATE"][0])[:10] == "2025-05-12"
     assert any(c["rule"] == "excel-serial-date" and c["from"] == "45789"
                for c in figures["files"][0]["changed_values"])
-    row = good_rows(1)[0]
-    row[8] = "45789"
-    csv = tmp_path / "dates.csv"
-    csv.write_text(",".join(HEADER) + "\n" + ",".join(row) + "\n", encoding="utf-8")
-    census(csv, "-o", out, "--crs", "wgs84")
-    _, rejects = layers(out)
+    rejects = import_one_row(tmp_path / "dates.csv", out, 8, "45789", "utf-8")
     reason = rejects.loc[rejects["SRCFILE"] == "dates.csv", "REASON"].iloc[0]
     assert "Excel day number (2025-05-12)" in reason
 
