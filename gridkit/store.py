@@ -414,16 +414,38 @@ def transaction(path: str | Path, command: str) -> Iterator[Transaction]:
         tx.discard()
 
 
-def _check_target(path: Path) -> None:
-    if path.suffix.lower() != ".gpkg":
-        raise InputError(f"{path}: the output must be a GeoPackage (.gpkg)", parameter="output",
-                         file=path)
+def parent_folder(path: Path) -> Path:
+    """The folder ``path`` is to be written in, created when missing.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file or folder about to be written.
+
+    Returns
+    -------
+    pathlib.Path
+        Its parent folder (``.`` for a bare name).
+
+    Raises
+    ------
+    FileError
+        When the folder cannot be created; names ``path`` and the folder.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FileError(f"{path}: cannot create folder {directory} ({exc.strerror})",
                         file=path) from None
+    return directory
+
+
+def _check_target(path: Path) -> None:
+    if path.suffix.lower() != ".gpkg":
+        raise InputError(f"{path}: the output must be a GeoPackage (.gpkg)", parameter="output",
+                         file=path)
+    parent_folder(path)
     remove_orphan_stages(path)
     if path.exists() and not is_geopackage(path):
         raise FileError(f"{path}: the output exists but is not a GeoPackage; choose "

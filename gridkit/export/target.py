@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from gridkit.errors import FileError, InputError, mention
+from gridkit.errors import InputError, mention
 from gridkit.io import replace_folder
+from gridkit.store import parent_folder
 
 MANIFEST = "gridkit_export.json"  # in a folder export
 MANIFEST_TABLE = "gridkit_export"  # in a GeoPackage export
@@ -75,12 +76,7 @@ def _check_folder(dest: Path, fmt: str) -> None:
 @contextmanager
 def staged(dest: Path, kind: Kind) -> Iterator[Path]:
     """A temporary path beside ``dest`` to write into; it replaces ``dest`` on success."""
-    parent = dest.parent if str(dest.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FileError(f"{dest}: cannot create folder {parent} ({exc.strerror})",
-                        file=dest) from None
+    parent = parent_folder(dest)
     if kind == "file":
         handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".gpkg", dir=parent)
         os.close(handle)
