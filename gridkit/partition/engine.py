@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -132,33 +133,16 @@ class Partition:
         }
 
 
-def unit_grids(
-    communities: gpd.GeoDataFrame,
-    roads: gpd.GeoDataFrame | None = None,
-    water: gpd.GeoDataFrame | None = None,
-    buildings: gpd.GeoDataFrame | None = None,
-    target_area: float = 10_000,
-    parcels: gpd.GeoDataFrame | None = None,
-    **options,
-) -> gpd.GeoDataFrame:
+def unit_grids(communities: gpd.GeoDataFrame, *args: Any, **options: Any) -> gpd.GeoDataFrame:
     """Cut communities into coded unit grids (单元网格); see :func:`partition` for the options.
 
     Parameters
     ----------
     communities : geopandas.GeoDataFrame
         Residents' committees and villages with a 12-digit code field, any CRS.
-    roads : geopandas.GeoDataFrame, optional
-        Road centre lines, any CRS.
-    water : geopandas.GeoDataFrame, optional
-        Rivers and water bodies, any CRS.
-    buildings : geopandas.GeoDataFrame, optional
-        Building footprints, any CRS.
-    target_area : float, optional
-        The unit grid area aimed at, m².
-    parcels : geopandas.GeoDataFrame, optional
-        Compound and cadastral plot polygons.
-    **options
-        The keyword options of :func:`partition`.
+    *args, **options
+        The other arguments of :func:`partition`: ``roads``, ``water``, ``buildings``,
+        ``target_area`` (m²), ``parcels``, then its keyword options.
 
     Returns
     -------
@@ -181,8 +165,7 @@ def unit_grids(
     >>> len(grids), grids.crs.to_epsg(), grids.attrs["qa_issues"]
     (3, 4549, [])
     """
-    result = partition(communities, roads=roads, water=water, buildings=buildings,
-                       target_area=target_area, parcels=parcels, **options)
+    result = partition(communities, *args, **options)
     grids = result.unit_grids
     grids.attrs["qa_issues"] = result.issues
     return grids
