@@ -7,6 +7,7 @@ the same inside the group and on their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -22,11 +23,17 @@ from gridkit.errors import CheckFailed
 from gridkit.options import click_options, json_option
 
 
-@click.command("sample")
-@click.argument("output", type=click.Path(path_type=Path))
-@click_options(SampleOptions)
-@json_option()
-@one_line_errors
+def _census_command(name: str, options: type) -> Callable[[Callable], click.Command]:
+    """``gridkit census NAME OUTPUT``: the fields of ``options``, ``--json``, one-line errors."""
+    def decorate(function: Callable) -> click.Command:
+        function = json_option()(one_line_errors(function))
+        function = click.argument("output", type=click.Path(path_type=Path))(
+            click_options(options)(function))
+        return click.command(name)(function)
+    return decorate
+
+
+@_census_command("sample", SampleOptions)
 def sample(output: Path, options: SampleOptions, as_json: bool) -> None:
     """Draw a spot-check plan (抽查方案) for the census in OUTPUT.
 
@@ -62,11 +69,7 @@ def sample(output: Path, options: SampleOptions, as_json: bool) -> None:
                f"accuracy {output} --check FILLED_CHECKLIST")
 
 
-@click.command("accuracy")
-@click.argument("output", type=click.Path(path_type=Path))
-@click_options(AccuracyOptions)
-@json_option()
-@one_line_errors
+@_census_command("accuracy", AccuracyOptions)
 def accuracy(output: Path, options: AccuracyOptions, as_json: bool) -> None:
     """Judge the census in OUTPUT on a spot check: accuracy and completeness against 96%.
 
