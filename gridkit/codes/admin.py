@@ -17,7 +17,9 @@ A unit grid code (GB/T 30428.1) is the community code followed by a three-digit 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # GB/T 2260 province-level prefixes (first two digits of any county code).
 PROVINCES = frozenset(
@@ -57,6 +59,34 @@ class CodeError(ValueError):
     ...     print(exc)
     county code '3101' must be 6 digits
     """
+
+
+def problem_of(parse: Callable[..., object]) -> Callable[..., str | None]:
+    """A parser turned into a check: its :class:`CodeError` message, or None when it parses.
+
+    Parameters
+    ----------
+    parse : callable
+        A code parser that raises :class:`CodeError` (e.g. :func:`parse_county_code`).
+
+    Returns
+    -------
+    callable
+        ``problem(value, *args) -> str | None``; ``args`` go to ``parse`` after the value.
+
+    Examples
+    --------
+    >>> problem_of(parse_county_code)("3101")
+    "county code '3101' must be 6 digits"
+    """
+    def problem(value: Any, *args: Any) -> str | None:
+        try:
+            parse(value, *args)
+        except CodeError as exc:
+            return str(exc)
+        return None
+
+    return problem
 
 
 @dataclass(frozen=True)

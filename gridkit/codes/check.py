@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from gridkit.codes.admin import (
-    CodeError,
     community_code_problem,
     parse_bgid,
     parse_county_code,
     parse_street_code,
+    problem_of,
 )
 from gridkit.codes.catalog import Catalog, national_catalog
 from gridkit.codes.component import component_code_problem, event_code_problem
@@ -69,24 +69,13 @@ def recognise_columns(columns: list[str]) -> dict[str, str]:
     return found
 
 
-def _problem_of(fn: Callable[[str], object]) -> Callable[[str], str | None]:
-    def problem(value: str) -> str | None:
-        try:
-            fn(value)
-        except CodeError as exc:
-            return str(exc)
-        return None
-
-    return problem
-
-
 def _validators(components: Catalog, events: Catalog) -> dict[str, Callable[[str], str | None]]:
     return {
         "component": lambda v: component_code_problem(v, components),
-        "unit grid": _problem_of(parse_bgid),
+        "unit grid": problem_of(parse_bgid),
         "community": community_code_problem,
-        "street": _problem_of(parse_street_code),
-        "county": _problem_of(parse_county_code),
+        "street": problem_of(parse_street_code),
+        "county": problem_of(parse_county_code),
         "event": lambda v: event_code_problem(v, events),
     }
 

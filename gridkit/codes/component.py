@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridkit.codes.admin import CodeError, _clean, parse_county_code
+from gridkit.codes.admin import CodeError, _clean, parse_county_code, problem_of
 from gridkit.codes.catalog import Catalog
 
 SERIAL_DIGITS = 6
@@ -199,11 +199,7 @@ def component_code_problem(code: object, catalog: Catalog | None = None) -> str 
     >>> component_code_problem("3205820102000000")
     "component code '3205820102000000': serial 000000 is not allowed"
     """
-    try:
-        parse_component_code(code, catalog)
-    except CodeError as exc:
-        return str(exc)
-    return None
+    return problem_of(parse_component_code)(code, catalog)
 
 
 def make_component_code(
@@ -294,11 +290,7 @@ def event_code_problem(code: object, catalog: Catalog | None = None) -> str | No
     >>> event_code_problem("0100")
     "class code '0100': major and minor class start at 01"
     """
-    try:
-        parse_event_code(code, catalog)
-    except CodeError as exc:
-        return str(exc)
-    return None
+    return problem_of(parse_event_code)(code, catalog)
 
 
 def make_event_code(major: str | int, minor: str | int, catalog: Catalog | None = None) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gridkit.codes.admin import CodeError, parse_county_code
+from gridkit.codes.admin import parse_county_code, problem_of
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.component import component_code_problem
 from gridkit.codes.matcher import Match
@@ -29,6 +29,7 @@ from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError, mention
 from gridkit.records.coords import SourceCRS
 from gridkit.records.position import Positioner
+from gridkit.records.position import column as source_column
 from gridkit.records.problems import Problems
 from gridkit.records.schema import COMPONENT
 from gridkit.sources.cells import code_number_problem, nfkc, pad_number, serial_text
@@ -118,21 +119,14 @@ class Prepared:
         kept = self.kept_name[rows.to_numpy()] if self.kept_name is not None else None
         if kept is not None and kept.any() and name not in columns:
             picked = self.source.table.select(columns).take(rows)
-            names = pc.if_else(pa.array(kept), _text(self.source.table, name).take(rows), "")
+            named = source_column(self.source.table, name)
+            names = pc.if_else(pa.array(kept), named.take(rows), "")
             table = pa.table({**{c: picked.column(c) for c in columns}, name: names})
             return json_objects(table, columns + [name], omit_empty=True)
         if not columns:
             return pa.nulls(len(rows), pa.string())
         return json_objects(self.source.table.select(columns).take(rows), columns,
                             omit_empty=True)
-
-
-def _text(table: pa.Table, column: str | None) -> pa.Array | None:
-    """A source column as it is (trimming happens on the values that need it)."""
-    if column is None:
-        return None
-    values = table.column(column)
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _nullify(values: pa.Array) -> pa.Array:
@@ -192,7 +186,8 @@ class TablePreparer:
         located = self.positioner.locate(source, cmap, problems)
         x, y, shapes, grid = located.x, located.y, located.shapes, located.grid
         self._source, self._changes, self._kept_name = source, [], None
-        objcode = _clean_codes(nfkc(_text(table, cmap.get("OBJCODE")))) if cmap.get("OBJCODE") \
+        codes = cmap.get("OBJCODE")
+        objcode = _clean_codes(nfkc(source_column(table, codes))) if codes \
             else pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
         shaped = pc.fill_null(pc.and_(pc.equal(pc.binary_length(objcode), 16),
                                       pc.utf8_is_digit(objcode)), False)
@@ -235,7 +230,7 @@ class TablePreparer:
         decoded: list[list[str]] = []
         indices: list[np.ndarray] = []
         for role in roles:
-            values, index = factorize(_text(table, cmap.get(role)))
+            values, index = factorize(source_column(table, cmap.get(role)))
             decoded.append([str(v) for v in values] + [""])
             indices.append(np.where(index < 0, len(values), index))
         if np.prod([float(len(d)) for d in decoded]) < 2**62:
@@ -391,10 +386,10 @@ class TablePreparer:
         n = table.num_rows
         fields: dict[str, FieldSource] = {}
         for name in TEXT_FIELDS:
-            fields[name] = FieldSource(_text(table, cmap.get(name)), n=n,
+            fields[name] = FieldSource(source_column(table, cmap.get(name)), n=n,
                                        source_column=cmap.get(name))
         fields["OBJSTATE"] = self._state(table, cmap, problems)
-        source = _text(table, cmap.get("DATASOURCE"))
+        source = source_column(table, cmap.get("DATASOURCE"))
         if source is None:
             fields["DATASOURCE"] = FieldSource(n=n)
         else:
@@ -419,7 +414,7 @@ class TablePreparer:
 
     def _state(self, table, cmap, problems: Problems) -> FieldSource:
         column = cmap.get("OBJSTATE")
-        values = _text(table, column)
+        values = source_column(table, column)
         if values is None:
             return FieldSource(n=table.num_rows)
         uniques, index = factorize(values)
@@ -438,7 +433,7 @@ class TablePreparer:
 
     def _dates(self, table, cmap, name: str, problems: Problems) -> pa.Array:
         column = cmap.get(name)
-        values = _text(table, column)
+        values = source_column(table, column)
         if values is None:
             return pa.nulls(table.num_rows, pa.date32())
         values = nfkc(values)
@@ -464,10 +459,5 @@ class TablePreparer:
         return dates
 
 
-def _county_problem(text: str) -> str | None:
-    try:
-        parse_county_code(text)
-    except CodeError as exc:
-        return str(exc)
-    return None
+_county_problem = problem_of(parse_county_code)
 
