@@ -40,12 +40,14 @@ import click
 
 from gridkit.distributed import cluster_options
 
-__all__ = ["OptionSpec", "catalog_field", "catalog_options", "click_options", "cluster_options",
-           "crs_field", "extend_field", "from_section", "json_option", "layer_field", "option",
-           "record", "spec_of", "toml_types"]
+__all__ = ["PATH", "OptionSpec", "catalog_field", "catalog_options", "click_options",
+           "cluster_options", "crs_field", "from_section", "json_option", "layer_field",
+           "option", "record", "spec_of", "toml_types"]
 
 # The key of an option's spec in a dataclass field's metadata.
 SPEC = "gridkit.option"
+# The click type of every file and folder option: the command receives a pathlib.Path.
+PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)
@@ -378,38 +380,29 @@ CATALOG_HELP = ("Local catalog (CSV/XLSX: code,name or 大类代码,大类名称
 EXTEND_HELP = "Add the --catalog classes to the national catalog."
 
 
-def catalog_field(**kwargs: Any) -> Any:
-    """The ``--catalog`` field: a local class catalog file (text path).
+def catalog_field(*, extend: bool = False, **kwargs: Any) -> Any:
+    """A field of the local class catalog pair: ``--catalog``, or ``--extend`` with ``extend``.
+
+    ``catalog_field()`` is ``--catalog``, a local class catalog file (text path, ``str |
+    None``); ``catalog_field(extend=True)`` is the ``--extend`` flag (``bool``), which adds
+    the ``--catalog`` classes to the national ones instead of replacing them.
 
     Parameters
     ----------
+    extend : bool, optional
+        The ``--extend`` flag rather than the ``--catalog`` path.
     **kwargs
         Further :func:`option` arguments; not in TOML unless ``toml=True``.
 
     Returns
     -------
     dataclasses.Field
-        A ``str | None`` field.
+        A ``str | None`` field, or a ``bool`` one with ``extend``.
     """
     kwargs.setdefault("toml", False)
+    if extend:
+        return option(False, is_flag=True, help=EXTEND_HELP, **kwargs)
     return option(None, type=click.Path(dir_okay=False), help=CATALOG_HELP, **kwargs)
-
-
-def extend_field(**kwargs: Any) -> Any:
-    """The ``--extend`` field: add the ``--catalog`` classes to the national ones.
-
-    Parameters
-    ----------
-    **kwargs
-        Further :func:`option` arguments; not in TOML unless ``toml=True``.
-
-    Returns
-    -------
-    dataclasses.Field
-        A ``bool`` field.
-    """
-    kwargs.setdefault("toml", False)
-    return option(False, is_flag=True, help=EXTEND_HELP, **kwargs)
 
 
 def catalog_options(command: Callable) -> Callable:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from gridkit.acceptance.design import (
     DEFAULT_CONFIDENCE,
     DEFAULT_EXPECTED,
@@ -25,13 +23,11 @@ from gridkit.acceptance.design import (
 from gridkit.acceptance.estimate import Targets
 from gridkit.acceptance.match import DEFAULT_SEARCH, DEFAULT_TOLERANCE
 from gridkit.acceptance.sampling import sample_geopackage
-from gridkit.options import catalog_field, crs_field, extend_field, layer_field, option
+from gridkit.options import PATH, catalog_field, crs_field, layer_field, option
 from gridkit.result import StepResult
 
 __all__ = ["AccuracyOptions", "SampleOptions", "census_accuracy_geopackage",
            "census_sample_geopackage"]
-
-PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ class AccuracyOptions:
                            help="Re-survey: metres within which a same-class component counts "
                                 "as wrong_position rather than not_found + missing.")
     catalog: str | None = catalog_field()
-    extend: bool = extend_field()
+    extend: bool = catalog_field(extend=True)
 
     def targets(self) -> Targets:
         """What the census must reach.

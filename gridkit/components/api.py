@@ -14,13 +14,13 @@ from pathlib import Path
 
 import click
 
-from gridkit.codes.catalog import Catalog, national_catalog
+from gridkit.codes.catalog import national_catalog
 from gridkit.components.check import CheckOptions, check_to_geopackage
 from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import MODES, ImportOptions
 from gridkit.errors import InputError, mention
-from gridkit.options import catalog_field, extend_field, option
+from gridkit.options import catalog_field, option
 from gridkit.records.options import RecordImportOptions
 from gridkit.records.schema import COMPONENT
 from gridkit.result import StepResult
@@ -38,12 +38,19 @@ def _tolerance_field():
                        "Repeatable.")
 
 
-def _catalog(path: str | None, extend: bool) -> Catalog:
-    if path is None:
-        return national_catalog("component")
-    from gridkit.codes.local import load_catalog
+def _catalog_and_tolerances(options: CensusImportOptions | CensusCheckOptions) -> dict:
+    """``catalog``, ``tolerance`` and ``class_tolerance`` of the import's and check's settings.
 
-    return load_catalog(path, "component", extend=extend)
+    From the ``--catalog``/``--extend``/``--dup-tolerance`` fields both commands share.
+    """
+    default, per_class = parse_tolerances(list(options.dup_tolerance))
+    if options.catalog is None:
+        catalog = national_catalog("component")
+    else:
+        from gridkit.codes.local import load_catalog
+
+        catalog = load_catalog(options.catalog, "component", extend=options.extend)
+    return {"catalog": catalog, "tolerance": default, "class_tolerance": per_class}
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ class CensusImportOptions(RecordImportOptions):
              "file (same class and position), or the file's content was imported before "
              "under another name.")
     catalog: str | None = catalog_field()
-    extend: bool = extend_field()
+    extend: bool = catalog_field(extend=True)
     dup_tolerance: list[str] = _tolerance_field()
 
     def resolved(self) -> ImportOptions:
@@ -118,11 +125,9 @@ class CensusImportOptions(RecordImportOptions):
         for field, column in (("X", self.x), ("Y", self.y)):
             if column:
                 mapping[field] = column
-        default, per_class = parse_tolerances(list(self.dup_tolerance))
         return ImportOptions(crs=self.crs, sheet=self.sheet, layer=self.layer,
                              header_row=self.header_row, maps=mapping, mode=self.mode,
-                             catalog=_catalog(self.catalog, self.extend), tolerance=default,
-                             class_tolerance=per_class)
+                             **_catalog_and_tolerances(self))
 
 
 def import_census_geopackage(gpkg: str | Path, options: CensusImportOptions, *,
@@ -193,7 +198,7 @@ class CensusCheckOptions:
     """
 
     catalog: str | None = catalog_field()
-    extend: bool = extend_field()
+    extend: bool = catalog_field(extend=True)
     dup_tolerance: list[str] = _tolerance_field()
     sparse_ratio: float = option(
         0.25, type=float, show_default=True, toml=False,
@@ -217,10 +222,8 @@ class CensusCheckOptions:
         GridkitError
             ``sparse_ratio`` outside (0, 1), a bad tolerance, an unreadable catalog.
         """
-        default, per_class = parse_tolerances(list(self.dup_tolerance))
-        options = CheckOptions(catalog=_catalog(self.catalog, self.extend), tolerance=default,
-                               class_tolerance=per_class, sparse_ratio=self.sparse_ratio,
-                               min_expected=self.min_expected)
+        options = CheckOptions(sparse_ratio=self.sparse_ratio, min_expected=self.min_expected,
+                               **_catalog_and_tolerances(self))
         if self.sparse_ratio <= 0 or self.sparse_ratio >= 1:
             raise InputError(f"{mention(sparse_ratio=self.sparse_ratio)}: give a share between "
                              "0 and 1", parameter="sparse_ratio")

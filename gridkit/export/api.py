@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import click
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
@@ -27,7 +26,7 @@ from gridkit.export.summary import export_figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
 from gridkit.export.writers import Format, WriteContext, formats
 from gridkit.io import run_record
-from gridkit.options import option, record
+from gridkit.options import PATH, option, record
 from gridkit.result import StepResult
 from gridkit.store import created_by_gridkit
 
@@ -37,8 +36,6 @@ Progress = Callable[[str], None] | None
 
 
 FORMATS = "gpkg|shp|geojson|csv|parquet"
-PATH = click.Path(path_type=Path)
-
 
 @dataclass
 class ExportOptions:

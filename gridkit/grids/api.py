@@ -13,8 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
 from gridkit.errors import InputError
 from gridkit.grids.adopt import (
     GridInputs,
@@ -25,12 +23,10 @@ from gridkit.grids.adopt import (
 )
 from gridkit.grids.audit import Audit
 from gridkit.grids.repair import REPAIR_AREA
-from gridkit.options import crs_field, layer_field, option, record
+from gridkit.options import PATH, crs_field, layer_field, option, record
 from gridkit.result import StepResult
 
 __all__ = ["GridsAdoptOptions", "GridsCheckOptions", "adopt_geopackage", "check_grids_file"]
-
-PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)

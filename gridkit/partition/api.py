@@ -24,14 +24,13 @@ from gridkit.io import (
     run_record,
     write_geopackage,
 )
-from gridkit.options import crs_field, layer_field, option, record
+from gridkit.options import PATH, crs_field, layer_field, option, record
 from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
 from gridkit.partition.engine import CUTTINGS, DEFAULT_CUTTING, partition
 from gridkit.result import StepResult
 
 __all__ = ["PartitionOptions", "partition_geopackage"]
 
-PATH = click.Path(path_type=Path)
 # Layers built on the unit grids, removed when the grids are cut anew (re-run gridkit group).
 STALE_AFTER_PARTITION = ("responsibility_grid",)
 

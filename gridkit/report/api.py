@@ -11,13 +11,11 @@ from pathlib import Path
 
 import click
 
-from gridkit.options import option
+from gridkit.options import PATH, option
 from gridkit.report.i18n import LANGS
 from gridkit.result import StepResult
 
 __all__ = ["ReportOptions", "ReportResult", "report_geopackage"]
-
-PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)

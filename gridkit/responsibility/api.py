@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import pyogrio
 import shapely
 
@@ -20,7 +19,7 @@ from gridkit.crs import parse_crs
 from gridkit.errors import GridkitError, InputError
 from gridkit.geometry import POLYGONAL, clean_geometries, skipped_features
 from gridkit.io import layers_of, merge_qa, read_vector, run_record, write_geopackage
-from gridkit.options import crs_field, layer_field, option, record
+from gridkit.options import PATH, crs_field, layer_field, option, record
 from gridkit.qa import qa_frame
 from gridkit.responsibility.adjacency import MIN_SHARED_EDGE
 from gridkit.responsibility.density import DEFAULT_THRESHOLD
@@ -29,8 +28,6 @@ from gridkit.responsibility.workload import load_weights, workload_for
 from gridkit.result import StepResult
 
 __all__ = ["GroupOptions", "group_geopackage"]
-
-PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)
