@@ -37,3 +37,10 @@ def main() -> None:
         # with no word (exit -2) or a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Arrow objects still referenced (by an error's traceback) must be freed while Arrow
+        # is alive: freed in the interpreter's teardown, their reader threads abort the
+        # process ("terminate called without an active exception", exit 134, apache/arrow
+        # issue 34314) after the command has already said how it ended.
+        import gc
+
+        gc.collect()

@@ -241,8 +241,24 @@ def _read_layer(path: Path, layer: str | None, encoding: str | None):
     return frame, info
 
 
-def _curve_gap(crs: str | None) -> float:
-    """CURVE_MAX_GAP in the layer's units: metres, or degrees for geographic data."""
+def curve_gap(crs: str | None) -> float:
+    """CURVE_MAX_GAP in the layer's units: metres, or degrees for geographic data.
+
+    Parameters
+    ----------
+    crs : str or None
+        The layer's CRS as GDAL gives it (None: assumed metric).
+
+    Returns
+    -------
+    float
+        The longest chord of a linearised arc, in the layer's units.
+
+    Examples
+    --------
+    >>> curve_gap("EPSG:4547")
+    5.0
+    """
     try:
         geographic = crs is not None and pyproj.CRS(crs).is_geographic
     except pyproj.exceptions.CRSError:
@@ -256,7 +272,7 @@ def _read_curved(path: Path, kwargs: dict, crs: str | None) -> gpd.GeoDataFrame:
     _, table = pyogrio.read_arrow(path, layer=kwargs["layer"], columns=[],
                                   encoding=kwargs["encoding"])
     wkb = table.column(table.num_columns - 1).to_pylist()
-    gap = _curve_gap(crs)
+    gap = curve_gap(crs)
     geoms = []
     for data in wkb:
         try:
@@ -270,7 +286,7 @@ def _fill_esri_curves(path: Path, frame: gpd.GeoDataFrame, crs: str | None) -> N
     missing = np.flatnonzero(frame.geometry.isna().to_numpy())
     if len(missing) == 0:
         return
-    curves = esri_curve_geometries(path, _curve_gap(crs))
+    curves = esri_curve_geometries(path, curve_gap(crs))
     found = [k for k in missing if k in curves]
     if found:
         column = frame.geometry.name

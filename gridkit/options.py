@@ -224,7 +224,10 @@ def click_options(cls: type) -> Callable[[Callable], Callable]:
                                          **spec.click)(command)
                 continue
             settings = dict(spec.click)
-            if not settings.get("multiple") and field.default is not dataclasses.MISSING:
+            # No default where click's own (none, an unset flag) is the field's.
+            if not settings.get("multiple") and field.default not in (
+                    dataclasses.MISSING, None) and not (settings.get("is_flag")
+                                                        and field.default is False):
                 settings.setdefault("default", field.default)
             command = click.option(*spec.flags, field.name, type=spec.type, help=spec.help,
                                    **settings)(command)
@@ -367,7 +370,7 @@ def layer_field(of: str, flag: str = "", **kwargs: Any) -> Any:
     dataclasses.Field
         A ``str | None`` field.
     """
-    return option(None, flag=flag, help=f"Layer of {of}.", **kwargs)
+    return option(None, flag=flag, help=f"Layer of {of}, when the file has several.", **kwargs)
 
 
 CATALOG_HELP = ("Local catalog (CSV/XLSX: code,name or 大类代码,大类名称,小类代码,小类名称); "

@@ -59,17 +59,18 @@ from gridkit.acceptance import (
     census_sample_geopackage,
 )
 from gridkit.components import (
+    CensusCheckOptions,
     CensusImportOptions,
     check_census_geopackage,
     import_census_geopackage,
 )
 from gridkit.console import emit_json, show_progress, status_line
-from gridkit.distributed import cluster_client, cluster_options
+from gridkit.distributed import cluster_client
 from gridkit.errors import GridkitError
 from gridkit.events import EventImportOptions, import_events_geopackage
 from gridkit.grids import GridsAdoptOptions, adopt_geopackage
 from gridkit.io import read_toml
-from gridkit.options import from_section, toml_types
+from gridkit.options import cluster_options, from_section, json_option, toml_types
 from gridkit.partition import PartitionOptions, partition_geopackage
 from gridkit.report import ReportOptions, report_geopackage
 from gridkit.responsibility import GroupOptions, group_geopackage
@@ -85,7 +86,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "group": toml_types(GroupOptions),
     "census": toml_types(CensusImportOptions),
     "events": toml_types(EventImportOptions),
-    "check": {},
+    "check": toml_types(CensusCheckOptions),
     "spotcheck": {**toml_types(SampleOptions), **toml_types(AccuracyOptions)},
     "report": toml_types(ReportOptions),
 }
@@ -306,7 +307,8 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
             target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
-        figures["check"] = check_census_geopackage(target).figures
+        options = from_section(CensusCheckOptions, config.get("check", {}))
+        figures["check"] = check_census_geopackage(target, options).figures
     if "spotcheck" in config:
         say("planning the spot check")
         figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
@@ -344,7 +346,7 @@ def _spotcheck(target: Path, section: dict) -> dict:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
                    "sample); for a PROJECT, the output folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of figures.")
+@json_option()
 @cluster_options
 def run(config, output, as_json, scheduler, workers):
     """Run the whole pipeline from a TOML config; with no CONFIG, on the bundled sample.

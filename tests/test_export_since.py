@@ -33,8 +33,13 @@ def by_change(path, layer):
 
 def changes(source):
     """What a week of work does to the district: returns the keys touched."""
+    changed_grid = []
+
     def grids(frame, shapes):
-        frame.loc[frame["BGID"] == "310116001001002", "DENSITY"] = "dense"
+        # The first grid of the normal band becomes dense (which one it is depends on the cut).
+        bgid = frame.loc[frame["DENSITY"] != "dense", "BGID"].sort_values().iloc[0]
+        frame.loc[frame["BGID"] == bgid, "DENSITY"] = "dense"
+        changed_grid.append(bgid)
         return frame, shapes
 
     def components(frame, shapes):
@@ -65,7 +70,7 @@ def changes(source):
     codes = [r["OBJCODE"] for r in before["component"][0]]
     return {"gone": codes[10:12], "gone_shapes": list(before["component"][1][10:12]),
             "renamed": codes[20], "moved": codes[21],
-            "event_gone": before["event"][0][0]["EVTID"]}
+            "event_gone": before["event"][0][0]["EVTID"], "grid": changed_grid[0]}
 
 
 def test_since_sends_new_changed_and_retired(tmp_path):
@@ -88,7 +93,7 @@ def test_since_sends_new_changed_and_retired(tmp_path):
             layers["event"]["retired"]) == (0, 0, 1)
 
     grid = by_change(tmp_path / "delta.gpkg", "unit_grid")
-    assert [r["BGID"] for r, _ in grid["changed"]] == ["310116001001002"]
+    assert [r["BGID"] for r, _ in grid["changed"]] == [touched["grid"]]
     assert grid["changed"][0][0]["DENSITY"] == "dense"
 
     comp = by_change(tmp_path / "delta.gpkg", "component")

@@ -248,6 +248,28 @@ def test_survey_coordinates_with_a_zone_prefix(tmp_path):
     assert components["BGID"].tolist() == [bgid[0]]
 
 
+@pytest.mark.parametrize("command", ["census", "events"])
+def test_survey_metres_without_a_crs_name_the_zone_that_fits(tmp_path, command):
+    """A survey file names no CRS, but Gauss–Krüger metres in a zone are unambiguous: the
+    refusal names the CRS and the columns that place the rows, not only the list of choices."""
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    easting, northing = pyproj.Transformer.from_crs(4326, 4528, always_xy=True).transform(
+        lon[:3], lat[:3])
+    csv = tmp_path / "survey.csv"
+    csv.write_text("部件名称,X,Y\n" + "".join(f"路灯,{n:.3f},{e:.3f}\n"
+                                            for e, n in zip(easting, northing, strict=True)),
+                   encoding="utf-8")
+    line = one_line_error(run(command, "import", csv, "-o", out))
+    assert "have no CRS" in line
+    assert line.endswith("the numbers fit EPSG:4528 with X and Y swapped (3 of the first 3 "
+                         "rows fall in unit grids): give --crs EPSG:4528 --x Y --y X")
+    degrees = tmp_path / "degrees.csv"
+    degrees.write_text(f"部件名称,经度,纬度\n路灯,{lon[0]:.7f},{lat[0]:.7f}\n", encoding="utf-8")
+    line = one_line_error(run(command, "import", degrees, "-o", out))
+    assert "have no CRS" in line and "fit" not in line  # WGS 84 or GCJ-02: only the user knows
+
+
 def test_bd09mc_against_published_vectors():
     # go-bd09mc's test pair, gcoord's BD09Meter test, and TeslaMate's two city points.
     x = np.array([12128773.43, 13692446.35077864, 12958175.0, 13525353.98])
@@ -410,3 +432,119 @@ def test_a_table_without_coordinates_says_so_before_asking_for_a_crs(tmp_path, c
     assert done.exit_code == 2
     assert "no coordinate columns among 部件名称, 备注" in done.output
     assert "have no CRS" not in done.output
+
+
+# -- 14. Esri JSON exported from ArcGIS (OBJECTID is the FID and a field) ----------------------
+
+def test_esri_json_with_objectid_imports_census_and_events(tmp_path):
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+
+    def esri(name, attributes):
+        fields = [{"name": "OBJECTID", "type": "esriFieldTypeOID", "alias": "OBJECTID"}] + [
+            {"name": k, "type": "esriFieldTypeString", "alias": k, "length": 50}
+            for k in attributes[0]]
+        features = [{"attributes": {"OBJECTID": 11 + k, **a},
+                     "geometry": {"x": float(lon[k]), "y": float(lat[k])}}
+                    for k, a in enumerate(attributes)]
+        path = tmp_path / name
+        path.write_text(json.dumps({
+            "objectIdFieldName": "OBJECTID", "geometryType": "esriGeometryPoint",
+            "spatialReference": {"wkid": 4326}, "fields": fields, "features": features},
+            ensure_ascii=False), encoding="utf-8")
+        return path
+
+    figures = census(esri("census.json", [{"部件名称": "路灯"}, {"部件名称": "垃圾箱"}]),
+                     "-o", out)
+    components, _ = layers(out)
+    assert figures["accepted"] == 2 and figures["rejected"] == 0
+    assert components.sort_values("SRCROW")["SRCROW"].tolist() == [11, 12]
+    assert components.sort_values("SRCROW")["BGID"].tolist() == list(bgid[:2])
+    done = run("events", "import", esri("events.json", [{"事件类型": "暴露垃圾",
+                                                         "上报时间": "2025-05-12 08:30"}]),
+               "-o", out, "--json")
+    assert done.exit_code == 0, done.output
+    events = pyogrio.read_dataframe(out, layer="event")
+    assert events["SRCROW"].tolist() == [11] and events["BGID"].tolist() == [bgid[0]]
+
+
+# -- 15. GeoPackages with true curves (CurvePolygon drawn in ArcGIS Pro or QGIS) --------------
+
+def test_curved_component_polygons_are_linearised(tmp_path):
+    import struct
+
+    import pyarrow as pa
+
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    x, y = pyproj.Transformer.from_crs(4326, 4549, always_xy=True).transform(lon[0], lat[0])
+    r = 4.0  # a 4 m round flower bed: two circular arcs
+    ring = [(x + r, y), (x, y + r), (x - r, y), (x, y - r), (x + r, y)]
+    arc = struct.pack("<BII", 1, 8, len(ring)) + b"".join(struct.pack("<2d", *p) for p in ring)
+    curve_polygon = struct.pack("<BII", 1, 10, 1) + arc
+    gpkg = tmp_path / "green.gpkg"
+    pyogrio.write_arrow(pa.table({"部件名称": ["绿地"], "geometry": pa.array([curve_polygon],
+                                                                          pa.binary())}),
+                        gpkg, layer="绿地", driver="GPKG", geometry_name="geometry",
+                        geometry_type="Unknown", crs="EPSG:4549")
+    figures = census(gpkg, "-o", out)
+    components, _ = layers(out)
+    assert figures["accepted"] == 1 and figures["rejected"] == 0
+    shape = components.geometry.iloc[0]
+    assert shape.geom_type == "Polygon" and components["BGID"].tolist() == [bgid[0]]
+    assert shape.area == pytest.approx(np.pi * r * r, rel=0.01)
+
+
+# -- 16. Event times from platforms' APIs: offsets and Chinese clock notation ----------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-05-12T00:30:00Z", dt.datetime(2025, 5, 12, 8, 30)),        # UTC: 08:30 in China
+    ("2025-05-11T20:30:00-04:00", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025-05-12T08:30:00+08:00", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025年5月12日 8时30分", dt.datetime(2025, 5, 12, 8, 30)),
+    ("2025年5月12日 8时30分15秒", dt.datetime(2025, 5, 12, 8, 30, 15)),
+])
+def test_event_times_with_offsets_are_china_time(text, expected):
+    from gridkit.events.importer import parse_time
+
+    assert parse_time(text, False) == expected
+
+
+def test_a_utc_event_time_is_converted_and_logged(tmp_path):
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    csv = tmp_path / "api.csv"
+    csv.write_text("案件编号,事件类型,上报时间,经度,纬度\n"
+                   f"A1,暴露垃圾,2025-05-12T00:30:00Z,{lon[0]:.7f},{lat[0]:.7f}\n"
+                   f"A2,暴露垃圾,2025-05-12T08:30:00+08:00,{lon[1]:.7f},{lat[1]:.7f}\n",
+                   encoding="utf-8")
+    done = run("events", "import", csv, "-o", out, "--crs", "wgs84", "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.stdout)
+    events = pyogrio.read_dataframe(out, layer="event").sort_values("EVTID")
+    assert [str(t) for t in events["TIME"]] == ["2025-05-12 08:30:00"] * 2
+    assert [c for c in figures["files"][0]["changed_values"] if c["rule"] == "time-zone"] == [
+        {"field": "上报时间", "from": "2025-05-12T00:30:00Z", "to": "2025-05-12 08:30:00",
+         "rule": "time-zone", "rows": 1, "first_row": 2}]
+
+
+def test_geopackage_event_times_keep_their_offset(tmp_path):
+    """GDAL's Arrow read labels a GeoPackage DateTime column UTC; 20:30+08:00 stays 20:30."""
+    import pandas as pd
+
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    when = pd.to_datetime(["2025-05-12 20:30", "2025-05-12 12:30"])
+    frame = gpd.GeoDataFrame(
+        {"事件类型": ["暴露垃圾", "暴露垃圾"],
+         "上报时间": pd.Series([when[0].tz_localize("Asia/Shanghai"),
+                            when[1].tz_localize("UTC")], dtype=object)},
+        geometry=shapely.points(lon[:2], lat[:2]), crs=4326)
+    gpkg = tmp_path / "platform.gpkg"
+    frame.to_file(gpkg, layer="事件")
+    done = run("events", "import", gpkg, "-o", out, "--json")
+    assert done.exit_code == 0, done.output
+    events = pyogrio.read_dataframe(out, layer="event").sort_values("SRCROW")
+    assert [str(t) for t in events["TIME"]] == ["2025-05-12 20:30:00"] * 2
+    changed = json.loads(done.stdout)["files"][0]["changed_values"]
+    assert [(c["rule"], c["to"]) for c in changed] == [("time-zone", "2025-05-12 20:30:00")]

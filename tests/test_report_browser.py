@@ -205,7 +205,7 @@ def test_data_in_pieces_unpacks_with_or_without_a_worker(pages, monkeypatch, wor
     assert page.errors() == []
     assert page.evaluate("gridkitUnpack.where") == ("worker" if worker else "page")
     drawn = page.evaluate("gridkitReport.drawn()")
-    assert drawn["responsibility_grid"] == 83 and drawn["community"] == 34
-    assert drawn["unit_grid"] == 1806
+    for layer in ("responsibility_grid", "community", "unit_grid"):
+        assert drawn[layer] == pyogrio.read_info(pages["gpkg"], layer=layer)["features"]
     assert page.evaluate("gridkitReport.find('310116001001')")
     assert EVIL in page.evaluate("document.getElementById('gk-info').innerText")

@@ -25,7 +25,7 @@ from gridkit.acceptance.design import (
 from gridkit.acceptance.estimate import Targets
 from gridkit.acceptance.match import DEFAULT_SEARCH, DEFAULT_TOLERANCE
 from gridkit.acceptance.sampling import sample_geopackage
-from gridkit.options import catalog_field, extend_field, option
+from gridkit.options import catalog_field, crs_field, extend_field, layer_field, option
 from gridkit.result import StepResult
 
 __all__ = ["AccuracyOptions", "SampleOptions", "census_accuracy_geopackage",
@@ -206,14 +206,14 @@ class AccuracyOptions:
                                help="Confidence level of the intervals.")
     strict: bool = option(False, is_flag=True, toml=False,
                           help="Judge the lower confidence bounds instead of the estimates.")
-    crs: str | None = option(
-        None, toml=False,
+    crs: str | None = crs_field(
+        toml=False,
         help="CRS of coordinates in the check or re-survey file: wgs84, cgcs2000, gcj02, "
              "bd09, bd09mc or EPSG:n. Default for a sheet: WGS-84 for degrees, else OUTPUT's "
              "CRS; required for a CSV/XLSX re-survey.")
     sheet: str | None = option(None, toml=False,
                                help="XLSX sheet to read (default: 'checklist' when present).")
-    layer: str | None = option(None, toml=False, help="Layer of a re-survey file with several.")
+    layer: str | None = layer_field("a re-survey file", toml=False)
     map: list[str] = option(factory=list, multiple=True, metavar="FIELD=COLUMN", toml=False,
                             help="Re-survey: take FIELD from COLUMN, e.g. --map "
                                  "OBJNAME=设施类型.")

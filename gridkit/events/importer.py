@@ -110,8 +110,13 @@ class EventImport:
 
 _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                    r"(?:[ T]+(\d{1,2})\s*[:时]\s*(\d{1,2})"
-                   r"(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?秒?)?)?$")
+                   r"(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?秒?)?分?)?$")
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+# Event times are kept as China Standard Time (UTC+8, no daylight saving), the clock of the
+# city platforms that dispatch them; a time written with another offset (an API's UTC "Z")
+# is converted, and logged.
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
 def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
@@ -126,6 +131,8 @@ def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
     datetime.datetime(2025, 5, 12, 8, 30)
     >>> parse_time("45789.5", True)
     datetime.datetime(2025, 5, 12, 12, 0)
+    >>> parse_time("2025-05-12T00:30:00Z", False)  # UTC: 08:30 in China
+    datetime.datetime(2025, 5, 12, 8, 30)
     """
     text = fold_text(text).strip()
     if not text:
@@ -144,6 +151,8 @@ def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
                                                       for g in match.groups())
             return dt.datetime(year, month, day, hour, minute, second)
         value = pd.to_datetime(text, errors="raise")
+        if value.tzinfo is not None:
+            value = value.tz_convert(CHINA_TIME)
         return value.to_pydatetime().replace(tzinfo=None)
     except (ValueError, TypeError, OverflowError):
         return f"{text!r} is not a date/time; write e.g. 2025-04-10 07:53"
@@ -212,6 +221,13 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
                 changes.append({"field": chosen["TIME"], "from": t,
                                 "to": f"{answer:%Y-%m-%d %H:%M:%S}",
                                 "rule": "excel-serial-date", "rows": int(rows.size),
+                                "first_row": int(source.rows[rows[0]])})
+            elif isinstance(answer, dt.datetime) and _OFFSET.search(t) \
+                    and not re.search(r"\+08:?00$", t):
+                rows = np.flatnonzero(raw == t)
+                changes.append({"field": chosen["TIME"], "from": t,
+                                "to": f"{answer:%Y-%m-%d %H:%M:%S}",
+                                "rule": "time-zone", "rows": int(rows.size),
                                 "first_row": int(source.rows[rows[0]])})
         when[bad] = None
 

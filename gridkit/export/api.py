@@ -196,7 +196,7 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
                     "FEATURES": row["FEATURES"], "SINCE": row["SINCE"], "NEW": row["NEW"],
                     "CHANGED": row["CHANGED"], "RETIRED": row["RETIRED"]} for row in manifest]
         try:
-            history.record(source, run, summary, tracked, run_row)
+            history.record_export(source, run, summary, tracked, run_row)
         except (GridkitError, OSError, DataSourceError, DataLayerError) as exc:
             raise FileError(f"{dest} was written, but recording the export in {source} "
                             f"failed ({exc}); export again, or add {mention(record=False)}",

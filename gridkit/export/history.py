@@ -189,8 +189,8 @@ class Tracked:
     fingerprints: pd.DataFrame  # KEY, HASH, WKB
 
 
-def record(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
-           run_row: pd.DataFrame) -> None:
+def record_export(path: Path, run: int, summary: list[dict], tracked: dict[str, Tracked],
+                  run_row: pd.DataFrame) -> None:
     """Append this export's rows and bring the fingerprint intervals up to ``run``.
 
     Its ``gridkit_run`` row goes in too; the summary carries that row's TIME.

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from gridkit.console import emit_json
+from gridkit.console import GridkitGroup, emit_json
 from gridkit.errors import CheckFailed
 from gridkit.grids import GridsAdoptOptions, GridsCheckOptions, adopt_geopackage, check_grids_file
 from gridkit.options import click_options, json_option
 
 
-@click.group()
+@click.group(cls=GridkitGroup)
 def grids() -> None:
     """The unit grids a city already has: audit and adopt them, keeping their codes.
 

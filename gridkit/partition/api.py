@@ -90,7 +90,7 @@ class PartitionOptions:
 
     communities: Path = option(dataclasses.MISSING, flag="COMMUNITIES", argument=True,
                                type=PATH, record=False)
-    layer: str | None = option(None, help="Layer of COMMUNITIES, when the file has several.")
+    layer: str | None = layer_field("COMMUNITIES")
     roads: Path | None = _input("Road centre lines (or surfaces).")
     roads_layer: str | None = layer_field("--roads")
     water: Path | None = _input("Rivers, canals: lines/polygons.")

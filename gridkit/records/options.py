@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gridkit.options import crs_field, option
+from gridkit.options import crs_field, layer_field, option
 
 CRS_HELP = ("CRS of coordinate columns, and of a vector file's geometries over its own: wgs84, "
             "cgcs2000, gcj02 (Amap, Tencent), bd09 (Baidu), bd09mc (Baidu Mercator metres) "
@@ -44,6 +44,5 @@ class RecordImportOptions:
                                type=click.Path(path_type=Path), record=False, kind=list)
     crs: str | None = crs_field(CRS_HELP)
     sheet: str | None = option(None, help="XLSX sheet to read, when a workbook has several.")
-    layer: str | None = option(None, help="Layer to read, when a GeoPackage or other source "
-                                          "has several.")
+    layer: str | None = layer_field("a GeoPackage or other multi-layer source")
     header_row: int | None = option(None, type=click.IntRange(min=1), help=HEADER_ROW_HELP)

@@ -119,28 +119,61 @@ class Positioner:
         self.grids = grids
         self.crs = crs
 
-    def source_crs(self, source: SourceTable, header_hint: str = "") -> SourceCRS:
+    def source_crs(self, source: SourceTable, cmap: ColumnMap | None = None) -> SourceCRS:
         """The CRS of ``source``'s positions: ``--crs``, else the file's own.
 
         Raises
         ------
         GridkitError
-            When neither names one.
+            When neither names one (with the CGCS2000 zone that places the rows, when
+            ``cmap``'s coordinate columns hold Gauss–Krüger metres).
         """
         if self.crs is not None:
             return self.crs
         if source.crs is not None:
             return from_pyproj(source.crs)
         what = "geometries" if source.geometry is not None else "coordinates"
+        fit = self._projected_fit(source, cmap) if cmap is not None else ""
         raise InputError(
             f"{source.path}: the {what} have no CRS; name it with {mention('crs')} (wgs84, "
             "cgcs2000, gcj02 for Amap/Tencent, bd09 for Baidu, bd09mc for Baidu Mercator "
-            "metres, or EPSG:n)", parameter="crs", file=source.path)
+            f"metres, or EPSG:n){fit}", parameter="crs", file=source.path)
+
+    def _projected_fit(self, source: SourceTable, cmap: ColumnMap) -> str:
+        """The hint "; the numbers fit EPSG:n ..." for a table without a CRS, or "".
+
+        Given when the coordinate columns hold Gauss–Krüger metres that a CGCS2000 zone (with
+        or without its prefix, X and Y either way) places in the unit grids: survey files name
+        no CRS, but metres in a zone are unambiguous.
+        """
+        x_col, y_col = cmap.get("X"), cmap.get("Y")
+        if source.geometry is not None or not (x_col and y_col):
+            return ""
+        xs, _ = parse_numbers(column(source.table, x_col).slice(0, 1000))
+        ys, _ = parse_numbers(column(source.table, y_col).slice(0, 1000))
+        good = np.isfinite(xs) & np.isfinite(ys) & (np.abs(xs) > 1000) & (np.abs(ys) > 1000)
+        if not good.any():
+            return ""
+        xs, ys = xs[good], ys[good]
+        target = from_pyproj(self.grids.crs)
+        candidates = [*_zone_candidates(xs, ys), (target.label, target, False),
+                      (target.label, target, True)]
+        for label, candidate, swap in candidates:
+            a, b = (ys, xs) if swap else (xs, ys)
+            tx, ty, ok = to_target(a, b, candidate, self.grids.crs)
+            placed = int((self.grids.index.locate(np.where(ok, tx, np.nan),
+                                                  np.where(ok, ty, np.nan)) >= 0).sum())
+            if placed * 2 > xs.size:
+                option = f" --x {y_col} --y {x_col}" if swap else ""
+                return (f"; the numbers fit {label}{' with X and Y swapped' if swap else ''} "
+                        f"({placed} of the first {xs.size} rows fall in unit grids): give "
+                        f"--crs {label}{option}")
+        return ""
 
     def locate(self, source: SourceTable, cmap: ColumnMap, problems: Problems) -> Located:
         """Positions and unit grids of every row; problems added to ``problems``."""
         _require_positions(source, cmap)  # before the CRS: no CRS fixes a file without any
-        crs = self.source_crs(source)
+        crs = self.source_crs(source, cmap)
         x, y, shapes = self._coordinates(source, cmap, crs, problems)
         grid = self.grids.index.locate(x, y)
         outside = np.flatnonzero(np.isfinite(x) & (grid < 0))
@@ -257,14 +290,7 @@ class Positioner:
     def _candidates(self, crs: SourceCRS, xs: np.ndarray, ys: np.ndarray):
         """(option text, CRS, swap) to try, most likely first."""
         yield crs.label, crs, True
-        values = np.concatenate([xs, ys])
-        big = values[np.abs(values) >= 1e7]
-        zones = sorted({int(v // 1e6) for v in big if 13 <= v // 1e6 <= 45})
-        for zone in zones:
-            epsg = 4513 + zone - 25 if zone >= 25 else 4491 + zone - 13
-            candidate = from_pyproj(pyproj.CRS.from_epsg(epsg))
-            yield f"EPSG:{epsg}", candidate, False
-            yield f"EPSG:{epsg}", candidate, True
+        yield from _zone_candidates(xs, ys)
         target = from_pyproj(self.grids.crs)
         if target.label != crs.label:
             yield target.label, target, False
@@ -277,6 +303,22 @@ class Positioner:
             wgs = parse_source_crs("wgs84")
             yield "wgs84", wgs, False
             yield "wgs84", wgs, True
+
+
+def _zone_candidates(xs: np.ndarray, ys: np.ndarray):
+    """(option text, CRS, swap) for each CGCS2000 zone whose number leads an easting.
+
+    An easting of 10⁷ m or more carries its zone: 6° zones 13–23 (EPSG:4491–4501), 3° zones
+    25–45 (EPSG:4513–4533).
+    """
+    values = np.concatenate([xs, ys])
+    big = values[np.abs(values) >= 1e7]
+    zones = sorted({int(v // 1e6) for v in big if 13 <= v // 1e6 <= 45})
+    for zone in zones:
+        epsg = 4513 + zone - 25 if zone >= 25 else 4491 + zone - 13
+        candidate = from_pyproj(pyproj.CRS.from_epsg(epsg))
+        yield f"EPSG:{epsg}", candidate, False
+        yield f"EPSG:{epsg}", candidate, True
 
 
 def _pair(table, x_col, y_col, sx, sy, found, problems) -> None:

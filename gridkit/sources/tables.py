@@ -472,8 +472,6 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
 
 def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     """One layer of a GDAL vector source as a :class:`SourceTable` with geometry and CRS."""
-    import pyogrio
-
     from gridkit.io import choose_layer, layers_of
 
     chosen = choose_layer(path, layer)
@@ -482,8 +480,7 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     try:
         # A DBF is read byte for byte (Latin-1 maps each byte to one character) and decoded
         # below by the evidence: GDAL's own decoding fails on names cut mid-character.
-        meta, table = pyogrio.read_arrow(path, layer=chosen, return_fids=True,
-                                         encoding="ISO-8859-1" if dbf else None)
+        meta, table = _read_arrow(path, chosen, "ISO-8859-1" if dbf else None)
     except UnicodeDecodeError:
         raise InputError(f"{path}: field names or values are not valid UTF-8 text; save the "
                          "layer again as UTF-8 (GeoPackage and GeoJSON are UTF-8)",
@@ -493,17 +490,18 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
                         file=path) from None
     geometry_name = meta.get("geometry_name") or ""
     fid_name = meta.get("fid_column") or ""
+    if fid_name and table.column_names.count(fid_name) > 1:
+        # Esri JSON from ArcGIS: the FID is also an attribute (OBJECTID), so the Arrow read
+        # holds it twice; keep one, the row numbers users see in ArcGIS.
+        table = table.remove_column(table.column_names.index(fid_name))
     fid_column = fid_name if fid_name in table.column_names else (
         "OGC_FID" if "OGC_FID" in table.column_names else table.column_names[0])
     geometry = None
-    if geometry_name and geometry_name in table.column_names:
-        wkb = table.column(geometry_name).combine_chunks()
-        geometry = shapely.from_wkb(np.asarray(wkb.to_numpy(zero_copy_only=False), dtype=object),
-                                    on_invalid="ignore")
-    elif "wkb_geometry" in table.column_names:
+    if not (geometry_name and geometry_name in table.column_names) \
+            and "wkb_geometry" in table.column_names:
         geometry_name = "wkb_geometry"
-        geometry = shapely.from_wkb(np.asarray(table.column(geometry_name).to_numpy(
-            zero_copy_only=False), dtype=object), on_invalid="ignore")
+    if geometry_name and geometry_name in table.column_names:
+        geometry = _geometries(table.column(geometry_name), meta.get("crs"))
     rows = table.column(fid_column).to_numpy().astype(np.int64)
     fields = [c for c in table.column_names if c not in (geometry_name, fid_column)]
     columns = {c: table.column(c) for c in fields}
@@ -525,6 +523,48 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     name = f"{path.name}:{chosen}" if several else path.name
     return SourceTable(path, name, text, rows, geometry, crs, encoding=encoding,
                        numeric=numeric, damaged=damaged)
+
+
+def _read_arrow(path: Path, layer: str | None, encoding: str | None):
+    """(meta, table) of one layer, date-times as the text the file holds.
+
+    GDAL's Arrow read labels every DateTime column UTC: a GeoPackage time written with its
+    offset (2025-05-12T20:30:00+08:00) arrives as 12:30, and one written without an offset
+    arrives as UTC too, so the column's zone cannot tell them apart. Read as text (pyogrio's
+    ``datetime_as_string``, GDAL ≥ 3.11) each value keeps its own offset, which the event
+    reader converts to China Standard Time; an older GDAL reads as before.
+    """
+    import pyogrio
+
+    try:
+        return pyogrio.read_arrow(path, layer=layer, return_fids=True, encoding=encoding,
+                                  datetime_as_string=True)
+    except (TypeError, NotImplementedError):  # pyogrio or GDAL without the option
+        return pyogrio.read_arrow(path, layer=layer, return_fids=True, encoding=encoding)
+
+
+def _geometries(wkb: pa.ChunkedArray, crs: str | None) -> np.ndarray:
+    """Shapely geometries of a WKB column, curves linearised.
+
+    A GeoPackage's CurvePolygon, CompoundCurve or MultiSurface, which shapely does not read,
+    is linearised as the partition's reader does; a feature even that cannot read is left
+    empty (its row is rejected for no coordinates).
+    """
+    data = np.asarray(wkb.combine_chunks().to_numpy(zero_copy_only=False), dtype=object)
+    try:
+        return shapely.from_wkb(data, on_invalid="ignore")
+    except NotImplementedError:  # "Nonlinear geometry types are not currently supported"
+        from gridkit.curves import CurveError, linearise_wkb
+        from gridkit.io import curve_gap
+
+        gap = curve_gap(crs)
+        out = np.full(len(data), None, dtype=object)
+        for k, item in enumerate(data):
+            try:
+                out[k] = linearise_wkb(item, gap)
+            except CurveError:
+                pass
+        return out
 
 
 def _is_number(kind: pa.DataType) -> bool:
