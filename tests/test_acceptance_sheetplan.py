@@ -79,3 +79,13 @@ def test_sheet_naming_unknown_grids_is_refused(tmp_path):
                                      str(tmp_path / "joint.csv")])
     assert done.exit_code == 2
     assert "310116001001999 is not a unit grid" in done.output
+
+
+def test_sheet_naming_no_grid_names_the_geopackage(tmp_path):
+    out = box_district(tmp_path, grids=100, per_grid=40)
+    pd.DataFrame({"标识码": ["3101160101999999"], "核查结果": ["正确"]}) \
+        .to_csv(tmp_path / "joint.csv", index=False)
+    done = CliRunner().invoke(main, ["census", "accuracy", str(out), "--check",
+                                     str(tmp_path / "joint.csv")])
+    assert done.exit_code == 2
+    assert f"and {out.name} has no spot-check plan" in done.output

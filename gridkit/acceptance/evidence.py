@@ -448,8 +448,8 @@ def plan_from_sheet(output: Path, sheet: Path, options: SheetOptions | None = No
     listed = list(dict.fromkeys(listed))  # sheet order, once each
     if not listed:
         raise GridkitError(f"{sheet}: names no unit grid (no BGID column and no OBJCODE of a "
-                           "census component), and OUT.gpkg has no spot-check plan; add a BGID "
-                           "column or run gridkit census sample first")
+                           f"census component), and {Path(output).name} has no spot-check "
+                           "plan; add a BGID column or run gridkit census sample first")
     grids = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
     grids["BGID"] = grids["BGID"].astype(str)
     unknown = [b for b in listed if b not in set(grids["BGID"])]

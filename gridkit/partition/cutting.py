@@ -120,8 +120,13 @@ def _choose(edges, cumulative, pieces, low, high, aims=None):
     return np.array(chosen)
 
 
-def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
-    """Cut lines dividing ``block`` into cells of about ``cell_area``."""
+def plan_cuts(block, cell_area: float, buildings: np.ndarray,
+              max_cell: float | None = None) -> CutPlan:
+    """Cut lines dividing ``block`` into cells of about ``cell_area``.
+
+    Each row is cut into round(row area / ``cell_area``) cells, and, with ``max_cell``
+    (m²), into at least enough that none exceeds it.
+    """
     envelope = shapely.oriented_envelope(block)
     ring = np.asarray(envelope.exterior.coords)
     sides = np.diff(ring[:3], axis=0)
@@ -160,6 +165,8 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray) -> CutPlan:
         row = []
         for part in parts:
             pieces = int(round(part.area / cell_area))
+            if max_cell is not None:
+                pieces = max(pieces, int(np.ceil(part.area / max_cell)))
             if pieces < 2:
                 row.append((part, np.empty(0)))
                 continue

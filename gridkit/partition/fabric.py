@@ -44,12 +44,14 @@ SIDE = 0.5  # metres: each side of a loose line is its own seed, so an edge runs
 SIMPLIFY = 0.1  # metres: tessellation edges are simplified by this (well inside SHRINK)
 SNAP_BAND = (0.6, 1.6)  # an atom snaps only if every cell it changes stays in this × cell
 MAX_RATIO = 2.0  # a building moved whole may not make a cell larger than this × target
+SNAP_CAP = 1.8  # × target: snapping stops short of MAX_RATIO, leaving room for the leftovers
 SIDE_PROBE = 0.05  # metres: how far to either side of a line its units are looked up
 TOUCH = 1e-3  # metres: a noded edge this close to a line lies on it
 SHARE = 0.01  # a building holds a face when more than this share of it lies there
 YARD = 15.0  # metres around a building that count as built-up land (yards, lanes, gaps)
 OPEN_CELL = 1.6  # × target: the area of a unit grid of open land (fields, parks, no building)
 LATTICE = 10.0  # metres between the points that measure a block's open land
+LATTICE_POINTS = 40_000  # the most lattice points in one block's bounding box
 
 
 @dataclass
@@ -96,7 +98,8 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
     components) gives land without buildings, where neither live, larger grids; they stay
     within the band (0.5–2× target) and need fewer cuts across fields, parks and yards, where
     no line of the fabric runs. Built-up land is what lies within :data:`YARD` of a building,
-    measured on a lattice of points every :data:`LATTICE` metres. Only for a partition given
+    measured on a lattice of points every :data:`LATTICE` metres (coarser in a block larger
+    than :data:`LATTICE_POINTS` of them). Only for a partition given
     a building layer: without one, no land is known to be open.
 
     Parameters
@@ -125,8 +128,10 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
     """
     area = block.area
     x0, y0, x1, y1 = block.bounds
-    xs = np.arange(x0 + LATTICE / 2, x1, LATTICE)
-    ys = np.arange(y0 + LATTICE / 2, y1, LATTICE)
+    # Coarser in a vast block (a development zone's empty plots): at most ~LATTICE_POINTS.
+    step = max(LATTICE, np.sqrt((x1 - x0) * (y1 - y0) / LATTICE_POINTS))
+    xs = np.arange(x0 + step / 2, x1, step)
+    ys = np.arange(y0 + step / 2, y1, step)
     gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
     inside = shapely.contains_xy(block, gx, gy)
     points = shapely.points(gx[inside], gy[inside])
@@ -242,7 +247,7 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
     :class:`BlockPlan` whose lines are only the boundaries between its units.
     """
     small = buildings[shapely.area(buildings) < target] if len(buildings) else buildings
-    straight = plan_cuts(block, cell_area, small)
+    straight = plan_cuts(block, cell_area, small, max_cell=SNAP_CAP * target)
     inner = shapely.get_parts(np.asarray(faces_rings, dtype=object))
     crossed = len(small) and len(straight.lines) and len(
         shapely.STRtree(small).query(straight.lines, predicate="crosses")[0])
@@ -323,13 +328,13 @@ def _unit_boundaries(edges, cells, labels) -> np.ndarray:
 def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
     """Move each atom whole to the cell holding most of it, smallest atom first.
 
-    Only where every cell concerned stays within SNAP_BAND × ``cell_area`` (and MAX_RATIO ×
+    Only where every cell concerned stays within SNAP_BAND × ``cell_area`` (and SNAP_CAP ×
     ``target``).
     """
     labels = labels.copy()
     n_labels = labels.max() + 1
     unit_area = np.bincount(labels, weights=area, minlength=n_labels)
-    lo, hi = SNAP_BAND[0] * cell_area, min(SNAP_BAND[1] * cell_area, MAX_RATIO * target)
+    lo, hi = SNAP_BAND[0] * cell_area, min(SNAP_BAND[1] * cell_area, SNAP_CAP * target)
     atom_area = np.bincount(atom[atom >= 0], weights=area[atom >= 0], minlength=n_atoms)
     by_atom = np.argsort(atom, kind="stable")
     starts = np.searchsorted(atom[by_atom], np.arange(n_atoms + 1))
