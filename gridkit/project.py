@@ -223,6 +223,10 @@ def with_routed(county: County, routes: dict[str, list[dict]]) -> County:
 def county_outline(county: County) -> dict:
     """The county's outer border and the barrier pieces that reach it, as its partition sees them.
 
+    A county whose inputs cannot be read gives ``{"code", "error"}`` instead (the one-line
+    message): noding and routing leave it out and its own task then fails with that line,
+    so one broken county does not stop the others.
+
     Same reading, repair, conflict rule and working CRS as the partition. Runs on a worker.
 
     Returns
@@ -233,6 +237,14 @@ def county_outline(county: County) -> dict:
         rings of the union of the communities) and ``crossings`` (barrier lines clipped to
         the county, those touching its border).
     """
+    try:
+        return _outline(county)
+    except GridkitError as error:
+        return {"code": county.code, "error": str(error)}
+
+
+def _outline(county: County) -> dict:
+    """:func:`county_outline`, raising on unreadable inputs."""
     from gridkit.crs import parse_crs, working_crs
     from gridkit.io import read_vector
     from gridkit.partition.barriers import prepare_barriers
@@ -306,13 +318,17 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
     Returns
     -------
     dict
-        County code → array of LineStrings (metres, in that county's working CRS).
+        County code → array of LineStrings (metres, in that county's working CRS); None for
+        a county whose outline failed (its task reports why).
     """
     from gridkit.partition.faces import PRECISION
 
-    shares: dict[str, np.ndarray] = {}
+    shares: dict[str, np.ndarray | None] = {}
     by_crs: dict[str, list[dict]] = {}
     for outline in outlines:
+        if "error" in outline:
+            shares[outline["code"]] = None
+            continue
         by_crs.setdefault(outline["crs"], []).append(outline)
     for group in by_crs.values():
         lines = np.concatenate([np.concatenate([o["border"], o["crossings"]]) for o in group])

@@ -64,6 +64,11 @@ def route_file(path: Path, options: dict, areas: list[dict], out_dir: Path,
     from gridkit.sources.columns import map_columns
     from gridkit.sources.tables import read_source
 
+    # A county whose inputs could not be read has no area: its rows stay unrouted.
+    areas = [a for a in areas if "error" not in a]
+    if not areas:
+        raise InputError(f"{path}: no county's communities or grids could be read to route "
+                         "its rows to; fix the counties' inputs first")
     crs = {a["crs"] for a in areas}
     if len(crs) > 1:
         raise InputError(f"{path}: the counties are in different working CRSs; give each "

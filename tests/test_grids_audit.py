@@ -269,3 +269,21 @@ def test_esri_json_from_an_arcgis_server(clean, tmp_path):
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output)
     assert figures["code_field"] == "DYWGBM" and figures["unit_grids"] == len(grids)
+
+
+def test_communities_drawn_overlapping_do_not_put_grids_across(clean):
+    # The office's communities overlap (one drawn 30 m into its neighbour, as admin data is):
+    # the grids along that border lie wholly in their own community, also in the other's
+    # outline; they are not across two communities. A grid really reaching over is.
+    grids, communities = clean
+    drawn = communities.copy()
+    k = int((drawn["CODE"] == "310116101201").to_numpy().nonzero()[0][0])
+    district = shapely.union_all(drawn.geometry.to_numpy())
+    drawn.loc[drawn.index[k], "geometry"] = shapely.intersection(
+        drawn.geometry.iloc[k].buffer(30, join_style="mitre"), district)
+    neighbours = shapely.intersects(grids.geometry.to_numpy(), drawn.geometry.iloc[k]) & (
+        grids["COMMUNITY"] != "310116101201").to_numpy()
+    assert neighbours.any()  # grids of other communities inside the widened outline
+    found = _audit(grids, drawn)
+    assert found.figures["by_rule"].get("grid-across-communities", 0) == 0
+    assert found.errors == 0

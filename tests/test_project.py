@@ -224,3 +224,23 @@ def test_a_county_drawn_off_its_neighbours_border_is_a_gap_and_a_pair(tmp_path, 
     assert b["gap_m2"] == pytest.approx(200 * offset, abs=0.01)
     assert b["overlap_m2"] == 0 and b["max_offset_m"] == pytest.approx(offset, abs=1e-6)
     assert b["valid"] is (offset == 0)
+
+
+def test_a_county_whose_communities_cannot_be_read_fails_alone(tmp_path):
+    # One county's communities file is damaged (a copy cut short): its failure names the
+    # county and the file in one line, and the other county's outputs are still written.
+    project = make_province(tmp_path / "province", 2, rows=50)
+    broken = project / "310104_徐汇区" / "communities.gpkg"
+    broken.write_bytes(broken.read_bytes()[:500])
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["run", str(project), "-o", str(out)])
+    assert done.exit_code == 2, done.output
+    assert "Traceback" not in done.output
+    error = [line for line in done.output.splitlines() if line.startswith("gridkit: error:")]
+    assert len(error) == 1
+    assert "1 of 2 counties failed: 310104:" in error[0] and "communities.gpkg" in error[0]
+    assert pyogrio.read_info(out / "310101.gpkg", layer="unit_grid")["features"] > 0
+    assert not (out / "310104.gpkg").exists()
+    summary = json.loads((out / "province.json").read_text(encoding="utf-8"))
+    failed = {c["code"]: c.get("error") for c in summary["counties"]}
+    assert failed["310101"] is None and "communities.gpkg" in failed["310104"]

@@ -329,12 +329,21 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
     holder[index[g[first]]] = comm_codes[c[first]]
     grid_area = shapely.area(shapes)
     limit = np.maximum(ACROSS_AREA, ACROSS_SHARE * grid_area)
+    holder_comm = np.zeros(len(shapes), dtype=int)
+    holder_comm[g[first]] = c[first]
     for k in np.flatnonzero(~first & (areas > limit[g])):
         grid = index[g[k]]
+        # Where the communities as drawn overlap, that land is in the holder too: only the
+        # part of the grid outside its own community crosses into another.
+        piece = pieces[k] if pieces[k] is not None else shapes[g[k]]
+        across = shapely.difference(piece, comm_geoms[holder_comm[g[k]]])
+        if shapely.area(across) <= limit[g[k]]:
+            continue
         found.add(keys[grid], "grid-across-communities", "error",
-                  f"grid {keys[grid]} lies in community {holder[grid]} but {areas[k]:,.0f} m² "
-                  f"of it at {{place}} is in community {comm_codes[c[k]]}; a unit grid lies "
-                  "in exactly one community: cut it at the border", polygonal(pieces[k]))
+                  f"grid {keys[grid]} lies in community {holder[grid]} but "
+                  f"{shapely.area(across):,.0f} m² of it at {{place}} is in community "
+                  f"{comm_codes[c[k]]}; a unit grid lies in exactly one community: cut it at "
+                  "the border", polygonal(across))
     covered = np.bincount(g, weights=areas, minlength=len(shapes))
     outside = grid_area - covered
     for k in np.flatnonzero(outside > limit):
