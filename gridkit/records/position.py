@@ -149,8 +149,10 @@ class Positioner:
         x_col, y_col = cmap.get("X"), cmap.get("Y")
         if source.geometry is not None or not (x_col and y_col):
             return ""
-        xs, _ = parse_numbers(column(source.table, x_col).slice(0, 1000))
-        ys, _ = parse_numbers(column(source.table, y_col).slice(0, 1000))
+        x_values, y_values = column(source.table, x_col), column(source.table, y_col)
+        assert x_values is not None and y_values is not None  # both names are given
+        xs, _ = parse_numbers(x_values.slice(0, 1000))
+        ys, _ = parse_numbers(y_values.slice(0, 1000))
         good = np.isfinite(xs) & np.isfinite(ys) & (np.abs(xs) > 1000) & (np.abs(ys) > 1000)
         if not good.any():
             return ""
