@@ -186,3 +186,14 @@ def partition_and_group_config(folder) -> Path:
         + f'[group]\nkey_areas = "{SAMPLES / "key_areas.gpkg"}"\n',
         encoding="utf-8")
     return config
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask LocalCluster of two worker processes on loopback, started once per module."""
+    pytest.importorskip("dask.distributed")
+    from gridkit.distributed import cluster_client
+
+    with cluster_client(workers=2) as dask_client:
+        assert len(dask_client.scheduler_info()["workers"]) == 2
+        yield dask_client
