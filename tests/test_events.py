@@ -106,3 +106,38 @@ def test_map_names_event_columns(district, tmp_path):
     bad = gridkit("events", "import", csv, "-o", district, "--crs", "wgs84", "--map",
                   "OBJCODE=案号")
     assert bad.returncode == 2 and "use one of EVTID" in bad.stderr
+
+
+def test_the_same_events_under_another_name_are_refused_with_the_fix(district, tmp_path):
+    """An export saved again under another name (case numbers already held) would hold every
+    event twice; a later export overlapping in a few cases is not a re-import."""
+    import geopandas as gpd
+    import shapely
+
+    inside = gpd.GeoSeries([shapely.Point(X0 + 150, Y0 + 150)], crs=4549).to_crs(4326)
+    lon, lat = f"{inside.x[0]:.7f}", f"{inside.y[0]:.7f}"
+
+    def export(name, ids):
+        path = tmp_path / name
+        path.write_text("案件编号,事件类型,上报时间,经度,纬度\n" + "".join(
+            f"{i},暴露垃圾,2025-05-02 08:00,{lon},{lat}\n" for i in ids), encoding="utf-8")
+        return path
+
+    first = export("五月.csv", [f"E{k}" for k in range(10)])
+    assert gridkit("events", "import", first, "-o", district, "--crs", "wgs84").returncode == 0
+    copy = export("五月_副本.csv", [f"E{k}" for k in range(10)])
+    done = gridkit("events", "import", copy, "-o", district, "--crs", "wgs84")
+    assert done.returncode == 2
+    assert "10 of its 10 events have case numbers already held from 五月.csv" in done.stderr
+    assert "--mode replace" in done.stderr and "--allow-duplicates" in done.stderr
+    assert pyogrio.read_info(district, layer="event")["features"] == 10
+    # Two cases shared with the earlier export of ten: new events, imported with a warning.
+    later = export("六月.csv", ["E8", "E9", "F1", "F2", "F3", "F4", "F5"])
+    done = gridkit("events", "import", later, "-o", district, "--crs", "wgs84", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["duplicate_evtid"] == 2
+    # On purpose: allowed, and then held twice.
+    done = gridkit("events", "import", copy, "-o", district, "--crs", "wgs84",
+                   "--allow-duplicates")
+    assert done.returncode == 0, done.stderr
+    assert pyogrio.read_info(district, layer="event")["features"] == 27

@@ -38,6 +38,9 @@ class EventImportOptions(RecordImportOptions):
         ``FIELD=COLUMN`` items for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT. ``--map``.
     mode : {"append", "replace"}
         ``append`` replaces only these files' events; ``replace`` all. ``--mode``.
+    allow_duplicates : bool
+        Import a file even when most of its case numbers (EVTID) are already held from
+        another file. ``--allow-duplicates``.
     x, y : str, optional
         Columns of X/longitude and Y/latitude, as ``map`` items ``X=``/``Y=``; TOML only.
 
@@ -52,6 +55,10 @@ class EventImportOptions(RecordImportOptions):
         help="Column for EVTID, EVTCODE, EVTNAME, TIME, X, Y, XY or WKT (repeatable).")
     mode: str = option("append", type=click.Choice(["append", "replace"]), show_default=True,
                        help="append: replace only these files' events; replace: all.")
+    allow_duplicates: bool = option(
+        False, is_flag=True,
+        help="Import a file even when most of its case numbers (EVTID) are events already "
+             "held from another file.")
     x: str | None = option(None, flag=None, record=False)
     y: str | None = option(None, flag=None, record=False)
 
@@ -66,7 +73,8 @@ class EventImportOptions(RecordImportOptions):
         maps = [*self.map, *(f"{field}={column}" for field, column in (("X", self.x),
                                                                        ("Y", self.y)) if column)]
         return EventOptions(crs=self.crs, sheet=self.sheet, layer=self.layer,
-                            maps=tuple(maps), mode=self.mode, header_row=self.header_row)
+                            maps=tuple(maps), mode=self.mode, header_row=self.header_row,
+                            allow_duplicates=self.allow_duplicates)
 
 
 def import_events_geopackage(gpkg: str | Path, options: EventImportOptions) -> StepResult:

@@ -67,6 +67,9 @@ class EventOptions:
         ``append`` (replace only these files' events) or ``replace``.
     header_row : int, optional
         Row of the column names in a CSV or sheet; found when None.
+    allow_duplicates : bool
+        Import a file even when most of its case numbers (EVTID) are already held from
+        another file (see :func:`import_events`).
 
     Examples
     --------
@@ -80,6 +83,10 @@ class EventOptions:
     maps: tuple[str, ...] = ()
     mode: str = "append"
     header_row: int | None = None
+    allow_duplicates: bool = False
+
+
+SHARE = 0.5  # a file whose case numbers are this share held from another file is a re-import
 
 
 @dataclass
@@ -339,6 +346,8 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
     kept_before = 0
     if existing is not None and not existing.empty and options.mode == "append":
         others = existing[~existing["SRCFILE"].isin(set(names))]
+        if not options.allow_duplicates:
+            _refuse_held_elsewhere(events, others, dict(zip(names, files, strict=True)))
         kept_before = len(others)
         events = gpd.GeoDataFrame(pd.concat([others.to_crs(grids.crs), events],
                                             ignore_index=True), crs=grids.crs)
@@ -366,3 +375,28 @@ def import_events(files: list[Path], grids: UnitGrids, options: EventOptions,
         "files": per_file,
     }
     return EventImport(events, reject_frame, issues, figures)
+
+
+def _refuse_held_elsewhere(events: pd.DataFrame, others: pd.DataFrame, paths: dict) -> None:
+    """Refuse a file whose case numbers are mostly held from another file already.
+
+    The same export under another name (the XLSX, then its CSV; a copy renamed by date)
+    would otherwise hold every event twice (issue 16's silent doubling). Only the file's own
+    case numbers count: an EVTID made from SRCFILE#SRCROW says nothing across files.
+    """
+    if others.empty:
+        return
+    held = others.drop_duplicates("EVTID").set_index("EVTID")["SRCFILE"]
+    for name, rows in events.groupby("SRCFILE", sort=False):
+        own = rows["EVTID"].astype(str)
+        own = own[~own.str.startswith(f"{name}#")]
+        hit = own[own.isin(held.index)]
+        if len(hit) and len(hit) >= SHARE * len(rows):
+            other = held[hit].value_counts().index[0]
+            raise InputError(
+                f"{paths[name]}: {len(hit):,} of its {len(rows):,} events have case numbers "
+                f"already held from {other} (e.g. EVTID {hit.iloc[0]}): importing it as {name} "
+                "would hold them twice; use `mode='replace'` to start the event layer afresh, "
+                "import it under its first name to update those events, or add "
+                "`allow_duplicates=True` if these really are other events",
+                parameter="allow_duplicates", file=paths[name])
