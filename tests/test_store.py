@@ -408,10 +408,21 @@ def test_an_append_whose_every_row_is_rejected_leaves_the_check_current(imported
     assert _components(imported) == 300
     rejects = pyogrio.read_dataframe(imported, layer="component_reject", read_geometry=False)
     assert (rejects["SRCFILE"] == "street3.csv").sum() == 3
+    # The last line gives the file's totals, components and rejects alike.
+    assert f"300 components, {len(rejects):,} rejects" in done.output, done.output
     assert read_state(imported)["layers"]["component"]["version"] == before
     qa = pyogrio.read_dataframe(imported, layer="qa_issue", read_geometry=False)
     assert (qa["COMMAND"] == "census check").sum() == (checked["COMMAND"] == "census check").sum()
     assert stale_results(imported) == []
+    # A second team's file: the totals count both files' rejects, not this import's alone.
+    pd.DataFrame({"标识码": [""] * 2, "部件名称": ["路灯"] * 2, "经度": ["x", ""],
+                  "纬度": ["y", ""]}).to_csv(folder / "street4.csv", index=False)
+    done = CliRunner().invoke(main, ["census", "import", str(folder / "street4.csv"), "-o",
+                                     str(imported), "--crs", "wgs84", "--mode", "append"])
+    assert done.exit_code == 0, done.output
+    total = pyogrio.read_info(imported, layer="component_reject")["features"]
+    assert total == len(rejects) + 2
+    assert f"300 components, {total:,} rejects" in done.output, done.output
 
 
 def test_export_of_a_foreign_geopackage_writes_nothing_into_it(tmp_path):

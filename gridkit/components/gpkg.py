@@ -10,7 +10,13 @@ import pyarrow as pa
 import pyogrio
 
 from gridkit.components.importer import COMMAND, ImportOptions, import_census
-from gridkit.components.incremental import INDEXES, layer_count, neighbourhood, probe
+from gridkit.components.incremental import (
+    INDEXES,
+    layer_count,
+    neighbourhood,
+    probe,
+    rows_of_files,
+)
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
 from gridkit.components.reimport import check_same_content, check_same_rows
@@ -92,6 +98,11 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
             names = sorted({f["file"] for f in figures["files"]})
             marks = ", ".join("?" * len(names))
             kept = len(near.fids)
+            # The file's totals after the import, as for the components (the figures of this
+            # import alone are rows/accepted/rejected).
+            figures["rejects"] = (layer_count(output, "component_reject")
+                                  - rows_of_files(output, "component_reject", names)
+                                  + result.figures["rejects"])
             tx.delete_rows("component", f"SRCFILE IN ({marks})", tuple(names))
             tx.append_rows("component", arrow_layer(_skip(result.component_reader(), kept),
                                                     grids.crs, result.geometry_type))

@@ -159,6 +159,29 @@ def has_indexes(output: Path) -> dict[str, list[str]]:
         db.close()
 
 
+def rows_of_files(output: Path, layer: str, names: list[str]) -> int:
+    """Rows of ``layer`` whose SRCFILE is one of ``names`` (0 when the layer is absent).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows_of_files(Path(tempfile.mkdtemp()) / "none.gpkg", "component_reject", ["a.csv"])
+    0
+    """
+    if not output.exists():
+        return 0
+    db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                          (layer,)).fetchone():
+            return 0
+        marks = ", ".join("?" * len(names))
+        return int(db.execute(f'SELECT COUNT(*) FROM "{layer}" WHERE SRCFILE IN ({marks})',
+                              names).fetchone()[0])
+    finally:
+        db.close()
+
+
 def layer_count(output: Path, layer: str) -> int:
     """Features of ``layer`` (0 when absent)."""
     try:
