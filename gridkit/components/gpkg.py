@@ -15,7 +15,7 @@ from gridkit.components.incremental import (
     layer_count,
     neighbourhood,
     probe,
-    rows_of_files,
+    rows_per_file,
 )
 from gridkit.components.layers import arrow_layer, read_layer
 from gridkit.components.locate import UnitGrids
@@ -100,8 +100,8 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
             kept = len(near.fids)
             # The file's totals after the import, as for the components (the figures of this
             # import alone are rows/accepted/rejected).
-            figures["rejects"] = (layer_count(output, "component_reject")
-                                  - rows_of_files(output, "component_reject", names)
+            held = rows_per_file(output, "component_reject")
+            figures["rejects"] = (sum(n for f, n in held.items() if f not in names)
                                   + result.figures["rejects"])
             tx.delete_rows("component", f"SRCFILE IN ({marks})", tuple(names))
             tx.append_rows("component", arrow_layer(_skip(result.component_reader(), kept),

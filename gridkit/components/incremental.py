@@ -159,25 +159,25 @@ def has_indexes(output: Path) -> dict[str, list[str]]:
         db.close()
 
 
-def rows_of_files(output: Path, layer: str, names: list[str]) -> int:
-    """Rows of ``layer`` whose SRCFILE is one of ``names`` (0 when the layer is absent).
+def rows_per_file(output: Path, layer: str) -> dict[str, int]:
+    """Rows of ``layer`` per SRCFILE (empty when the layer is absent).
+
+    Answered from the SRCFILE index (:data:`INDEXES`) when there is one.
 
     Examples
     --------
     >>> import tempfile
-    >>> rows_of_files(Path(tempfile.mkdtemp()) / "none.gpkg", "component_reject", ["a.csv"])
-    0
+    >>> rows_per_file(Path(tempfile.mkdtemp()) / "none.gpkg", "component_reject")
+    {}
     """
     if not output.exists():
-        return 0
+        return {}
     db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
     try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                          (layer,)).fetchone():
-            return 0
-        marks = ", ".join("?" * len(names))
-        return int(db.execute(f'SELECT COUNT(*) FROM "{layer}" WHERE SRCFILE IN ({marks})',
-                              names).fetchone()[0])
+        return {f: n for f, n in db.execute(
+            f'SELECT SRCFILE, COUNT(*) FROM "{layer}" GROUP BY SRCFILE') if f is not None}
+    except sqlite3.OperationalError:  # no such layer
+        return {}
     finally:
         db.close()
 

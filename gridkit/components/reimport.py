@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gridkit.components.incremental import rows_per_file
 from gridkit.components.layers import GEOMETRY, wkb_points
 from gridkit.errors import InputError
 from gridkit.io import file_checksum
@@ -42,7 +43,7 @@ def check_same_content(output: Path, files: list[Path], names: list[str]) -> Non
     earlier = _earlier_inputs(output)
     if not earlier:
         return
-    held = _held_files(output)
+    held = rows_per_file(output, "component")
     for path, name in zip(files, names, strict=True):
         digest = file_checksum(path)
         for other, (time, other_digest) in earlier.items():
@@ -101,17 +102,5 @@ def _earlier_inputs(output: Path) -> dict[str, tuple[str, str]]:
             except ValueError:
                 continue
         return found
-    finally:
-        db.close()
-
-
-def _held_files(output: Path) -> dict[str, int]:
-    """Components per SRCFILE (answered from the SRCFILE index when there is one)."""
-    db = sqlite3.connect(f"file:{output}?mode=ro", uri=True)
-    try:
-        return {f: n for f, n in db.execute("SELECT SRCFILE, COUNT(*) FROM component "
-                                            "GROUP BY SRCFILE") if f is not None}
-    except sqlite3.OperationalError:
-        return {}
     finally:
         db.close()
