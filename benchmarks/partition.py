@@ -71,10 +71,10 @@ def _cpu_timed(func):
     return value, seconds, time.process_time() - cpu
 
 
-def _figures(geoms, communities_area, barriers, buildings, target=TARGET) -> dict:
+def _figures(geoms, communities_area, barriers, buildings, target=TARGET, water=None) -> dict:
     frame = gpd.GeoDataFrame(geometry=geoms)
     return partition_figures(frame, target, community_area=communities_area,
-                             barrier_lines=barriers, buildings=buildings)
+                             barrier_lines=barriers, buildings=buildings, water=water)
 
 
 def sample_scene() -> dict:
@@ -180,7 +180,7 @@ def scene_part(scene: dict) -> dict:
     result = results["straight"][0]
     comm = result.communities
     km2 = comm.area.sum() / 1e6
-    barriers, buildings = result.barrier_lines, result.buildings
+    barriers, buildings, water = result.barrier_lines, result.buildings, result.water
     buildings = buildings if len(buildings) else None
     area_of = dict(zip(comm["CODE"], comm.geometry.area, strict=True))
     out.update({"km2": km2, "communities": len(comm),
@@ -190,7 +190,7 @@ def scene_part(scene: dict) -> dict:
         grids = result.unit_grids
         out[cutting] = _figures(grids.geometry.to_numpy(),
                                 grids["COMMUNITY"].map(area_of).to_numpy(), barriers,
-                                buildings, target)
+                                buildings, target, water)
         out[cutting].update(seconds=seconds, seconds_per_km2=seconds / km2, cpu_seconds=cpu,
                             cpu_seconds_per_km2=cpu / km2,
                             qa={rule: sum(i.rule == rule for i in result.issues)
@@ -198,7 +198,7 @@ def scene_part(scene: dict) -> dict:
 
     net, seconds = _timed(lambda: fishnet(comm, np.sqrt(target)))
     out["fishnet"] = _figures(net.geometry.to_numpy(), net["community_area"].to_numpy(),
-                              barriers, buildings, target)
+                              barriers, buildings, target, water)
     out["fishnet"]["seconds"] = seconds
 
     roads_water, _ = prepare_barriers(scene["roads"], scene["water"], comm.crs)
@@ -215,7 +215,7 @@ def scene_part(scene: dict) -> dict:
     tree = shapely.STRtree(comm.geometry.to_numpy())
     b, c = tree.query(shapely.point_on_surface(blocks), predicate="within")
     out["road_blocks"] = _figures(blocks[b], shapely.area(comm.geometry.to_numpy())[c],
-                                  barriers, buildings, target)
+                                  barriers, buildings, target, water)
     out["road_blocks"]["seconds"] = seconds
     try:
         cells, seconds = _timed(lambda: _tessellation(scene, comm, buildings, blocks))
@@ -224,7 +224,7 @@ def scene_part(scene: dict) -> dict:
     if cells is not None:
         b, c = tree.query(shapely.point_on_surface(cells), predicate="within")
         out["tessellation"] = _figures(cells[b], shapely.area(comm.geometry.to_numpy())[c],
-                                       barriers, buildings, target)
+                                       barriers, buildings, target, water)
         out["tessellation"]["seconds"] = seconds
     return out
 

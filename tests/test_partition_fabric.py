@@ -22,7 +22,7 @@ from test_partition import assert_partition_invariants
 from gridkit.partition import partition
 from gridkit.partition.barriers import MAJOR, MINOR, PARCEL, prepare_barriers
 from gridkit.partition.fabric import planned_pieces, tessellation_edges
-from gridkit.partition.metrics import boundary_on_fabric, buildings_split
+from gridkit.partition.metrics import boundary_on_barriers, boundary_on_fabric, buildings_split
 
 
 def _internal_boundary(grids: gpd.GeoDataFrame):
@@ -149,6 +149,23 @@ def test_boundary_on_fabric_counts_gaps_not_open_space():
     assert boundary_on_fabric(grids, none, np.concatenate([through, houses])) < 0.7
     road = np.array([shapely.LineString([(50, -5), (50, 55)])])
     assert boundary_on_fabric(grids, road, far) == 1.0
+
+
+def test_boundary_inside_a_water_body_is_on_water():
+    # A border drawn on a 40 m river's centre line, 20 m from both banks: on water, though
+    # beyond NEAR of the bank lines; the same river 30 m away leaves the border off water.
+    grids = shapely.box([0, 50], 0, [50, 100], 50)
+    none = np.empty(0, dtype=object)
+    river = shapely.box(30, -10, 70, 60)
+    banks = shapely.get_parts(shapely.boundary(river))
+    assert boundary_on_fabric(grids, banks, none) == 0.0  # the bank lines alone: off
+    assert boundary_on_fabric(grids, banks, none, np.array([river])) == 1.0
+    assert boundary_on_barriers(grids, banks, np.array([river])) == 1.0
+    aside = shapely.box(80, -10, 120, 60)
+    assert boundary_on_fabric(grids, shapely.boundary([aside]), none, [aside]) == 0.0
+    # Half the border in a pond, half across a field.
+    pond = shapely.box(40, -10, 60, 25)
+    assert boundary_on_fabric(grids, none, none, [pond]) == pytest.approx(0.5, abs=0.05)
 
 
 @st.composite

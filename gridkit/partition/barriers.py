@@ -125,6 +125,42 @@ def prepare_barriers(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs), issues
 
 
+def water_areas(water: gpd.GeoDataFrame | None, crs: pyproj.CRS) -> np.ndarray:
+    """The water bodies given as areas (rivers, lakes), as polygons in ``crs``.
+
+    For measuring: a grid boundary inside one lies on water
+    (:func:`gridkit.partition.metrics.boundary_on_fabric`). Their outlines are barrier lines
+    (:func:`prepare_barriers`, which reports what the cleaning changed; not reported again).
+
+    Parameters
+    ----------
+    water : GeoDataFrame or None
+        Rivers and water bodies, lines or polygons, any CRS.
+    crs : pyproj.CRS
+        The working CRS (metres).
+
+    Returns
+    -------
+    ndarray of Polygon: the polygon parts (empty without water polygons).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> river = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 500, 30),
+    ...                                    shapely.LineString([(0, 50), (500, 50)])], crs=4549)
+    >>> [round(a) for a in shapely.area(water_areas(river, river.crs))]
+    [15000]
+    """
+    if water is None:
+        return np.empty(0, dtype=object)
+    polygons = water[np.isin(water.geom_type.to_numpy(), list(POLYGONAL))]
+    if polygons.empty:
+        return np.empty(0, dtype=object)
+    cleaned, _ = clean_geometries(polygons, what="water", allowed=POLYGONAL, layer="water")
+    parts = shapely.get_parts(cleaned.to_crs(crs).geometry.to_numpy())
+    return parts[shapely.get_type_id(parts) == 3]
+
+
 def prepare_buildings(
     buildings: gpd.GeoDataFrame | None, crs: pyproj.CRS
 ) -> tuple[np.ndarray, list[QAIssue]]:

@@ -31,7 +31,7 @@ from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
-from gridkit.partition.barriers import prepare_barriers, prepare_buildings
+from gridkit.partition.barriers import prepare_barriers, prepare_buildings, water_areas
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.counties import county_figures
@@ -77,6 +77,8 @@ class Partition:
         Roads, water and parcel lines in ``crs``, for measuring the result.
     buildings : numpy.ndarray of shapely geometries, optional
         Building footprints in ``crs``.
+    water : numpy.ndarray of shapely geometries, optional
+        Water bodies given as polygons, in ``crs``: a grid boundary inside one is on water.
     target_area : float
         The unit grid area aimed for, m².
 
@@ -98,6 +100,7 @@ class Partition:
     barrier_lines: np.ndarray | None = None  # in ``crs``, for measuring the result
     buildings: np.ndarray | None = None
     target_area: float = 10_000
+    water: np.ndarray | None = None
 
     @property
     def qa(self) -> gpd.GeoDataFrame:
@@ -114,7 +117,8 @@ class Partition:
         area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
         figures = partition_figures(grids, target,
                                     community_area=grids["COMMUNITY"].map(area_of).to_numpy(),
-                                    barrier_lines=self.barrier_lines, buildings=self.buildings)
+                                    barrier_lines=self.barrier_lines, buildings=self.buildings,
+                                    water=self.water)
         severities = [i.severity for i in self.issues]
         rules: dict[str, int] = {}
         for issue in self.issues:
@@ -317,7 +321,7 @@ def partition(
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
     grids.attrs["target_area"] = target_area
     return Partition(comm, grids, issues, work, barriers.geometry.to_numpy(), footprints,
-                     target_area)
+                     target_area, water_areas(water, work))
 
 
 def _covered_area(grids: gpd.GeoDataFrame, footprints: np.ndarray) -> np.ndarray:

@@ -5,15 +5,23 @@
 - slivers: grids under 0.1× target (same exemption);
 - compactness: Polsby-Popper 4πA/P²;
 - boundary on barriers: the share of internal grid boundary length (district outline
-  excluded) within 3 m of a road or water line, measured on points every 2 m;
+  excluded) within 3 m of a road or water line, or inside a water body, measured on points
+  every 2 m;
 - boundary on fabric: the same points, counted when within 3 m of a road, water or parcel
-  line, or in a *gap between buildings*: not more than 0.5 m inside any footprint (a party
-  wall counts) and with two different buildings within 15 m (so a line through a gap of up
-  to 30 m between buildings counts; one across a park or an empty yard does not);
+  line, inside a water body, or in a *gap between buildings*: not more than 0.5 m inside any
+  footprint (a party wall counts) and with two different buildings within 15 m (so a line
+  through a gap of up to 30 m between buildings counts; one across a park or an empty yard
+  does not);
 - buildings split: the share of buildings smaller than the target of which a second grid holds
   more than 1% of the footprint.
 
 The same functions measure any layer of polygons, so a fishnet baseline is measured alike.
+
+*Inside a water body* (since the third session of 2026-11-30): a boundary point inside a water
+polygon (a river or lake given as an area) counts as on water. Before, only the polygon's
+edges (its bank lines) counted, so a community border drawn on a river's centre line, 17–27 m
+from either bank on the sample, was judged off every barrier although it runs in the river;
+that understated the sample's share on fabric by 1.5 points. Nothing else changed.
 """
 
 from __future__ import annotations
@@ -80,6 +88,15 @@ def _near_lines(points: np.ndarray, lines: np.ndarray) -> np.ndarray:
     return found
 
 
+def _in_water(points: np.ndarray, water: np.ndarray | None) -> np.ndarray:
+    """Points inside (or on the edge of) a water polygon."""
+    found = np.zeros(len(points), dtype=bool)
+    if water is not None and len(water) and len(points):
+        inside, _ = shapely.STRtree(water).query(points, predicate="intersects")
+        found[inside] = True
+    return found
+
+
 def _in_gaps(points: np.ndarray, buildings: np.ndarray) -> np.ndarray:
     """Points between two buildings (within GAP of both) and not inside either."""
     if len(buildings) < 2 or len(points) == 0:
@@ -96,18 +113,23 @@ def _in_gaps(points: np.ndarray, buildings: np.ndarray) -> np.ndarray:
     return two & ~inside
 
 
-def boundary_on_barriers(grids: np.ndarray, barrier_lines: np.ndarray) -> float:
-    """Share of internal grid boundary within ``NEAR`` metres of a barrier line."""
-    if len(barrier_lines) == 0:
+def boundary_on_barriers(grids: np.ndarray, barrier_lines: np.ndarray,
+                         water: np.ndarray | None = None) -> float:
+    """Share of internal grid boundary within ``NEAR`` metres of a barrier line or in water.
+
+    ``water``: water polygons (areas), whose inside counts as on water.
+    """
+    if len(barrier_lines) == 0 and (water is None or len(water) == 0):
         return 0.0
     points = _internal_points(grids)
     if len(points) == 0:
         return 0.0
-    return float(_near_lines(points, barrier_lines).mean())
+    return float((_near_lines(points, barrier_lines) | _in_water(points, water)).mean())
 
 
-def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarray) -> float:
-    """Share of internal grid boundary on a road, water or parcel line or between buildings.
+def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarray,
+                       water: np.ndarray | None = None) -> float:
+    """Share of internal grid boundary on roads, water (lines or inside), parcel lines, gaps.
 
     Parameters
     ----------
@@ -117,11 +139,14 @@ def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarr
         Road centre lines, water edges and parcel lines.
     buildings : ndarray of Polygon
         Building footprints.
+    water : ndarray of Polygon, optional
+        Water bodies given as areas (rivers, lakes): a point inside one is on water.
 
     Returns
     -------
     float in [0, 1]: boundary sample points (every 2 m, district outline excluded) within 3 m
-    of a line or in a gap between buildings (see the module notes), over all of them.
+    of a line, inside a water body or in a gap between buildings (see the module notes), over
+    all of them.
 
     Examples
     --------
@@ -130,11 +155,15 @@ def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarr
     >>> houses = shapely.box([30, 55], 10, [45, 70], 40)
     >>> boundary_on_fabric(grids, np.empty(0, dtype=object), houses)
     1.0
+    >>> river = shapely.box(40, -10, 60, 60)  # the border runs in the river, 10 m from a bank
+    >>> boundary_on_fabric(grids, shapely.boundary([river]), np.empty(0, dtype=object), [river])
+    1.0
     """
     points = _internal_points(grids)
     if len(points) == 0:
         return 0.0
-    return float((_near_lines(points, lines) | _in_gaps(points, buildings)).mean())
+    return float((_near_lines(points, lines) | _in_water(points, water)
+                  | _in_gaps(points, buildings)).mean())
 
 
 def buildings_split(grids: np.ndarray, buildings: np.ndarray, target: float) -> dict:
@@ -159,19 +188,25 @@ def partition_figures(
     community_area: np.ndarray | None = None,
     barrier_lines: np.ndarray | None = None,
     buildings: np.ndarray | None = None,
+    water: np.ndarray | None = None,
 ) -> dict:
-    """All figures for a layer of grid polygons (``community_area`` per grid, for exemption)."""
+    """All figures for a layer of grid polygons (``community_area`` per grid, for exemption).
+
+    ``water``: water polygons, whose inside counts as on water in the boundary shares.
+    """
     geoms = grids.geometry.to_numpy()
     areas = shapely.area(geoms)
     exempt = None if community_area is None else community_area < 0.5 * target
     figures = area_figures(areas, target, exempt)
     figures["polsby_popper_median"] = float(np.median(polsby_popper(geoms)))
     if barrier_lines is not None and len(barrier_lines):
-        figures["boundary_on_barriers_share"] = boundary_on_barriers(geoms, barrier_lines)
+        figures["boundary_on_barriers_share"] = boundary_on_barriers(geoms, barrier_lines,
+                                                                     water)
     if buildings is not None and len(buildings):
         figures["buildings_split"] = buildings_split(geoms, buildings, target)
         lines = np.empty(0, dtype=object) if barrier_lines is None else barrier_lines
-        figures["boundary_on_fabric_share"] = boundary_on_fabric(geoms, lines, buildings)
+        figures["boundary_on_fabric_share"] = boundary_on_fabric(geoms, lines, buildings,
+                                                                 water)
     return figures
 
 
