@@ -95,20 +95,26 @@ def _cumulative(geom, lo: float, hi: float, axis: int):
     return edges, area_below(geom, edges, axis)
 
 
-def _choose(edges, cumulative, pieces, low, high, aims=None):
+def _choose(edges, cumulative, pieces, low, high, aims=None, most=None):
     """Cut positions dividing the area into ``pieces``, each missing buildings if it can.
 
     Cuts are chosen in order: each aims at an equal share of the area still to divide, may
     slide by ``WINDOW`` of a share, and takes the slab edge crossing fewest buildings
     (``low`` < x < ``high``), nearest the aim among equals. Aiming at the remainder spreads
-    every slide over the cells still to come instead of letting slides add up.
+    every slide over the cells still to come instead of letting slides add up. With ``most``
+    (m²), a slide may not make the cell before the cut, or the mean cell after it, larger.
     """
     chosen, done = [], 0.0
     total = cumulative[-1]
     for k in range(pieces - 1):
         share = (total - done) / (pieces - k)
         aim = done + share if aims is None else aims[k]
-        near = np.flatnonzero(np.abs(cumulative - aim) <= WINDOW * share)
+        window = np.abs(cumulative - aim) <= WINDOW * share
+        if most is not None:
+            fits = ((cumulative - done <= most)
+                    & (total - cumulative <= (pieces - k - 1) * most))
+            window &= fits if (window & fits).any() else True
+        near = np.flatnonzero(window)
         if len(near) == 0:
             near = np.array([int(np.argmin(np.abs(cumulative - aim)))])
         positions = edges[near]
@@ -125,7 +131,8 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray,
     """Cut lines dividing ``block`` into cells of about ``cell_area``.
 
     Each row is cut into round(row area / ``cell_area``) cells, and, with ``max_cell``
-    (m²), into at least enough that none exceeds it.
+    (m²), into at least enough that none exceeds it, nor does a cut slid to miss a building
+    make one larger.
     """
     envelope = shapely.oriented_envelope(block)
     ring = np.asarray(envelope.exterior.coords)
@@ -173,7 +180,8 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray,
             px0, _, px1, _ = part.bounds
             edges, cumulative = _cumulative(part, px0, px1, 0)
             inside = in_band & (b[:, 2] > px0) & (b[:, 0] < px1)
-            cuts = _choose(edges, cumulative, pieces, b[inside, 0], b[inside, 2])
+            cuts = _choose(edges, cumulative, pieces, b[inside, 0], b[inside, 2],
+                           most=max_cell)
             down = shapely.linestrings(
                 np.stack([np.column_stack([cuts, np.full(len(cuts), lo - 1)]),
                           np.column_stack([cuts, np.full(len(cuts), hi + 1)])], axis=1))

@@ -45,11 +45,11 @@ SIMPLIFY = 0.1  # metres: tessellation edges are simplified by this (well inside
 SNAP_BAND = (0.6, 1.6)  # an atom snaps only if every cell it changes stays in this × cell
 MAX_RATIO = 2.0  # a building moved whole may not make a cell larger than this × target
 SNAP_CAP = 1.8  # × target: snapping stops short of MAX_RATIO, leaving room for the leftovers
-SIDE_PROBE = 0.05  # metres: how far to either side of a line its units are looked up
 TOUCH = 1e-3  # metres: a noded edge this close to a line lies on it
 SHARE = 0.01  # a building holds a face when more than this share of it lies there
 YARD = 15.0  # metres around a building that count as built-up land (yards, lanes, gaps)
 OPEN_CELL = 1.6  # × target: the area of a unit grid of open land (fields, parks, no building)
+PIECE_CAP = 0.9 * MAX_RATIO  # × target: the largest mean cell a block is planned in
 LATTICE = 10.0  # metres between the points that measure a block's open land
 LATTICE_POINTS = 40_000  # the most lattice points in one block's bounding box
 
@@ -113,7 +113,8 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
 
     Returns
     -------
-    int: the number of cells, at least enough that none exceeds 0.9 × 2 × target on average;
+    int: the number of cells, at least enough that none exceeds :data:`PIECE_CAP` × target on
+    average;
     may be 1 (the block stays whole).
 
     Examples
@@ -140,7 +141,7 @@ def planned_pieces(block, buildings: np.ndarray, target: float) -> int:
         near, _ = shapely.STRtree(buildings).query(points, predicate="dwithin", distance=YARD)
         open_share = 1 - len(np.unique(near)) / len(points)
     wanted = area * (1 - open_share) / target + area * open_share / (OPEN_CELL * target)
-    return max(round(wanted), int(np.ceil(area / (0.9 * MAX_RATIO * target))))
+    return max(round(wanted), int(np.ceil(area / (PIECE_CAP * target))))
 
 
 def tessellation_edges(block, buildings: np.ndarray, loose: np.ndarray) -> np.ndarray:
@@ -256,7 +257,7 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
     fabric = np.concatenate([tessellation_edges(block, buildings, loose),
                              np.asarray(loose, dtype=object), inner])
     outline = shapely.get_parts(shapely.boundary(block))
-    cells, edges, atoms = _cells_and_atoms(block, np.concatenate([outline, fabric]),
+    cells, _, atoms = _cells_and_atoms(block, np.concatenate([outline, fabric]),
                                            straight.lines)
     points = shapely.point_on_surface(cells)
     area = shapely.area(cells)
@@ -266,7 +267,7 @@ def plan_block(block, faces_rings: np.ndarray, cell_area: float, target: float,
     planned = len(np.unique(labels))
     labels, kept_split = _keep_buildings(cells, labels, area, small, target)
     whole = planned > 1 and len(np.unique(labels)) == 1
-    return BlockPlan(_unit_boundaries(edges, cells, labels), cells, labels, straight, whole,
+    return BlockPlan(_unit_boundaries(cells, labels), cells, labels, straight, whole,
                      kept_split)
 
 
@@ -300,29 +301,21 @@ def _cells_and_atoms(block, fabric: np.ndarray, cuts: np.ndarray):
     return faces_of(noded), noded, faces_of(noded[on_fabric])
 
 
-def _unit_boundaries(edges, cells, labels) -> np.ndarray:
-    """The noded edges with different units on their two sides.
+def _unit_boundaries(cells, labels) -> np.ndarray:
+    """The lines between units (and the block outline): the outline of each unit.
 
-    Each edge is judged by two points a few centimetres to either side of its middle. Only
-    these edges go into the global noding: the rest of the fabric lies inside one unit and
-    would only make faces to merge again.
+    Only these lines go into the global noding: the rest of the fabric lies inside one unit
+    and would only make faces to merge again. Taken from the union of each unit's cells (a
+    coverage: faces of one noding, so the union keeps their vertices), every line between two
+    units is there by construction. (Judging each noded edge by a point a few centimetres to
+    either side lost a few metres of it where fabric lines nearly coincide, and the global
+    noding then merged the two units into one grid of 3.5× the target.)
     """
-    length = shapely.length(edges)
-    probe = np.minimum(SIDE_PROBE, length / 4)
-    middle = shapely.get_coordinates(shapely.line_interpolate_point(edges, 0.5 * length))
-    ahead = shapely.get_coordinates(shapely.line_interpolate_point(edges, 0.5 * length
-                                                                   + probe))
-    tangent = ahead - middle
-    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
-    normal *= (probe / np.maximum(np.hypot(normal[:, 0], normal[:, 1]), 1e-12))[:, None]
-    sides = []
-    for sign in (1, -1):
-        which = locate(shapely.points(middle + sign * normal), cells)
-        sides.append(np.where(which >= 0, labels[np.maximum(which, 0)], -1))
-    # Dropped only when both sides are surely the same unit: an edge kept for nothing makes
-    # a face that is labelled like its neighbour, an edge lost would merge two units.
-    keep = (sides[0] != sides[1]) | (sides[0] < 0) | (length < 1e-3)
-    return edges[keep]
+    order = np.argsort(labels, kind="stable")
+    members = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+    units = np.array([shapely.coverage_union_all(cells[m]) for m in members], dtype=object)
+    lines = shapely.line_merge(shapely.union_all(shapely.boundary(units)))
+    return shapely.get_parts(lines)
 
 
 def _snap_atoms(labels, area, atom, n_atoms, cell_area, target) -> np.ndarray:
