@@ -151,7 +151,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 def _partition_sample(path: Path) -> None:
     done = invoke(["partition", SAMPLES / "communities.gpkg", "-o", path, "--roads",
                    SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg", "--buildings",
-                   SAMPLES / "buildings.gpkg"])
+                   SAMPLES / "buildings.gpkg", "--key-areas", SAMPLES / "key_areas.gpkg"])
     assert done.returncode == 0, done.stderr
 
 
@@ -163,8 +163,8 @@ def _group_sample(path: Path) -> None:
 
 def sample_partitioned() -> Path:
     """The sample district partitioned as ``gridkit partition communities.gpkg --roads
-    --water --buildings`` writes it (community, unit_grid, qa_issue, gridkit_run), built once
-    per test run. Read-only: use :func:`copy_of`."""
+    --water --buildings --key-areas`` writes it (community, unit_grid, qa_issue, gridkit_run),
+    built once per test run. Read-only: use :func:`copy_of`."""
     return shared_template("sample_partitioned.gpkg", _partition_sample)
 
 
@@ -182,7 +182,8 @@ def partition_and_group_config(folder) -> Path:
         "[partition]\n"
         + "".join(f'{key} = "{SAMPLES / name}"\n' for key, name in (
             ("communities", "communities.gpkg"), ("roads", "roads.gpkg"),
-            ("water", "water.gpkg"), ("buildings", "buildings.gpkg")))
+            ("water", "water.gpkg"), ("buildings", "buildings.gpkg"),
+            ("key_areas", "key_areas.gpkg")))
         + f'[group]\nkey_areas = "{SAMPLES / "key_areas.gpkg"}"\n',
         encoding="utf-8")
     return config

@@ -51,7 +51,7 @@ def test_json_is_one_object(source, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["format"] == "geojson"
-    assert report["counts"] == {"unit_grid": 1491, "component": 240, "event": 120}
+    assert report["counts"] == {"unit_grid": 1416, "component": 240, "event": 120}
     assert str(tmp_path / "web" / "component.geojson") in report["outputs"]
     assert all((tmp_path / "web" / name).name in {p.split("/")[-1] for p in report["outputs"]}
                for name in ("gridkit_export.json",))

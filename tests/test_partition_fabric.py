@@ -260,10 +260,10 @@ def test_cli_parcels_and_fabric_cutting(tmp_path):
 def test_open_land_takes_fewer_larger_grids_built_up_land_one_per_target():
     field = shapely.box(0, 0, 250, 200)  # 5 ha
     none = np.empty(0, dtype=object)
-    assert planned_pieces(field, none, 10_000) == 3  # 5 / 1.6 rounds to 3
+    assert planned_pieces(field, none, 10_000) == 3  # as few as keep them within 1.7 ha
     rows = shapely.box(np.arange(0, 250, 25), 0, np.arange(15, 250, 25), 200)  # 10 m gaps
     assert planned_pieces(field, rows, 10_000) == 5
-    # Never so few that the average grid would pass 0.9 × 2 × the target.
+    # Never so few that the average grid would pass 1.7 × the target.
     assert planned_pieces(shapely.box(0, 0, 190, 100), none, 10_000) == 2
     # One farmhouse in a corner of a 9-hectare field: mostly open land.
     big = shapely.box(0, 0, 300, 300)
@@ -282,6 +282,41 @@ def test_fabric_gives_open_land_larger_grids_only_when_buildings_are_known():
     assert buildings_split(grids.geometry.to_numpy(), houses, 10_000)["split"] == 0
     # Without a building layer nothing is known to be open: one grid per target.
     assert len(partition(comm).unit_grids) == 6
+
+
+def test_key_areas_keep_grids_of_the_target_on_open_land(tmp_path):
+    # The same 6 hectares with a landscape belt (a key area) over the eastern fields: its
+    # open land is managed densely, one grid per target, as `group` then needs 10-16 there.
+    from gridkit.cli import main
+
+    comm = layout([shapely.box(X0, Y0, X0 + 300, Y0 + 200)])
+    houses = shapely.box(X0 + 5, Y0 + np.arange(5, 200, 25), X0 + 20, Y0 + np.arange(17, 200, 25))
+    buildings = gpd.GeoDataFrame(geometry=houses, crs=4549)
+    belt = gpd.GeoDataFrame({"NAME": ["滨河景观带"], "KIND": ["landscape_belt"]},
+                            geometry=[shapely.box(X0 + 40, Y0 - 10, X0 + 310, Y0 + 210)],
+                            crs=4549)
+    assert len(partition(comm, buildings=buildings).unit_grids) == 4
+    keyed = partition(comm, buildings=buildings, key_areas=belt.to_crs(4490))
+    assert_partition_invariants(keyed, comm)
+    assert len(keyed.unit_grids) == 6
+    for name, frame in (("comm", comm), ("houses", buildings), ("keys", belt)):
+        frame.to_file(tmp_path / f"{name}.gpkg", layer=name)
+    out = tmp_path / "out.gpkg"
+    done = CliRunner().invoke(main, [
+        "partition", str(tmp_path / "comm.gpkg"), "-o", str(out), "--buildings",
+        str(tmp_path / "houses.gpkg"), "--key-areas", str(tmp_path / "keys.gpkg"),
+        "--key-areas-layer", "keys", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["unit_grids"] == 6
+    run = pyogrio.read_dataframe(out, layer="gridkit_run")
+    assert json.loads(run["PARAMETERS"].iloc[0])["key_areas_layer"] == "keys"
+    assert len(json.loads(run["INPUTS"].iloc[0])) == 3
+    gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs=4549).to_file(
+        tmp_path / "points.gpkg")
+    bad = CliRunner().invoke(main, ["partition", str(tmp_path / "comm.gpkg"), "-o",
+                                    str(tmp_path / "x.gpkg"), "--key-areas",
+                                    str(tmp_path / "points.gpkg")])
+    assert bad.exit_code == 2 and "key areas" in bad.output and "Traceback" not in bad.output
 
 
 def test_fabric_is_the_default_cutting(tmp_path):

@@ -70,8 +70,8 @@ def test_page_loads_offline_and_opens_on_the_grids(pages):
     assert page.evaluate("gridkitUnpack.where") == "worker"
     assert page.evaluate("gridkitReport.painted()") > 0.2
     drawn = page.evaluate("gridkitReport.drawn()")
-    assert drawn["responsibility_grid"] == 71 and drawn["community"] == 34
-    assert drawn["unit_grid"] == 1491 and drawn["context_road"] > 500
+    assert drawn["responsibility_grid"] == 67 and drawn["community"] == 34
+    assert drawn["unit_grid"] == 1416 and drawn["context_road"] > 500
     assert "component" not in drawn and "event" not in drawn  # points start off
     # Buildings from street level on: not even made into features before.
     assert "context_building" not in drawn
@@ -83,7 +83,7 @@ def test_page_loads_offline_and_opens_on_the_grids(pages):
     visible = page.evaluate("gridkitReport.visible()")
     assert visible["component"] is False and visible["unit_grid"] is True
     cards = page.evaluate("document.getElementById('gk-cards').innerText")
-    assert "1,491" in cards and f"{COMPONENTS:,}" in cards
+    assert "1,416" in cards and f"{COMPONENTS:,}" in cards
     charts = page.evaluate("""Object.fromEntries(['unit-areas', 'responsibility', 'component',
         'event', 'qa', 'spotcheck'].map(id => [id,
         document.querySelectorAll('#' + id + ' svg.chart').length]))""")
@@ -164,7 +164,7 @@ def test_english_page(pages):
     text = page.evaluate("document.body.innerText")
     assert "Unit grid areas" in text and "Components" in text
     layers = page.evaluate("document.getElementById('gk-layers').innerText")
-    assert "Unit grids (1,491)" in layers
+    assert "Unit grids (1,416)" in layers
     assert "public facilities" in layers and "Buildings (context)" in layers
 
 
@@ -173,7 +173,7 @@ def test_unit_grid_colouring_and_screenshot(pages):
     page.open(pages["folder"] / "zh.html")
     page.evaluate("gridkitReport.setUnitColour('COMPONENTS')")
     assert page.evaluate("gridkitReport.redraw()") < 10_000
-    assert page.evaluate("gridkitReport.drawn().unit_grid") == 1491
+    assert page.evaluate("gridkitReport.drawn().unit_grid") == 1416
     legend = page.evaluate("document.getElementById('gk-layers').innerText")
     assert "≥ 50" in legend and "1–4" in legend
     page.scroll_to("#map")

@@ -61,6 +61,7 @@ STALE = ("responsibility_grid",)
 
 def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None, water=None,
                       buildings=None, parcels=None, cutting: str = DEFAULT_CUTTING,
+                      key_areas=None,
                       target_area: float = 10_000,
                       code_field: str | None = None, name_field: str | None = None,
                       road_class_field: str | None = None,
@@ -78,6 +79,8 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
         Barriers, footprints and parcels for re-cutting, as for a partition.
     cutting : str
         The partition's cutting method (``fabric``, the default, or ``straight``).
+    key_areas : GeoDataFrame, optional
+        Key areas, as for a partition (their open land gets grids of the target).
     target_area, code_field, name_field, road_class_field, max_conflict_area
         As :func:`gridkit.partition.partition`.
     parameters : dict, optional
@@ -130,7 +133,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     kept, replaced = old[keep], old[~keep]
     fresh, fresh_comm = _recut(comm[comm["CODE"].isin(changed)], kept,
                                dict(roads=roads, water=water, buildings=buildings,
-                                    parcels=parcels, cutting=cutting,
+                                    parcels=parcels, cutting=cutting, key_areas=key_areas,
                                     road_class_field=road_class_field,
                                     max_conflict_area=max_conflict_area),
                                target_area, crs, issues, say, client)

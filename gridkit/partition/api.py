@@ -61,6 +61,12 @@ class PartitionOptions:
         grids follow where the size band allows. ``--parcels``.
     parcels_layer : str, optional
         Its layer.
+    key_areas : pathlib.Path, optional
+        Key areas (重点区域: landscape belts, central business districts; polygons), the file
+        ``gridkit group --key-areas`` takes: their open land gets grids of the target, not the
+        larger grids of open land elsewhere. ``--key-areas``.
+    key_areas_layer : str, optional
+        Its layer.
     cutting : {"fabric", "straight"}
         How blocks larger than 1.5× the target are cut (default ``fabric``). ``--cutting``.
     target_area : float
@@ -100,6 +106,10 @@ class PartitionOptions:
         "Compounds (小区/单位) and cadastral plots (polygons) or walls (lines): grids follow "
         "their edges where the size band allows.")
     parcels_layer: str | None = layer_field("--parcels")
+    key_areas: Path | None = _input(
+        "Key areas (重点区域: landscape belts, CBDs; polygons), as for `gridkit group`: their "
+        "open land gets grids of the target, not the larger grids of open land.")
+    key_areas_layer: str | None = layer_field("--key-areas")
     cutting: str = option(
         DEFAULT_CUTTING, type=click.Choice(CUTTINGS), show_default=True,
         help="How blocks larger than 1.5× the target are cut: along the fabric (gaps between "
@@ -131,7 +141,7 @@ class PartitionOptions:
     def inputs(self) -> list[Path]:
         """The input files given, in a fixed order (checksummed in ``gridkit_run``)."""
         return [p for p in (self.communities, self.roads, self.water, self.buildings,
-                            self.parcels, self.area) if p]
+                            self.parcels, self.key_areas, self.area) if p]
 
 
 def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progress=None,
@@ -180,19 +190,21 @@ def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progres
     gpkg = Path(gpkg)
     o = options
     refuse_overwriting_inputs(gpkg, [o.communities, o.roads, o.water, o.buildings, o.parcels,
-                                     o.area])
+                                     o.key_areas, o.area])
     user_crs = parse_crs(o.crs) if o.crs else None
     comm = read_vector(o.communities, layer=o.layer, what="communities", crs=user_crs)
     if o.area is not None:
         from gridkit.grids.area import managed_communities
 
         comm = managed_communities(comm, o.area, user_crs)
-    frames = {name: read_vector(path, layer=layer, what=name, crs=user_crs,
-                                layer_option=f"--{name}-layer") if path else None
+    frames = {name: read_vector(path, layer=layer, what=name.replace("_", " "), crs=user_crs,
+                                layer_option=f"--{name.replace('_', '-')}-layer")
+              if path else None
               for name, path, layer in (("roads", o.roads, o.roads_layer),
                                         ("water", o.water, o.water_layer),
                                         ("buildings", o.buildings, o.buildings_layer),
-                                        ("parcels", o.parcels, o.parcels_layer))}
+                                        ("parcels", o.parcels, o.parcels_layer),
+                                        ("key_areas", o.key_areas, o.key_areas_layer))}
     if o.update and gpkg.exists() and "unit_grid" in layers_of(gpkg):
         from gridkit.grids.update import update_geopackage
 
@@ -204,7 +216,8 @@ def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progres
             parameters=record(o), inputs=o.inputs, progress=progress, client=client)
     result = partition(
         comm, frames["roads"], frames["water"], frames["buildings"], o.target_area,
-        frames["parcels"], cutting=o.cutting, crs=user_crs, code_field=o.code_field,
+        frames["parcels"], cutting=o.cutting, key_areas=frames["key_areas"], crs=user_crs,
+        code_field=o.code_field,
         name_field=o.name_field, road_class_field=o.road_class_field,
         max_conflict_area=o.max_conflict_area, progress=progress, client=client,
         borders=borders,

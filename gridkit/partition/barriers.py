@@ -161,13 +161,24 @@ def water_areas(water: gpd.GeoDataFrame | None, crs: pyproj.CRS) -> np.ndarray:
     return parts[shapely.get_type_id(parts) == 3]
 
 
+def _polygons(frame: gpd.GeoDataFrame | None, crs: pyproj.CRS, what: str,
+              layer: str) -> tuple[np.ndarray, list[QAIssue]]:
+    if frame is None:
+        return np.empty(0, dtype=object), []
+    cleaned, issues = clean_geometries(frame, what=what, allowed=POLYGONAL, layer=layer)
+    geoms = shapely.get_parts(cleaned.to_crs(crs).geometry.to_numpy())
+    return geoms, issues
+
+
 def prepare_buildings(
     buildings: gpd.GeoDataFrame | None, crs: pyproj.CRS
 ) -> tuple[np.ndarray, list[QAIssue]]:
     """Building footprints in ``crs`` as an array of polygons."""
-    if buildings is None:
-        return np.empty(0, dtype=object), []
-    cleaned, issues = clean_geometries(buildings, what="buildings", allowed=POLYGONAL,
-                                       layer="building")
-    geoms = shapely.get_parts(cleaned.to_crs(crs).geometry.to_numpy())
-    return geoms, issues
+    return _polygons(buildings, crs, "buildings", "building")
+
+
+def prepare_key_areas(
+    key_areas: gpd.GeoDataFrame | None, crs: pyproj.CRS
+) -> tuple[np.ndarray, list[QAIssue]]:
+    """Key areas (重点区域) in ``crs`` as an array of polygons, and the cleaning's issues."""
+    return _polygons(key_areas, crs, "key areas", "key_area")

@@ -4,8 +4,9 @@ A block is laid in the frame of its minimum rotated rectangle (long side along x
 into rows of about √(cell area) height, and every row into cells, each cut at the position of
 equal cumulative area. Each cut may slide within ±30% of a cell's area of that position; it
 takes the place that crosses the fewest buildings (smaller than the target), and among equals
-the one nearest the ideal. Cumulative areas come in closed form from the block's edges (see
-:func:`area_below`), so the search never clips the block once per candidate position.
+the one nearest the ideal (for the fabric cutting: the one passing beside most buildings).
+Cumulative areas come in closed form from the block's edges (see :func:`area_below`), so the
+search never clips the block once per candidate position.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _cumulative(geom, lo: float, hi: float, axis: int):
     return edges, area_below(geom, edges, axis)
 
 
-def _choose(edges, cumulative, pieces, low, high, aims=None, most=None):
+def _choose(edges, cumulative, pieces, low, high, aims=None, most=None, gap=None):
     """Cut positions dividing the area into ``pieces``, each missing buildings if it can.
 
     Cuts are chosen in order: each aims at an equal share of the area still to divide, may
@@ -103,6 +104,9 @@ def _choose(edges, cumulative, pieces, low, high, aims=None, most=None):
     (``low`` < x < ``high``), nearest the aim among equals. Aiming at the remainder spreads
     every slide over the cells still to come instead of letting slides add up. With ``most``
     (m²), a slide may not make the cell before the cut, or the mean cell after it, larger.
+    With ``gap`` (metres), among positions crossing equally few buildings the one passing
+    within ``gap`` of most buildings (two at least: a gap between them) wins over the
+    nearest, so that a cut runs between farmhouses or along a row of them, not mid-field.
     """
     chosen, done = [], 0.0
     total = cumulative[-1]
@@ -120,19 +124,25 @@ def _choose(edges, cumulative, pieces, low, high, aims=None, most=None):
         positions = edges[near]
         crossings = ((low[None, :] < positions[:, None])
                      & (high[None, :] > positions[:, None])).sum(axis=1)
-        best = near[np.lexsort((np.abs(cumulative[near] - aim), crossings))[0]]
+        beside = np.zeros(len(near), dtype=np.int64)
+        if gap is not None:
+            beside = ((low[None, :] - gap < positions[:, None])
+                      & (high[None, :] + gap > positions[:, None])).sum(axis=1) - crossings
+            beside[beside < 2] = 0
+        best = near[np.lexsort((np.abs(cumulative[near] - aim), -beside, crossings))[0]]
         chosen.append(edges[best])
         done = cumulative[best]
     return np.array(chosen)
 
 
 def plan_cuts(block, cell_area: float, buildings: np.ndarray,
-              max_cell: float | None = None) -> CutPlan:
+              max_cell: float | None = None, gap: float | None = None) -> CutPlan:
     """Cut lines dividing ``block`` into cells of about ``cell_area``.
 
     Each row is cut into round(row area / ``cell_area``) cells, and, with ``max_cell``
     (m²), into at least enough that none exceeds it, nor does a cut slid to miss a building
-    make one larger.
+    make one larger. With ``gap`` (metres), cuts slide towards buildings they pass within
+    ``gap`` of (see :func:`_choose`).
     """
     envelope = shapely.oriented_envelope(block)
     ring = np.asarray(envelope.exterior.coords)
@@ -156,7 +166,7 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray,
         edges, cumulative = _cumulative(shape, y0, y1, 1)
         # Rows of equal height, not equal area: interior cells then come out square.
         aims = area_below(shape, y0 + (y1 - y0) * np.arange(1, rows_wanted) / rows_wanted, 1)
-        cuts = _choose(edges, cumulative, rows_wanted, b[:, 1], b[:, 3], aims)
+        cuts = _choose(edges, cumulative, rows_wanted, b[:, 1], b[:, 3], aims, gap=gap)
         bounds = np.concatenate([[y0], cuts, [y1]])
         across = shapely.linestrings(
             np.stack([np.column_stack([np.full(len(cuts), x0 - 1), cuts]),
@@ -181,7 +191,7 @@ def plan_cuts(block, cell_area: float, buildings: np.ndarray,
             edges, cumulative = _cumulative(part, px0, px1, 0)
             inside = in_band & (b[:, 2] > px0) & (b[:, 0] < px1)
             cuts = _choose(edges, cumulative, pieces, b[inside, 0], b[inside, 2],
-                           most=max_cell)
+                           most=max_cell, gap=gap)
             down = shapely.linestrings(
                 np.stack([np.column_stack([cuts, np.full(len(cuts), lo - 1)]),
                           np.column_stack([cuts, np.full(len(cuts), hi + 1)])], axis=1))

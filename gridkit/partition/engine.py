@@ -31,7 +31,12 @@ from gridkit.crs import working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
-from gridkit.partition.barriers import prepare_barriers, prepare_buildings, water_areas
+from gridkit.partition.barriers import (
+    prepare_barriers,
+    prepare_buildings,
+    prepare_key_areas,
+    water_areas,
+)
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
 from gridkit.partition.counties import county_figures
@@ -192,6 +197,7 @@ def partition(
     client: object | None = None,
     borders: np.ndarray | None = None,
     cutting: str = DEFAULT_CUTTING,
+    key_areas: gpd.GeoDataFrame | None = None,
 ) -> Partition:
     """Partition communities into unit grids (万米单元网格, GB/T 30428.1).
 
@@ -245,6 +251,11 @@ def partition(
         ``"fabric"`` (the default) cuts large blocks along the gaps between buildings, dead-end
         alleys and paths and parcel lines, and gives open land larger grids (see :mod:`.fabric`);
         ``"straight"`` cuts them in rows and cells of equal area, each cut slid to miss buildings.
+    key_areas : geopandas.GeoDataFrame, optional
+        Key areas (重点区域: demonstration areas, central business districts, main landscape
+        belts), polygons in any CRS, as ``gridkit group --key-areas`` takes them: managed
+        densely, their open land gets grids of the target, not the larger grids of open land
+        elsewhere (the fabric cutting with buildings).
 
     Returns
     -------
@@ -292,12 +303,14 @@ def partition(
     issues += found
     footprints, found = prepare_buildings(buildings, work)
     issues += found
+    keys, found = prepare_key_areas(key_areas, work)
+    issues += found
 
     areas = comm.geometry.area.to_numpy()
     targets = np.maximum(target_area, areas / PLANNED_GRIDS)
     for _ in range(3):
         grids, cut_issues = _cut(comm, barriers, footprints, targets, say, client, borders,
-                                 cutting)
+                                 cutting, keys)
         counts = grids["COMMUNITY"].value_counts()
         over = counts[counts > MAX_GRIDS]
         if over.empty:
@@ -415,7 +428,7 @@ def _split_disconnected(faces, unit_of_face, shapes):
 
 
 def _plan_blocks(faces, block, community, targets, footprints, streets, loose, client=None,
-                 cutting=DEFAULT_CUTTING) -> dict:
+                 cutting=DEFAULT_CUTTING, keys=None) -> dict:
     """A cut plan for every block of at least SPLIT_RATIO × its community's target.
 
     Plans are independent of each other, so with a Dask ``client`` they are made per street
@@ -427,6 +440,7 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
     big = np.flatnonzero(block_area >= SPLIT_RATIO * targets[block_community])
     building_tree = shapely.STRtree(footprints) if len(footprints) else None
     loose_tree = shapely.STRtree(loose) if len(loose) else None
+    key_tree = shapely.STRtree(keys) if keys is not None and len(keys) else None
     order = np.argsort(block, kind="stable")
     starts = np.searchsorted(block[order], np.arange(len(block_area) + 1))
     jobs: list[tuple] = []
@@ -443,8 +457,9 @@ def _plan_blocks(faces, block, community, targets, footprints, streets, loose, c
         near = footprints[building_tree.query(shape, predicate="intersects")
                           ] if building_tree else footprints
         # Without a building layer no land is known to be open: one grid per target.
-        pieces = (planned_pieces(shape, near, target) if len(footprints)
-                  else max(2, round(block_area[b] / target)))
+        pieces = (planned_pieces(shape, near, target, keys[key_tree.query(
+                      shape, predicate="intersects")] if key_tree else None)
+                  if len(footprints) else max(2, round(block_area[b] / target)))
         if pieces < 2:
             continue  # mostly open land within the band: one unit grid
         inside = loose[loose_tree.query(shape, predicate="intersects")
@@ -493,7 +508,7 @@ def _cells(faces, community, block, noded, plans, edges_for):
 
 
 def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
-         cutting=DEFAULT_CUTTING):
+         cutting=DEFAULT_CUTTING, keys=None):
     lines, barrier_tree, barrier_ranks = _community_lines(comm, barriers)
     if borders is not None and len(borders):
         # They lie on community rings: they add vertices (a neighbour's, a road crossing on
@@ -517,7 +532,7 @@ def _cut(comm, barriers, footprints, targets, say, client=None, borders=None,
     say("planning cuts")
     streets = comm["CODE"].str[:9].to_numpy()
     plans = _plan_blocks(faces, unit, community, targets, footprints, streets, loose, client,
-                         cutting)
+                         cutting, keys)
     issues = _block_issues(plans, comm, community, unit, targets)
     if plans:
         say(f"cutting {len(plans)} large blocks")
