@@ -251,6 +251,32 @@ def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
     assert repaired.is_valid and repaired.area == pytest.approx(box.area)
 
 
+def test_a_bow_tie_ring_is_one_invalid_grid_with_its_place(clean, tmp_path):
+    # A grid digitised with two corners swapped: its ring crosses itself in the middle.
+    grids, communities = clean
+    frame = grids[["BGID", "geometry"]].copy()
+    x0, y0, x1, y1 = frame.geometry.iloc[0].bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    assert not bowtie.is_valid
+    frame.loc[0, "geometry"] = bowtie
+    found = _audit(frame, communities)
+    mine = [i for i in found.issues if i.key == frame.loc[0, "BGID"]]
+    assert [i.rule for i in mine] == ["grid-invalid-geometry"]
+    assert "Self-intersection" in mine[0].message and "°E" in mine[0].message
+    assert "falls into 2 parts" in mine[0].message
+    centre = shapely.Point((x0 + x1) / 2, (y0 + y1) / 2)
+    assert mine[0].geometry.distance(centre) < 0.01
+    assert "grid-multipart" not in {i.rule for i in found.issues}
+    # Made valid it is two triangles: adoption stops even with --repair, naming the grid.
+    path = tmp_path / "g.gpkg"
+    frame.to_file(path)
+    done = CliRunner().invoke(main, ["grids", "adopt", str(path), "-o", str(tmp_path / "o.gpkg"),
+                                     "--target-area", "20000", "--repair"])
+    assert done.exit_code == 2, done.output
+    assert frame.loc[0, "BGID"] in done.output and "redraw it as one polygon" in done.output
+    assert not (tmp_path / "o.gpkg").exists()
+
+
 def test_esri_json_from_an_arcgis_server(clean, tmp_path):
     grids, _ = clean
     features = [{"attributes": {"OBJECTID": k + 1, "DYWGBM": code},

@@ -197,12 +197,19 @@ def _geometry_checks(geoms, fids, keys, source, found):
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         for i, reason, repaired in zip(np.flatnonzero(invalid), reasons, fixed, strict=True):
+            repaired = polygonal(repaired)
+            pieces = shapely.get_num_geometries(repaired)
+            # A ring crossing itself (a bow-tie) is one fault, reported here once: made valid
+            # it falls into pieces, which is the consequence, not a second (multipart) fault.
+            fix = ("gridkit grids adopt --repair fixes it with make_valid" if pieces <= 1 else
+                   f"made valid it falls into {pieces} parts, which --repair cannot keep "
+                   "under one code: redraw it as one polygon")
             found.add(keys[i], "grid-invalid-geometry", "error",
                       f"grid {keys[i]} (feature {fids[i]}) at {{place}} is invalid ({reason}); "
-                      "gridkit grids adopt --repair fixes it with make_valid", geoms[i])
-            geoms[i] = polygonal(repaired)
+                      f"{fix}", geoms[i])
+            geoms[i] = repaired
     parts = shapely.get_num_geometries(geoms)
-    multi = usable & (parts > 1)
+    multi = usable & ~invalid & (parts > 1)
     for i in np.flatnonzero(multi):
         found.add(keys[i], "grid-multipart", "error",
                   f"grid {keys[i]} (feature {fids[i]}) at {{place}} has {parts[i]} separate "
