@@ -358,13 +358,26 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
         found.add(keys[grid], "grid-outside-communities", "warning",
                   f"grid {keys[grid]} at {{place}} has {outside[k]:,.0f} m² outside every "
                   "community given", geoms[grid])
-    wrong = valid_code[index] & (holder[index] != "") & (
-        np.array([code[:12] for code in codes[index]], dtype=object) != holder[index])
+    prefix = np.array([code[:12] for code in codes[index]], dtype=object)
+    wrong = valid_code[index] & (holder[index] != "") & (prefix != holder[index])
+    renamed = _renamed_communities(prefix, holder[index], wrong)
     for grid in index[wrong]:
+        if codes[grid][:12] in renamed:
+            continue
         found.add(keys[grid], "grid-code-community", "error",
                   f"grid {keys[grid]} at {{place}} lies in community {holder[grid]} but its "
                   f"code starts with {codes[grid][:12]}; recode it as {holder[grid]}NNN",
                   geoms[grid])
+    for old, new in sorted(renamed.items()):
+        members = index[wrong & (prefix == old)]
+        # One fault, not one per grid: the community's code changed on the same land.
+        found.add(old, "grid-code-community", "error",
+                  f"all {len(members)} grids coded {old}NNN lie in community {new} (at "
+                  f"{{place}}), which has no grid of its own: the community was recoded "
+                  f"(撤村建居?). Adopt them with the communities as they were coded (or "
+                  "without --communities), then `gridkit partition NEW_COMMUNITIES -o OUT.gpkg "
+                  f"--update` keeps each grid under a new code {new}NNN (grid_change KIND "
+                  "recoded)", shapely.union_all(geoms[members]))
     # Gaps: only a community whose grids cover less than its area, or that holds an
     # overlap (which inflates the sum), needs the union of its grids.
     held = np.bincount(c, weights=areas, minlength=len(comm_geoms))
@@ -379,6 +392,25 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
         gaps += list(shapely.get_parts(polygonal(shapely.difference(
             comm_geoms[k], shapely.union_all(shapes[members])))))
     return holder, gaps
+
+
+def _renamed_communities(prefix: np.ndarray, holder: np.ndarray,
+                         wrong: np.ndarray) -> dict[str, str]:
+    """Prefixes whose grids (more than one) all lie in one community holding no other grid.
+
+    Parameters are per valid grid: its 12-digit prefix, the community holding it and whether
+    they differ. Returns prefix → holder.
+    """
+    out = {}
+    for old in sorted(set(prefix[wrong])):
+        mine = prefix == old
+        holders = set(holder[mine])
+        if len(holders) != 1 or not wrong[mine].all() or mine.sum() < 2:
+            continue
+        new = holders.pop()
+        if (holder[~mine] != new).all():
+            out[old] = new
+    return out
 
 
 def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:
