@@ -527,6 +527,40 @@ def test_a_utc_event_time_is_converted_and_logged(tmp_path):
          "rule": "time-zone", "rows": 1, "first_row": 2}]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-05-11T20:30:00Z", dt.date(2025, 5, 12)),             # 04:30 on 12 May in China
+    ("2025-05-12T00:30:00Z", dt.date(2025, 5, 12)),
+    ("2025-05-12T23:30:00-05:00", dt.date(2025, 5, 13)),
+    ("2025-05-11T20:30:00+08:00", dt.date(2025, 5, 11)),
+    ("2025-05-11 20:30", dt.date(2025, 5, 11)),
+    ("2025-05-12", dt.date(2025, 5, 12)),                       # "-12" is a day, not an offset
+])
+def test_census_dates_with_offsets_are_china_time(text, expected):
+    from gridkit.components.attributes import parse_date
+
+    assert parse_date(text) == expected
+
+
+def test_a_utc_census_date_is_converted_and_logged_as_events_are(tmp_path):
+    out = district(tmp_path)
+    rows = good_rows(3)
+    rows[0][8] = "2025-05-11T20:30:00Z"         # ORDATE from a platform's API, in UTC
+    rows[1][8] = "2025-05-11T20:30:00+08:00"    # China's own offset: read as written
+    rows[2][9] = "2025-05-12T00:30:00Z"         # CHDATE: the same day either way, still logged
+    csv = tmp_path / "census.csv"
+    csv.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    components = pyogrio.read_dataframe(out, layer="component").sort_values("SRCROW")
+    assert [str(d)[:10] for d in components["ORDATE"]] == ["2025-05-12", "2025-05-11",
+                                                           "2012-03-05"]
+    assert str(components["CHDATE"].iloc[2])[:10] == "2025-05-12"
+    assert [c for c in figures["files"][0]["changed_values"] if c["rule"] == "time-zone"] == [
+        {"field": "初始时间", "from": "2025-05-11T20:30:00Z", "to": "2025-05-12",
+         "rule": "time-zone", "rows": 1, "first_row": 2},
+        {"field": "变更时间", "from": "2025-05-12T00:30:00Z", "to": "2025-05-12",
+         "rule": "time-zone", "rows": 1, "first_row": 4}]
+
+
 def test_geopackage_event_times_keep_their_offset(tmp_path):
     """GDAL's Arrow read labels a GeoPackage DateTime column UTC; 20:30+08:00 stays 20:30."""
     import pandas as pd
@@ -547,3 +581,22 @@ def test_geopackage_event_times_keep_their_offset(tmp_path):
     assert [str(t) for t in events["TIME"]] == ["2025-05-12 20:30:00"] * 2
     changed = json.loads(done.stdout)["files"][0]["changed_values"]
     assert [(c["rule"], c["to"]) for c in changed] == [("time-zone", "2025-05-12 20:30:00")]
+
+
+def test_codes_check_and_import_agree_on_an_empty_objcode(tmp_path):
+    # A survey team's sheet: 标识码 left empty on new components, for the import to allocate.
+    rows = good_rows(5)
+    rows[2][0] = "3101160104000001"  # one 雨水箅子 already coded: kept
+    csv = tmp_path / "census.csv"
+    csv.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    done = run("codes", "check", csv, "--json")
+    assert done.exit_code == 0, done.output  # not an error: the import allocates them
+    report = json.loads(done.stdout)
+    issues = [i for part in report["layers"] for i in part["issues"]
+              if i["rule"] == "objcode-to-allocate"]
+    assert len(issues) == 1 and issues[0]["severity"] == "warning"
+    assert "4 rows have no component code (rows 2-3, 5-6): to be allocated" in \
+        issues[0]["message"]
+    assert report["errors"] == 0
+    figures = census(csv, "-o", district(tmp_path), "--crs", "wgs84")
+    assert figures["codes"]["allocated"] == 4 and figures["codes"]["kept"] == 1
