@@ -272,6 +272,7 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
     figures = {"file": name, "path": str(path), "encoding": source.encoding,
                "crs": located.crs, "header_row": source.header_row, "columns": chosen,
                "kept_in_extra": cmap.extra, "cut_names": cmap.cut,
+               "ambiguous_cut_names": cmap.ambiguous,
                "damaged": [{"row": r, "field": f, "problem": w} for r, f, w in source.damaged[:20]],
                "damaged_cells": len(source.damaged), "changed_values": changes,
                "rows": n + len(source.bad_rows), "rejected": len(rejects)}
