@@ -271,6 +271,7 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
     xy = np.column_stack([located.x[keep], located.y[keep]])
     figures = {"file": name, "path": str(path), "encoding": source.encoding,
                "crs": located.crs, "header_row": source.header_row, "columns": chosen,
+               "srcrow": source.numbering,
                "kept_in_extra": cmap.extra, "cut_names": cmap.cut,
                "ambiguous_cut_names": cmap.ambiguous,
                "damaged": [{"row": r, "field": f, "problem": w} for r, f, w in source.damaged[:20]],

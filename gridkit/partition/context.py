@@ -17,8 +17,10 @@ import pyproj
 from gridkit.partition.communities import CODE_ALIASES, find_field
 
 STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "街道", "乡镇街道", "街镇名称",
-                       "乡镇名称", "JDMC", "XZMC"]
-COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "区县", "QXMC"]
+                       "乡镇名称", "所属街道名称", "所属街道", "所属街镇", "所属乡镇", "JDMC",
+                       "XZMC"]
+COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "区县", "所属区县名称",
+                       "所属区县", "QXMC"]
 CONTEXT_LAYERS = ("context_road", "context_water", "context_building")
 _POLYGONS = {"Polygon", "MultiPolygon"}
 _USABLE = {"building": _POLYGONS, "line": _POLYGONS | {"LineString", "MultiLineString"}}

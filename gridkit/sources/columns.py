@@ -324,12 +324,13 @@ def _bytes(name: str, encoding: str) -> int:
 
 
 def column_notes(figures: Mapping) -> list[str]:
-    """What an import's figures of one file say about its columns, as terminal lines.
+    """What an import's figures of one file say about its columns and rows, as terminal lines.
 
     Parameters
     ----------
     figures : mapping
-        One file's figures with ``kept_in_extra``, ``cut_names`` and ``ambiguous_cut_names``.
+        One file's figures with ``kept_in_extra``, ``cut_names``, ``ambiguous_cut_names``
+        and ``srcrow`` (what SRCROW numbers are).
 
     Returns
     -------
@@ -343,7 +344,7 @@ def column_notes(figures: Mapping) -> list[str]:
     ['  部件名 read as OBJNAME (a Shapefile field name cut at 10 bytes)', '  主管部 could be \
 DEPTCODE1 or DEPTNAME1 (a cut field name): kept in EXTRA; --map FIELD=主管部 decides']
     """
-    lines = []
+    lines = [f"  SRCROW: {figures['srcrow']}"] if figures.get("srcrow") else []
     if figures.get("kept_in_extra"):
         lines.append("  kept in EXTRA (no field takes them): "
                      + ", ".join(figures["kept_in_extra"]))
