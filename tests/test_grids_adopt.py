@@ -342,3 +342,17 @@ def test_recoding_into_another_street_clears_the_responsibility_grid_and_skips_u
     status = registry.set_index("BGID")["STATUS"]
     assert status[list(renames)].eq("retired").all()
     assert status[list(renames.values())].eq("active").all()
+
+
+def test_a_run_without_a_group_section_says_it_built_no_responsibility_grids(clean, tmp_path):
+    grids, _ = clean
+    _write(grids[["BGID", "geometry"]], tmp_path / "g.gpkg")
+    config = tmp_path / "city.toml"
+    config.write_text('output = "city.gpkg"\n[grids]\ngrids = "g.gpkg"\ntarget_area = 20000\n',
+                      encoding="utf-8")
+    done = _invoke("run", config)
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.output.splitlines() if line.startswith("group ")]
+    assert len(lines) == 1 and "no [group] section" in lines[0]
+    assert f"gridkit group {tmp_path / 'city.gpkg'}" in lines[0]
+    assert "responsibility_grid" not in pyogrio.list_layers(tmp_path / "city.gpkg")[:, 0]
