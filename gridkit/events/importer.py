@@ -148,14 +148,14 @@ def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
                 return moment
             return (f"{text!r} looks like an Excel day number ({moment:%Y-%m-%d %H:%M}); write "
                     f"the date itself, e.g. {moment:%Y-%m-%d %H:%M}")
-    moment, offset = split_offset(text)
-    match = _WHEN.match(moment)
+    written, offset = split_offset(text)
+    match = _WHEN.match(written)
     try:
         if match:
             year, month, day, hour, minute, second = (int(g) if g else 0
                                                       for g in match.groups())
             return in_china_time(dt.datetime(year, month, day, hour, minute, second), offset)
-        value = pd.to_datetime(moment, errors="raise")
+        value = pd.to_datetime(written, errors="raise")
         if value.tzinfo is not None:  # an offset split_offset does not know
             value = value.tz_convert(CHINA_TIME)
         return in_china_time(value.to_pydatetime().replace(tzinfo=None), offset)
