@@ -176,3 +176,25 @@ def test_empty_and_3d_roads_leave_no_library_warnings(tmp_path):
     assert foreign == []
     assert figures["skipped_features"] == {"road": {"count": 1, "ids": ["1"]}}
     assert pyogrio.read_info(out, layer="context_road")["geometry_type"] == "MultiLineString"
+
+
+def test_an_exclave_smaller_than_half_the_target_is_exempt_from_the_band(tmp_path):
+    """A lake enclave of one community inside another (a MultiPolygon community, the other
+    with a hole): the enclave is its own grid, below the band like a small community, and
+    not counted as a band miss (in_band_share was 0.97 on a development zone)."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["440305004001", "440306001001"]},
+        geometry=[shapely.MultiPolygon([shapely.box(X, Y, X + 200, Y + 200), lake]),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake)], crs=4547)
+    path = tmp_path / "zone.gpkg"
+    comm.to_file(path)
+    out, figures = partitioned(tmp_path, path, "--target-area", "10000")
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    enclave = grids[grids.geometry.representative_point().within(lake)]
+    assert enclave["COMMUNITY"].tolist() == ["440305004001"]
+    assert enclave.area.iloc[0] == pytest.approx(3600, abs=0.01)
+    assert (figures["in_band_share"], figures["exempt_small_communities"]) == (1.0, 1)
+    assert [c["in_band_share"] for c in figures["counties"]] == [1.0, 1.0]
+    assert shapely.union_all(grids.geometry.to_numpy()).symmetric_difference(
+        shapely.union_all(comm.geometry.to_numpy())).area < 1e-6
