@@ -178,7 +178,7 @@ def test_empty_and_3d_roads_leave_no_library_warnings(tmp_path):
     assert pyogrio.read_info(out, layer="context_road")["geometry_type"] == "MultiLineString"
 
 
-def test_an_exclave_smaller_than_half_the_target_is_exempt_from_the_band(tmp_path):
+def test_an_exclave_is_exempt_from_the_band_and_exported_as_one_layer(tmp_path):
     """A lake enclave of one community inside another (a MultiPolygon community, the other
     with a hole): the enclave is its own grid, below the band like a small community, and
     not counted as a band miss (in_band_share was 0.97 on a development zone)."""
@@ -198,3 +198,9 @@ def test_an_exclave_smaller_than_half_the_target_is_exempt_from_the_band(tmp_pat
     assert [c["in_band_share"] for c in figures["counties"]] == [1.0, 1.0]
     assert shapely.union_all(grids.geometry.to_numpy()).symmetric_difference(
         shapely.union_all(comm.geometry.to_numpy())).area < 1e-6
+    # One declared type for the community layer (was "Unknown", and the Shapefile export
+    # then wrote community_polygon.shp instead of the contract's community.shp).
+    assert pyogrio.read_info(out, layer="community")["geometry_type"] == "MultiPolygon"
+    code, output = run("export", out, "--to", "shp", tmp_path / "shp")
+    assert code == 0, output
+    assert len(pyogrio.read_dataframe(tmp_path / "shp" / "community.shp")) == 2
