@@ -435,9 +435,10 @@ def _result(target: Path, steps: dict[str, StepResult], staging: Path) -> RunRes
             figures[name] = result.page
         else:
             figures[name] = result.figures
+    crs = next((r.qa.crs for r in published.values() if r.qa.crs is not None), None)
     frames = [r.qa for r in published.values() if len(r.qa)]
-    qa = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs) \
-        if frames else empty_qa()
+    qa = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs) if frames \
+        else empty_qa(crs)
     return RunResult(figures, qa, steps=published, output=target)
 
 
