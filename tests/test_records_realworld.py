@@ -158,6 +158,39 @@ def test_a_merged_title_row_above_the_header(tmp_path):
     assert "--header-row" in message and "row 1" in message
 
 
+def test_a_two_row_header_under_a_merged_cell(tmp_path):
+    """位置 merged over 经度 | 纬度, the names one row lower: the rows below are read as data
+    (found alone, from --header-row, and in the CSV Excel saves from such a sheet)."""
+    out = district(tmp_path)
+    lon, lat, bgid = grid_points()
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["某街道城市部件普查登记表"])
+    ws.merge_cells("A1:E1")
+    ws.append(["序号", "部件名称", "位置", None, "初始时间"])
+    ws.merge_cells("C2:D2")
+    ws.append([None, None, "经度", "纬度", None])
+    ws.append([1, "路灯", f"{lon[2]:.8f}", f"{lat[2]:.8f}", dt.datetime(2025, 5, 12)])
+    ws.append([2, "垃圾箱", float(lon[3]), float(lat[3]), dt.datetime(2025, 5, 13)])
+    book.save(tmp_path / "merged.xlsx")
+    for extra in ((), ("--header-row", "2")):
+        figures = census(tmp_path / "merged.xlsx", "-o", out, "--crs", "wgs84", "--mode",
+                         "replace", *extra)
+        assert (figures["rows"], figures["accepted"]) == (2, 2), figures
+        assert figures["files"][0]["header_row"] == 2
+        components, _ = layers(out)
+        assert components["SRCROW"].tolist() == [4, 5]
+        assert components["BGID"].tolist() == [bgid[2], bgid[3]]
+        assert components["ORDATE"].astype(str).str[:10].tolist() == ["2025-05-12",
+                                                                      "2025-05-13"]
+    csv = tmp_path / "merged.csv"
+    csv.write_text("某街道城市部件普查登记表,,,,\n序号,部件名称,位置,,初始时间\n,,经度,纬度,\n"
+                   f"1,路灯,{lon[2]:.8f},{lat[2]:.8f},2025-05-12\n", encoding="gbk")
+    figures = census(csv, "-o", out, "--crs", "wgs84", "--mode", "replace")
+    assert (figures["rows"], figures["accepted"]) == (1, 1), figures
+    assert layers(out)[0]["SRCROW"].tolist() == [4]
+
+
 # -- 4, 5. Shapefiles: cut names and encodings ------------------------------------------------
 
 def _shapefile(folder, name, columns, encoding, cpg=True, offset=0):

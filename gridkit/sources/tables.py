@@ -206,6 +206,61 @@ def choose_header(rows: list[list[str]], aliases: Aliases | None) -> int:
                 next((i for i, n in enumerate(filled) if n), 0))
 
 
+def with_sub_header(header: list[str], below: list[str], aliases: Aliases | None
+                    ) -> list[str] | None:
+    """The header completed by the row below it, when that row is a second header row.
+
+    Chinese forms often group columns under a merged cell (位置 over 经度 and 纬度); the names
+    then sit one row lower. ``below`` is such a row when it holds no number and its names make
+    more known columns than ``header`` (itself naming one at least) alone: each of its names
+    replaces the cell above.
+
+    Parameters
+    ----------
+    header : list of str
+        The cells of the header row.
+    below : list of str
+        The cells of the row under it.
+    aliases : mapping of str to sequence of str, optional
+        What known columns are called.
+
+    Returns
+    -------
+    list of str or None
+        The combined names, or None when ``below`` is not a header row (it is data).
+
+    Examples
+    --------
+    >>> with_sub_header(["部件名称", "位置", ""], ["", "经度", "纬度"],
+    ...                 {"OBJNAME": ("部件名称",), "X": ("经度",), "Y": ("纬度",)})
+    ['部件名称', '经度', '纬度']
+    >>> with_sub_header(["部件名称", "经度", "纬度"], ["路灯", "113.7", "23.0"],
+    ...                 {"OBJNAME": ("部件名称",), "X": ("经度",), "Y": ("纬度",)}) is None
+    True
+    """
+    if not aliases or not any(c.strip() for c in below):
+        return None
+    if any(_number_text(c) for c in below):
+        return None
+    width = max(len(header), len(below))
+    header = header + [""] * (width - len(header))
+    below = below + [""] * (width - len(below))
+    combined = [b.strip() or h for h, b in zip(header, below, strict=True)]
+    known = recognised(header, aliases)
+    # A title row (one cell) above the real header is not a header with a row below it.
+    if known < 1 or sum(1 for c in header if c.strip()) < 2:
+        return None
+    return combined if recognised(combined, aliases) > known else None
+
+
+def _number_text(text: str) -> bool:
+    try:
+        float(text.strip().replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def unique_names(names: list[str]) -> list[str]:
     """Header cells made unique and non-empty: a second 备注 becomes 备注_2."""
     seen: dict[str, int] = {}
@@ -234,8 +289,8 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _header(path: Path, encoding: str, header_row: int | None,
-            aliases: Aliases | None) -> tuple[list[str], str, int]:
-    """(column names, delimiter, header line number) of a CSV."""
+            aliases: Aliases | None) -> tuple[list[str], str, int, int]:
+    """(column names, delimiter, first and last header line numbers) of a CSV."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         text = handle.read(_SAMPLE)
     lines = text.splitlines()[: max(_TITLE_ROWS, header_row or 0)]
@@ -254,7 +309,13 @@ def _header(path: Path, encoding: str, header_row: int | None,
         index = header_row - 1
     else:
         index = choose_header(rows, aliases) if rows else 0
-    return (rows[index] if rows else []), delimiter, index + 1
+    if not rows:
+        return [], delimiter, 1, 1
+    if index + 1 < len(rows):
+        combined = with_sub_header(rows[index], rows[index + 1], aliases)
+        if combined is not None:
+            return combined, delimiter, index + 1, index + 2
+    return rows[index], delimiter, index + 1, index + 1
 
 
 def read_csv(path: Path, header_row: int | None = None,
@@ -295,7 +356,8 @@ def _encoding_error(path: Path, encoding: str) -> InputError:
 
 def _read_csv_as(path: Path, encoding: str, header_row: int | None,
                  aliases: Aliases | None) -> SourceTable:
-    header, delimiter, header_row = _header(path, encoding, header_row, aliases)
+    header, delimiter, header_row, last_header_row = _header(path, encoding, header_row,
+                                                             aliases)
     if not header:
         raise InputError(f"{path}: the file is empty; a census CSV needs a header row",
                          file=path)
@@ -311,7 +373,7 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
         arrow_encoding = {"utf-8-sig": "utf8", "utf-8": "utf8"}.get(encoding, encoding)
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_row,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=last_header_row,
                                            use_threads=threads,
                                            encoding=arrow_encoding, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
@@ -333,7 +395,7 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
         raise InputError(f"{path}: cannot read as CSV ({exc})", file=path) from None
     except UnicodeDecodeError as exc:
         raise UnicodeError(str(exc)) from None
-    rows = _record_numbers(table.num_rows, [b.row for b in bad], header_row)
+    rows = _record_numbers(table.num_rows, [b.row for b in bad], last_header_row)
     return SourceTable(path, path.name, table, rows, bad_rows=bad, encoding=encoding,
                        header_row=header_row,
                        numbering=f"row number as Excel shows it (header on row {header_row})")
@@ -433,7 +495,8 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             if header is None:
                 if any(t for t, _ in cells) or (header_row is not None and number == header_row):
                     head.append((number, cells))
-                wanted = header_row is not None and number >= header_row
+                # one row past the header: it may be a second header row (位置 over 经度, 纬度)
+                wanted = header_row is not None and number > header_row
                 if not wanted and (header_row is not None or len(head) < _TITLE_ROWS):
                     continue
                 if header_row is not None:
@@ -441,10 +504,10 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                         if any(n == header_row for n, _ in head) else len(head) - 1
                 else:
                     index = choose_header([[t for t, _ in c] for _, c in head], aliases)
-                used, header = head[index][0], [t for t, _ in head[index][1]]
+                used, header, skip = _xlsx_header(head, index, aliases)
                 columns = [[] for _ in header]
                 numbers = [[] for _ in header]
-                for later, later_cells in head[index + 1:]:
+                for later, later_cells in head[index + 1 + skip:]:
                     add(later, later_cells)
                 continue
             add(number, cells)
@@ -455,10 +518,10 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             index = (next(i for i, (n, _) in enumerate(head) if n == header_row)
                      if header_row is not None else
                      choose_header([[t for t, _ in c] for _, c in head], aliases))
-            used, header = head[index][0], [t for t, _ in head[index][1]]
+            used, header, skip = _xlsx_header(head, index, aliases)
             columns = [[] for _ in header]
             numbers = [[] for _ in header]
-            for later, later_cells in head[index + 1:]:
+            for later, later_cells in head[index + 1 + skip:]:
                 add(later, later_cells)
     finally:
         book.close()
@@ -472,6 +535,17 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
     return SourceTable(path, name, table, np.asarray(rows, dtype=np.int64), encoding="xlsx",
                        numeric=numeric, header_row=used,
                        numbering=f"sheet row number (header on row {used})")
+
+
+def _xlsx_header(head: list[tuple[int, list[tuple[str, bool]]]], index: int,
+                 aliases: Aliases | None) -> tuple[int, list[str], int]:
+    """(header row number, column names, sub-header rows to skip) of a sheet's first rows."""
+    used, header = head[index][0], [t for t, _ in head[index][1]]
+    if index + 1 < len(head) and not any(was for _, was in head[index + 1][1]):
+        combined = with_sub_header(header, [t for t, _ in head[index + 1][1]], aliases)
+        if combined is not None:
+            return used, combined, 1
+    return used, header, 0
 
 
 # -- GDAL vector sources -----------------------------------------------------------------------
