@@ -611,7 +611,7 @@
       for (const layer of layers) {
         const spec = layer.spec;
         if (!spec.key && !spec.labels) continue;
-        await layer.ensure();
+        await fetchData(layer); // the fields; features only for the layer found (labelPoint)
         const columns = spec.columns.filter((c) => c.name === spec.key || c.name === spec.labels);
         for (const column of columns) {
           for (let f = 0; f < spec.n; f++) {
