@@ -520,6 +520,10 @@ def write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None
 _ANY_GEOMETRY = {"qa_issue"}
 
 
+_SINGLE_AND_MULTI = {frozenset({single, f"Multi{single}"}): f"Multi{single}"
+                     for single in ("Point", "LineString", "Polygon")}
+
+
 def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> None:
     if isinstance(frame, ArrowLayer):
         geometry = frame.geometry_name if frame.geometry_type else None
@@ -537,11 +541,18 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
     kwargs: dict = {"layer": name, "driver": "GPKG"}
     if isinstance(frame, gpd.GeoDataFrame):
         kinds = set(frame.geom_type.dropna())
+        promote = False
         if len(kinds) == 1 and name not in _ANY_GEOMETRY:
             kwargs["geometry_type"] = kinds.pop()
+        elif name not in _ANY_GEOMETRY and len(kinds) == 2 and _SINGLE_AND_MULTI.get(
+                frozenset(kinds)):
+            # A community with an exclave among single polygons: one declared type, so GDAL
+            # and the exports (one Shapefile per type of an "Unknown" layer) keep one layer.
+            kwargs["geometry_type"] = _SINGLE_AND_MULTI[frozenset(kinds)]
+            promote = True
         else:
             kwargs["geometry_type"] = "Unknown"
-        kwargs["promote_to_multi"] = False
+        kwargs["promote_to_multi"] = promote
     pyogrio.write_dataframe(frame, path, **kwargs)
 
 

@@ -545,6 +545,10 @@ def run(options: RunOptions, as_json: bool, scheduler: str | None,
         from gridkit.responsibility.cli import print_group_summary
 
         print_group_summary(figures["group"])
+    else:  # [group] is optional: say so, or a missing layer looks like a failure
+        click.echo(f"{'group':<10} skipped: the config has no [group] section, so no "
+                   "responsibility grids; add [group] (empty for the 10-16/20-30 bands) or run "
+                   f"gridkit group {figures['output']}")
     for step, line in _step_lines(figures):
         click.echo(f"{step:<10} {line}")
     click.echo(f"wrote {figures['output']}")

@@ -13,12 +13,16 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pyproj
+import shapely
 
 from gridkit.partition.communities import CODE_ALIASES, find_field
+from gridkit.sources.columns import map_columns
 
-STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "街道", "乡镇街道", "街镇名称",
-                       "乡镇名称", "JDMC", "XZMC"]
-COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "区县", "QXMC"]
+STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "所属街道名称", "街道（乡镇）名称",
+                       "乡镇（街道）名称", "所属街道", "街道", "乡镇街道", "街镇名称", "乡镇名称",
+                       "所属街镇", "所属乡镇", "JDMC", "XZMC"]
+COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "所属区县名称", "所属区县",
+                       "区县", "QXMC"]
 CONTEXT_LAYERS = ("context_road", "context_water", "context_building")
 _POLYGONS = {"Polygon", "MultiPolygon"}
 _USABLE = {"building": _POLYGONS, "line": _POLYGONS | {"LineString", "MultiLineString"}}
@@ -60,10 +64,14 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     if code is None:
         return out
     codes = source[code].map(_code_text)
-    for target, aliases in (("STREET_NAME", STREET_NAME_ALIASES),
-                            ("COUNTY_NAME", COUNTY_NAME_ALIASES)):
-        column = find_field(source, None, aliases, what="communities", option="")
-        if column is None or target in out:
+    # The census reader's column matching: width, brackets and Shapefile-cut names
+    # (所属街道名称 kept as 所属街道名 in a GBK DBF) are recognised.
+    found = map_columns([str(c) for c in source.columns if c != source.geometry.name],
+                        aliases={"STREET_NAME": tuple(STREET_NAME_ALIASES),
+                                 "COUNTY_NAME": tuple(COUNTY_NAME_ALIASES)}).fields
+    for target in ("STREET_NAME", "COUNTY_NAME"):
+        column = found.get(target)
+        if column is None or target in out or column == code:
             continue
         names = pd.Series(source[column].astype("string").fillna("").str.strip().to_numpy(),
                           index=codes.to_numpy())
@@ -108,10 +116,15 @@ def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
         if frame is None or frame.empty:
             continue
         usable = _USABLE["building" if kind == "building" else "line"]
-        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty
-                      & frame.geometry.geom_type.isin(usable)]
+        # shapely's test, not GeoSeries.notna(): that warns on stderr about empty geometries.
+        geometry = frame.geometry.to_numpy()
+        frame = frame[~shapely.is_missing(geometry) & ~shapely.is_empty(geometry)
+                      & frame.geometry.geom_type.isin(usable).to_numpy()]
         if frame.empty:
             continue
+        # 2D like the grids (the partition reported the dropped Z once): GDAL would warn
+        # about Z values in a layer declared 2D.
+        frame = frame.set_geometry(shapely.force_2d(frame.geometry.to_numpy()), crs=frame.crs)
         if frame.crs is not None and frame.crs != crs:
             frame = frame.to_crs(crs)
         out[f"context_{kind}"] = gpd.GeoDataFrame(frame.reset_index(drop=True), crs=crs)
