@@ -139,8 +139,8 @@ def in_browser(html: Path, shot: Path | None) -> dict:
         # The million components, off when the page opens, turned on over the whole district.
         page.evaluate(f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, {view['scale']})")
         started = time.perf_counter()
-        page.evaluate("gridkitReport.setVisible('component', true); gridkitReport.map"
-                      ".renderSync()")
+        page.evaluate("gridkitReport.setVisible('component', true).then(() => "
+                      "gridkitReport.map.renderSync())")
         figures["components_on_ms"] = round((time.perf_counter() - started) * 1000)
         figures["redraw_whole_with_components_ms"] = round(
             page.evaluate("gridkitReport.redraw()"), 1)
@@ -154,8 +154,8 @@ def in_browser(html: Path, shot: Path | None) -> dict:
             "Array.from(document.querySelectorAll('#gk-info h4')).map(h => h.textContent)"
             ".slice(0, 4)")
         if shot is not None:
-            page.evaluate(f"gridkitReport.setVisible('component', false); gridkitReport.zoomTo("
-                          f"{view['cx']}, {view['cy']}, {view['scale']})")
+            page.evaluate(f"gridkitReport.setVisible('component', false).then(() => "
+                          f"gridkitReport.zoomTo({view['cx']}, {view['cy']}, {view['scale']}))")
             page.scroll_to("#map")
             page.screenshot(shot)
         figures["errors"] = page.errors()
@@ -187,20 +187,65 @@ def load_times(pages: dict[str, Path], rounds: int) -> dict:
 
     seen: dict[str, list] = {name: [] for name in pages}
     drawn: dict[str, list] = {name: [] for name in pages}
+    read: dict[str, list] = {name: [] for name in pages}
     with Chromium() as browser:
         for _ in range(rounds):
             for name, html in pages.items():
                 page = browser.page()
                 seen[name].append(page.open(html, timeout=120))
                 drawn[name].append(page.evaluate("gridkitReport.readyMs") / 1000)
+                # The whole page read (DOMContentLoaded): the new page draws its map before
+                # the browser has read the data of the layers it does not draw at the opening.
+                read[name].append(page.evaluate(
+                    "new Promise((done) => { const t = () => { const n = performance"
+                    ".getEntriesByType('navigation')[0]; n && n.domContentLoadedEventEnd > 0 ? "
+                    "done(n.domContentLoadedEventEnd) : setTimeout(t, 20); }; t(); })") / 1000)
                 page.close()
 
     def summary(values: list[float]) -> dict:
         return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
                 "max": round(max(values), 2)}
 
-    return {name: {"ready_s": summary(seen[name]), "drawn_s": summary(drawn[name])}
+    return {name: {"ready_s": summary(seen[name]), "drawn_s": summary(drawn[name]),
+                   "read_s": summary(read[name])}
             for name in pages}
+
+
+def raster_ms(html: Path, rounds: int) -> list[int]:
+    """Milliseconds the browser spent rasterising canvases while ``html`` opened (a DevTools
+    trace of each load: ``CanvasRenderingContext2D::FinalizeFrame`` on the page's main thread,
+    until the page is ready and 0.5 s after)."""
+    from report_browser import Chromium
+
+    spent = []
+    with Chromium() as browser:
+        for _ in range(rounds):
+            page = browser.page()
+            page.send("Tracing.start", {"traceConfig": {"includedCategories": [
+                "devtools.timeline", "disabled-by-default-devtools.timeline", "blink"]},
+                "transferMode": "ReportEvents"})
+            page.open(html, timeout=120)
+            time.sleep(0.5)
+            page.send("Tracing.end")
+            events: list[dict] = []
+            while True:
+                message = json.loads(browser.ws.recv())
+                if message.get("method") == "Tracing.dataCollected":
+                    events += message["params"]["value"]
+                elif message.get("method") == "Tracing.tracingComplete":
+                    break
+            events += [e for m in browser.events if m.get("method") == "Tracing.dataCollected"
+                       for e in m["params"]["value"]]
+            browser.events.clear()
+            threads = {(e["pid"], e["tid"]) for e in events if e.get("ph") == "M"
+                       and e.get("name") == "thread_name"
+                       and e["args"].get("name") == "CrRendererMain"}
+            spent.append(round(sum(e.get("dur", 0) for e in events
+                                   if (e.get("pid"), e.get("tid")) in threads
+                                   and e.get("name") == "CanvasRenderingContext2D::FinalizeFrame")
+                               / 1000))
+            page.close()
+    return spent
 
 
 def load_average() -> str:
@@ -216,6 +261,8 @@ def main() -> None:
                         help=f"git revision of the old report to compare with (default "
                              f"{BASELINE}), or 'none'")
     parser.add_argument("--rounds", type=int, default=5, help="page loads of each report")
+    parser.add_argument("--raster", type=int, default=0, metavar="N",
+                        help="also trace N loads of the new page: canvas rasterising time")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="gridkit-report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -235,6 +282,7 @@ def main() -> None:
         pages["baseline"] = old
     load_before = load_average()
     loads = load_times(pages, args.rounds)
+    raster = raster_ms(html, args.raster) if args.raster else []
     machine_load = f"{load_before} before, {load_average()} after"
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, Python "
@@ -247,6 +295,7 @@ def main() -> None:
         "browser": browser,
         "bytes": sizes,
         "loads": loads,
+        "raster_ms": raster,
         "load_average": machine_load,
         "targets": {"size_ok": result["bytes"] <= 30e6, "load_ok": browser["load_s"] <= 5,
                     **({"no_larger_than_baseline": sizes["report"] <= sizes["baseline"],
@@ -277,8 +326,12 @@ def main() -> None:
               f"{figures_of['ready_s']['median']} s median "
               f"[{figures_of['ready_s']['min']}–{figures_of['ready_s']['max']}], drawn "
               f"(page's clock) {figures_of['drawn_s']['median']} s "
-              f"[{figures_of['drawn_s']['min']}–{figures_of['drawn_s']['max']}] "
+              f"[{figures_of['drawn_s']['min']}–{figures_of['drawn_s']['max']}], whole page "
+              f"read {figures_of['read_s']['median']} s "
+              f"[{figures_of['read_s']['min']}–{figures_of['read_s']['max']}] "
               f"over {args.rounds} alternating loads")
+    if raster:
+        print(f"canvas rasterising while the page opens (DevTools trace): {raster} ms")
     print(f"load average: {machine_load}; machine: {figures['machine']}, {os.cpu_count()} CPUs")
     print(f"files in {folder}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import shapely
 from click.testing import CliRunner
 
 from gridkit.cli import main
+from gridkit.errors import GridkitWarning
 from gridkit.geometry import CURVE_TOLERANCE
 from gridkit.io import read_vector
 
@@ -134,3 +136,90 @@ def test_key_areas_with_a_stray_point_are_used_and_the_point_reported(tmp_path):
     assert stray["KEY"].tolist() == ["2"]
     grids = pyogrio.read_dataframe(out, layer="unit_grid")
     assert (grids["DENSITY"] == "dense").any()
+
+
+def test_gbk_shapefile_with_cut_chinese_field_names(tmp_path):
+    """A communities Shapefile written in GBK keeps 10 bytes of a field name: 统计用区划代码
+    arrives as 统计用区划 and 村居名称 whole. The cut code field is found and the names kept."""
+    comm = pyogrio.read_dataframe(DATA / "curved_communities.gpkg")
+    comm = comm.rename(columns={"CODE": "统计用区划代码"})
+    comm["村居名称"] = [f"社区{i}" for i in range(len(comm))]
+    comm = comm[["统计用区划代码", "村居名称", "geometry"]]
+    comm["geometry"] = shapely.force_2d(comm.geometry.to_numpy())
+    path = tmp_path / "村居.shp"
+    with pytest.warns(RuntimeWarning):  # GDAL says it truncated the field name
+        pyogrio.write_dataframe(comm, path, encoding="gbk")
+    fields = pyogrio.read_info(path, encoding="gbk")["fields"].tolist()
+    assert "统计用区划" in fields  # the DBF really cut it
+    out, figures = partitioned(tmp_path, path)
+    written = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert sorted(written.index) == sorted(EXACT)
+    assert written["NAME"].str.startswith("社区").all()
+
+
+@pytest.mark.parametrize("cpg", [True, False])
+def test_street_and_county_names_from_an_arcgis_shapefile(tmp_path, cpg):
+    """所属街道名称/所属区县名称 in a GBK DBF (cut to 所属街道名/所属区县名 at 10 bytes, with or
+    without a .cpg) reach the community layer; they were dropped without a word."""
+    comm = gpd.GeoDataFrame(
+        {"社区代码": ["441900003001", "441900004001"], "社区名称": ["东城社区", "南城社区"],
+         "所属街道名称": ["东城街道", "南城街道"], "所属区县名称": ["东莞市", "东莞市"]},
+        geometry=[shapely.box(X, Y, X + 200, Y + 200), shapely.box(X + 200, Y, X + 400, Y + 200)],
+        crs=4547)
+    path = tmp_path / "社区.shp"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    assert "所属街道名" in pyogrio.read_info(path, encoding="GBK")["fields"]
+    if not cpg:
+        path.with_suffix(".cpg").unlink()
+    out, _ = partitioned(tmp_path, path)
+    got = pyogrio.read_dataframe(out, layer="community", read_geometry=False).set_index("CODE")
+    assert got["STREET_NAME"].to_dict() == {"441900003001": "东城街道", "441900004001": "南城街道"}
+    assert set(got["COUNTY_NAME"]) == {"东莞市"}
+
+
+def test_empty_and_3d_roads_leave_no_library_warnings(tmp_path):
+    """An OSM export's empty LineString and MultiLineString Z: reported once by gridkit, with
+    no geopandas/GDAL warning on the user's terminal, and the context layer stored 2D."""
+    roads = gpd.GeoDataFrame(
+        {"highway": ["primary", "track"]},
+        geometry=[shapely.MultiLineString([[(X - 20, Y + 600, 5.0), (X + 400, Y + 600, 5.0)],
+                                           [(X + 400, Y + 600, 5.0), (X + 1020, Y + 610, 6.0)]]),
+                  shapely.LineString()], crs=4547)
+    path = tmp_path / "roads.geojson"
+    pyogrio.write_dataframe(roads, path, driver="GeoJSON")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out, figures = partitioned(tmp_path, DATA / "curved_communities.gpkg", "--roads", path)
+    foreign = [f"{w.category.__name__}: {w.message}" for w in caught
+               if not issubclass(w.category, GridkitWarning)]
+    assert foreign == []
+    assert figures["skipped_features"] == {"road": {"count": 1, "ids": ["1"]}}
+    assert pyogrio.read_info(out, layer="context_road")["geometry_type"] == "MultiLineString"
+
+
+def test_an_exclave_is_exempt_from_the_band_and_exported_as_one_layer(tmp_path):
+    """A lake enclave of one community inside another (a MultiPolygon community, the other
+    with a hole): the enclave is its own grid, below the band like a small community, and
+    not counted as a band miss (in_band_share was 0.97 on a development zone)."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["440305004001", "440306001001"]},
+        geometry=[shapely.MultiPolygon([shapely.box(X, Y, X + 200, Y + 200), lake]),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake)], crs=4547)
+    path = tmp_path / "zone.gpkg"
+    comm.to_file(path)
+    out, figures = partitioned(tmp_path, path, "--target-area", "10000")
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    enclave = grids[grids.geometry.representative_point().within(lake)]
+    assert enclave["COMMUNITY"].tolist() == ["440305004001"]
+    assert enclave.area.iloc[0] == pytest.approx(3600, abs=0.01)
+    assert (figures["in_band_share"], figures["exempt_small_communities"]) == (1.0, 1)
+    assert [c["in_band_share"] for c in figures["counties"]] == [1.0, 1.0]
+    assert shapely.union_all(grids.geometry.to_numpy()).symmetric_difference(
+        shapely.union_all(comm.geometry.to_numpy())).area < 1e-6
+    # One declared type for the community layer (was "Unknown", and the Shapefile export
+    # then wrote community_polygon.shp instead of the contract's community.shp).
+    assert pyogrio.read_info(out, layer="community")["geometry_type"] == "MultiPolygon"
+    code, output = run("export", out, "--to", "shp", tmp_path / "shp")
+    assert code == 0, output
+    assert len(pyogrio.read_dataframe(tmp_path / "shp" / "community.shp")) == 2

@@ -24,8 +24,8 @@ def county_figures(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     communities : GeoDataFrame
         The community layer, with CODE, STREET and AREA (m²).
     target_area : float
-        The target unit grid area, m²: grids of communities under half of it are exempt from
-        the band, as in :func:`gridkit.partition.metrics.partition_figures`.
+        The target unit grid area, m²: grids of communities (or of a community's separate
+        part, an exclave) under half of it are exempt from the band (:func:`room_of_grids`).
 
     Returns
     -------
@@ -43,7 +43,7 @@ def county_figures(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     >>> [(c["county"], c["unit_grids"]) for c in county_figures(grids, comm, 10_000)]
     [('441900', 1), ('442000', 1)]
     """
-    area_of = dict(zip(communities["CODE"], communities["AREA"], strict=True))
+    room = room_of_grids(grids, communities)
     county_of_grid = grids["COMMUNITY"].astype(str).str[:6].to_numpy()
     county_of_comm = communities["CODE"].astype(str).str[:6].to_numpy()
     out = []
@@ -55,9 +55,51 @@ def county_figures(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
                  "streets": int(comm["STREET"].nunique()), "unit_grids": int(len(mine)),
                  "area_km2": round(float(comm["AREA"].sum()) / 1e6, 4)}
         if len(mine):
-            exempt = mine["COMMUNITY"].map(area_of).to_numpy() < 0.5 * target_area
+            exempt = room[county_of_grid == county] < 0.5 * target_area
             sizes = area_figures(areas, target_area, np.asarray(exempt, dtype=bool))
             entry["in_band_share"] = sizes["in_band_share"]
             entry["slivers"] = sizes["slivers"]
         out.append(entry)
     return out
+
+
+def room_of_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
+    """Per unit grid, the area (m²) of the community part it lies in: the most it could hold.
+
+    A community of several parts (an exclave, a lake enclave inside a neighbour) has grids in
+    each part, and a part under half the target can only be one grid below the band, as a
+    small community is: the size figures exempt such grids by this area.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        The unit grids, with COMMUNITY; areas in m² (a projected CRS).
+    communities : GeoDataFrame
+        The community layer, with CODE, in the grids' CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        float, one per grid (the whole community's area where no part holds the grid's
+        representative point).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> comm = gpd.GeoDataFrame({"CODE": ["441900003001"]}, geometry=[shapely.MultiPolygon(
+    ...     [shapely.box(0, 0, 200, 100), shapely.box(300, 0, 350, 60)])], crs=3857)
+    >>> grids = gpd.GeoDataFrame({"COMMUNITY": ["441900003001"] * 3}, geometry=[
+    ...     shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100),
+    ...     shapely.box(300, 0, 350, 60)], crs=3857)
+    >>> room_of_grids(grids, comm).tolist()
+    [20000.0, 20000.0, 3000.0]
+    """
+    whole = dict(zip(communities["CODE"], communities.geometry.area, strict=True))
+    room = grids["COMMUNITY"].map(whole).to_numpy(dtype=float, copy=True)
+    parts = communities[["CODE", communities.geometry.name]].explode(index_parts=False)
+    parts = parts.reset_index(drop=True)
+    points = grids.geometry.representative_point().to_numpy()
+    grid_at, part_at = parts.sindex.query(points, predicate="within")
+    same = grids["COMMUNITY"].to_numpy()[grid_at] == parts["CODE"].to_numpy()[part_at]
+    room[grid_at[same]] = parts.geometry.area.to_numpy()[part_at[same]]
+    return room

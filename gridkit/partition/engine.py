@@ -39,7 +39,7 @@ from gridkit.partition.barriers import (
 )
 from gridkit.partition.bgids import MAX_GRIDS, assign_bgids
 from gridkit.partition.communities import prepare_communities, resolve_conflicts
-from gridkit.partition.counties import county_figures
+from gridkit.partition.counties import county_figures, room_of_grids
 from gridkit.partition.cutting import plan_cuts
 from gridkit.partition.fabric import BlockPlan, plan_block, planned_pieces
 from gridkit.partition.faces import (
@@ -119,9 +119,8 @@ class Partition:
         The file's figures are the output, its layers and the seconds taken.
         """
         grids, target = self.unit_grids, self.target_area
-        area_of = dict(zip(self.communities["CODE"], self.communities["AREA"], strict=True))
         figures = partition_figures(grids, target,
-                                    community_area=grids["COMMUNITY"].map(area_of).to_numpy(),
+                                    community_area=room_of_grids(grids, self.communities),
                                     barrier_lines=self.barrier_lines, buildings=self.buildings,
                                     water=self.water)
         severities = [i.severity for i in self.issues]

@@ -98,6 +98,9 @@ class SourceTable:
         The 1-based row the column names came from (CSV/XLSX).
     damaged : list of tuple of (int, str, str)
         (row, column, what) for cells whose text was repaired or is doubtful.
+    numbering : str
+        What the numbers in ``rows`` are, in the user's words (:func:`feature_numbering`):
+        told with every import, since a layer's feature ids may start at 0 or 1.
 
     Examples
     --------
@@ -120,6 +123,7 @@ class SourceTable:
     numeric: dict[str, np.ndarray] = field(default_factory=dict)  # column -> cell was a number
     header_row: int = 1  # the row the column names came from (CSV/XLSX)
     damaged: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, what)
+    numbering: str = ""  # what SRCROW is for this source (feature_numbering)
 
     def was_number(self, column: str | None) -> np.ndarray:
         """Where ``column``'s cells were numbers in the source (all False when unknown)."""
@@ -202,6 +206,61 @@ def choose_header(rows: list[list[str]], aliases: Aliases | None) -> int:
                 next((i for i, n in enumerate(filled) if n), 0))
 
 
+def with_sub_header(header: list[str], below: list[str], aliases: Aliases | None
+                    ) -> list[str] | None:
+    """The header completed by the row below it, when that row is a second header row.
+
+    Chinese forms often group columns under a merged cell (位置 over 经度 and 纬度); the names
+    then sit one row lower. ``below`` is such a row when it holds no number and its names make
+    more known columns than ``header`` (itself naming one at least) alone: each of its names
+    replaces the cell above.
+
+    Parameters
+    ----------
+    header : list of str
+        The cells of the header row.
+    below : list of str
+        The cells of the row under it.
+    aliases : mapping of str to sequence of str, optional
+        What known columns are called.
+
+    Returns
+    -------
+    list of str or None
+        The combined names, or None when ``below`` is not a header row (it is data).
+
+    Examples
+    --------
+    >>> with_sub_header(["部件名称", "位置", ""], ["", "经度", "纬度"],
+    ...                 {"OBJNAME": ("部件名称",), "X": ("经度",), "Y": ("纬度",)})
+    ['部件名称', '经度', '纬度']
+    >>> with_sub_header(["部件名称", "经度", "纬度"], ["路灯", "113.7", "23.0"],
+    ...                 {"OBJNAME": ("部件名称",), "X": ("经度",), "Y": ("纬度",)}) is None
+    True
+    """
+    if not aliases or not any(c.strip() for c in below):
+        return None
+    if any(_number_text(c) for c in below):
+        return None
+    width = max(len(header), len(below))
+    header = header + [""] * (width - len(header))
+    below = below + [""] * (width - len(below))
+    combined = [b.strip() or h for h, b in zip(header, below, strict=True)]
+    known = recognised(header, aliases)
+    # A title row (one cell) above the real header is not a header with a row below it.
+    if known < 1 or sum(1 for c in header if c.strip()) < 2:
+        return None
+    return combined if recognised(combined, aliases) > known else None
+
+
+def _number_text(text: str) -> bool:
+    try:
+        float(text.strip().replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def unique_names(names: list[str]) -> list[str]:
     """Header cells made unique and non-empty: a second 备注 becomes 备注_2."""
     seen: dict[str, int] = {}
@@ -230,8 +289,8 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _header(path: Path, encoding: str, header_row: int | None,
-            aliases: Aliases | None) -> tuple[list[str], str, int]:
-    """(column names, delimiter, header line number) of a CSV."""
+            aliases: Aliases | None) -> tuple[list[str], str, int, int]:
+    """(column names, delimiter, first and last header line numbers) of a CSV."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         text = handle.read(_SAMPLE)
     lines = text.splitlines()[: max(_TITLE_ROWS, header_row or 0)]
@@ -250,7 +309,13 @@ def _header(path: Path, encoding: str, header_row: int | None,
         index = header_row - 1
     else:
         index = choose_header(rows, aliases) if rows else 0
-    return (rows[index] if rows else []), delimiter, index + 1
+    if not rows:
+        return [], delimiter, 1, 1
+    if index + 1 < len(rows):
+        combined = with_sub_header(rows[index], rows[index + 1], aliases)
+        if combined is not None:
+            return combined, delimiter, index + 1, index + 2
+    return rows[index], delimiter, index + 1, index + 1
 
 
 def read_csv(path: Path, header_row: int | None = None,
@@ -291,7 +356,8 @@ def _encoding_error(path: Path, encoding: str) -> InputError:
 
 def _read_csv_as(path: Path, encoding: str, header_row: int | None,
                  aliases: Aliases | None) -> SourceTable:
-    header, delimiter, header_row = _header(path, encoding, header_row, aliases)
+    header, delimiter, header_row, last_header_row = _header(path, encoding, header_row,
+                                                             aliases)
     if not header:
         raise InputError(f"{path}: the file is empty; a census CSV needs a header row",
                          file=path)
@@ -307,7 +373,7 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
         arrow_encoding = {"utf-8-sig": "utf8", "utf-8": "utf8"}.get(encoding, encoding)
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_row,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=last_header_row,
                                            use_threads=threads,
                                            encoding=arrow_encoding, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
@@ -329,9 +395,10 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
         raise InputError(f"{path}: cannot read as CSV ({exc})", file=path) from None
     except UnicodeDecodeError as exc:
         raise UnicodeError(str(exc)) from None
-    rows = _record_numbers(table.num_rows, [b.row for b in bad], header_row)
+    rows = _record_numbers(table.num_rows, [b.row for b in bad], last_header_row)
     return SourceTable(path, path.name, table, rows, bad_rows=bad, encoding=encoding,
-                       header_row=header_row)
+                       header_row=header_row,
+                       numbering=f"row number as Excel shows it (header on row {header_row})")
 
 
 def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.ndarray:
@@ -428,7 +495,8 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             if header is None:
                 if any(t for t, _ in cells) or (header_row is not None and number == header_row):
                     head.append((number, cells))
-                wanted = header_row is not None and number >= header_row
+                # one row past the header: it may be a second header row (位置 over 经度, 纬度)
+                wanted = header_row is not None and number > header_row
                 if not wanted and (header_row is not None or len(head) < _TITLE_ROWS):
                     continue
                 if header_row is not None:
@@ -436,10 +504,10 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                         if any(n == header_row for n, _ in head) else len(head) - 1
                 else:
                     index = choose_header([[t for t, _ in c] for _, c in head], aliases)
-                used, header = head[index][0], [t for t, _ in head[index][1]]
+                used, header, skip = _xlsx_header(head, index, aliases)
                 columns = [[] for _ in header]
                 numbers = [[] for _ in header]
-                for later, later_cells in head[index + 1:]:
+                for later, later_cells in head[index + 1 + skip:]:
                     add(later, later_cells)
                 continue
             add(number, cells)
@@ -450,10 +518,10 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             index = (next(i for i, (n, _) in enumerate(head) if n == header_row)
                      if header_row is not None else
                      choose_header([[t for t, _ in c] for _, c in head], aliases))
-            used, header = head[index][0], [t for t, _ in head[index][1]]
+            used, header, skip = _xlsx_header(head, index, aliases)
             columns = [[] for _ in header]
             numbers = [[] for _ in header]
-            for later, later_cells in head[index + 1:]:
+            for later, later_cells in head[index + 1 + skip:]:
                 add(later, later_cells)
     finally:
         book.close()
@@ -465,7 +533,19 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
     numeric = {n: np.asarray(f, bool) for n, f in zip(names_, numbers, strict=True)}
     name = f"{path.name}:{chosen}" if len(names) > 1 else path.name
     return SourceTable(path, name, table, np.asarray(rows, dtype=np.int64), encoding="xlsx",
-                       numeric=numeric, header_row=used)
+                       numeric=numeric, header_row=used,
+                       numbering=f"sheet row number (header on row {used})")
+
+
+def _xlsx_header(head: list[tuple[int, list[tuple[str, bool]]]], index: int,
+                 aliases: Aliases | None) -> tuple[int, list[str], int]:
+    """(header row number, column names, sub-header rows to skip) of a sheet's first rows."""
+    used, header = head[index][0], [t for t, _ in head[index][1]]
+    if index + 1 < len(head) and not any(was for _, was in head[index + 1][1]):
+        combined = with_sub_header(header, [t for t, _ in head[index + 1][1]], aliases)
+        if combined is not None:
+            return used, combined, 1
+    return used, header, 0
 
 
 # -- GDAL vector sources -----------------------------------------------------------------------
@@ -522,7 +602,52 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     name = f"{path.name}:{chosen}" if several else path.name
     return SourceTable(path, name, text, rows, geometry, crs, encoding=encoding,
-                       numeric=numeric, damaged=damaged)
+                       numeric=numeric, damaged=damaged,
+                       numbering=feature_numbering(path, fid_name, rows))
+
+
+def feature_numbering(path: Path, fid_column: str, rows: np.ndarray) -> str:
+    """What a layer's SRCROW numbers are: its feature ids, as QGIS and ArcGIS show them.
+
+    SRCROW of a feature is GDAL's feature id, which is what QGIS shows (``$id``, the
+    identify panel's feature id, ``getFeature``) and what ArcGIS shows where the format has one
+    (a Shapefile's FID column, a GeoPackage's fid/OBJECTID, Esri JSON's OBJECTID). Renumbering
+    from 1 would be off by one in exactly the column users search, so the ids stay and each
+    import says which they are: a Shapefile's, a GeoJSON's or a FlatGeobuf's start at 0, a
+    GeoPackage's (usually) at 1, and a GeoJSON whose features have ``id`` members uses those.
+
+    Parameters
+    ----------
+    path : Path
+        The file (its suffix tells the format).
+    fid_column : str
+        The layer's FID column as GDAL reports it (``fid``, ``OBJECTID``; ``OGC_FID`` or
+        empty when the format has none of its own).
+    rows : numpy.ndarray
+        The feature ids read.
+
+    Returns
+    -------
+    str
+        One phrase, e.g. ``"FID (0 = first feature), as ArcGIS's FID column and QGIS's $id"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(feature_numbering(Path("a.geojson"), "OGC_FID", np.arange(3)))
+    feature id as QGIS numbers it ($id; 0 = first feature)
+    >>> print(feature_numbering(Path("a.gpkg"), "fid", np.arange(1, 4)))
+    the layer's fid column (its feature id; 1 = first feature here)
+    """
+    first = int(rows.min()) if len(rows) else 0
+    if fid_column and fid_column != "OGC_FID":
+        return f"the layer's {fid_column} column (its feature id; {first} = first feature here)"
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".dbf", ".shz") or path.name.lower().endswith(".shp.zip"):
+        return "FID (0 = first feature), as ArcGIS's FID column and QGIS's $id"
+    if len(rows) and not np.array_equal(rows, np.arange(len(rows))):
+        return "the features' own ids (GeoJSON id members), as QGIS's $id shows them"
+    return "feature id as QGIS numbers it ($id; 0 = first feature)"
 
 
 def _read_arrow(path: Path, layer: str | None, encoding: str | None):
