@@ -45,6 +45,7 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -331,6 +332,7 @@ def run_pipeline(config_path: RunOptions | Path | None = None, output: Path | No
         if target.exists():
             shutil.copyfile(target, staged)
         steps = _steps(config, staged, progress, client, borders)
+        _unstage(staging, target)
         _publish(staging, target)
     finally:
         # The steps committed into the staged copy only: the output is what _publish did.
@@ -368,6 +370,37 @@ def _remove_orphan_runs(target: Path) -> None:
             continue
         if not process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unstage(staging: Path, target: Path) -> None:
+    """Make the staged outputs name where they will be published, not the staging folder.
+
+    The steps ran on the staged copy, so the run records (the spot-check plan's path, the
+    inputs' checksums) and the report's file line name ``.NAME.gridkit-run-PID-*``, a folder
+    that is gone after :func:`_publish` and differs from run to run.
+    """
+    import sqlite3
+
+    folder = str(target.parent)
+    pairs = [(str(staging), folder), (json.dumps(str(staging))[1:-1], json.dumps(folder)[1:-1])]
+    html = staging / target.with_suffix(".html").name
+    if html.exists():
+        page = html.read_bytes()
+        for old, new in pairs:
+            page = page.replace(old.encode(), new.encode())
+        html.write_bytes(page)
+    gpkg = staging / target.name
+    if not gpkg.exists():
+        return
+    db = sqlite3.connect(gpkg)
+    try:
+        with db:  # one transaction
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'gridkit_run'").fetchone():
+                for old, new in dict(pairs).items():
+                    db.execute("UPDATE gridkit_run SET PARAMETERS = replace(PARAMETERS, ?, ?), "
+                               "INPUTS = replace(INPUTS, ?, ?)", (old, new, old, new))
+    finally:
+        db.close()
 
 
 def _publish(staging: Path, target: Path) -> None:
