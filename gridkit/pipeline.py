@@ -48,6 +48,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -64,7 +66,7 @@ from gridkit.components import (
     check_census_geopackage,
     import_census_geopackage,
 )
-from gridkit.console import emit_json, show_progress, status_line
+from gridkit.console import config_message, emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client
 from gridkit.errors import GridkitError
 from gridkit.events import EventImportOptions, import_events_geopackage
@@ -293,18 +295,22 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
             target, from_section(GridsAdoptOptions, config["grids"])).figures
     else:
         options = from_section(PartitionOptions, config["partition"])
-        figures["partition"] = partition_geopackage(target, options, progress=progress,
-                                                    client=client, borders=borders).figures
+        with _fix_in_section("partition", "partition"):
+            figures["partition"] = partition_geopackage(target, options, progress=progress,
+                                                        client=client, borders=borders).figures
     if "census" in config:
         say("importing the census")
-        figures["census"] = _census(target, config["census"])
+        with _fix_in_section("census", "census import"):
+            figures["census"] = _census(target, config["census"])
     if "events" in config:
         say("importing events")
-        figures["events"] = _events(target, config["events"])
+        with _fix_in_section("events", "events import"):
+            figures["events"] = _events(target, config["events"])
     if "group" in config:
         say("grouping responsibility grids")
-        figures["group"] = group_geopackage(
-            target, from_section(GroupOptions, config["group"]), client=client).figures
+        with _fix_in_section("group", "group"):
+            figures["group"] = group_geopackage(
+                target, from_section(GroupOptions, config["group"]), client=client).figures
     if "census" in config:
         say("checking the census")
         options = from_section(CensusCheckOptions, config.get("check", {}))
@@ -318,6 +324,16 @@ def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
                                output=target.with_suffix(".html"))
         figures["report"] = report_geopackage(target, options).page
     return figures
+
+
+@contextmanager
+def _fix_in_section(section: str, command: str) -> Iterator[None]:
+    """Errors of a step name the fix as the config key of its section, not the flag."""
+    try:
+        yield
+    except GridkitError as exc:
+        exc.args = (config_message(str(exc), section, command), *exc.args[1:])
+        raise
 
 
 def _census(target: Path, section: dict) -> dict:

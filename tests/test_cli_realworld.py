@@ -204,3 +204,19 @@ def test_an_exclave_is_exempt_from_the_band_and_exported_as_one_layer(tmp_path):
     code, output = run("export", out, "--to", "shp", tmp_path / "shp")
     assert code == 0, output
     assert len(pyogrio.read_dataframe(tmp_path / "shp" / "community.shp")) == 2
+
+
+def test_run_names_the_fix_as_the_config_key_of_its_section(tmp_path):
+    """In `gridkit run`, a census file without coordinate columns names `map = [...]` in
+    [census] (the TOML the user writes), not the census import's --map flag."""
+    (tmp_path / "census.csv").write_text("部件名称,位置\n路灯,东城大道\n", encoding="utf-8")
+    config = tmp_path / "gridkit.toml"
+    config.write_text(f'output = "out.gpkg"\n[partition]\ncommunities = '
+                      f'"{(DATA / "curved_communities.gpkg").as_posix()}"\n'
+                      '[census]\nfiles = ["census.csv"]\ncrs = "wgs84"\n', encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and "census.csv" in lines[0], output
+    assert 'map = ["X=COLUMN", "Y=COLUMN"] in [census]' in lines[0]
+    assert "--map" not in lines[0] and "--header-row" not in lines[0]
