@@ -48,11 +48,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
+import geopandas as gpd
+import pandas as pd
 
 from gridkit.acceptance import (
     AccuracyOptions,
@@ -72,13 +76,103 @@ from gridkit.errors import GridkitError
 from gridkit.events import EventImportOptions, import_events_geopackage
 from gridkit.grids import GridsAdoptOptions, adopt_geopackage
 from gridkit.io import read_toml
-from gridkit.options import cluster_options, from_section, json_option, toml_types
+from gridkit.options import (
+    PATH,
+    click_options,
+    cluster_options,
+    from_section,
+    json_option,
+    option,
+    toml_types,
+)
 from gridkit.partition import PartitionOptions, partition_geopackage
-from gridkit.report import ReportOptions, report_geopackage
+from gridkit.report import ReportOptions, ReportResult, report_geopackage
 from gridkit.responsibility import GroupOptions, group_geopackage
+from gridkit.result import StepResult, empty_qa
 from gridkit.store import COMMITTED
 
+__all__ = ["RunOptions", "RunResult", "check_config", "load_config", "run_pipeline"]
+
 SAMPLE_CONFIG = "gridkit.toml"
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of ``gridkit run`` (one county's config; a PROJECT is :mod:`gridkit.project`).
+
+    ``gridkit run`` records no ``gridkit_run`` row of its own: each step it runs records its
+    parameters as the step's own command does, so no field here is recorded.
+
+    Parameters
+    ----------
+    config : pathlib.Path, optional
+        The TOML config (see the module's docstring); default the bundled sample district.
+        The ``CONFIG`` argument.
+    output : pathlib.Path, optional
+        The GeoPackage to write (default: the config's ``output``; ``out/sample.gpkg`` for
+        the sample). ``-o``; the top-level TOML key ``output``.
+
+    Examples
+    --------
+    >>> from gridkit.options import record, toml_types
+    >>> toml_types(RunOptions), record(RunOptions(Path("city.toml")))
+    ({'output': <class 'pathlib.Path'>}, {})
+    """
+
+    config: Path | None = option(None, flag="CONFIG", argument=True, type=PATH,
+                                 required=False, toml=False, record=False)
+    output: Path | None = option(
+        None, flag=("-o", "--output"), type=PATH, record=False,
+        help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
+             "sample); for a PROJECT, the output folder.")
+
+
+@dataclass
+class RunResult(StepResult):
+    """What ``gridkit run`` did: every step's figures and QA issues.
+
+    Reads as its figures, as :class:`~gridkit.result.StepResult` does (``result["census"]``).
+
+    Parameters
+    ----------
+    figures : dict
+        Exactly what ``gridkit run --json`` prints: ``output`` and, per step that ran, its
+        figures under the step's name (``partition`` or ``grids``, ``census``, ``events``,
+        ``group``, ``check``, ``spotcheck`` with ``plan`` and ``accuracy``, ``report``).
+    qa : geopandas.GeoDataFrame
+        The QA issues every step found, in step order (columns of ``qa_issue``).
+    steps : dict of str to StepResult
+        Each step's own result (``"spotcheck"`` and ``"accuracy"`` apart), paths naming the
+        published outputs.
+    output : pathlib.Path
+        The GeoPackage written.
+
+    Examples
+    --------
+    >>> result = RunResult({"output": "out/a.gpkg"}, output=Path("out/a.gpkg"))
+    >>> result["output"], result.step("census"), len(result.qa)
+    ('out/a.gpkg', None, 0)
+    """
+
+    steps: dict[str, StepResult] = field(default_factory=dict)
+    output: Path = Path()
+
+    def step(self, name: str) -> StepResult | None:
+        """The result of step ``name``, None when the config had no such step.
+
+        Parameters
+        ----------
+        name : str
+            ``partition``, ``grids``, ``census``, ``events``, ``group``, ``check``,
+            ``spotcheck``, ``accuracy`` or ``report``.
+
+        Returns
+        -------
+        StepResult or None
+            That step's figures and QA issues.
+        """
+        return self.steps.get(name)
 
 # Every key a section takes, with the type it must have; paths are resolved against the
 # config file's folder.
@@ -92,7 +186,7 @@ SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "spotcheck": {**toml_types(SampleOptions), **toml_types(AccuracyOptions)},
     "report": toml_types(ReportOptions),
 }
-TOP_LEVEL = {"output": Path, **{name: dict for name in SECTIONS}}
+TOP_LEVEL: dict[str, Any] = {**toml_types(RunOptions), **{name: dict for name in SECTIONS}}
 
 
 def sample_config() -> Path:
@@ -180,23 +274,55 @@ def check_config(raw: dict, path: Path) -> dict:
     return config
 
 
-def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
-                 client=None, *, config: dict | None = None, borders=None) -> dict:
-    """Run every step of the config on a staged copy and publish the outputs together.
-
-    ``config`` (from :func:`check_config`) is used instead of reading ``config_path``;
-    ``borders``: county border lines for the partition
-    (:func:`gridkit.project.node_borders`).
+def run_pipeline(config_path: RunOptions | Path | None = None, output: Path | None = None,
+                 progress: Progress = None, client: Any = None, *, config: dict | None = None,
+                 borders: Any = None) -> RunResult:
+    """Run every step of a config on a staged copy and publish the outputs together.
 
     The GeoPackage, the HTML report and the spot-check folder are built in a folder beside
     the output (``.NAME.gridkit-run-PID-*``; the GeoPackage copied there first when it
     exists: ``run`` rewrites every layer from the partition on, the one place gridkit still
     copies a whole file) and moved into place only when every step succeeded. A failure,
     Ctrl-C or SIGTERM leaves the previous outputs untouched and removes the staging folder.
+
+    Parameters
+    ----------
+    config_path : RunOptions or pathlib.Path, optional
+        The run's options, or just the config file (default: the bundled sample).
+    output : pathlib.Path, optional
+        The GeoPackage to write, when ``config_path`` is a path (see :class:`RunOptions`).
+    progress : callable, optional
+        Called with a short text as each step starts.
+    client : dask.distributed.Client, optional
+        Run the partition's and the grouping's tasks on this cluster.
+    config : dict, optional
+        A config checked by :func:`check_config`, used instead of reading ``config_path``.
+    borders : numpy.ndarray of LineString, optional
+        The county's share of the province's noded border lines
+        (:func:`gridkit.project.node_borders`), for the partition.
+
+    Returns
+    -------
+    RunResult
+        ``figures`` as ``gridkit run --json`` prints them, ``qa`` every step's issues,
+        ``steps`` each step's result; paths name the published outputs.
+
+    Raises
+    ------
+    GridkitError
+        A config that does not check, no output, any step's own error (nothing published).
+
+    Examples
+    --------
+    >>> result = run_pipeline(RunOptions(output=Path("out/sample.gpkg")))  # doctest: +SKIP
+    >>> result["partition"]["unit_grids"], result.step("report")["output"]  # doctest: +SKIP
+    (1491, '.../out/sample.html')
     """
+    options = config_path if isinstance(config_path, RunOptions) \
+        else RunOptions(config_path, output)
     if config is None:
-        config = load_config(config_path or sample_config())
-    target = _target(config, config_path, output)
+        config = load_config(options.config or sample_config())
+    target = _target(config, options.config, options.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_orphan_runs(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{RUN_MARK}{os.getpid()}-",
@@ -205,14 +331,13 @@ def run_pipeline(config_path: Path | None, output: Path | None, progress=None,
         staged = staging / target.name
         if target.exists():
             shutil.copyfile(target, staged)
-        figures = _steps(config, staged, progress, client, borders)
+        steps = _steps(config, staged, progress, client, borders)
         _publish(staging, target)
     finally:
         # The steps committed into the staged copy only: the output is what _publish did.
         COMMITTED[:] = [p for p in COMMITTED if staging not in Path(p).absolute().parents]
         shutil.rmtree(staging, ignore_errors=True)
-    _relocate(figures, staging, target.parent)
-    return figures
+    return _result(target, steps, staging)
 
 
 RUN_MARK = ".gridkit-run-"
@@ -277,53 +402,89 @@ def _publish(staging: Path, target: Path) -> None:
             raise
 
 
-def _relocate(figures: dict, staging: Path, folder: Path) -> None:
-    """Paths in the figures that named the staging folder, made to name the outputs."""
-    for key, value in list(figures.items()):
-        if isinstance(value, dict):
-            _relocate(value, staging, folder)
-        elif isinstance(value, str) and value.startswith(str(staging)):
-            figures[key] = str(folder) + value[len(str(staging)):]
+def _relocated(value: Any, staging: Path, folder: Path) -> Any:
+    """``value`` with the texts that named the staging folder made to name the outputs."""
+    if isinstance(value, dict):
+        return {key: _relocated(item, staging, folder) for key, item in value.items()}
+    if isinstance(value, str) and value.startswith(str(staging)):
+        return str(folder) + value[len(str(staging)):]
+    return value
 
 
-def _steps(config: dict, target: Path, progress, client, borders=None) -> dict:
+def _result(target: Path, steps: dict[str, StepResult], staging: Path) -> RunResult:
+    """The run's result from its steps', paths moved from the staging folder to the outputs.
+
+    The figures nest as ``--json`` always printed them: the spot-check plan and its
+    accuracy under ``spotcheck``, the report's page under ``report``.
+    """
+    folder = target.parent
+    published: dict[str, StepResult] = {}
+    for name, result in steps.items():
+        moved = _relocated(result.figures, staging, folder)
+        published[name] = replace(result, figures=moved, page=_relocated(
+            result.page, staging, folder)) if isinstance(result, ReportResult) \
+            else replace(result, figures=moved)
+    figures: dict[str, Any] = {"output": str(target)}
+    for name, result in published.items():
+        if name == "accuracy":
+            continue
+        if name == "spotcheck":
+            figures[name] = {"plan": result.figures}
+            if "accuracy" in published:
+                figures[name]["accuracy"] = published["accuracy"].figures
+        elif isinstance(result, ReportResult):
+            figures[name] = result.page
+        else:
+            figures[name] = result.figures
+    crs = next((r.qa.crs for r in published.values() if r.qa.crs is not None), None)
+    frames = [r.qa for r in published.values() if len(r.qa)]
+    qa = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs) if frames \
+        else empty_qa(crs)
+    return RunResult(figures, qa, steps=published, output=target)
+
+
+def _steps(config: dict, target: Path, progress: Progress, client: Any,
+           borders: Any = None) -> dict[str, StepResult]:
+    """Each step of ``config`` on the GeoPackage ``target``, in order; its result by name."""
     say = progress or (lambda _stage: None)
-    figures = {"output": str(target)}
+    steps: dict[str, StepResult] = {}
     if "grids" in config:
         say("adopting the city's unit grids")
-        figures["grids"] = adopt_geopackage(
-            target, from_section(GridsAdoptOptions, config["grids"])).figures
+        steps["grids"] = adopt_geopackage(target, from_section(GridsAdoptOptions,
+                                                               config["grids"]))
     else:
         options = from_section(PartitionOptions, config["partition"])
         with _fix_in_section("partition", "partition"):
-            figures["partition"] = partition_geopackage(target, options, progress=progress,
-                                                        client=client, borders=borders).figures
+            steps["partition"] = partition_geopackage(target, options, progress=progress,
+                                                      client=client, borders=borders)
     if "census" in config:
         say("importing the census")
         with _fix_in_section("census", "census import"):
-            figures["census"] = _census(target, config["census"])
+            steps["census"] = import_census_geopackage(
+                target, from_section(CensusImportOptions, config["census"]))
     if "events" in config:
         say("importing events")
         with _fix_in_section("events", "events import"):
-            figures["events"] = _events(target, config["events"])
+            steps["events"] = import_events_geopackage(
+                target, from_section(EventImportOptions, config["events"]))
     if "group" in config:
         say("grouping responsibility grids")
         with _fix_in_section("group", "group"):
-            figures["group"] = group_geopackage(
-                target, from_section(GroupOptions, config["group"]), client=client).figures
+            steps["group"] = group_geopackage(
+                target, from_section(GroupOptions, config["group"]), client=client)
     if "census" in config:
         say("checking the census")
         options = from_section(CensusCheckOptions, config.get("check", {}))
-        figures["check"] = check_census_geopackage(target, options).figures
+        steps["check"] = check_census_geopackage(target, options)
     if "spotcheck" in config:
         say("planning the spot check")
-        figures["spotcheck"] = _spotcheck(target, config["spotcheck"])
+        steps.update(_spotcheck(target, config["spotcheck"]))
     if "report" in config:
         say("writing the report")
         options = from_section(ReportOptions, config["report"],
                                output=target.with_suffix(".html"))
-        figures["report"] = report_geopackage(target, options).page
-    return figures
+        steps["report"] = report_geopackage(target, options)
+    return steps
 
 
 @contextmanager
@@ -336,35 +497,33 @@ def _fix_in_section(section: str, command: str) -> Iterator[None]:
         raise
 
 
-def _census(target: Path, section: dict) -> dict:
-    return import_census_geopackage(target, from_section(CensusImportOptions, section)).figures
+def _census(target: Path, section: dict) -> StepResult:
+    return import_census_geopackage(target, from_section(CensusImportOptions, section))
 
 
-def _events(target: Path, section: dict) -> dict:
-    return import_events_geopackage(target, from_section(EventImportOptions, section)).figures
+def _events(target: Path, section: dict) -> StepResult:
+    return import_events_geopackage(target, from_section(EventImportOptions, section))
 
 
-def _spotcheck(target: Path, section: dict) -> dict:
+def _spotcheck(target: Path, section: dict) -> dict[str, StepResult]:
     plan = target.with_name(f"{target.stem}_spotcheck")
     sample = from_section(SampleOptions, section, plan=plan)
-    figures = {"plan": census_sample_geopackage(target, sample).figures}
+    steps = {"spotcheck": census_sample_geopackage(target, sample)}
     if "sheet" in section:
         # As before the options were generated: the config's target is the accuracy's;
         # completeness is judged against the default 96%.
         judge = from_section(AccuracyOptions, section, plan=plan,
                              completeness_target=AccuracyOptions.target)
-        figures["accuracy"] = census_accuracy_geopackage(target, judge).figures
-    return figures
+        steps["accuracy"] = census_accuracy_geopackage(target, judge)
+    return steps
 
 
 @click.command()
-@click.argument("config", required=False, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="GeoPackage to write (default: the config's output; out/sample.gpkg for the "
-                   "sample); for a PROJECT, the output folder.")
+@click_options(RunOptions)
 @json_option()
 @cluster_options
-def run(config, output, as_json, scheduler, workers):
+def run(options: RunOptions, as_json: bool, scheduler: str | None,
+        workers: int | None) -> None:
     """Run the whole pipeline from a TOML config; with no CONFIG, on the bundled sample.
 
     Steps: partition into unit grids, then (with a [group] section) responsibility grids.
@@ -380,12 +539,12 @@ def run(config, output, as_json, scheduler, workers):
     """
     from gridkit.project import is_project
 
-    if config is not None and is_project(config):
-        _run_project(config, output, as_json, scheduler, workers)
+    if options.config is not None and is_project(options.config):
+        _run_project(options.config, options.output, as_json, scheduler, workers)
         return
     with status_line("partition", show_progress() and not as_json) as say, \
             cluster_client(scheduler, workers) as client:
-        figures = run_pipeline(config, output, progress=say, client=client)
+        figures = run_pipeline(options, progress=say, client=client).figures
     if as_json:
         emit_json(figures)
         return
@@ -401,6 +560,10 @@ def run(config, output, as_json, scheduler, workers):
         from gridkit.responsibility.cli import print_group_summary
 
         print_group_summary(figures["group"])
+    else:  # [group] is optional: say so, or a missing layer looks like a failure
+        click.echo(f"{'group':<10} skipped: the config has no [group] section, so no "
+                   "responsibility grids; add [group] (empty for the 10-16/20-30 bands) or run "
+                   f"gridkit group {figures['output']}")
     for step, line in _step_lines(figures):
         click.echo(f"{step:<10} {line}")
     click.echo(f"wrote {figures['output']}")

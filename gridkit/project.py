@@ -302,7 +302,7 @@ def _adopted_outline(county: County) -> dict:
             "crossings": empty}
 
 
-def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
+def node_borders(outlines: list[dict]) -> dict[str, np.ndarray | None]:
     """Every county's share of the province's border linework, noded once.
 
     Borders of counties in one working CRS are noded together (on the partition's 0.1 mm
@@ -323,7 +323,7 @@ def node_borders(outlines: list[dict]) -> dict[str, np.ndarray]:
     """
     from gridkit.partition.faces import PRECISION
 
-    shares: dict[str, np.ndarray | None] = {}
+    shares: dict[str, np.ndarray | None] = {}  # None: the county's outline failed
     by_crs: dict[str, list[dict]] = {}
     for outline in outlines:
         if "error" in outline:
@@ -389,12 +389,12 @@ def run_county(county: County, out_dir: Path, borders: np.ndarray | None, stamp:
     county = with_routed(county, routes or {})
     try:
         with stamped_run(stamp, argv):
-            figures = run_pipeline(None, target, config=county.config, borders=borders)
+            result = run_pipeline(None, target, config=county.config, borders=borders)
         layers = write_county_dataset(target, Path(out_dir) / "parquet", county.code)
     except GridkitError as error:
         return {"code": county.code, "name": county.name, "error": str(error),
                 "seconds": round(time.perf_counter() - started, 2)}
-    out = county_summary(county.code, county.name, figures)
+    out = county_summary(county.code, county.name, result.figures)
     out["routed"] = {step: {f["file"]: f["by_county"].get(county.code, 0) for f in found}
                      for step, found in (routes or {}).items()}
     out["parquet_layers"] = layers

@@ -324,6 +324,9 @@ RULES: dict[str, Rule] = {r.name: r for r in [
     # -- codes check (a table's code columns; JSON/CSV rows, not qa_issue) -------------------
     Rule("empty", "error", "", "no {kind} code", "fill in the code",
          "代码为空", "code empty", severities=("error", "warning"), steps=("codes check",)),
+    Rule("objcode-to-allocate", "warning", "", "{count} rows have no component code",
+         "gridkit census import allocates one", "标识码待分配", "component code to be allocated",
+         steps=("codes check",)),
     Rule("unknown-kind", "error", "", "not a code gridkit knows",
          "codes have 6, 9, 12, 15 or 16 digits", "无法识别的代码类型", "unknown code kind",
          steps=("codes check",)),

@@ -138,6 +138,25 @@ def test_key_areas_with_a_stray_point_are_used_and_the_point_reported(tmp_path):
     assert (grids["DENSITY"] == "dense").any()
 
 
+def test_gbk_shapefile_with_cut_chinese_field_names(tmp_path):
+    """A communities Shapefile written in GBK keeps 10 bytes of a field name: 统计用区划代码
+    arrives as 统计用区划 and 村居名称 whole. The cut code field is found and the names kept."""
+    comm = pyogrio.read_dataframe(DATA / "curved_communities.gpkg")
+    comm = comm.rename(columns={"CODE": "统计用区划代码"})
+    comm["村居名称"] = [f"社区{i}" for i in range(len(comm))]
+    comm = comm[["统计用区划代码", "村居名称", "geometry"]]
+    comm["geometry"] = shapely.force_2d(comm.geometry.to_numpy())
+    path = tmp_path / "村居.shp"
+    with pytest.warns(RuntimeWarning):  # GDAL says it truncated the field name
+        pyogrio.write_dataframe(comm, path, encoding="gbk")
+    fields = pyogrio.read_info(path, encoding="gbk")["fields"].tolist()
+    assert "统计用区划" in fields  # the DBF really cut it
+    out, figures = partitioned(tmp_path, path)
+    written = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert sorted(written.index) == sorted(EXACT)
+    assert written["NAME"].str.startswith("社区").all()
+
+
 @pytest.mark.parametrize("cpg", [True, False])
 def test_street_and_county_names_from_an_arcgis_shapefile(tmp_path, cpg):
     """所属街道名称/所属区县名称 in a GBK DBF (cut to 所属街道名/所属区县名 at 10 bytes, with or

@@ -179,7 +179,8 @@ def test_phased_area_then_a_wider_update_adds_grids_without_touching_the_old(tmp
                    "--area", _write(wider, tmp_path / "a2.gpkg"), "--json")
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output)
-    assert figures["communities"] == {"unchanged": 2, "changed": 0, "new": 2, "gone": 0}
+    assert figures["communities"] == {"unchanged": 2, "changed": 0, "new": 2, "gone": 0,
+                                      "recoded": 0}
     after = pyogrio.read_dataframe(out, layer="unit_grid")
     old = after[after["BGID"].isin(before["BGID"])].reset_index(drop=True)
     assert (old.geometry.to_wkb() == before.geometry.to_wkb()).all()
@@ -243,3 +244,115 @@ def test_adopt_an_arcgis_polygonz_shapefile_with_a_double_code_field(clean, tmp_
     dropped = qa[qa["RULE"] == "dropped-z-m"]
     assert len(dropped) == 1
     assert f"{len(grids)} of {len(grids)} grids carry Z/M values" in dropped["MESSAGE"].iloc[0]
+
+
+def test_a_village_recoded_on_the_same_land_keeps_its_grids_under_the_new_code(tmp_path):
+    # 撤村建居: village 310116101201 becomes residents' committee 310116101003; the new
+    # boundary file redraws its outline with a 0.4 m wobble (digitising), nothing else changes.
+    communities = four_communities()
+    out = tmp_path / "o.gpkg"
+    done = _invoke("partition", _write(communities, tmp_path / "c.gpkg"), "-o", out,
+                   "--target-area", TARGET)
+    assert done.exit_code == 0, done.output
+    assert _invoke("group", out).exit_code == 0
+    before = pyogrio.read_dataframe(out, layer="unit_grid")
+    village = before[before["COMMUNITY"] == "310116101201"].reset_index(drop=True)
+    points = shapely.point_on_surface(before.geometry.to_numpy())
+    events = gpd.GeoDataFrame({"EVTID": [f"E{k}" for k in range(len(before))],
+                               "BGID": before["BGID"], "STREET": before["STREET"],
+                               "COMMUNITY": before["COMMUNITY"]}, geometry=points, crs=4549)
+    from gridkit.io import write_geopackage
+
+    write_geopackage(out, {"event": events})
+
+    now = communities.copy()
+    k = int(np.flatnonzero(now["CODE"] == "310116101201")[0])
+    x0, y0, x1, y1 = now.geometry.iloc[k].bounds
+    now.loc[k, "CODE"], now.loc[k, "NAME"] = "310116101003", "新居委会"
+    now.loc[k, "geometry"] = shapely.box(x0, y0, x1 + 0.4, y1)
+    done = _invoke("partition", _write(now, tmp_path / "c2.gpkg"), "-o", out, "--target-area",
+                   TARGET, "--update", "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["communities"] == {"unchanged": 3, "changed": 0, "new": 0, "gone": 0,
+                                      "recoded": 1}
+    assert figures["recut"] == {"old": 0, "new": 0}
+    assert figures["grid_change"]["recoded"] == len(village)
+    assert figures["grid_change"]["reshaped"] == figures["grid_change"]["new"] == 0
+
+    after = pyogrio.read_dataframe(out, layer="unit_grid").set_index("BGID")
+    assert len(after) == len(before)
+    renamed = {old: "310116101003" + old[12:] for old in village["BGID"]}  # serials kept
+    assert set(after.index) == set(before["BGID"]) - set(renamed) | set(renamed.values())
+    for old, geom in zip(village["BGID"], village.geometry, strict=True):
+        grid = after.loc[renamed[old]]
+        assert grid.geometry.wkb == geom.wkb  # the city's geometry, byte for byte
+        assert (grid["COMMUNITY"], grid["STREET"]) == ("310116101003", "310116101")
+    change = pyogrio.read_dataframe(out, layer="grid_change")
+    assert (change["KIND"] == "recoded").all()
+    assert dict(zip(change["OLD_BGID"], change["NEW_BGID"], strict=True)) == renamed
+    assert change["AREA"].to_numpy() == pytest.approx(shapely.area(village.geometry.to_numpy()))
+    registry = pyogrio.read_dataframe(out, layer="bgid_registry",
+                                      read_geometry=False).set_index("BGID")
+    assert (registry.loc[list(renamed), "STATUS"] == "retired").all()
+    assert (registry.loc[list(renamed.values()), "STATUS"] == "active").all()
+    community = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert "310116101201" not in community.index
+    assert community.loc["310116101003", "NAME"] == "新居委会"
+    # The village's events follow their grid to its new code, each listed.
+    moves = pyogrio.read_dataframe(out, layer="grid_relocation", read_geometry=False)
+    mine = events[events["COMMUNITY"] == "310116101201"]
+    assert dict(zip(moves["KEY"], moves["NEW_BGID"], strict=True)) == {
+        e: renamed[b] for e, b in zip(mine["EVTID"], mine["BGID"], strict=True)}
+    moved = pyogrio.read_dataframe(out, layer="event").set_index("EVTID")
+    assert (moved.loc[mine["EVTID"], "COMMUNITY"] == "310116101003").all()
+    # Same street: the responsibility grids are the same grids and keep their RGIDs.
+    assert after.loc[list(renamed.values()), "RGID"].notna().all()
+    assert _invoke("group", out).exit_code == 0
+    regrouped = pyogrio.read_dataframe(out, layer="unit_grid").set_index("BGID")
+    old_rgid = before.set_index("BGID")["RGID"].rename(index=renamed)
+    assert (regrouped["RGID"] == old_rgid.reindex(regrouped.index)).all()
+    # Then the same again is a no-op.
+    stamp = hashlib.sha256(out.read_bytes()).hexdigest()
+    done = _invoke("partition", tmp_path / "c2.gpkg", "-o", out, "--target-area", TARGET,
+                   "--update")
+    assert done.exit_code == 0 and hashlib.sha256(out.read_bytes()).hexdigest() == stamp
+
+
+def test_recoding_into_another_street_clears_the_responsibility_grid_and_skips_used_codes():
+    from gridkit.grids.registry import new_registry
+    from gridkit.grids.update import recode_grids
+
+    codes = ["310116101201001", "310116101201002", "310116101202001"]
+    kept = gpd.GeoDataFrame(
+        {"BGID": codes, "COMMUNITY": [c[:12] for c in codes], "STREET": "310116101",
+         "RGID": ["310116101001", "310116101001", "310116101002"],
+         "DENSITY": ["dense", "dense", "sparse"]},
+        geometry=[shapely.box(k, 0, k + 1, 1) for k in range(3)], crs=4549)
+    # 撤镇建街 and 撤村建居 at once: the village goes to street 003; 310116003005001 was used
+    # (and retired) before, so its grids take serials the community never used, in order.
+    registry = new_registry([*codes, "310116003005001"], 0)
+    out, registry, renames = recode_grids(kept, {"310116101201": "310116003005"}, registry, 7)
+    assert renames == {"310116101201001": "310116003005002",
+                       "310116101201002": "310116003005003"}
+    assert out["BGID"].tolist() == ["310116003005002", "310116003005003", "310116101202001"]
+    assert out["STREET"].tolist() == ["310116003", "310116003", "310116101"]
+    # Its responsibility grid named the old street: cleared; the other one stays.
+    assert out["RGID"].isna().tolist() == [True, True, False]
+    status = registry.set_index("BGID")["STATUS"]
+    assert status[list(renames)].eq("retired").all()
+    assert status[list(renames.values())].eq("active").all()
+
+
+def test_a_run_without_a_group_section_says_it_built_no_responsibility_grids(clean, tmp_path):
+    grids, _ = clean
+    _write(grids[["BGID", "geometry"]], tmp_path / "g.gpkg")
+    config = tmp_path / "city.toml"
+    config.write_text('output = "city.gpkg"\n[grids]\ngrids = "g.gpkg"\ntarget_area = 20000\n',
+                      encoding="utf-8")
+    done = _invoke("run", config)
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.output.splitlines() if line.startswith("group ")]
+    assert len(lines) == 1 and "no [group] section" in lines[0]
+    assert f"gridkit group {tmp_path / 'city.gpkg'}" in lines[0]
+    assert "responsibility_grid" not in pyogrio.list_layers(tmp_path / "city.gpkg")[:, 0]

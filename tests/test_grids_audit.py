@@ -251,6 +251,32 @@ def test_invalid_ring_is_an_error_and_repaired_on_adoption(clean, tmp_path):
     assert repaired.is_valid and repaired.area == pytest.approx(box.area)
 
 
+def test_a_bow_tie_ring_is_one_invalid_grid_with_its_place(clean, tmp_path):
+    # A grid digitised with two corners swapped: its ring crosses itself in the middle.
+    grids, communities = clean
+    frame = grids[["BGID", "geometry"]].copy()
+    x0, y0, x1, y1 = frame.geometry.iloc[0].bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    assert not bowtie.is_valid
+    frame.loc[0, "geometry"] = bowtie
+    found = _audit(frame, communities)
+    mine = [i for i in found.issues if i.key == frame.loc[0, "BGID"]]
+    assert [i.rule for i in mine] == ["grid-invalid-geometry"]
+    assert "Self-intersection" in mine[0].message and "°E" in mine[0].message
+    assert "falls into 2 parts" in mine[0].message
+    centre = shapely.Point((x0 + x1) / 2, (y0 + y1) / 2)
+    assert mine[0].geometry.distance(centre) < 0.01
+    assert "grid-multipart" not in {i.rule for i in found.issues}
+    # Made valid it is two triangles: adoption stops even with --repair, naming the grid.
+    path = tmp_path / "g.gpkg"
+    frame.to_file(path)
+    done = CliRunner().invoke(main, ["grids", "adopt", str(path), "-o", str(tmp_path / "o.gpkg"),
+                                     "--target-area", "20000", "--repair"])
+    assert done.exit_code == 2, done.output
+    assert frame.loc[0, "BGID"] in done.output and "redraw it as one polygon" in done.output
+    assert not (tmp_path / "o.gpkg").exists()
+
+
 def test_esri_json_from_an_arcgis_server(clean, tmp_path):
     grids, _ = clean
     features = [{"attributes": {"OBJECTID": k + 1, "DYWGBM": code},
@@ -287,3 +313,35 @@ def test_communities_drawn_overlapping_do_not_put_grids_across(clean):
     found = _audit(grids, drawn)
     assert found.figures["by_rule"].get("grid-across-communities", 0) == 0
     assert found.errors == 0
+
+
+def test_grids_of_a_recoded_community_are_one_fault_with_the_way_to_recode_them(clean,
+                                                                              tmp_path):
+    # The city's grids still carry village 310116101201's code; the new boundaries name the
+    # same land residents' committee 310116101003 (撤村建居).
+    grids, communities = clean
+    now = communities.copy()
+    now.loc[now["CODE"] == "310116101201", "CODE"] = "310116101003"
+    found = _audit(grids, now)
+    wrong = [i for i in found.issues if i.rule == "grid-code-community"]
+    assert len(wrong) == 1 and wrong[0].key == "310116101201"
+    village = grids[grids["COMMUNITY"] == "310116101201"]
+    assert f"all {len(village)} grids coded 310116101201NNN" in wrong[0].message
+    assert "--update" in wrong[0].message and "°E" in wrong[0].message
+    assert wrong[0].geometry.area == pytest.approx(village.area.sum(), rel=1e-6)
+    # Doing what it says: adopt as coded, then update to the new communities.
+    path, out = tmp_path / "g.gpkg", tmp_path / "o.gpkg"
+    grids[["BGID", "geometry"]].to_file(path)
+    now[["CODE", "NAME", "geometry"]].to_file(tmp_path / "c.gpkg")
+    runner = CliRunner()
+    done = runner.invoke(main, ["grids", "adopt", str(path), "-o", str(out),
+                                "--target-area", "20000"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(main, ["partition", str(tmp_path / "c.gpkg"), "-o", str(out),
+                                "--target-area", "20000", "--update"])
+    assert done.exit_code == 0, done.output
+    assert "1 recoded (same land, new code)" in done.output
+    assert f"{len(village)} kept under new codes (310116101201 → 310116101003)" in done.output
+    adopted = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert sorted(adopted["BGID"]) == sorted(
+        "310116101003" + c[12:] if c.startswith("310116101201") else c for c in grids["BGID"])

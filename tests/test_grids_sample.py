@@ -154,7 +154,7 @@ def test_update_after_a_merger_and_a_moved_boundary(sample, tmp_path):
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output)
     assert figures["communities"] == {"unchanged": len(comm) - 4, "changed": 2, "new": 1,
-                                      "gone": 2}
+                                      "gone": 2, "recoded": 0}
     after = _grids(out)
     # Grids of every other community: same rows, same BGIDs, same geometry bytes.
     others = ~before["COMMUNITY"].isin(changed_codes)

@@ -223,6 +223,48 @@ def test_field_names_cut_at_ten_bytes(tmp_path):
     assert figures["files"][0]["kept_in_extra"] == []
 
 
+def test_every_cut_column_is_mapped_or_named_never_dropped(tmp_path):
+    # UTF-8 keeps 3 Chinese characters: 主管部门名称 is 主管部, which could as well be
+    # 主管部门代码. It is not guessed: kept in EXTRA, named, and --map decides.
+    out = district(tmp_path)
+    path = _shapefile(tmp_path, "utf8", {"部件名称": ["路灯"], "主管部门名称": ["区路政所"],
+                                         "调查说明": ["夜间补测"]}, "UTF-8")
+    done = run("census", "import", path, "-o", out)
+    assert done.exit_code == 0, done.output
+    assert "column 主管部 could be DEPTCODE1 or DEPTNAME1" in done.output
+    assert "--map DEPTNAME1=主管部" in done.output
+    figures = census(path, "-o", out, "--mode", "replace")
+    file = figures["files"][0]
+    assert file["ambiguous_cut_names"] == {"主管部": ["DEPTCODE1", "DEPTNAME1"]}
+    # The DBF's three names (each cut mid-character, the broken byte dropped): all accounted.
+    assert set(file["columns"].values()) - {"X", "Y"} == {"部件名"}
+    assert set(file["kept_in_extra"]) == {"主管部", "调查说"}
+    components, _ = layers(out)
+    extra = json.loads(components["EXTRA"].iloc[0])
+    assert extra["主管部"] == "区路政所" and components["DEPTCODE1"].isna().all()
+    census(path, "-o", out, "--mode", "replace", "--map", "DEPTNAME1=主管部")
+    components, _ = layers(out)
+    assert components["DEPTNAME1"].tolist() == ["区路政所"]
+
+
+def test_a_cut_street_name_of_the_communities_is_carried_not_dropped(tmp_path):
+    # 所属街道名称 is 10 bytes too long for a GBK DBF: GDAL writes 所属街道名.
+    from gridkit.io import read_vector
+    from gridkit.partition.context import with_input_names
+
+    frame = gpd.GeoDataFrame({"社区代码": ["310116101003"], "名称": ["新居委会"],
+                              "所属街道名称": ["朱泾镇"]},
+                             geometry=[shapely.box(0, 0, 100, 100)], crs=4549)
+    path = tmp_path / "communities.shp"
+    with pytest.warns(RuntimeWarning):
+        pyogrio.write_dataframe(frame, path, encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    source = read_vector(path, what="communities")
+    assert "所属街道名" in source.columns
+    out = gpd.GeoDataFrame({"CODE": ["310116101003"]}, geometry=[None])
+    assert with_input_names(out, source)["STREET_NAME"].tolist() == ["朱泾镇"]
+
+
 def test_dbf_encoding_by_evidence(tmp_path):
     out = district(tmp_path)
     names = ["路灯", "垃圾箱", "污水井盖"]
@@ -560,6 +602,40 @@ def test_a_utc_event_time_is_converted_and_logged(tmp_path):
          "rule": "time-zone", "rows": 1, "first_row": 2}]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-05-11T20:30:00Z", dt.date(2025, 5, 12)),             # 04:30 on 12 May in China
+    ("2025-05-12T00:30:00Z", dt.date(2025, 5, 12)),
+    ("2025-05-12T23:30:00-05:00", dt.date(2025, 5, 13)),
+    ("2025-05-11T20:30:00+08:00", dt.date(2025, 5, 11)),
+    ("2025-05-11 20:30", dt.date(2025, 5, 11)),
+    ("2025-05-12", dt.date(2025, 5, 12)),                       # "-12" is a day, not an offset
+])
+def test_census_dates_with_offsets_are_china_time(text, expected):
+    from gridkit.components.attributes import parse_date
+
+    assert parse_date(text) == expected
+
+
+def test_a_utc_census_date_is_converted_and_logged_as_events_are(tmp_path):
+    out = district(tmp_path)
+    rows = good_rows(3)
+    rows[0][8] = "2025-05-11T20:30:00Z"         # ORDATE from a platform's API, in UTC
+    rows[1][8] = "2025-05-11T20:30:00+08:00"    # China's own offset: read as written
+    rows[2][9] = "2025-05-12T00:30:00Z"         # CHDATE: the same day either way, still logged
+    csv = tmp_path / "census.csv"
+    csv.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    figures = census(csv, "-o", out, "--crs", "wgs84")
+    components = pyogrio.read_dataframe(out, layer="component").sort_values("SRCROW")
+    assert [str(d)[:10] for d in components["ORDATE"]] == ["2025-05-12", "2025-05-11",
+                                                           "2012-03-05"]
+    assert str(components["CHDATE"].iloc[2])[:10] == "2025-05-12"
+    assert [c for c in figures["files"][0]["changed_values"] if c["rule"] == "time-zone"] == [
+        {"field": "初始时间", "from": "2025-05-11T20:30:00Z", "to": "2025-05-12",
+         "rule": "time-zone", "rows": 1, "first_row": 2},
+        {"field": "变更时间", "from": "2025-05-12T00:30:00Z", "to": "2025-05-12",
+         "rule": "time-zone", "rows": 1, "first_row": 4}]
+
+
 def test_geopackage_event_times_keep_their_offset(tmp_path):
     """GDAL's Arrow read labels a GeoPackage DateTime column UTC; 20:30+08:00 stays 20:30."""
     import pandas as pd
@@ -580,3 +656,52 @@ def test_geopackage_event_times_keep_their_offset(tmp_path):
     assert [str(t) for t in events["TIME"]] == ["2025-05-12 20:30:00"] * 2
     changed = json.loads(done.stdout)["files"][0]["changed_values"]
     assert [(c["rule"], c["to"]) for c in changed] == [("time-zone", "2025-05-12 20:30:00")]
+
+
+def test_codes_check_and_import_agree_on_an_empty_objcode(tmp_path):
+    # A survey team's sheet: 标识码 left empty on new components, for the import to allocate.
+    rows = good_rows(5)
+    rows[2][0] = "3101160104000001"  # one 雨水箅子 already coded: kept
+    csv = tmp_path / "census.csv"
+    csv.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    done = run("codes", "check", csv, "--json")
+    assert done.exit_code == 0, done.output  # not an error: the import allocates them
+    report = json.loads(done.stdout)
+    issues = [i for part in report["layers"] for i in part["issues"]
+              if i["rule"] == "objcode-to-allocate"]
+    assert len(issues) == 1 and issues[0]["severity"] == "warning"
+    assert "4 rows have no component code (rows 2-3, 5-6): to be allocated" in \
+        issues[0]["message"]
+    assert report["errors"] == 0
+    figures = census(csv, "-o", district(tmp_path), "--crs", "wgs84")
+    assert figures["codes"]["allocated"] == 4 and figures["codes"]["kept"] == 1
+
+
+def test_srcrow_of_feature_files_is_the_feature_id_qgis_shows_and_each_import_says_so(tmp_path):
+    out = district(tmp_path)
+    lon, lat, _ = grid_points()
+    frame = gpd.GeoDataFrame({"部件名称": ["路灯", "垃圾箱", "污水井盖"]},
+                             geometry=shapely.points(lon[:3], lat[:3]), crs=4326)
+    frame.to_file(tmp_path / "survey.geojson")
+    frame.to_file(tmp_path / "survey.gpkg")
+    expected = {"survey.geojson": [0, 1, 2], "survey.gpkg": [1, 2, 3]}
+    for name, first in (("survey.geojson", "0 = first feature"),
+                        ("survey.gpkg", "1 = first feature")):
+        done = run("census", "import", tmp_path / name, "-o", out, "--allow-duplicates")
+        assert done.exit_code == 0, done.output
+        assert "SRCROW: " in done.output and first in done.output
+        components, _ = layers(out)
+        mine = components[components["SRCFILE"] == name].sort_values("SRCROW")
+        # QGIS's $id of each feature (GDAL's FID): the row a user selects with "$id = N".
+        assert mine["SRCROW"].tolist() == expected[name]
+        assert mine["OBJNAME"].tolist() == frame["部件名称"].tolist()
+    # A GeoJSON whose features carry ids: QGIS shows those, SRCROW too.
+    collection = json.loads((tmp_path / "survey.geojson").read_text(encoding="utf-8"))
+    for feature, fid in zip(collection["features"], (101, 205, 3), strict=True):
+        feature["id"] = fid
+    (tmp_path / "ids.geojson").write_text(json.dumps(collection), encoding="utf-8")
+    figures = census(tmp_path / "ids.geojson", "-o", out, "--allow-duplicates")
+    assert "GeoJSON id members" in figures["files"][0]["srcrow"]
+    components, _ = layers(out)
+    assert sorted(components.loc[components["SRCFILE"] == "ids.geojson", "SRCROW"]) == \
+        [3, 101, 205]

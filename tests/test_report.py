@@ -30,16 +30,27 @@ KINDS = {"u1": "<u1", "u2": "<u2", "u4": "<u4", "i4": "<i4", "f4": "<f4", "f8": 
 
 
 def decode(html: str) -> tuple[dict, dict]:
-    """The map's document and typed arrays, unpacked the way map.js unpacks them."""
+    """The map's document and typed arrays, unpacked the way map.js unpacks them: the opening
+    stream's document, each later layer's detail merged into its spec."""
     header = json.loads(re.search(r'id="gk-header">(.*?)</script>', html).group(1))
-    # The payload comes in pieces (gk-data-0, gk-data-1, …) of one base64 text.
+    # The streams come in pieces (gk-data-0, gk-data-1, …) numbered through the page.
     pieces = re.findall(r'id="gk-data-(\d+)">(.*?)</script>', html, re.S)
     assert [int(k) for k, _ in pieces] == list(range(header["pieces"]))
-    raw = gzip.decompress(base64.b64decode("".join(piece for _, piece in pieces)))
-    arrays = {name: np.frombuffer(raw, dtype=KINDS[kind], count=count, offset=offset)
-              for name, (kind, offset, count) in header["arrays"].items()}
-    start, length = header["json"]
-    return json.loads(raw[start:start + length].decode("utf-8")), arrays
+    arrays, documents = {}, {}
+    for stream in header["streams"]:
+        first, count = stream["pieces"]
+        raw = gzip.decompress(base64.b64decode("".join(
+            piece for _, piece in pieces[first:first + count])))
+        arrays |= {name: np.frombuffer(raw, dtype=KINDS[kind], count=count, offset=offset)
+                   for name, (kind, offset, count) in stream["arrays"].items()}
+        start, length = stream["json"]
+        documents[stream["name"]] = json.loads(raw[start:start + length].decode("utf-8"))
+    doc = documents.pop("map")
+    for layer in doc["layers"]:
+        if "stream" in layer:
+            layer.update(documents.pop(layer["stream"])["layer"])
+    assert not documents
+    return doc, arrays
 
 
 def column_values(spec: dict, arrays: dict) -> list:
@@ -116,10 +127,13 @@ def test_page_is_self_contained(full):
 
 def test_user_text_is_escaped_everywhere(full):
     text = full["text"]
-    # Only the page's own three script elements (header, data in one piece, map library with
-    # its glue); the names arrive as text, escaped by Jinja2 in the page and by matplotlib in
-    # the charts.
-    assert text.count("<script") == 3
+    # Only the page's own script elements: the header, the map data (one piece per stream at
+    # this size: the opening layers, unit grids, buildings, events, components), a script
+    # handing each piece on, the map library with its glue; the names arrive as text, escaped
+    # by Jinja2 in the page and by matplotlib in the charts.
+    header = json.loads(re.search(r'id="gk-header">(.*?)</script>', text).group(1))
+    assert header["pieces"] == len(header["streams"]) == 5
+    assert text.count("<script") == 2 + 2 * 5
     assert "<img" not in text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
     assert "&#39;q&#39;" in text
@@ -209,6 +223,10 @@ def test_chinese_labels_for_rules_and_spot_check_fields(full):
     for header in ("准确率", "准确率下限", "准确率上限", "结论", "核查数", "层级"):
         assert f">{header}</th>" in spot, header
     assert ">通过<" in spot and ">未通过<" in spot
+    # The map's click panel names rules the same way (the registry's label, its id beside it).
+    doc, _ = decode(text)
+    assert doc["ruleLabels"]["objcode-class"] == "标识码与部件类别不符"
+    assert "社区之间有缝隙" in doc["ruleLabels"].values()
 
 
 def test_a_repeated_qa_issue_is_counted_once(full, tmp_path):
@@ -268,6 +286,7 @@ def test_english_labels(tmp_path):
     assert "单元网格面积" not in text
     doc, _ = decode(text)
     assert doc["strings"]["fit"] == "Whole district"
+    assert "gap between communities" in doc["ruleLabels"].values()
 
 
 def one_line(done, *fragments: str) -> str:

@@ -124,7 +124,7 @@ def test_components_turned_on_are_drawn_and_clicked(pages):
     page.open(pages["folder"] / "zh.html")
     page.scroll_to("#map")
     page.evaluate("document.querySelector('#gk-layers input[data-layer=component]').click()")
-    assert page.evaluate("gridkitReport.drawn().component") == COMPONENTS
+    assert page.evaluate("gridkitReport.drawn().then(d => d.component)") == COMPONENTS
     px, py = target.geometry.x, target.geometry.y
     page.evaluate(f"gridkitReport.zoomTo({px}, {py}, 0.2)")
     x, y = page.evaluate(f"gridkitReport.toClient({px}, {py})")
@@ -137,6 +137,28 @@ def test_components_turned_on_are_drawn_and_clicked(pages):
     assert page.errors() == []
 
 
+def test_a_click_on_a_qa_issue_names_its_rule(pages):
+    """The rule in words in the page's language, its id in small type beside it."""
+    qa = pyogrio.read_dataframe(pages["gpkg"], layer="qa_issue")
+    issue = qa[qa["RULE"] == "objcode-class"].iloc[0]
+    page = pages["browser"].page()
+    page.open(pages["folder"] / "zh.html")
+    at = issue.geometry
+    page.evaluate(f"gridkitReport.zoomTo({at.x}, {at.y}, 0.5)")
+    x, y = page.evaluate(f"gridkitReport.toClient({at.x}, {at.y})")
+    page.evaluate(f"gridkitReport.clickAt({x}, {y})")
+    # Under the point, the issue on the component (and the district's issues drawn as areas).
+    heading = page.evaluate("""(() => { const h = document.querySelector(
+        '#gk-info h4[data-layer=qa_issue][data-key=objcode-class]'); return h && [h.textContent,
+        h.querySelector('small.rule-id').textContent, Array.from(h.nextElementSibling
+        .querySelectorAll('dt')).find((dt) => dt.textContent === 'RULE')
+        .nextElementSibling.textContent]; })()""")
+    assert heading[:2] == ["质检问题: 标识码与部件类别不符 objcode-class", "objcode-class"], heading
+    rule = heading[2]
+    assert rule == "标识码与部件类别不符 objcode-class"
+    assert page.errors() == []
+
+
 def test_user_text_stays_text_in_the_page(pages):
     page = pages["browser"].page()
     page.open(pages["folder"] / "zh.html")
@@ -144,8 +166,9 @@ def test_user_text_stays_text_in_the_page(pages):
     info = page.evaluate("document.getElementById('gk-info').innerText")
     assert EVIL in info
     assert page.evaluate("window.__xss === undefined")
-    # The page's three: header, data, the map library with its glue.
-    assert page.evaluate("document.scripts.length") == 3
+    # The page's own: header, five pieces of data (opening layers, unit grids, buildings,
+    # events, components) each with the script handing it on, the map library with its glue.
+    assert page.evaluate("document.scripts.length") == 2 + 2 * 5
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.errors() == []
 
@@ -173,7 +196,7 @@ def test_unit_grid_colouring_and_screenshot(pages):
     page.open(pages["folder"] / "zh.html")
     page.evaluate("gridkitReport.setUnitColour('COMPONENTS')")
     assert page.evaluate("gridkitReport.redraw()") < 10_000
-    assert page.evaluate("gridkitReport.drawn().unit_grid") == 1491
+    assert page.evaluate("gridkitReport.drawn().then(d => d.unit_grid)") == 1491
     legend = page.evaluate("document.getElementById('gk-layers').innerText")
     assert "≥ 50" in legend and "1–4" in legend
     page.scroll_to("#map")
@@ -195,8 +218,8 @@ def test_data_in_pieces_unpacks_with_or_without_a_worker(pages, monkeypatch, wor
     text = html.read_text(encoding="utf-8")
     count = text.count('type="application/octet-stream"')
     assert count > 5
-    # Header, the pieces, a feeding script after each piece but the last, the glue.
-    assert text.count("<script") == 2 * count + 1
+    # Header, the pieces, a feeding script after each piece, the glue.
+    assert text.count("<script") == 2 * count + 2
     page = pages["browser"].page()
     if not worker:
         page.send("Page.addScriptToEvaluateOnNewDocument",

@@ -21,6 +21,7 @@ check or re-survey file), DISTANCE (census to re-survey position, m), NOTE.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.acceptance.checklist import SHEET
 from gridkit.acceptance.estimate import AccuracyFigures, Targets, accuracy_figures
 from gridkit.acceptance.evidence import (
     ASSUMED_DESIGN,
@@ -36,13 +38,24 @@ from gridkit.acceptance.evidence import (
     SheetOptions,
     plan_from_sheet,
     read_resurvey,
+    read_table,
     read_verdict_sheet,
 )
-from gridkit.acceptance.plan import PLAN_LAYER, Plan, plan_source, read_census, read_plan
+from gridkit.acceptance.plan import (
+    PLAN_LAYER,
+    Census,
+    Plan,
+    plan_source,
+    read_census,
+    read_plan,
+)
 from gridkit.acceptance.verdicts import CODE, CORRECT, LABELS_ZH, VERDICTS, Verdicts
 from gridkit.codes.catalog import Catalog, national_catalog
+from gridkit.components.locate import UnitGrids
 from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record, write_geopackage
+from gridkit.result import StepResult
+from gridkit.sources.tables import SourceTable
 
 COMMAND = "census accuracy"
 RESULT_LAYER = "spotcheck_result"
@@ -143,36 +156,111 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
         the_plan = read_plan(source, given=plan is not None)
     census = read_census(output, the_plan)
     if check is not None:
-        verdicts, facts = read_verdict_sheet(Path(check), the_plan, census, catalog,
-                                             sheet_options or SheetOptions())
-        method, inputs = "sheet", [output, check]
-        if assumed:
-            method = ASSUMED_METHOD
+        evidence, inputs = read_table(Path(check), sheet=(sheet_options or SheetOptions()).sheet,
+                                      preferred_sheet=SHEET), [output, check]
     else:
         assert resurvey is not None  # exactly one of check/resurvey, refused above otherwise
-        verdicts, facts = read_resurvey(Path(resurvey), output, the_plan, census, catalog,
-                                        resurvey_options or ResurveyOptions())
-        method, inputs = "resurvey", [output, resurvey]
-    names = {e.code: e.name for e in catalog.minors()}
-    figures = accuracy_figures(the_plan, verdicts, targets, names)
-    rework = rework_layer(the_plan, verdicts, census.crs)
-    parameters = {"method": method, "plan": "assumed" if assumed else str(source),
+        options = resurvey_options or ResurveyOptions()
+        options.validate()
+        evidence = read_table(Path(resurvey), sheet=options.sheet, layer=options.layer)
+        inputs = [output, resurvey]
+    judged = judge_census(the_plan, census, catalog, targets,
+                          sheet=evidence if check is not None else None,
+                          resurvey=evidence if check is None else None,
+                          grids=output, sheet_options=sheet_options,
+                          resurvey_options=resurvey_options,
+                          method=ASSUMED_METHOD if assumed else None)
+    f = judged.figures
+    parameters = {"method": f["method"], "plan": "assumed" if assumed else str(source),
                   "plan_id": the_plan.plan_id, "design": assumed,
                   "target": targets.accuracy, "completeness_target": targets.completeness,
                   "confidence": targets.confidence, "strict": targets.strict,
                   **({"tolerance": resurvey_options.tolerance, "search": resurvey_options.search,
                       "crs": resurvey_options.crs} if resurvey_options and resurvey else {})}
-    write_geopackage(output, {
-        RESULT_LAYER: result_layer(the_plan, figures, method),
-        SUMMARY_LAYER: summary_layer(figures),
-        REWORK_LAYER: rework,
-    }, run_record(COMMAND, parameters, [p for p in inputs if p is not None]))
+    write_geopackage(output, judged.layers(), run_record(COMMAND, parameters,
+                                                         [p for p in inputs if p is not None]))
+    return {"output": str(output), "method": f["method"], "input": f["input"],
+            "plan": {"source": None if assumed else str(source), **f["plan"],
+                     **({"design": assumed} if assumed else {})},
+            **{k: v for k, v in f.items() if k not in ("method", "input", "plan")},
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+@dataclass
+class SpotCheckAccuracy(StepResult):
+    """The census judged on a spot check: figures and the three spot-check layers.
+
+    Parameters
+    ----------
+    figures : dict
+        What ``gridkit census accuracy --json`` prints but the output, the plan's source
+        and the seconds: method, input, plan (plan_id, seed, grids), targets, ``verdict``
+        (``pass``/``fail``), overall, by_street, by_class, by_grid, rework, layers.
+    qa : geopandas.GeoDataFrame
+        Empty: the verdicts are in the layers below.
+    result : geopandas.GeoDataFrame
+        ``spotcheck_result``: one row per sampled grid with its counts and figures.
+    summary : pandas.DataFrame
+        ``spotcheck_summary``: overall, per street and per class, with intervals.
+    rework : geopandas.GeoDataFrame
+        ``spotcheck_rework``: every component not found correct, with its verdict.
+
+    Examples
+    --------
+    >>> SpotCheckAccuracy({"verdict": "pass"})["verdict"]
+    'pass'
+    """
+
+    result: gpd.GeoDataFrame | None = None
+    summary: pd.DataFrame | None = None
+    rework: gpd.GeoDataFrame | None = None
+
+    def layers(self) -> dict[str, pd.DataFrame]:
+        """The layers as :func:`gridkit.io.write_geopackage` takes them.
+
+        Returns
+        -------
+        dict
+            ``spotcheck_result``, ``spotcheck_summary`` and ``spotcheck_rework``.
+        """
+        return {RESULT_LAYER: self.result, SUMMARY_LAYER: self.summary,
+                REWORK_LAYER: self.rework}
+
+
+def judge_census(plan: Plan, census: Census, catalog: Catalog | None = None,
+                 targets: Targets | None = None, *, sheet: SourceTable | None = None,
+                 resurvey: SourceTable | None = None, grids: Path | UnitGrids | None = None,
+                 sheet_options: SheetOptions | None = None,
+                 resurvey_options: ResurveyOptions | None = None,
+                 method: str | None = None) -> SpotCheckAccuracy:
+    """Judge ``census`` on a read verdict ``sheet`` or ``resurvey`` of the ``plan``'s grids.
+
+    ``grids`` (the unit grids, or their GeoPackage) locate a re-survey's points; ``method``
+    overrides the method recorded (a sheet judged on an assumed plan).
+    """
+    targets = targets or Targets()
+    _validate(targets)
+    catalog = catalog or national_catalog("component")
+    if (sheet is None) == (resurvey is None):
+        raise InputError("give either `check=SHEET` (a filled-in checklist) or "
+                         "`resurvey=FILE` (an independent re-survey of the sampled grids)",
+                         parameter="check")
+    if sheet is not None:
+        verdicts, facts = read_verdict_sheet(sheet, plan, census, catalog,
+                                             sheet_options or SheetOptions())
+        method = method or "sheet"
+    else:
+        assert resurvey is not None and grids is not None  # a re-survey is located in grids
+        verdicts, facts = read_resurvey(resurvey, grids, plan, census, catalog,
+                                        resurvey_options or ResurveyOptions())
+        method = method or "resurvey"
+    names = {e.code: e.name for e in catalog.minors()}
+    figures = accuracy_figures(plan, verdicts, targets, names)
+    rework = rework_layer(plan, verdicts, census.crs)
     wrong = verdicts.verdict != CODE[CORRECT]
-    return {
-        "output": str(output), "method": method, "input": facts,
-        "plan": {"source": None if assumed else str(source), "plan_id": the_plan.plan_id,
-                 "seed": the_plan.seed, "grids": len(the_plan.grids),
-                 **({"design": assumed} if assumed else {})},
+    return SpotCheckAccuracy({
+        "method": method, "input": facts,
+        "plan": {"plan_id": plan.plan_id, "seed": plan.seed, "grids": len(plan.grids)},
         "target": targets.accuracy, "completeness_target": targets.completeness,
         "confidence": targets.confidence, "strict": targets.strict,
         "verdict": figures.verdict,
@@ -188,8 +276,8 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
                        for v in range(1, len(VERDICTS))},
         },
         "layers": [RESULT_LAYER, SUMMARY_LAYER, REWORK_LAYER],
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+    }, result=result_layer(plan, figures, method), summary=summary_layer(figures),
+        rework=rework)
 
 
 def _validate(targets: Targets) -> None:

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
 
 from gridkit.acceptance.design import (
     DEFAULT_CONFIDENCE,
@@ -22,12 +27,23 @@ from gridkit.acceptance.design import (
 )
 from gridkit.acceptance.estimate import Targets
 from gridkit.acceptance.match import DEFAULT_SEARCH, DEFAULT_TOLERANCE
-from gridkit.acceptance.sampling import sample_geopackage
+from gridkit.acceptance.plan import bgid_counts, components_of_grids, frame_of
+from gridkit.acceptance.sampling import SpotCheckPlan, draw_sample, sample_geopackage
+from gridkit.errors import InputError
 from gridkit.options import PATH, catalog_field, crs_field, layer_field, option
 from gridkit.result import StepResult
 
-__all__ = ["AccuracyOptions", "SampleOptions", "census_accuracy_geopackage",
-           "census_sample_geopackage"]
+if TYPE_CHECKING:
+    from gridkit.acceptance.accuracy import SpotCheckAccuracy
+    from gridkit.acceptance.evidence import ResurveyOptions
+    from gridkit.codes.catalog import Catalog
+
+__all__ = ["AccuracyOptions", "SampleOptions", "census_accuracy", "census_accuracy_geopackage",
+           "census_sample", "census_sample_geopackage"]
+
+# Components in memory: a GeoDataFrame, or the census import's Arrow table (WKB geometry in
+# the unit grids' CRS).
+Components: TypeAlias = gpd.GeoDataFrame | pa.Table
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,70 @@ class SampleOptions:
         return DesignInputs(expected=self.expected, margin=self.margin,
                             confidence=self.confidence, icc=self.icc, minimum=self.minimum,
                             grids=self.grids)
+
+
+def census_sample(unit_grids: gpd.GeoDataFrame, components: Components,
+                  options: SampleOptions | None = None) -> SpotCheckPlan:
+    """Draw a spot-check plan (抽查方案) of a census held in memory.
+
+    What :func:`census_sample_geopackage` draws from a GeoPackage, without files: the same
+    grids for the same seed and census.
+
+    Parameters
+    ----------
+    unit_grids : geopandas.GeoDataFrame
+        The unit grids (BGID; STREET, COMMUNITY and DENSITY when present, else from the
+        BGID and ``all``), in a metric CRS.
+    components : geopandas.GeoDataFrame or pyarrow.Table
+        The census components with their BGID, e.g.
+        :meth:`gridkit.components.CensusImport.component_table` (WKB in the unit grids'
+        CRS).
+    options : SampleOptions, optional
+        The design and seed (its ``plan`` folder is not used).
+
+    Returns
+    -------
+    SpotCheckPlan
+        ``plan`` (the sampled grids and strata), ``checklist`` (the field checklist with an
+        empty VERDICT) and ``figures`` (seed, design, sampled grids, ...); ``qa`` empty.
+
+    Raises
+    ------
+    GridkitError
+        No unit grid, no BGID, a BGID twice; design inputs or seed out of range.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"BGID": [f"310116001001{i:03d}" for i in (1, 2, 3)]}, crs=4549,
+    ...     geometry=[shapely.box(x + 100 * i, y, x + 100 * (i + 1), y + 100) for i in range(3)])
+    >>> lamps = gpd.GeoDataFrame(
+    ...     {"BGID": grids["BGID"], "OBJCODE": ["3101160101000001", "3101160101000002",
+    ...                                         "3101160101000003"], "OBJNAME": "路灯"},
+    ...     geometry=grids.centroid, crs=4549)
+    >>> drawn = census_sample(grids, lamps, SampleOptions(seed=7, grids=2, minimum=1))
+    >>> drawn["sampled_grids"], len(drawn.checklist)
+    (['310116001001001', '310116001001003'], 2)
+    """
+    options = options or SampleOptions()
+    if isinstance(components, pa.Table):
+        if "BGID" not in components.column_names:
+            raise InputError("components: no BGID column; import the census first",
+                             parameter="components")
+        bgid = components.column("BGID")
+    else:
+        if "BGID" not in components:
+            raise InputError("components: no BGID column; import the census first",
+                             parameter="components")
+        bgid = pa.array(components["BGID"].astype(str), pa.string())
+    frame = frame_of(unit_grids, lambda bgids: bgid_counts(bgid, bgids))
+
+    def components_of(bgids: list[str], columns: list[str]) -> gpd.GeoDataFrame:
+        return components_of_grids(components, unit_grids.crs, bgids, columns)
+
+    return draw_sample(frame, components_of, options.design(), options.seed)
 
 
 def census_sample_geopackage(gpkg: str | Path, options: SampleOptions) -> StepResult:
@@ -238,6 +318,112 @@ class AccuracyOptions:
                        confidence=self.confidence, strict=self.strict)
 
 
+def census_accuracy(plan: SpotCheckPlan | gpd.GeoDataFrame, components: Components,
+                    sheet: pd.DataFrame | pa.Table | None = None,
+                    options: AccuracyOptions | None = None, *,
+                    resurvey: pd.DataFrame | pa.Table | None = None,
+                    unit_grids: gpd.GeoDataFrame | None = None) -> SpotCheckAccuracy:
+    """Judge a census held in memory on a spot check: accuracy and completeness.
+
+    What :func:`census_accuracy_geopackage` judges in a GeoPackage, without files: the
+    figures and the three spot-check layers are returned, not written.
+
+    Parameters
+    ----------
+    plan : SpotCheckPlan or geopandas.GeoDataFrame
+        The plan :func:`census_sample` drew, or a ``spotcheck_plan`` layer.
+    components : geopandas.GeoDataFrame or pyarrow.Table
+        The census components (OBJCODE, OBJNAME, MAJOR, MINOR, BGID and geometry); an Arrow
+        table has WKB in the plan's CRS.
+    sheet : pandas.DataFrame or pyarrow.Table, optional
+        The filled-in checklist (VERDICT for every row; rows added for missing components).
+        Rows are numbered as in a CSV (the first is row 2).
+    options : AccuracyOptions, optional
+        Targets, confidence, the CRS of added rows' coordinates, a re-survey's column maps
+        and distances, a local catalog (its ``check``, ``resurvey`` and ``plan`` paths are
+        not used).
+    resurvey : pandas.DataFrame, geopandas.GeoDataFrame or pyarrow.Table, optional
+        An independent re-survey of the sampled grids instead of ``sheet``.
+    unit_grids : geopandas.GeoDataFrame, optional
+        The unit grids, which locate a re-survey's points (needed with ``resurvey``).
+
+    Returns
+    -------
+    SpotCheckAccuracy
+        ``figures`` (``verdict``, overall, by_street, by_class, rework...), the layers
+        ``result``, ``summary`` and ``rework``; ``qa`` empty.
+
+    Raises
+    ------
+    GridkitError
+        Neither or both of ``sheet`` and ``resurvey``, targets out of range, rows that are
+        not verdicts, components of the sampled grids without a verdict.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
+    >>> grids = gpd.GeoDataFrame(
+    ...     {"BGID": [f"310116001001{i:03d}" for i in (1, 2, 3)]}, crs=4549,
+    ...     geometry=[shapely.box(x + 100 * i, y, x + 100 * (i + 1), y + 100) for i in range(3)])
+    >>> lamps = gpd.GeoDataFrame(
+    ...     {"BGID": grids["BGID"], "OBJCODE": ["3101160101000001", "3101160101000002",
+    ...                                         "3101160101000003"], "OBJNAME": "路灯"},
+    ...     geometry=grids.centroid, crs=4549)
+    >>> drawn = census_sample(grids, lamps, SampleOptions(seed=7, grids=2, minimum=1))
+    >>> sheet = drawn.checklist.drop(columns="geometry").assign(VERDICT="正确")
+    >>> judged = census_accuracy(drawn, lamps, sheet)
+    >>> judged["verdict"], judged["overall"]["checked"], len(judged.result)
+    ('pass', 2, 2)
+    """
+    from gridkit.acceptance.accuracy import judge_census
+    from gridkit.acceptance.evidence import SheetOptions, source_of_frame
+    from gridkit.acceptance.plan import CENSUS_FIELDS, census_of, plan_of
+    from gridkit.components.locate import UnitGrids
+
+    options = options or AccuracyOptions()
+    the_plan = plan.plan if isinstance(plan, SpotCheckPlan) else plan_of(plan)
+    if the_plan is None:
+        raise InputError("plan: a SpotCheckPlan without its plan; give census_sample's result",
+                         parameter="plan")
+    if resurvey is not None and unit_grids is None:
+        raise InputError("a re-survey is located in the unit grids: give `unit_grids=`",
+                         parameter="unit_grids")
+    crs = the_plan.grids.crs
+    census = census_of(components_of_grids(components, crs, the_plan.bgids, CENSUS_FIELDS),
+                       the_plan, Path("components"))
+    return judge_census(
+        the_plan, census, _catalog(options), options.targets(),
+        sheet=None if sheet is None else source_of_frame(sheet, "sheet"),
+        resurvey=None if resurvey is None else source_of_frame(resurvey, "resurvey"),
+        grids=None if unit_grids is None else UnitGrids(unit_grids),
+        sheet_options=SheetOptions(sheet=options.sheet, crs=options.crs),
+        resurvey_options=_resurvey_options(options))
+
+
+def _catalog(options: AccuracyOptions) -> Catalog | None:
+    """The local catalog of ``options`` (None: the national one)."""
+    if options.catalog is None:
+        return None
+    from gridkit.codes.local import load_catalog
+
+    return load_catalog(options.catalog, "component", extend=options.extend)
+
+
+def _resurvey_options(options: AccuracyOptions) -> ResurveyOptions:
+    """How a re-survey is read and matched: CRS, sheet, layer, column maps, distances."""
+    from gridkit.acceptance.evidence import ResurveyOptions
+    from gridkit.records.schema import COMPONENT
+    from gridkit.sources.columns import parse_maps
+
+    mapping = parse_maps(list(options.map), COMPONENT.aliases)
+    for field, column in (("X", options.x), ("Y", options.y)):
+        if column:
+            mapping[field] = column
+    return ResurveyOptions(crs=options.crs, sheet=options.sheet, layer=options.layer,
+                           maps=mapping, tolerance=options.tolerance, search=options.search)
+
+
 def census_accuracy_geopackage(gpkg: str | Path, options: AccuracyOptions) -> StepResult:
     """Judge the census in ``gpkg`` on a spot check: accuracy and completeness.
 
@@ -271,24 +457,10 @@ def census_accuracy_geopackage(gpkg: str | Path, options: AccuracyOptions) -> St
     'pass'
     """
     from gridkit.acceptance.accuracy import accuracy_geopackage
-    from gridkit.acceptance.evidence import ResurveyOptions, SheetOptions
-    from gridkit.records.schema import COMPONENT
-    from gridkit.sources.columns import parse_maps
+    from gridkit.acceptance.evidence import SheetOptions
 
-    mapping = parse_maps(list(options.map), COMPONENT.aliases)
-    for field, column in (("X", options.x), ("Y", options.y)):
-        if column:
-            mapping[field] = column
-    catalog = None
-    if options.catalog is not None:
-        from gridkit.codes.local import load_catalog
-
-        catalog = load_catalog(options.catalog, "component", extend=options.extend)
     return StepResult(accuracy_geopackage(
         Path(gpkg), check=options.check, resurvey=options.resurvey, plan=options.plan,
-        targets=options.targets(), catalog=catalog,
+        targets=options.targets(), catalog=_catalog(options),
         sheet_options=SheetOptions(sheet=options.sheet, crs=options.crs),
-        resurvey_options=ResurveyOptions(crs=options.crs, sheet=options.sheet,
-                                         layer=options.layer, maps=mapping,
-                                         tolerance=options.tolerance,
-                                         search=options.search)))
+        resurvey_options=_resurvey_options(options)))

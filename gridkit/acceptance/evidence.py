@@ -38,6 +38,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyogrio
 import pyproj
@@ -64,6 +65,7 @@ from gridkit.acceptance.verdicts import (
 )
 from gridkit.codes.catalog import Catalog
 from gridkit.codes.matcher import Match
+from gridkit.components.locate import UnitGrids
 from gridkit.errors import GridkitError, InputError
 from gridkit.records.coords import from_pyproj, parse_numbers, parse_source_crs, to_target
 from gridkit.records.schema import COMPONENT_ALIASES as ALIASES
@@ -106,6 +108,42 @@ def read_table(path: Path, *, sheet: str | None = None, layer: str | None = None
         if preferred_sheet in names:
             sheet = preferred_sheet
     return read_source(path, sheet=sheet, layer=layer, aliases=aliases)
+
+
+def source_of_frame(frame: pd.DataFrame | pa.Table, name: str) -> SourceTable:
+    """A sheet or re-survey held in memory, as :func:`read_table` reads a file.
+
+    Every cell becomes text as a file's would; the rows are numbered as in a CSV with the
+    column names on row 1 (the first row is row 2), which the error messages and SRCROW use.
+    A GeoDataFrame keeps its geometry and CRS.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame, geopandas.GeoDataFrame or pyarrow.Table
+        The table.
+    name : str
+        What errors call it (``sheet``, ``resurvey``).
+
+    Returns
+    -------
+    gridkit.sources.SourceTable
+    """
+    from gridkit.sources.tables import text_column
+
+    geometry, crs = None, None
+    if isinstance(frame, gpd.GeoDataFrame):
+        geometry = np.asarray(frame.geometry.array, dtype=object)
+        crs = frame.crs
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+        frame.astype({c: object for c in frame.columns if frame[c].dtype == object}),
+        preserve_index=False)
+    numeric = {c: np.full(table.num_rows, pa.types.is_integer(table.column(c).type)
+                          or pa.types.is_floating(table.column(c).type))
+               for c in table.column_names}
+    text = pa.table({str(c): text_column(table.column(c)) for c in table.column_names})
+    return SourceTable(Path(name), name, text, np.arange(2, table.num_rows + 2),
+                       geometry=geometry, crs=crs, numeric=numeric)
 
 
 def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
@@ -201,10 +239,16 @@ class SheetOptions:
     crs: str | None = None  # CRS of the coordinates of missing rows
 
 
-def read_verdict_sheet(path: Path, plan: Plan, census: Census, catalog: Catalog,
+def read_verdict_sheet(path: Path | SourceTable, plan: Plan, census: Census, catalog: Catalog,
                        options: SheetOptions) -> tuple[Verdicts, dict]:
-    """The verdicts of a sheet, checked against the census and the plan; (verdicts, facts)."""
-    source = read_table(path, sheet=options.sheet, preferred_sheet=SHEET)
+    """The verdicts of a sheet, checked against the census and the plan; (verdicts, facts).
+
+    ``path`` is the sheet's file, or the sheet already read (:func:`source_of_frame`).
+    """
+    if isinstance(path, SourceTable):
+        source, path = path, path.path
+    else:
+        source = read_table(path, sheet=options.sheet, preferred_sheet=SHEET)
     table, rows = source.table, source.rows
     columns = source.columns
     where = {
@@ -365,7 +409,7 @@ def _missing_rows(rows, objname, bgid, missing, x, y, located, plan: Plan, plan_
         name = objname[i]
         answer = catalog.matcher.match(name) if name else None
         if not isinstance(answer, Match):
-            why = (f"{where['OBJNAME'] or 'OBJNAME'} is empty" if not name else
+            why = (f"{where['OBJNAME'] or 'OBJNAME'} is empty" if not name or answer is None else
                    f"{where['OBJNAME']} {name!r}: {answer.message()}")
             problems.append(Problem(r, f"{why}; a missing component needs its class name"))
         else:
@@ -528,18 +572,26 @@ class ResurveyOptions:
                              f"`tolerance` ({self.tolerance:g} m)", parameter="search")
 
 
-def read_resurvey(path: Path, output: Path, plan: Plan, census: Census, catalog: Catalog,
+def read_resurvey(path: Path | SourceTable, output: Path | UnitGrids, plan: Plan,
+                  census: Census, catalog: Catalog,
                   options: ResurveyOptions) -> tuple[Verdicts, dict]:
-    """Verdicts from matching the re-survey at ``path`` to the census; (verdicts, facts)."""
+    """Verdicts from matching the re-survey at ``path`` to the census; (verdicts, facts).
+
+    ``path`` is the re-survey's file or the re-survey already read (:func:`source_of_frame`);
+    ``output`` the GeoPackage of the unit grids, or the grids.
+    """
     from gridkit.components.gpkg import load_grids
     from gridkit.components.prepare import TablePreparer
     from gridkit.records.coords import parse_source_crs
 
     options.validate()
-    grids = load_grids(output)
+    grids = output if isinstance(output, UnitGrids) else load_grids(output)
     crs = parse_source_crs(options.crs) if options.crs else None
     preparer = TablePreparer(grids, catalog, crs=crs, maps=options.maps)
-    source = read_table(path, sheet=options.sheet, layer=options.layer)
+    if isinstance(path, SourceTable):
+        source, path = path, path.path
+    else:
+        source = read_table(path, sheet=options.sheet, layer=options.layer)
     prepared = preparer.prepare(source)
     rows = source.rows
     problems = [Problem(int(b.row or 0), b.message) for b in source.bad_rows]
@@ -617,7 +669,8 @@ def position_check(result, tolerance: float) -> dict:
         return {}
     scale = float(np.median(distances)) / 1.1774
     needed = 3.72 * scale
-    facts = {"position_difference_median_m": round(float(np.median(distances)), 2)}
+    facts: dict[str, float | str] = {
+        "position_difference_median_m": round(float(np.median(distances)), 2)}
     if needed > tolerance:
         facts["warning"] = (f"the surveys' positions of the same components differ by "
                             f"{np.median(distances):.1f} m in the median: --tolerance "

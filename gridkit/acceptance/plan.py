@@ -15,12 +15,16 @@ the stratum's grid count N_h and sample size n_h), so a plan is self-contained.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pyproj
 import shapely
@@ -88,19 +92,28 @@ def read_frame(output: Path) -> Frame:
     """The frame of OUT.gpkg; GridkitError when its layers cannot serve."""
     require_layers(output, command="sample")
     grids = pyogrio.read_dataframe(output, layer="unit_grid", use_arrow=True)
+    return frame_of(grids, partial(component_counts, output), str(output))
+
+
+def frame_of(grids: gpd.GeoDataFrame, counts_of: Callable[[set[str]], tuple[pd.Series, int]],
+             where: str = "unit_grid") -> Frame:
+    """The frame of the unit grids ``grids``; ``counts_of(bgids)`` counts their components.
+
+    ``where`` names the grids in errors (the GeoPackage, or ``unit_grid`` in memory).
+    """
     if grids.empty:
-        raise GridkitError(f"{output}: the unit_grid layer is empty; run gridkit partition")
+        raise GridkitError(f"{where}: the unit_grid layer is empty; run gridkit partition")
     if "BGID" not in grids:
-        raise GridkitError(f"{output}: unit_grid has no BGID field; run gridkit partition")
+        raise GridkitError(f"{where}: unit_grid has no BGID field; run gridkit partition")
     bgid = grids["BGID"].astype(str)
     if bgid.duplicated().any():
-        raise GridkitError(f"{output}: unit_grid BGID {bgid[bgid.duplicated()].iloc[0]} "
+        raise GridkitError(f"{where}: unit_grid BGID {bgid[bgid.duplicated()].iloc[0]} "
                            "appears twice; run gridkit partition again")
     street = (grids["STREET"] if "STREET" in grids else bgid.str[:9]).astype(str)
     community = (grids["COMMUNITY"] if "COMMUNITY" in grids else bgid.str[:12]).astype(str)
     density = (grids["DENSITY"].fillna(NO_DENSITY).astype(str).replace("", NO_DENSITY)
                if "DENSITY" in grids else pd.Series(NO_DENSITY, index=grids.index))
-    counts, unplaced = component_counts(output, set(bgid))
+    counts, unplaced = counts_of(set(bgid))
     frame = gpd.GeoDataFrame({
         "BGID": bgid.to_numpy(), "COMMUNITY": community.to_numpy(),
         "STREET": street.to_numpy(), "DENSITY": density.to_numpy(),
@@ -116,9 +129,13 @@ def read_frame(output: Path) -> Frame:
 
 def component_counts(output: Path, bgids: set[str]) -> tuple[pd.Series, int]:
     """Census components per BGID, and how many lie in no known grid."""
+    return bgid_counts(read_columns(output, "component", ["BGID"])["BGID"], bgids)
+
+
+def bgid_counts(column: pa.Array | pa.ChunkedArray, bgids: set[str]) -> tuple[pd.Series, int]:
+    """Components per BGID of ``bgids`` in a BGID ``column``, and how many are in none of them."""
     import pyarrow.compute as pc
 
-    column = read_columns(output, "component", ["BGID"])["BGID"]
     counted = pc.value_counts(column.cast("string")).to_pylist()
     counts = {c["values"]: c["counts"] for c in counted if c["values"] in bgids}
     placed = sum(counts.values())
@@ -264,10 +281,22 @@ def read_plan(source: Path, *, given: bool) -> Plan:
                            f"census sample {source} -o PLAN first, or give `plan=PLAN`",
                            parameter="plan")
     grids = pyogrio.read_dataframe(source, layer=PLAN_LAYER, use_arrow=True)
+    strata = (pyogrio.read_dataframe(source, layer=STRATUM_LAYER, read_geometry=False)
+              if STRATUM_LAYER in layers_of(source) else pd.DataFrame())
+    return plan_of(grids, strata, str(source))
+
+
+def plan_of(grids: gpd.GeoDataFrame, strata: pd.DataFrame | None = None,
+            where: str = PLAN_LAYER) -> Plan:
+    """The plan of a ``spotcheck_plan`` layer (and its ``spotcheck_stratum`` table), checked.
+
+    ``where`` names it in errors (the GeoPackage, or the layer in memory).
+    """
     missing = [f for f in PLAN_FIELDS if f not in grids]
     if missing or grids.empty:
-        raise GridkitError(f"{source}: layer {PLAN_LAYER} lacks {', '.join(missing) or 'rows'};"
+        raise GridkitError(f"{where}: layer {PLAN_LAYER} lacks {', '.join(missing) or 'rows'};"
                            " run gridkit census sample again")
+    grids = grids.copy()
     grids["BGID"] = grids["BGID"].astype(str)
     for column in ("STRATUM_GRIDS", "STRATUM_SAMPLE", "COMPONENTS", "DRAW", "SEED"):
         grids[column] = grids[column].astype(np.int64)
@@ -275,12 +304,11 @@ def read_plan(source: Path, *, given: bool) -> Plan:
     declared = grids.groupby("STRATUM")["STRATUM_SAMPLE"].first()
     bad = counts[counts != declared.reindex(counts.index)]
     if grids["BGID"].duplicated().any() or len(bad):
-        raise GridkitError(f"{source}: layer {PLAN_LAYER} was edited (grids and stratum sizes "
+        raise GridkitError(f"{where}: layer {PLAN_LAYER} was edited (grids and stratum sizes "
                            "disagree); run gridkit census sample again rather than editing it")
-    strata = (pyogrio.read_dataframe(source, layer=STRATUM_LAYER, read_geometry=False)
-              if STRATUM_LAYER in layers_of(source) else pd.DataFrame())
     grids = grids.sort_values("BGID", kind="stable").reset_index(drop=True)
-    return Plan(grids, strata, int(grids["SEED"].iloc[0]), str(grids["PLAN_ID"].iloc[0]))
+    return Plan(grids, strata if strata is not None else pd.DataFrame(),
+                int(grids["SEED"].iloc[0]), str(grids["PLAN_ID"].iloc[0]))
 
 
 @dataclass
@@ -303,8 +331,17 @@ class Census:
 def read_census(output: Path, plan: Plan) -> Census:
     """The components of OUT.gpkg lying in the plan's grids (by their BGID)."""
     require_layers(output, command="accuracy")
-    frame = read_components(output, plan.bgids, ["OBJCODE", "OBJNAME", "MAJOR", "MINOR",
-                                                 "BGID"])
+    return census_of(read_components(output, plan.bgids, CENSUS_FIELDS), plan, output)
+
+
+CENSUS_FIELDS = ["OBJCODE", "OBJNAME", "MAJOR", "MINOR", "BGID"]
+
+
+def census_of(frame: gpd.GeoDataFrame, plan: Plan, source: Path) -> Census:
+    """The census of the plan's grids from their components (OBJCODE, OBJNAME, MAJOR, MINOR, BGID).
+
+    ``source`` names where they came from.
+    """
     position = {b: i for i, b in enumerate(plan.bgids)}
     objcode = frame["OBJCODE"].fillna("").astype(str).to_numpy(dtype=object)
     major = frame["MAJOR"].fillna("").astype(str).str.zfill(2)
@@ -324,5 +361,52 @@ def read_census(output: Path, plan: Plan) -> Census:
         x=shapely.get_x(points) if len(geoms) else np.empty(0),
         y=shapely.get_y(points) if len(geoms) else np.empty(0),
         crs=frame.crs or plan.grids.crs,
-        source=output,
+        source=source,
     )
+
+
+def components_of_grids(components: gpd.GeoDataFrame | pa.Table, crs: Any,
+                        bgids: list[str], columns: list[str]) -> gpd.GeoDataFrame:
+    """The components (in memory) lying in ``bgids``, as :func:`read_components` reads them.
+
+    Parameters
+    ----------
+    components : geopandas.GeoDataFrame or pyarrow.Table
+        The component layer; an Arrow table (the census import's ``component_table()``) has
+        WKB in ``geometry`` and is in ``crs``.
+    crs : pyproj.CRS or str
+        The CRS of an Arrow table's geometry (the unit grids').
+    bgids : list of str
+        The grids.
+    columns : list of str
+        The attribute columns to keep; those the layer lacks are added empty.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the layer's row order.
+    """
+    if isinstance(components, pa.Table):
+        import pyarrow.compute as pc
+
+        if "BGID" not in components.column_names:
+            raise GridkitError("components: no BGID column; import the census first")
+        chosen = components.filter(pc.is_in(components.column("BGID").cast(pa.string()),
+                                            pa.array(bgids, pa.string())))
+        present = [c for c in columns if c in chosen.column_names]
+        frame = chosen.select(present).to_pandas()
+        geometry = (shapely.from_wkb(chosen.column("geometry").to_numpy(zero_copy_only=False))
+                    if "geometry" in chosen.column_names else [None] * len(frame))
+        frame = gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
+    else:
+        if "BGID" not in components:
+            raise GridkitError("components: no BGID column; import the census first")
+        inside = components["BGID"].astype(str).isin(set(bgids))
+        present = [c for c in columns if c in components]
+        frame = gpd.GeoDataFrame(components.loc[inside, present].reset_index(drop=True),
+                                 geometry=components.geometry[inside].to_numpy(),
+                                 crs=components.crs)
+    for column in columns:
+        if column not in frame:
+            frame[column] = None
+    return frame

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+import geopandas as gpd
 
 from gridkit import __version__
 from gridkit.acceptance.checklist import (
@@ -16,12 +21,15 @@ from gridkit.acceptance.design import DesignInputs, new_seed
 from gridkit.acceptance.plan import (
     PLAN_LAYER,
     STRATUM_LAYER,
+    Frame,
+    Plan,
     make_plan,
     read_components,
     read_frame,
 )
 from gridkit.errors import GridkitError, InputError, mention
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
+from gridkit.result import StepResult
 from gridkit.store import layer_versions
 
 COMMAND = "census sample"
@@ -88,44 +96,88 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
                            "import first")
     refuse_overwriting_inputs(plan_dir, [output])
     check_target(plan_dir)
-    inputs.validate()
-    if seed is not None and not 0 <= seed < 2**63:
-        raise InputError(f"{mention(seed=seed)}: give a whole number from 0 to 2^63-1",
-                         parameter="seed")
-    seed = new_seed() if seed is None else seed
-    frame = read_frame(output)
-    plan = make_plan(frame, inputs, seed)
-    assert plan.design is not None  # a plan just drawn knows its design
-    design = plan.design.as_dict()
-    design.update(resolution(plan.design))
-    components = read_components(output, plan.bgids, CENSUS_COLUMNS)
-    checklist = checklist_frame(components, plan)
+    check_design(inputs, seed)
+    drawn = draw_sample(read_frame(output), partial(read_components, output), inputs, seed)
+    plan, checklist = drawn.plan, drawn.checklist
+    assert plan is not None and checklist is not None  # draw_sample sets both
     metadata = {
         "gridkit": __version__, "created": run_time().isoformat(timespec="seconds"),
-        "source": str(output), "plan_id": plan.plan_id, "seed": seed,
-        "strata_rule": STRATA_RULE, "design": design,
-        "strata": plan.strata.to_dict(orient="records"),
+        "source": str(output), "plan_id": plan.plan_id, "seed": plan.seed,
+        "strata_rule": STRATA_RULE, "design": drawn.figures["design"],
+        "strata": drawn.figures["strata"],
         "grids": plan.bgids,
         # The version of each layer of OUT the plan was drawn from (gridkit.store), so a
         # later change to the census shows the plan is stale.
         "census_state": layer_versions(output),
     }
-    parameters = {"plan": str(plan_dir), "seed": seed, "plan_id": plan.plan_id,
+    parameters = {"plan": str(plan_dir), "seed": plan.seed, "plan_id": plan.plan_id,
                   "expected": inputs.expected, "margin": inputs.margin,
                   "confidence": inputs.confidence, "icc": inputs.icc,
                   "min_per_stratum": inputs.minimum, "grids": inputs.grids}
     with plan_folder(plan_dir, plan, checklist, metadata) as files:
         write_geopackage(output, {PLAN_LAYER: plan.grids, STRATUM_LAYER: plan.strata},
                          run_record(COMMAND, parameters, [output]))
-    return {
-        "output": str(output), "plan": str(plan_dir), "files": files,
+    return {"output": str(output), "plan": str(plan_dir), "files": files, **drawn.figures,
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def check_design(inputs: DesignInputs, seed: int | None) -> None:
+    """Refuse design inputs out of range and a seed outside 0 to 2^63-1."""
+    inputs.validate()
+    if seed is not None and not 0 <= seed < 2**63:
+        raise InputError(f"{mention(seed=seed)}: give a whole number from 0 to 2^63-1",
+                         parameter="seed")
+
+
+@dataclass
+class SpotCheckPlan(StepResult):
+    """A drawn spot-check plan (抽查方案): the sampled grids and the field checklist.
+
+    Parameters
+    ----------
+    figures : dict
+        plan_id, seed, strata_rule, design, sampled_grids, checklist_components,
+        components_outside_grids, strata: what ``gridkit census sample --json`` prints
+        but the files and the seconds.
+    qa : geopandas.GeoDataFrame
+        Empty: drawing a plan finds no issues.
+    plan : Plan
+        The sampled grids (``plan.grids``: the ``spotcheck_plan`` layer) and strata
+        (``plan.strata``: ``spotcheck_stratum``), seed and plan id.
+    checklist : geopandas.GeoDataFrame
+        One row per census component of the sampled grids with an empty VERDICT (NO, BGID,
+        STREET, COMMUNITY, OBJCODE, OBJNAME, MAJOR, MINOR, ..., LON, LAT, VERDICT, NOTE).
+
+    Examples
+    --------
+    >>> SpotCheckPlan({"seed": 7}).checklist is None
+    True
+    """
+
+    plan: Plan | None = None
+    checklist: gpd.GeoDataFrame | None = None
+
+
+def draw_sample(frame: Frame, components_of: Callable[[list[str], list[str]], gpd.GeoDataFrame],
+                inputs: DesignInputs, seed: int | None) -> SpotCheckPlan:
+    """Size, draw and list the plan of ``frame``.
+
+    ``components_of(bgids, columns)`` gives the census components of the drawn grids.
+    """
+    check_design(inputs, seed)
+    seed = new_seed() if seed is None else seed
+    plan = make_plan(frame, inputs, seed)
+    assert plan.design is not None  # a plan just drawn knows its design
+    design = plan.design.as_dict()
+    design.update(resolution(plan.design))
+    checklist = checklist_frame(components_of(plan.bgids, CENSUS_COLUMNS), plan)
+    return SpotCheckPlan({
         "plan_id": plan.plan_id, "seed": seed, "strata_rule": STRATA_RULE,
         "design": design, "sampled_grids": plan.bgids,
         "checklist_components": len(checklist),
         "components_outside_grids": frame.unplaced,
         "strata": plan.strata.to_dict(orient="records"),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+    }, plan=plan, checklist=checklist)
 
 
 def resolution(design) -> dict:

@@ -6,7 +6,9 @@ so a census of millions of rows costs about as much as its distinct codes.
 
 Severity: ``error`` for a code that is malformed, unknown to the catalog, duplicated where it
 must be unique, or contradicting another code of the same row; ``warning`` for an empty optional
-code, a code stored as a number, or a name that names another class than the code.
+code, a code stored as a number, or a name that names another class than the code. An empty
+component code (OBJCODE, 标识码) is neither: ``gridkit census import`` allocates one, so the
+rows are listed once as ``objcode-to-allocate`` (a warning), in the import's words.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ COLUMN_ALIASES: dict[str, list[str]] = {
 }
 _BY_KEY = {normalize_name(a): kind for kind, names in COLUMN_ALIASES.items() for a in names}
 CODE_KINDS = ("component", "unit grid", "community", "street", "county", "event", "code")
-# An empty value is an error where the code is the row's identity, a warning elsewhere.
-REQUIRED = {"component", "event", "code"}
+# An empty value is an error where the code is the row's identity, a warning elsewhere; an
+# empty component code is what the census import allocates (one warning naming the rows).
+REQUIRED = {"event", "code"}
 _LENGTH_KIND = {n: kind for n, kind in KIND_BY_LENGTH.items() if n > 4}
 ISSUE_COLUMNS = ["row", "column", "value", "rule", "severity", "message"]
 
@@ -221,6 +224,16 @@ class _Issues:
         return issues.reset_index(drop=True)[ISSUE_COLUMNS]
 
 
+def _spans(table: Table, positions: np.ndarray, most: int = 8) -> str:
+    """The row labels of ``positions`` as runs (``2-41, 57``), the first ``most`` runs."""
+    labels = table.labels if table.labels is not None else np.arange(len(table.frame)) + 2
+    rows = np.asarray(labels)[positions].astype(np.int64)
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    runs = [f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in np.split(rows, breaks)]
+    more = f" and {len(runs) - most} more runs" if len(runs) > most else ""
+    return ", ".join(runs[:most]) + more
+
+
 def _validate(series: pd.Series, validate: Callable[[str], str | None]):
     """Positions of invalid non-empty values and their messages, one call per distinct value."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -289,7 +302,16 @@ def check_table(table: Table, *, components: Catalog | None = None,
         else:
             kind_here = kind
         empty = (values == "").to_numpy()
-        if empty.any():
+        if empty.any() and kind == "component":
+            where = np.flatnonzero(empty)
+            issues.add(where[:1], column, "objcode-to-allocate", "warning",
+                       f"{len(where):,} rows have no component code "
+                       f"({table.row_label}s {_spans(table, where)}): to be allocated; "
+                       "gridkit census import allocates each the next free serial of its "
+                       "county and class (its 'codes: … allocated' count), or carries over the "
+                       "code an earlier import of the same file gave it; fill one in only "
+                       "where a code is already in use")
+        elif empty.any():
             severity = "error" if kind in REQUIRED else "warning"
             issues.add(np.flatnonzero(empty), column, "empty", severity, f"no {kind} code")
         if kind_here is None:

@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gridkit.records.clock import in_china_time, split_offset
+
 OBJSTATES = ("完好", "破损", "丢失", "占用")
 DATASOURCES = ("实测", "地形图", "调绘", "其它")
 
@@ -79,22 +81,36 @@ def per_value(values: pa.Array, interpret: Callable[[str], object]) -> tuple[lis
 
 # -- dates ---------------------------------------------------------------------------------
 
-_TIME = r"(?:[ T]+\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2}(?:\.\d+)?秒?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_TIME = r"(?:[ T]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?秒?)?分?)?"
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?" + _TIME + r"$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$"),
 ]
 
 
 def parse_date(text: str, today: dt.date | None = None) -> dt.date | str:
-    """A date, or why ``text`` is not a usable one."""
+    """A date, or why ``text`` is not a usable one.
+
+    A date-time with a UTC offset is read on China Standard Time first
+    (:mod:`gridkit.records.clock`, as event times): ``2025-05-11T20:30:00Z`` is 12 May.
+
+    Examples
+    --------
+    >>> parse_date("2012年3月5日")
+    datetime.date(2012, 3, 5)
+    >>> parse_date("2025-05-11T20:30:00Z"), parse_date("2025-05-11T20:30:00+08:00")
+    (datetime.date(2025, 5, 12), datetime.date(2025, 5, 11))
+    """
     text = unicodedata.normalize("NFKC", text).strip()
+    moment, offset = split_offset(text)
     for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
+        match = pattern.match(moment)
         if match:
-            year, month, day = (int(g) for g in match.groups()[:3])
+            year, month, day, hour, minute, second = (int(g) if g else 0
+                                                      for g in match.groups())
             try:
-                value = dt.date(year, month, day)
+                value = in_china_time(dt.datetime(year, month, day, hour, minute, second),
+                                      offset).date()
             except ValueError:
                 return f"{text!r} is not a calendar date"
             if value < EARLIEST:

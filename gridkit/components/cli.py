@@ -15,6 +15,7 @@ from gridkit.components import (
 from gridkit.console import GridkitGroup, step_figures
 from gridkit.errors import CheckFailed
 from gridkit.options import click_options, json_option
+from gridkit.sources.columns import column_notes
 from gridkit.staleness import warn_stale
 
 
@@ -59,10 +60,8 @@ def import_command(output: Path, options: CensusImportOptions, as_json: bool) ->
                    f"{item['rejected']:,} rejected ({item['crs']}, {item['encoding']}"
                    + (f", header on row {item['header_row']}" if item["header_row"] > 1 else "")
                    + ")")
-        if item["kept_in_extra"]:
-            click.echo(f"  kept in EXTRA (no field takes them): {', '.join(item['kept_in_extra'])}")
-        for cut, target in item["cut_names"].items():
-            click.echo(f"  {cut} read as {target} (a Shapefile field name cut at 10 bytes)")
+        for line in column_notes(item):
+            click.echo(line)
         if item["damaged_cells"]:
             first = item["damaged"][0]
             click.echo(f"  {item['damaged_cells']:,} damaged cells, e.g. row {first['row']} "

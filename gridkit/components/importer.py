@@ -279,9 +279,9 @@ def import_census(
         figures = by_file.setdefault(part.source.name, {
             "file": part.source.name, "path": str(part.source.path),
             "encoding": part.source.encoding, "crs": part.crs,
-            "header_row": part.source.header_row,
+            "header_row": part.source.header_row, "srcrow": part.source.numbering,
             "columns": part.columns.fields, "kept_in_extra": part.columns.extra,
-            "cut_names": part.columns.cut,
+            "cut_names": part.columns.cut, "ambiguous_cut_names": part.columns.ambiguous,
             "damaged": [{"row": r, "field": f, "problem": w}
                         for r, f, w in part.source.damaged[:20]],
             "damaged_cells": len(part.source.damaged),

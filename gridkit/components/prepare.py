@@ -27,6 +27,7 @@ from gridkit.components.attributes import (
 from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError, mention
+from gridkit.records.clock import converts
 from gridkit.records.coords import SourceCRS
 from gridkit.records.position import Positioner
 from gridkit.records.position import column as source_column
@@ -456,6 +457,14 @@ class TablePreparer:
         dates, problem_index, messages = parse_dates(values)
         bad = np.flatnonzero(problem_index >= 0)
         problems.add("date-invalid", bad, [f"{column}: {messages[i]}" for i in problem_index[bad]])
+        # A date-time written with another offset than China's was read on China's clock.
+        uniques, index = factorize(values)
+        for i, text in enumerate(uniques):
+            if text and converts(text):
+                mine = np.flatnonzero((index == i) & (problem_index < 0))
+                if mine.size:
+                    day = dates[int(mine[0])].as_py()
+                    self._changed(column, text.strip(), day.isoformat(), "time-zone", mine)
         return dates
 
 

@@ -9,6 +9,7 @@ import click
 from gridkit.console import GridkitGroup, emit_json
 from gridkit.events import EventImportOptions, import_events_geopackage
 from gridkit.options import click_options, json_option
+from gridkit.sources.columns import column_notes
 
 
 @click.group(cls=GridkitGroup)
@@ -40,8 +41,8 @@ def import_command(output: Path, options: EventImportOptions, as_json: bool) -> 
     for item in figures["files"]:
         click.echo(f"{item['file']}: {item['crs']}, {item['encoding']}"
                    + (f", header on row {item['header_row']}" if item["header_row"] > 1 else ""))
-        if item["kept_in_extra"]:
-            click.echo(f"  kept in EXTRA (no field takes them): {', '.join(item['kept_in_extra'])}")
+        for line in column_notes(item):
+            click.echo(line)
         for change in item["changed_values"]:
             click.echo(f"  {change['field']} {change['from']} -> {change['to']} "
                        f"({change['rule']}, {change['rows']:,} rows)")

@@ -34,6 +34,7 @@ from gridkit.components.jsonrows import json_objects
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import InputError, mention
 from gridkit.qa import QAIssue
+from gridkit.records.clock import CHINA_TIME, converts, in_china_time, split_offset
 from gridkit.records.coords import parse_source_crs
 from gridkit.records.position import Positioner, column
 from gridkit.records.problems import Problems
@@ -119,9 +120,7 @@ _WHEN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 # Event times are kept as China Standard Time (UTC+8, no daylight saving), the clock of the
 # city platforms that dispatch them; a time written with another offset (an API's UTC "Z")
-# is converted, and logged.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+# is converted (gridkit.records.clock, as census dates), and logged.
 
 
 def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
@@ -149,16 +148,17 @@ def parse_time(text: str, was_number: bool) -> dt.datetime | str | None:
                 return moment
             return (f"{text!r} looks like an Excel day number ({moment:%Y-%m-%d %H:%M}); write "
                     f"the date itself, e.g. {moment:%Y-%m-%d %H:%M}")
-    match = _WHEN.match(text)
+    written, offset = split_offset(text)
+    match = _WHEN.match(written)
     try:
         if match:
             year, month, day, hour, minute, second = (int(g) if g else 0
                                                       for g in match.groups())
-            return dt.datetime(year, month, day, hour, minute, second)
-        value = pd.to_datetime(text, errors="raise")
-        if value.tzinfo is not None:
+            return in_china_time(dt.datetime(year, month, day, hour, minute, second), offset)
+        value = pd.to_datetime(written, errors="raise")
+        if value.tzinfo is not None:  # an offset split_offset does not know
             value = value.tz_convert(CHINA_TIME)
-        return value.to_pydatetime().replace(tzinfo=None)
+        return in_china_time(value.to_pydatetime().replace(tzinfo=None), offset)
     except (ValueError, TypeError, OverflowError):
         return f"{text!r} is not a date/time; write e.g. 2025-04-10 07:53"
 
@@ -227,8 +227,7 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
                                 "to": f"{answer:%Y-%m-%d %H:%M:%S}",
                                 "rule": "excel-serial-date", "rows": int(rows.size),
                                 "first_row": int(source.rows[rows[0]])})
-            elif isinstance(answer, dt.datetime) and _OFFSET.search(t) \
-                    and not re.search(r"\+08:?00$", t):
+            elif isinstance(answer, dt.datetime) and converts(t):
                 rows = np.flatnonzero(raw == t)
                 changes.append({"field": chosen["TIME"], "from": t,
                                 "to": f"{answer:%Y-%m-%d %H:%M:%S}",
@@ -272,7 +271,9 @@ def _read_one(path: Path, positioner: Positioner, options: EventOptions, matcher
     xy = np.column_stack([located.x[keep], located.y[keep]])
     figures = {"file": name, "path": str(path), "encoding": source.encoding,
                "crs": located.crs, "header_row": source.header_row, "columns": chosen,
+               "srcrow": source.numbering,
                "kept_in_extra": cmap.extra, "cut_names": cmap.cut,
+               "ambiguous_cut_names": cmap.ambiguous,
                "damaged": [{"row": r, "field": f, "problem": w} for r, f, w in source.damaged[:20]],
                "damaged_cells": len(source.damaged), "changed_values": changes,
                "rows": n + len(source.bad_rows), "rejected": len(rejects)}

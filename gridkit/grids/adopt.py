@@ -241,9 +241,13 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
     if recode:
         grids = _recoded(frame, inputs.communities, target_area)
     else:
+        # A ring crossing itself is reported once, as invalid; made valid it may fall into
+        # parts, which unit_grid cannot hold under one code either.
+        split = set(frame.loc[shapely.get_num_geometries(frame.geometry.to_numpy()) > 1,
+                              "CODE"])
         _refuse_blocking(audit, inputs.layer, BLOCKING,
                          f"fix the source, or add {mention(recode=True)} to give every grid a "
-                         "new code (the old one kept in SRCCODE)", "recode")
+                         "new code (the old one kept in SRCCODE)", "recode", also=split)
         grids = _kept_codes(frame)
     issues = audit.issues
     if repairs or recode:
@@ -297,8 +301,10 @@ def adopt_to_geopackage(inputs: GridInputs, output: Path, *, target_area: float 
 
 
 def _refuse_blocking(audit: Audit, layer: GridLayer, rules: tuple[str, ...], fix: str,
-                     parameter: str) -> None:
-    blocking = [i for i in audit.issues if i.rule in rules]
+                     parameter: str, also: frozenset[str] | set[str] = frozenset()) -> None:
+    """Stop on the first issue of ``rules`` (or an invalid-geometry issue of ``also``'s grids)."""
+    blocking = [i for i in audit.issues if i.rule in rules
+                or (i.rule == "grid-invalid-geometry" and i.key in also)]
     if blocking:
         more = f" ({len(blocking) - 1} more such faults)" if len(blocking) > 1 else ""
         message = blocking[0].message

@@ -197,12 +197,19 @@ def _geometry_checks(geoms, fids, keys, source, found):
         reasons = shapely.is_valid_reason(geoms[invalid])
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         for i, reason, repaired in zip(np.flatnonzero(invalid), reasons, fixed, strict=True):
+            repaired = polygonal(repaired)
+            pieces = shapely.get_num_geometries(repaired)
+            # A ring crossing itself (a bow-tie) is one fault, reported here once: made valid
+            # it falls into pieces, which is the consequence, not a second (multipart) fault.
+            fix = ("gridkit grids adopt --repair fixes it with make_valid" if pieces <= 1 else
+                   f"made valid it falls into {pieces} parts, which --repair cannot keep "
+                   "under one code: redraw it as one polygon")
             found.add(keys[i], "grid-invalid-geometry", "error",
                       f"grid {keys[i]} (feature {fids[i]}) at {{place}} is invalid ({reason}); "
-                      "gridkit grids adopt --repair fixes it with make_valid", geoms[i])
-            geoms[i] = polygonal(repaired)
+                      f"{fix}", geoms[i])
+            geoms[i] = repaired
     parts = shapely.get_num_geometries(geoms)
-    multi = usable & (parts > 1)
+    multi = usable & ~invalid & (parts > 1)
     for i in np.flatnonzero(multi):
         found.add(keys[i], "grid-multipart", "error",
                   f"grid {keys[i]} (feature {fids[i]}) at {{place}} has {parts[i]} separate "
@@ -351,13 +358,26 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
         found.add(keys[grid], "grid-outside-communities", "warning",
                   f"grid {keys[grid]} at {{place}} has {outside[k]:,.0f} m² outside every "
                   "community given", geoms[grid])
-    wrong = valid_code[index] & (holder[index] != "") & (
-        np.array([code[:12] for code in codes[index]], dtype=object) != holder[index])
+    prefix = np.array([code[:12] for code in codes[index]], dtype=object)
+    wrong = valid_code[index] & (holder[index] != "") & (prefix != holder[index])
+    renamed = _renamed_communities(prefix, holder[index], wrong)
     for grid in index[wrong]:
+        if codes[grid][:12] in renamed:
+            continue
         found.add(keys[grid], "grid-code-community", "error",
                   f"grid {keys[grid]} at {{place}} lies in community {holder[grid]} but its "
                   f"code starts with {codes[grid][:12]}; recode it as {holder[grid]}NNN",
                   geoms[grid])
+    for old, new in sorted(renamed.items()):
+        members = index[wrong & (prefix == old)]
+        # One fault, not one per grid: the community's code changed on the same land.
+        found.add(old, "grid-code-community", "error",
+                  f"all {len(members)} grids coded {old}NNN lie in community {new} (at "
+                  f"{{place}}), which has no grid of its own: the community was recoded "
+                  f"(撤村建居?). Adopt them with the communities as they were coded (or "
+                  "without --communities), then `gridkit partition NEW_COMMUNITIES -o OUT.gpkg "
+                  f"--update` keeps each grid under a new code {new}NNN (grid_change KIND "
+                  "recoded)", shapely.union_all(geoms[members]))
     # Gaps: only a community whose grids cover less than its area, or that holds an
     # overlap (which inflates the sum), needs the union of its grids.
     held = np.bincount(c, weights=areas, minlength=len(comm_geoms))
@@ -372,6 +392,25 @@ def _community_checks(geoms, valid, codes, valid_code, keys, communities, found)
         gaps += list(shapely.get_parts(polygonal(shapely.difference(
             comm_geoms[k], shapely.union_all(shapes[members])))))
     return holder, gaps
+
+
+def _renamed_communities(prefix: np.ndarray, holder: np.ndarray,
+                         wrong: np.ndarray) -> dict[str, str]:
+    """Prefixes whose grids (more than one) all lie in one community holding no other grid.
+
+    Parameters are per valid grid: its 12-digit prefix, the community holding it and whether
+    they differ. Returns prefix → holder.
+    """
+    out = {}
+    for old in sorted(set(prefix[wrong])):
+        mine = prefix == old
+        holders = set(holder[mine])
+        if len(holders) != 1 or not wrong[mine].all() or mine.sum() < 2:
+            continue
+        new = holders.pop()
+        if (holder[~mine] != new).all():
+            out[old] = new
+    return out
 
 
 def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:

@@ -12,11 +12,13 @@ RUN (the ``gridkit_run`` row of the update). Kinds:
 - ``split``: one old grid's land now in several new grids; ``merged``: several old grids'
   land in one new grid;
 - ``retired``: an old code that does not continue (NEW_BGID empty, the old outline);
-  ``new``: a new code (OLD_BGID empty, the new outline).
+  ``new``: a new code (OLD_BGID empty, the new outline);
+- ``recoded``: the same grid, same geometry, under a new code because its community's code
+  changed on the same land (撤村建居; :func:`gridkit.grids.update.recoded_communities`).
 
 Overlaps under :data:`MIN_OVERLAP` m² are rounding and not listed. A code continues only
-within its community: when a community's code changes (a merger, 撤村建居), its grids retire
-and the new ones take new codes.
+within its community: when a community's code changes with its land (a merger), its grids
+retire and the new ones take new codes; when only the code changes, they are ``recoded``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ import shapely
 
 from gridkit.grids.audit import polygonal
 
-KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW = "kept", "reshaped", "split", "merged", \
-    "retired", "new"
+KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW, RECODED = "kept", "reshaped", "split", \
+    "merged", "retired", "new", "recoded"
+KINDS = (KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW, RECODED)
 SAME_AREA = 1.0  # m²: two outlines differing by less are the same grid
 MIN_OVERLAP = 1.0  # m²
 CHANGE_LAYER = "grid_change"
@@ -98,6 +101,40 @@ def change_rows(old_codes, old_geoms, new_codes, new_geoms, continues: dict[int,
     for k in range(len(new_codes)):
         if k not in continues:
             rows.append(("", new_codes[k], shapely.area(new_geoms[k]), NEW, new_geoms[k]))
+    return _frame(rows, run, crs)
+
+
+def recoded_rows(grids: gpd.GeoDataFrame, renames: dict[str, str], run: int,
+                 changes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``changes`` with one ``recoded`` row per renamed grid (its own area and outline).
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        The unit grids holding the renamed ones under their new BGID.
+    renames : dict
+        Old BGID → new BGID.
+    run : int
+        The update's ``gridkit_run`` row.
+    changes : GeoDataFrame
+        The update's other ``grid_change`` rows (:func:`change_rows`).
+
+    Returns
+    -------
+    GeoDataFrame
+        All rows, ordered by OLD_BGID then NEW_BGID.
+    """
+    shape = dict(zip(grids["BGID"], grids.geometry, strict=True))
+    rows = [(old, new, shapely.area(shape[new]), RECODED, shape[new])
+            for old, new in sorted(renames.items())]
+    mine = _frame(rows, run, changes.crs)
+    both = gpd.GeoDataFrame(pd.concat([changes, mine], ignore_index=True), crs=changes.crs)
+    order = np.lexsort((both["NEW_BGID"].to_numpy(), both["OLD_BGID"].to_numpy()))
+    return both.iloc[order].reset_index(drop=True)
+
+
+def _frame(rows: list[tuple], run: int, crs) -> gpd.GeoDataFrame:
+    """``grid_change`` rows from (old, new, area, kind, geometry), ordered by old then new."""
     frame = gpd.GeoDataFrame(
         {"OLD_BGID": [r[0] for r in rows], "NEW_BGID": [r[1] for r in rows],
          "AREA": np.round([r[2] for r in rows], 2), "KIND": [r[3] for r in rows],

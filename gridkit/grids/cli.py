@@ -81,13 +81,19 @@ def adopt(output: Path, options: GridsAdoptOptions, as_json: bool) -> None:
 def print_update_summary(figures: dict) -> None:
     """What ``gridkit partition --update`` did, on the terminal."""
     comm = figures["communities"]
+    recoded = f", {comm['recoded']} recoded (same land, new code)" if comm.get("recoded") \
+        else ""
     click.echo(f"communities: {comm['unchanged']} unchanged, {comm['changed']} changed, "
-               f"{comm['new']} new, {comm['gone']} gone")
+               f"{comm['new']} new, {comm['gone']} gone{recoded}")
     if not figures["changed"]:
         click.echo(f"nothing changed; {figures['output']} left as it was")
         return
     recut = figures["recut"]
-    click.echo(f"unit grids: {figures['kept_unchanged']:,} kept as they were, "
+    renamed = figures["recoded"]
+    kept_recoded = (f", {renamed['grids']:,} kept under new codes ("
+                    + ", ".join(f"{a} → {b}" for a, b in renamed["communities"].items())
+                    + ")") if renamed["grids"] else ""
+    click.echo(f"unit grids: {figures['kept_unchanged']:,} kept as they were{kept_recoded}, "
                f"{recut['old']:,} re-cut into {recut['new']:,}")
     click.echo("grid_change: " + ", ".join(f"{count} {kind}" for kind, count
                                            in figures["grid_change"].items()))

@@ -1,5 +1,7 @@
 """Components and events re-located where their unit grid changed, each change listed.
 
+A record of a grid kept under a new code (a recoded community) takes the new code directly.
+
 A record is looked at again when its BGID is one of the replaced grids' codes (retired or
 continuing with a new outline); it is located in the new ``unit_grid`` by the census's own
 rule (:class:`gridkit.components.UnitGrids`: inside or on the edge, the smallest BGID wins on
@@ -26,7 +28,8 @@ RELOCATION_LAYER = "grid_relocation"
 
 
 def relocate_records(path: Path, grids: gpd.GeoDataFrame, replaced: set[str],
-                     run: int) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
+                     run: int, recoded: dict[str, str] | None = None,
+                     ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
     """The record layers of ``path`` with records of ``replaced`` grids located anew.
 
     Parameters
@@ -39,6 +42,9 @@ def relocate_records(path: Path, grids: gpd.GeoDataFrame, replaced: set[str],
         BGIDs of the grids that were re-cut (retired or reshaped).
     run : int
         The update's ``gridkit_run`` row.
+    recoded : dict, optional
+        Old BGID → new BGID of grids kept under a new code: their records follow the grid
+        (not located again: a point on a shared edge stays in the grid it was in).
 
     Returns
     -------
@@ -57,7 +63,27 @@ def relocate_records(path: Path, grids: gpd.GeoDataFrame, replaced: set[str],
         if "BGID" not in frame or frame.empty:
             continue
         old = frame["BGID"].astype("string").fillna("")
+        renamed = old.map(recoded or {}).dropna() if recoded else pd.Series(dtype=object)
         todo = np.flatnonzero(old.isin(replaced).to_numpy())
+        if len(todo) == 0 and renamed.empty:
+            continue
+        frame = frame.copy()
+        if not renamed.empty:
+            at = frame.index.get_indexer(renamed.index)
+            new_codes = renamed.to_numpy(dtype=object)
+            for field, values in (("BGID", new_codes),
+                                  ("COMMUNITY", np.array([c[:12] for c in new_codes], object)),
+                                  ("STREET", np.array([c[:9] for c in new_codes], object))):
+                if field in frame:
+                    column = np.array(frame[field].astype(object), dtype=object)
+                    column[at] = values
+                    frame[field] = column
+            keys = (frame[key].astype("string").fillna("").to_numpy()[at] if key in frame
+                    else at.astype(str))
+            moves.append(pd.DataFrame({"LAYER": name, "KEY": keys,
+                                       "OLD_BGID": old.to_numpy()[at], "NEW_BGID": new_codes,
+                                       "RUN": np.int64(run)}))
+            layers[name] = frame
         if len(todo) == 0:
             continue
         if index is None:
@@ -68,7 +94,6 @@ def relocate_records(path: Path, grids: gpd.GeoDataFrame, replaced: set[str],
         found = index.index.locate(shapely.get_x(points), shapely.get_y(points))
         inside = found >= 0
         new = np.where(inside, index.bgid[np.maximum(found, 0)], None)
-        frame = frame.copy()
         for field, values in (("BGID", index.bgid), ("COMMUNITY", index.community),
                               ("STREET", index.street)):
             if field in frame:

@@ -7,7 +7,11 @@ every code that still names the same grid.
    partition, in the file's CRS.
 2. A community is **unchanged** when the file has its code and no land between its old and
    new outline is wider than :data:`TOLERANCE` m. Its grids stay exactly as they are: same rows,
-   same BGIDs, same geometry, same RGID.
+   same BGIDs, same geometry, same RGID. A community is **recoded** when its code is new, a
+   code the file holds is gone, and the two outlines are the same by that rule (撤村建居: village
+   310116101212 becomes residents' committee 310116101003 on the same land; a district
+   renumbered). Its grids keep their geometry and take codes of the new community
+   (:func:`recode_grids`); the old codes retire.
 3. Changed, merged, split and new communities are cut anew by the partition (same options),
    on their land outside the kept grids. A new grid continues an old one when each holds
    more than half of the other and they are in the same community: it keeps the old code.
@@ -36,9 +40,11 @@ from gridkit.errors import InputError
 from gridkit.grids.change import (
     CHANGE_COLUMNS,
     CHANGE_LAYER,
+    KINDS,
     SAME_AREA,
     change_rows,
     match_grids,
+    recoded_rows,
 )
 from gridkit.grids.registry import (
     REGISTRY_LAYER,
@@ -115,19 +121,22 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     before = dict(zip(old_comm["CODE"], old_comm.geometry, strict=True))
     unchanged = {code for code, geom in zip(comm["CODE"], comm.geometry, strict=True)
                  if code in before and not _moved(geom, before[code])}
-    changed = [c for c in comm["CODE"] if c not in unchanged]
-    gone = sorted(set(before) - set(comm["CODE"]))
+    recoded = recoded_communities(comm, old_comm)
+    changed = [c for c in comm["CODE"] if c not in unchanged and c not in recoded.values()]
+    gone = sorted(set(before) - set(comm["CODE"]) - set(recoded))
     figures = {"output": str(output), "update": True,
                "communities": {"unchanged": len(unchanged),
                                "changed": sum(c in before for c in changed),
-                               "new": sum(c not in before for c in changed), "gone": len(gone)},
-               "changed": bool(changed or gone)}
+                               "new": sum(c not in before for c in changed), "gone": len(gone),
+                               "recoded": len(recoded)},
+               "changed": bool(changed or gone or recoded)}
     if not figures["changed"]:
         figures["seconds"] = round(time.perf_counter() - started, 2)
         return StepResult(figures, qa_frame(issues, crs))
 
     keep = old["COMMUNITY"].isin(unchanged).to_numpy()
-    kept, replaced = old[keep], old[~keep]
+    renamed = old["COMMUNITY"].isin(recoded).to_numpy()
+    kept, replaced = old[keep | renamed], old[~keep & ~renamed]
     fresh, fresh_comm = _recut(comm[comm["CODE"].isin(changed)], kept,
                                dict(roads=roads, water=water, buildings=buildings,
                                     parcels=parcels, cutting=cutting,
@@ -136,6 +145,7 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
                                target_area, crs, issues, say, client)
     run = run_number(output)
     registry = read_registry(output, old["BGID"])
+    kept, registry, renames = recode_grids(kept, recoded, registry, run)
     say("matching old and new grids")
     old_codes = replaced["BGID"].to_numpy(dtype=object)
     old_geoms = replaced.geometry.to_numpy()
@@ -154,10 +164,12 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     registry = retire(registry, retired, run)
     changes = change_rows(old_codes, old_geoms, codes, new_geoms, continues, overlaps, run,
                           crs)
+    if renames:
+        changes = recoded_rows(kept, renames, run, changes)
     grids = _unit_grids(kept, fresh, codes, continues, replaced)
-    community = _communities(old_comm, unchanged, fresh_comm)
+    community = _communities(old_comm, unchanged, fresh_comm, recoded, comm)
     say("re-locating components and events")
-    records, moves = relocate_records(output, grids, set(old_codes), run)
+    records, moves = relocate_records(output, grids, set(old_codes), run, recoded=renames)
     stale = [n for n in STALE if n in present]
     gone_codes = set(retired)
     issues += [QAIssue("unit_grid", code, "grid-retired", "warning",
@@ -180,11 +192,11 @@ def update_geopackage(communities: gpd.GeoDataFrame, output: Path, *, roads=None
     figures.update({
         "run": run,
         "unit_grids": int(len(grids)),
-        "kept_unchanged": int(len(kept)),
+        "kept_unchanged": int(len(kept) - len(renames)),
+        "recoded": {"communities": dict(sorted(recoded.items())), "grids": len(renames)},
         "recut": {"old": int(len(replaced)), "new": int(len(fresh))},
-        "grid_change": {k: int(kinds.get(k, 0)) for k in
-                        ("kept", "reshaped", "split", "merged", "retired", "new")},
-        "retired": retired,
+        "grid_change": {k: int(kinds.get(k, 0)) for k in KINDS},
+        "retired": sorted(retired + list(renames)),
         "new_codes": sorted(set(codes) - set(continues.values())),
         "relocated": {name: int((moves["LAYER"] == name).sum())
                       for name in ("component", "event")},
@@ -202,6 +214,120 @@ def _moved(now, then) -> bool:
     """
     between = shapely.symmetric_difference(now, then)
     return not shapely.is_empty(shapely.buffer(between, -TOLERANCE / 2))
+
+
+def recoded_communities(communities: gpd.GeoDataFrame,
+                        held: gpd.GeoDataFrame) -> dict[str, str]:
+    """Communities whose code changed on the same land: old code → new code.
+
+    A new code (not in ``held``) is the old one renamed when exactly one gone code (held, not
+    in ``communities``) has the same outline by the rule of unchanged communities: no land
+    between the two outlines wider than :data:`TOLERANCE` m. A strip at most that wide keeps
+    the old grids fitting the new outline as they fit the old one; a community whose land moved
+    more is re-cut (its grids retire, as before).
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        The communities now: CODE and polygons, in the file's CRS (metres).
+    held : GeoDataFrame
+        The file's ``community`` layer: CODE and polygons, same CRS.
+
+    Returns
+    -------
+    dict
+        12-digit old code → 12-digit new code, one entry per recoded community.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> land = shapely.box(0, 0, 500, 500)
+    >>> then = gpd.GeoDataFrame({"CODE": ["310116101212"]}, geometry=[land], crs=4549)
+    >>> now = gpd.GeoDataFrame({"CODE": ["310116101003"]},
+    ...                        geometry=[shapely.box(0, 0, 500, 500.4)], crs=4549)
+    >>> recoded_communities(now, then)
+    {'310116101212': '310116101003'}
+    """
+    held_codes = held["CODE"].to_numpy(dtype=object)
+    now_codes = communities["CODE"].to_numpy(dtype=object)
+    gone = np.flatnonzero(~np.isin(held_codes, now_codes))
+    new = np.flatnonzero(~np.isin(now_codes, held_codes))
+    if not len(gone) or not len(new):
+        return {}
+    old_geoms = held.geometry.to_numpy()[gone]
+    new_geoms = communities.geometry.to_numpy()[new]
+    o, n = shapely.STRtree(old_geoms).query(new_geoms, predicate="intersects")[::-1]
+    same = [(int(a), int(b)) for a, b in zip(o, n, strict=True)
+            if not _moved(new_geoms[b], old_geoms[a])]
+    # Only a one-to-one match is a renaming; anything else is a change of land.
+    old_hits = pd.Series([a for a, _ in same]).value_counts()
+    new_hits = pd.Series([b for _, b in same]).value_counts()
+    return {held_codes[gone[a]]: now_codes[new[b]] for a, b in same
+            if old_hits[a] == 1 and new_hits[b] == 1}
+
+
+def recode_grids(kept: gpd.GeoDataFrame, recoded: dict[str, str], registry: pd.DataFrame,
+                 run: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, str]]:
+    """The kept grids with the grids of recoded communities under their new community's code.
+
+    Each grid keeps its row and geometry. Its new BGID is the new community code followed by
+    its old serial (310116101212084 → 310116101003084) when none of the community's codes so
+    made was used before, else by serials the new community never used, in the old codes'
+    order; the old codes retire and never come back.
+    COMMUNITY and STREET follow the new code. A grid whose street changed loses RGID and
+    DENSITY, with every grid of its responsibility grid (an RGID names one street); in the same
+    street they stay, so ``gridkit group`` keeps the RGIDs.
+
+    Parameters
+    ----------
+    kept : GeoDataFrame
+        The ``unit_grid`` rows kept by the update (BGID, COMMUNITY, STREET, ...).
+    recoded : dict
+        Old → new 12-digit community code (:func:`recoded_communities`).
+    registry : DataFrame
+        The ``bgid_registry`` (:func:`gridkit.grids.registry.read_registry`).
+    run : int
+        The update's ``gridkit_run`` row.
+
+    Returns
+    -------
+    kept : GeoDataFrame
+        The rows recoded in place.
+    registry : DataFrame
+        New codes active, old codes retired, in ``run``.
+    renames : dict
+        Old BGID → new BGID for every recoded grid.
+    """
+    if not recoded:
+        return kept, registry, {}
+    kept = kept.copy()
+    codes = kept["BGID"].astype(str).to_numpy(dtype=object)
+    hit = np.flatnonzero(kept["COMMUNITY"].isin(recoded).to_numpy())
+    renames: dict[str, str] = {}
+    used = set(registry["BGID"])
+    for old_community, community in sorted(recoded.items()):
+        olds = sorted(c for c in codes[hit] if c[:12] == old_community)
+        same_serials = [community + c[12:] for c in olds]
+        news = same_serials if used.isdisjoint(same_serials) else \
+            fresh_codes(registry, community, len(olds))
+        registry = register(registry, news, run)
+        renames.update(zip(olds, news, strict=True))
+    registry = retire(registry, list(renames), run)
+    new_codes = np.array([renames[c] for c in codes[hit]], dtype=object)
+    moved_street = np.array([a[:9] != b[:9] for a, b in zip(codes[hit], new_codes,
+                                                            strict=True)], dtype=bool)
+    if "RGID" in kept and moved_street.any():
+        broken = set(kept["RGID"].iloc[hit[moved_street]].dropna())
+        lose = kept["RGID"].isin(broken).to_numpy()
+        for column in ("RGID", "DENSITY"):
+            if column in kept:
+                kept.loc[lose, column] = None
+    position = kept.columns.get_loc
+    kept.iloc[hit, position("BGID")] = new_codes
+    kept.iloc[hit, position("COMMUNITY")] = [c[:12] for c in new_codes]
+    if "STREET" in kept:
+        kept.iloc[hit, position("STREET")] = [c[:9] for c in new_codes]
+    return kept, registry, renames
 
 
 def _recut(changed: gpd.GeoDataFrame, kept: gpd.GeoDataFrame, options: dict, target_area,
@@ -267,10 +393,20 @@ def _unit_grids(kept, fresh, codes, continues, replaced) -> gpd.GeoDataFrame:
     return out.sort_values("BGID", kind="stable").reset_index(drop=True)
 
 
-def _communities(old_comm, unchanged, fresh_comm) -> gpd.GeoDataFrame:
-    kept = old_comm[old_comm["CODE"].isin(unchanged)]
+def _communities(old_comm, unchanged, fresh_comm, recoded, now) -> gpd.GeoDataFrame:
+    """Unchanged communities' rows as they were, recoded ones renamed, re-cut ones anew."""
+    kept = old_comm[old_comm["CODE"].isin(unchanged) | old_comm["CODE"].isin(recoded)].copy()
+    if recoded:
+        names = dict(zip(now["CODE"], now["NAME"], strict=True)) if "NAME" in now else {}
+        renamed = kept["CODE"].isin(recoded).to_numpy()
+        new = kept.loc[renamed, "CODE"].map(recoded)
+        kept.loc[renamed, "CODE"] = new
+        if "NAME" in kept:
+            kept.loc[renamed, "NAME"] = new.map(names).fillna(kept.loc[renamed, "NAME"])
+        if "STREET" in kept:
+            kept.loc[renamed, "STREET"] = new.str[:9]
     if fresh_comm is None:
-        return kept.reset_index(drop=True)
+        return kept.sort_values("CODE", kind="stable").reset_index(drop=True)
     fresh = fresh_comm.copy()
     for column in kept.columns:
         if column not in fresh:

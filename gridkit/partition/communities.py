@@ -32,6 +32,7 @@ from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import POLYGONAL, UNUSABLE_RULE, clean_geometries
 from gridkit.qa import QAIssue
+from gridkit.sources.columns import column_key, map_columns
 
 CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
                 "QHDM", "SQDM", "CJQHDM", "XZQDM"]
@@ -45,24 +46,25 @@ MIN_CONFLICT_AREA = 1e-4
 
 def find_field(frame: pd.DataFrame, wanted: str | None, aliases: list[str], *, what: str,
                option: str) -> str | None:
-    """The column named ``wanted``, or the first alias present (case-insensitive).
+    """The column named ``wanted``, or the first alias present.
 
+    Names compare as :func:`gridkit.sources.column_key` compares them (case, width, spaces and
+    brackets ignored), and an alias also matches its 10-byte Shapefile cut (统计用区划代码 is
+    统计用区划 in a GBK DBF), as the census import recognises its columns.
     ``option`` is the caller's parameter that named ``wanted`` (``"code_field"``), carried
     by the error when ``frame`` has no such field.
     """
-    columns = {str(c).strip().upper(): c for c in frame.columns if c != frame.geometry.name}
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     if wanted is not None:
-        if wanted.strip().upper() not in columns:
+        matches = [c for c in columns if column_key(c) == column_key(wanted)]
+        if not matches:
             raise InputError(
                 f"{frame.attrs.get('source', what)} ({what}) has no field {wanted!r}; its fields "
-                f"are: {', '.join(map(str, columns.values()))}",
+                f"are: {', '.join(columns)}",
                 parameter=parameter_name(option) or None, file=frame.attrs.get("source"),
                 field=wanted)
-        return columns[wanted.strip().upper()]
-    for alias in aliases:
-        if alias.upper() in columns:
-            return columns[alias.upper()]
-    return None
+        return wanted if wanted in matches else matches[0]
+    return map_columns(columns, aliases={"FIELD": tuple(aliases)}).get("FIELD")
 
 
 def prepare_communities(

@@ -20,7 +20,7 @@ from gridkit.sources.columns import map_columns
 
 STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "所属街道名称", "街道（乡镇）名称",
                        "乡镇（街道）名称", "所属街道", "街道", "乡镇街道", "街镇名称", "乡镇名称",
-                       "所属乡镇", "JDMC", "XZMC"]
+                       "所属街镇", "所属乡镇", "JDMC", "XZMC"]
 COUNTY_NAME_ALIASES = ["COUNTY_NAME", "DISTRICT_NAME", "区县名称", "所属区县名称", "所属区县",
                        "区县", "QXMC"]
 CONTEXT_LAYERS = ("context_road", "context_water", "context_building")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 _MPL = tuple(int(p) for p in re.findall(r"\d+", matplotlib.__version__)[:2])
@@ -63,11 +64,11 @@ def _font_family() -> tuple[str, ...]:
 @contextmanager
 def style() -> Iterator[None]:
     """Matplotlib settings every chart is drawn and saved under."""
-    settings = {"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "gridkit",
-                "font.family": list(_font_family()), "font.size": 9,
-                "axes.spines.top": False, "axes.spines.right": False,
-                "axes.titlesize": 10, "axes.titleweight": "bold"}
-    with rc_context(settings), warnings.catch_warnings():
+    with rc_context({"svg.fonttype": "none", "text.parse_math": False,
+                     "svg.hashsalt": "gridkit", "font.family": list(_font_family()),
+                     "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                     "axes.titlesize": 10, "axes.titleweight": "bold"}), \
+            warnings.catch_warnings():
         # Without a CJK font matplotlib warns per glyph; the browser draws them anyway.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         yield
@@ -91,7 +92,7 @@ def png(figure: Figure, path: Path, dpi: int = 150) -> Path:
     return path
 
 
-def _figure(height: float) -> tuple[Figure, object]:
+def _figure(height: float) -> tuple[Figure, Axes]:
     with style():
         figure = Figure(figsize=(WIDTH, height))
         return figure, figure.add_subplot()

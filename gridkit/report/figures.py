@@ -298,7 +298,7 @@ def points(data: ReportData, name: str, kind: str, code_field: str, code_at: int
             months = (index, [t[:7] if re.match(r"\d{4}-\d{2}", t) else "" for t in values])
             result["months"] = sorted(({"month": m, "count": k}
                                        for m, k in _coded_counts(months) if m),
-                                      key=lambda r: r["month"])
+                                      key=lambda r: str(r["month"]))
     return result
 
 

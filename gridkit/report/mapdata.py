@@ -7,6 +7,7 @@ script decodes. Layers are listed bottom to top.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +25,7 @@ from gridkit.report.encode import (
     encode_shapes,
     simplify,
 )
-from gridkit.report.i18n import map_strings, strings
+from gridkit.report.i18n import map_strings, rule_label, strings
 
 # Fields a point layer always keeps on the map; the others only up to FULL_DETAIL rows, so
 # that a million components stay within the page's size budget.
@@ -39,8 +40,15 @@ FULL_DETAIL = 200_000
 FONT = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", '
         '"WenQuanYi Micro Hei", sans-serif')
 COVERAGES = {"community", "unit_grid", "responsibility_grid", "spotcheck_result"}
+# Layers drawn only from near zooms: their data comes after the map's script in the page (the
+# map is drawn while the browser still reads them) and is inflated as it arrives. Point layers
+# (off when the page opens) come last and are inflated only when first turned on or searched.
+NEAR_ZOOM = {"unit_grid", "context_building"}
+# The parts of a layer's spec that come with its data (the rest is in the opening document:
+# what the layer list, the styles and the search need before the data).
+DETAIL = ("geom", "columns", "label", "ratio", "cls")
 # The partition's inputs drawn under the grids: water, buildings, roads (bottom to top).
-CONTEXT = {
+CONTEXT: dict[str, dict[str, Any]] = {
     "context_water": {"fill": {"colour": "#a9d3f5"}, "opacity": 0.8, "stroke": "#6fa8dc",
                       "width": 0.8},
     "context_building": {"fill": {"colour": "#d4cfc9"}, "opacity": 0.9, "stroke": "#b8b0a8",
@@ -56,9 +64,10 @@ class MapData:
     Attributes
     ----------
     header : dict
-        Layers, fields, arrays and their offsets.
-    payload : str
-        Base64 of the gzipped binary blob.
+        The streams (``name``, ``arrays`` and their offsets, ``json`` range, ``eager``), the
+        opening one first.
+    payloads : list of str
+        Base64 of each stream's gzipped binary blob, in the header's order.
     omitted : dict of str to list of str
         Fields left out of the map per layer (too large).
     selftest : dict, optional
@@ -66,7 +75,7 @@ class MapData:
     """
 
     header: dict
-    payload: str  # base64 of the gzipped blob
+    payloads: list[str]  # base64 of each stream's gzipped blob
     omitted: dict[str, list[str]] = field(default_factory=dict)
     selftest: dict | None = None
 
@@ -76,12 +85,15 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
     grids = data.unit_grid
     minx, miny, maxx, maxy = grids.total_bounds
     origin = (float(np.floor(minx)), float(np.floor(miny)))
-    blob = Blob()
+    opening = Blob()
+    # A blob of its own for each layer whose data comes after the map's script.
+    own: dict[str, Blob] = {}
     words = strings(lang)
     layers, omitted = [], {}
 
     def shape_layer(name: str, frame: gpd.GeoDataFrame, extra: dict | None = None,
                     **style) -> dict:
+        blob = own.setdefault(name, Blob()) if name in NEAR_ZOOM else opening
         geoms = simplify(frame.geometry.to_numpy(), coverage=name in COVERAGES)
         spec = {"id": name, "kind": "shape", "title": words.get(f"layer_{name}", name),
                 "n": len(frame),
@@ -104,7 +116,7 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
     resp = data.shapes.get("responsibility_grid")
     if resp is not None and not resp.empty:
         bands = sorted(resp.get("BAND", pd.Series(dtype=str)).dropna().astype(str).unique())
-        density = {}
+        density: dict[str, str] = {}
         if "BAND" in resp and "DENSITY" in resp:
             for band, dens in zip(resp["BAND"].astype(str), resp["DENSITY"].astype(str),
                                   strict=True):
@@ -120,7 +132,7 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
     unit = shape_layer("unit_grid", grids, extra, visible=True, key="BGID",
                        stroke="#6b7b8c", width=0.6, lod=True)
     ratio = np.nan_to_num(figures["unit_areas"]["ratio"], nan=1.0)
-    unit["ratio"] = blob.add("unit_grid.ratio", ratio, "f4")
+    unit["ratio"] = own["unit_grid"].add("unit_grid.ratio", ratio, "f4")
     shape_layer("community", data.community, visible=True, key="CODE", stroke="#222222",
                 width=2.0, labels="NAME")
     spot = data.shapes.get("spotcheck_result")
@@ -130,7 +142,12 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         shape_layer("spotcheck_result", spot, visible=True, key="BGID", fill=fill,
                     stroke="#4b0082", width=1.5)
     qa = data.shapes.get("qa_issue")
+    rules: dict[str, str] = {}
     if qa is not None and not qa.empty:
+        # The click panel names a rule in words (the registry's label in the page's language).
+        for rule in qa.get("RULE", pd.Series(dtype=str)).dropna().astype(str).unique():
+            if rule_label(rule, lang) != rule:
+                rules[rule] = rule_label(rule, lang)
         # Errors in the error colour, warnings in the warning colour: outline, fill and marker.
         shape_layer("qa_issue", qa, visible=True, key="RULE",
                     fill={"by": "SEVERITY", "colours": palette.SEVERITY}, opacity=0.25,
@@ -141,10 +158,20 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         if layer is None:
             continue
         point_figures = figures["points"][name]
-        spec, dropped = _point_layer(name, layer, point_figures, blob, words, lang)
+        own[name] = Blob()
+        spec, dropped = _point_layer(name, layer, point_figures, own[name], words, lang)
         if dropped:
             omitted[name] = dropped
         layers.append(spec)
+    # Each deferred layer's detail goes into its stream's document; the opening document keeps
+    # its title, style, classes and field names.
+    later = []
+    for spec in layers:
+        if spec["id"] in own:
+            detail = {k: spec.pop(k) for k in DETAIL if k in spec}
+            spec["stream"] = spec["id"]
+            spec["fields"] = [c["name"] for c in detail["columns"]]
+            later.append((spec["id"], spec["kind"] == "shape", detail))
     first = grids.geometry.iloc[0]
     inside = shapely.point_on_surface(first)
     selftest = {"bgid": str(grids["BGID"].iloc[0]), "x": inside.x, "y": inside.y}
@@ -158,13 +185,21 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
         "labelResolution": float(np.sqrt(np.nanmedian(data.community.geometry.area)) / 50),
         "font": FONT,
         "classNames": {k: figures["class_names"][k] for k in figures["class_names"]},
-        "selftest": selftest, "omitted": omitted,
+        "selftest": selftest, "omitted": omitted, "ruleLabels": rules,
         "values": {v: words[v] for v in ("dense", "sparse", "pass", "fail", "empty", "error",
                                          "warning")},
     }
-    header, payload = blob.pack(document)
-    header["noStream"] = words["map.no_js_decompress"]
-    return MapData(header, payload, omitted, selftest)
+    streams, payloads = [], []
+    # Unit grids first (near zooms need them soonest), buildings, then the points (on demand).
+    rank = ["unit_grid", "context_building", "event", "component"]
+    for name, eager, detail in [("map", True, document),
+                                *sorted(later, key=lambda stream: rank.index(stream[0]))]:
+        header, payload = (opening if name == "map" else own[name]).pack(
+            detail if name == "map" else {"layer": detail})
+        streams.append({"name": name, **header, "eager": eager})
+        payloads.append(payload)
+    header = {"streams": streams, "noStream": words["map.no_js_decompress"]}
+    return MapData(header, payloads, omitted, selftest)
 
 
 def _label_points(geoms: np.ndarray, origin, blob: Blob, name: str) -> dict:
@@ -192,7 +227,8 @@ def _columns(frame, extra: dict, blob: Blob, prefix: str) -> tuple[list[dict], l
         spec = encode_column(str(column), array, blob, prefix)
         (out.append(spec) if spec else dropped.append(str(column)))
     for column, values in extra.items():
-        out.append(encode_column(column, pa.array(np.asarray(values)), blob, prefix))
+        spec = encode_column(column, pa.array(np.asarray(values)), blob, prefix)
+        (out.append(spec) if spec else dropped.append(column))
     return out, dropped
 
 

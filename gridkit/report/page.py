@@ -206,7 +206,14 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
         sections.append(runs_section(figures["runs"], w))
     omitted = "; ".join(f"{name}: {', '.join(fields)}"
                         for name, fields in map_data.omitted.items())
-    data = pieces(map_data.payload)
+    # Every stream in pieces numbered through the page; the opening stream's before the map
+    # script, the others after it (the map is drawn while the browser still reads them).
+    streams, numbered, k = [], [], 0
+    for stream, payload in zip(map_data.header["streams"], map_data.payloads, strict=True):
+        cut = pieces(payload)
+        streams.append({**stream, "pieces": [k, len(cut)]})
+        numbered.append([{"k": k + j, "text": Markup(p)} for j, p in enumerate(cut)])
+        k += len(cut)
     return _environment().get_template("page.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en", csp=Markup(CSP), w=w,
         title=f"{figures['overview']['name']} · {w['title']}",
@@ -214,8 +221,9 @@ def _render(figures: dict, map_data: MapData, lang: str) -> str:
         sections=sections, omitted=omitted,
         nav=[(s["id"], s["title"]) for s in sections],
         footer=w["footer"].format(version=__version__),
-        header_json=script_json({**map_data.header, "pieces": len(data)}),
-        pieces=[Markup(p) for p in data], unpack=Markup(_asset("unpack.js")),
+        header_json=script_json({**map_data.header, "streams": streams, "pieces": k}),
+        opening=numbered[0], later=[p for stream in numbered[1:] for p in stream],
+        unpack=Markup(_asset("unpack.js")),
         script=Markup(_library() + ";\n" + _asset("map.js")))
 
 

@@ -26,7 +26,8 @@ def class_colour(code: str, order: list[str]) -> str:
 
 def band_colours(bands: list[str], density_of: dict[str, str]) -> dict[str, str]:
     """A colour per BAND value: warm for the dense band, cool for the sparse one."""
-    colours, spare = {}, iter(BAND_OTHER)
+    colours: dict[str, str] = {}
+    spare = iter(BAND_OTHER)
     for band in bands:
         density = density_of.get(band, "")
         if density == "dense" and DENSE not in colours.values():

@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -21,6 +23,9 @@ from gridkit.errors import FileError, GridkitWarning, mention
 from gridkit.report import palette
 from gridkit.report.data import ReportData
 from gridkit.report.i18n import strings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CJK_NAMES = ("Noto Sans CJK", "Source Han Sans", "Microsoft YaHei", "PingFang", "SimHei",
              "Heiti", "WenQuanYi", "Hiragino Sans GB", "Noto Sans SC", "SimSun")
@@ -157,7 +162,7 @@ class Maps:
         self.data, self.figures, self.w, self.lang, self.font = data, figures, words, lang, font
         self.extent = data.unit_grid.total_bounds
 
-    def available(self) -> list[tuple[str, object]]:
+    def available(self) -> list[tuple[str, Callable[[], Figure]]]:
         """The maps this file has data for, as (name, draw function)."""
         maps = [("overview", self.overview), ("unit_area", self.unit_area)]
         if "component" in self.data.points:

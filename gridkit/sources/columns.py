@@ -6,22 +6,30 @@ the alias list says. For each field the first alias (in the schema's order) foun
 columns wins; a column serves one field at most. A DBF keeps only 10 bytes of a field name:
 部件名称 is 部件名 in UTF-8 and 主管部门名称 is 主管部门名 in GBK, so a column whose name is
 the 10-byte cut of an alias (in UTF-8 or GBK, a broken last character dropped) matches it
-too, after every exact match. Columns no field takes are kept in the record's ``EXTRA``, and
-listed in the import's figures.
+too, after every exact match. Other tools cut elsewhere (SuperMap, a UTF-8 cut read as GBK), so
+a column whose name looks cut (at most 10 bytes in UTF-8 or GBK, at least 7) and is the start
+of an alias longer than that matches the alias's field as well. A cut name that could be
+either of two fields still open (主管部: 主管部门代码 or 主管部门名称 in UTF-8) is ambiguous: it
+stays in ``EXTRA`` and is named in :attr:`ColumnMap.ambiguous` with a warning (``--map``
+decides). Columns no field takes are kept in the record's ``EXTRA``, and listed in the
+import's figures: nothing is dropped without a mention.
 """
 
 from __future__ import annotations
 
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from gridkit.errors import InputError, mention
+from gridkit.errors import GridkitWarning, InputError, mention
 
 Aliases = Mapping[str, tuple[str, ...]]
 _DROP = set(" \t_-–—.·()（）[]【】{}<>《》:：/\\'\"")
 DBF_NAME_BYTES = 10
+# A name this short (bytes) is a word of its own, not a cut: 街道 is not the cut of 街道名称.
+CUT_MIN_BYTES = 7
 
 
 def column_key(name: object) -> str:
@@ -157,6 +165,9 @@ class ColumnMap:
     cut : dict of str to str
         Columns matched as DBF-cut names (a Shapefile keeps 10 bytes) → the field whose alias
         they were cut from.
+    ambiguous : dict of str to list of str
+        Cut-looking columns that start aliases of several fields → those fields; they stay in
+        ``extra`` (``--map FIELD=COLUMN`` decides).
 
     Examples
     --------
@@ -168,6 +179,7 @@ class ColumnMap:
     fields: dict[str, str]
     extra: list[str] = field(default_factory=list)
     cut: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
         """The source column of field ``name``, or None."""
@@ -227,20 +239,118 @@ def map_columns(columns: list[str], explicit: dict[str, str] | None = None, *,
     keys: dict[str, str] = {}
     for column in columns:
         keys.setdefault(column_key(column), column)
+    for target, keys_of_target in exact.items():
+        if target in fields:
+            continue
+        for alias in keys_of_target:
+            found = keys.get(alias)
+            if found is not None and found not in taken:
+                fields[target] = found
+                taken.add(found)
+                break
+    # Cut names after every exact match; one that could be either of two open fields (主管部,
+    # the UTF-8 cut of both 主管部门代码 and 主管部门名称) is not guessed.
     cut_from: dict[str, str] = {}
-    for table in (exact, cut):
-        for target, keys_of_target in table.items():
-            if target in fields:
-                continue
-            for alias in keys_of_target:
-                found = keys.get(alias)
-                if found is not None and found not in taken:
-                    fields[target] = found
-                    taken.add(found)
-                    if table is cut:
-                        cut_from[found] = target
-                    break
+    ambiguous: dict[str, list[str]] = {}
+    for column in columns:
+        if column in taken:
+            continue
+        key = column_key(column)
+        targets = [t for t, cut_keys in cut.items() if key in cut_keys]
+        targets += [t for t in cut_of(column, aliases) if t not in targets]
+        targets = [t for t in targets if t not in fields]
+        if len(targets) == 1:
+            fields[targets[0]] = column
+            taken.add(column)
+            cut_from[column] = targets[0]
+        elif targets:
+            ambiguous[column] = targets
+            choice = " or ".join(f"--map {t}={column}" for t in targets)
+            warnings.warn(f"{source + ': ' if source else ''}column {column} could be "
+                          f"{' or '.join(targets)} (a field name cut at 10 bytes); kept in "
+                          f"EXTRA: give {choice}", GridkitWarning, stacklevel=2)
     # A lone MINOR column is only a class code together with MAJOR.
     if "MINOR" in fields and "MAJOR" not in fields and "MINOR" not in explicit:
         taken.discard(fields.pop("MINOR"))
-    return ColumnMap(fields, [c for c in columns if c not in taken], cut_from)
+    return ColumnMap(fields, [c for c in columns if c not in taken], cut_from, ambiguous)
+
+
+def cut_of(column: str, aliases: Aliases) -> list[str]:
+    """The fields ``column`` may be a cut name of: it starts one of their longer aliases.
+
+    Only a name that looks cut counts: at most :data:`DBF_NAME_BYTES` and at least
+    :data:`CUT_MIN_BYTES` bytes in UTF-8 or GBK, where the alias is longer than 10 bytes.
+
+    Parameters
+    ----------
+    column : str
+        A source column name.
+    aliases : mapping of str to sequence of str
+        Field → the column names that mean it.
+
+    Returns
+    -------
+    list of str
+        The fields, in the schema's order (empty when none).
+
+    Examples
+    --------
+    >>> cut_of("所属街道名", {"STREET_NAME": ("街道名称", "所属街道名称")})
+    ['STREET_NAME']
+    >>> cut_of("街道", {"STREET_NAME": ("街道名称",)})
+    []
+    """
+    key = column_key(column)
+    if not key:
+        return []
+    found = []
+    for target, names in aliases.items():
+        for alias in names:
+            whole = column_key(alias)
+            if whole == key or not whole.startswith(key):
+                continue
+            if any(CUT_MIN_BYTES <= _bytes(column, e) <= DBF_NAME_BYTES < _bytes(alias, e)
+                   for e in ("utf-8", "gbk")):
+                found.append(target)
+                break
+    return found
+
+
+def _bytes(name: str, encoding: str) -> int:
+    try:
+        return len(name.encode(encoding))
+    except UnicodeEncodeError:
+        return 0
+
+
+def column_notes(figures: Mapping) -> list[str]:
+    """What an import's figures of one file say about its columns and rows, as terminal lines.
+
+    Parameters
+    ----------
+    figures : mapping
+        One file's figures with ``kept_in_extra``, ``cut_names``, ``ambiguous_cut_names``
+        and ``srcrow`` (what SRCROW numbers are).
+
+    Returns
+    -------
+    list of str
+        One line per fact, indented under the file's line.
+
+    Examples
+    --------
+    >>> column_notes({"kept_in_extra": ["主管部"], "cut_names": {"部件名": "OBJNAME"},
+    ...               "ambiguous_cut_names": {"主管部": ["DEPTCODE1", "DEPTNAME1"]}})[1:]
+    ['  部件名 read as OBJNAME (a Shapefile field name cut at 10 bytes)', '  主管部 could be \
+DEPTCODE1 or DEPTNAME1 (a cut field name): kept in EXTRA; --map FIELD=主管部 decides']
+    """
+    lines = [f"  SRCROW: {figures['srcrow']}"] if figures.get("srcrow") else []
+    if figures.get("kept_in_extra"):
+        lines.append("  kept in EXTRA (no field takes them): "
+                     + ", ".join(figures["kept_in_extra"]))
+    for cut, target in figures.get("cut_names", {}).items():
+        lines.append(f"  {cut} read as {target} (a Shapefile field name cut at 10 bytes)")
+    for column, targets in figures.get("ambiguous_cut_names", {}).items():
+        lines.append(f"  {column} could be {' or '.join(targets)} (a cut field name): kept in "
+                     f"EXTRA; --map FIELD={column} decides")
+    return lines

@@ -98,6 +98,9 @@ class SourceTable:
         The 1-based row the column names came from (CSV/XLSX).
     damaged : list of tuple of (int, str, str)
         (row, column, what) for cells whose text was repaired or is doubtful.
+    numbering : str
+        What the numbers in ``rows`` are, in the user's words (:func:`feature_numbering`):
+        told with every import, since a layer's feature ids may start at 0 or 1.
 
     Examples
     --------
@@ -120,6 +123,7 @@ class SourceTable:
     numeric: dict[str, np.ndarray] = field(default_factory=dict)  # column -> cell was a number
     header_row: int = 1  # the row the column names came from (CSV/XLSX)
     damaged: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, what)
+    numbering: str = ""  # what SRCROW is for this source (feature_numbering)
 
     def was_number(self, column: str | None) -> np.ndarray:
         """Where ``column``'s cells were numbers in the source (all False when unknown)."""
@@ -393,7 +397,8 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
         raise UnicodeError(str(exc)) from None
     rows = _record_numbers(table.num_rows, [b.row for b in bad], last_header_row)
     return SourceTable(path, path.name, table, rows, bad_rows=bad, encoding=encoding,
-                       header_row=header_row)
+                       header_row=header_row,
+                       numbering=f"row number as Excel shows it (header on row {header_row})")
 
 
 def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.ndarray:
@@ -528,7 +533,8 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
     numeric = {n: np.asarray(f, bool) for n, f in zip(names_, numbers, strict=True)}
     name = f"{path.name}:{chosen}" if len(names) > 1 else path.name
     return SourceTable(path, name, table, np.asarray(rows, dtype=np.int64), encoding="xlsx",
-                       numeric=numeric, header_row=used)
+                       numeric=numeric, header_row=used,
+                       numbering=f"sheet row number (header on row {used})")
 
 
 def _xlsx_header(head: list[tuple[int, list[tuple[str, bool]]]], index: int,
@@ -596,7 +602,52 @@ def read_vector_source(path: Path, layer: str | None) -> SourceTable:
     crs = pyproj.CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     name = f"{path.name}:{chosen}" if several else path.name
     return SourceTable(path, name, text, rows, geometry, crs, encoding=encoding,
-                       numeric=numeric, damaged=damaged)
+                       numeric=numeric, damaged=damaged,
+                       numbering=feature_numbering(path, fid_name, rows))
+
+
+def feature_numbering(path: Path, fid_column: str, rows: np.ndarray) -> str:
+    """What a layer's SRCROW numbers are: its feature ids, as QGIS and ArcGIS show them.
+
+    SRCROW of a feature is GDAL's feature id, which is what QGIS shows (``$id``, the
+    identify panel's feature id, ``getFeature``) and what ArcGIS shows where the format has one
+    (a Shapefile's FID column, a GeoPackage's fid/OBJECTID, Esri JSON's OBJECTID). Renumbering
+    from 1 would be off by one in exactly the column users search, so the ids stay and each
+    import says which they are: a Shapefile's, a GeoJSON's or a FlatGeobuf's start at 0, a
+    GeoPackage's (usually) at 1, and a GeoJSON whose features have ``id`` members uses those.
+
+    Parameters
+    ----------
+    path : Path
+        The file (its suffix tells the format).
+    fid_column : str
+        The layer's FID column as GDAL reports it (``fid``, ``OBJECTID``; ``OGC_FID`` or
+        empty when the format has none of its own).
+    rows : numpy.ndarray
+        The feature ids read.
+
+    Returns
+    -------
+    str
+        One phrase, e.g. ``"FID (0 = first feature), as ArcGIS's FID column and QGIS's $id"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(feature_numbering(Path("a.geojson"), "OGC_FID", np.arange(3)))
+    feature id as QGIS numbers it ($id; 0 = first feature)
+    >>> print(feature_numbering(Path("a.gpkg"), "fid", np.arange(1, 4)))
+    the layer's fid column (its feature id; 1 = first feature here)
+    """
+    first = int(rows.min()) if len(rows) else 0
+    if fid_column and fid_column != "OGC_FID":
+        return f"the layer's {fid_column} column (its feature id; {first} = first feature here)"
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".dbf", ".shz") or path.name.lower().endswith(".shp.zip"):
+        return "FID (0 = first feature), as ArcGIS's FID column and QGIS's $id"
+    if len(rows) and not np.array_equal(rows, np.arange(len(rows))):
+        return "the features' own ids (GeoJSON id members), as QGIS's $id shows them"
+    return "feature id as QGIS numbers it ($id; 0 = first feature)"
 
 
 def _read_arrow(path: Path, layer: str | None, encoding: str | None):

@@ -16,7 +16,8 @@
   const header = JSON.parse($('gk-header').textContent);
   const status = $('gk-status');
   const PICK_PX = 5;
-  let doc, A, map, layers = [], byId = {}, unitColour = 'none', highlight;
+  const A = {};
+  let doc, map, layers = [], byId = {}, unitColour = 'none', highlight;
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -31,17 +32,35 @@
   const rgba = (hex, alpha) => `rgba(${[1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16))},${alpha})`;
 
   // ---- unpacking: done by unpack.js (a worker while the page is read) → typed arrays ---------
-  async function unpack() {
-    const buffer = await window.gridkitUnpack.done();
+  // One stream's arrays (viewed in place) and its JSON document: the opening layers' ('map'),
+  // or one layer's that comes after the map script (see fetchData).
+  async function stream(name) {
+    const buffer = await window.gridkitUnpack.done(name);
+    const s = header.streams.find((x) => x.name === name);
     const kinds = { u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array,
       f4: Float32Array, f8: Float64Array };
-    A = {};
-    for (const [name, [kind, offset, n]] of Object.entries(header.arrays)) {
-      A[name] = new kinds[kind](buffer, offset, n);
+    for (const [array, [kind, offset, n]] of Object.entries(s.arrays)) {
+      A[array] = new kinds[kind](buffer, offset, n);
     }
-    const [at, length] = header.json;
-    doc = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, at, length)));
+    const [at, length] = s.json;
+    return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, at, length)));
   }
+
+  // A layer drawn only from near zooms (unit grids, buildings) or off at the opening (points)
+  // has its geometry and fields in a stream of its own, unpacked the first time they are
+  // needed: drawn, clicked, searched or turned on.
+  function fetchData(layer) {
+    if (!layer.fetched) {
+      layer.fetched = (layer.spec.stream ? stream(layer.spec.stream) : Promise.resolve(null))
+        .then((detail) => {
+          if (detail) Object.assign(layer.spec, detail.layer);
+          layer.hasData = true;
+          if (layer.refresh) layer.refresh(); // a point layer drawn empty while it waited
+        });
+    }
+    return layer.fetched;
+  }
+  const fail = (e) => { errors.push(String(e?.message || e)); };
 
   // ---- columns: one value of one feature, as encode.py packed it -----------------------------
   function value(column, i) {
@@ -55,6 +74,7 @@
     return column.values[i];
   }
   const columnOf = (spec, name) => spec.columns.find((c) => c.name === name);
+  const hasField = (spec, name) => (spec.fields || spec.columns.map((c) => c.name)).includes(name);
   const field = (spec, name, i) => {
     const column = columnOf(spec, name);
     return column ? value(column, i) : null;
@@ -144,10 +164,16 @@
     const { Style, Fill, Stroke, Circle, Text } = ol.style;
     const cache = new Map();
     const byColumn = (rule) => rule && rule.by && columnOf(spec, rule.by);
-    const fillColumn = byColumn(spec.fill), strokeColumn = byColumn(spec.strokeBy);
-    const labels = spec.labels && columnOf(spec, spec.labels);
+    // The columns are known once the layer's data is (features exist only after it).
+    let fillColumn, strokeColumn, labels, known = false;
     const opacity = spec.opacity ?? 0.45;
     return (feature, resolution) => {
+      if (!known) {
+        fillColumn = byColumn(spec.fill);
+        strokeColumn = byColumn(spec.strokeBy);
+        labels = spec.labels && columnOf(spec, spec.labels);
+        known = true;
+      }
       const f = feature.gk;
       let fill = null;
       if (spec.id === 'unit_grid' && unitColour !== 'none') {
@@ -162,12 +188,16 @@
       const stroke = strokeColumn ? spec.strokeBy.colours[value(strokeColumn, f)] || spec.stroke
         : spec.stroke;
       const text = labels && resolution < doc.labelResolution ? value(labels, f) : null;
-      const key = `${fill}|${stroke}|${text}`;
+      // Lines of 1 px while the unit grids are too small to outline: a browser without a GPU
+      // paints a 1 px line several times faster than a wider one (the whole district's
+      // outlines took 0.2-0.3 s at 1.6-2 px against 0.05-0.07 s at 1 px).
+      const width = resolution > doc.gridSize / 6 ? Math.min(spec.width, 1) : spec.width;
+      const key = `${fill}|${stroke}|${text}|${width}`;
       let style = cache.get(key);
       if (!style) {
         style = new Style({
           fill: fill ? new Fill({ color: fill }) : undefined,
-          stroke: new Stroke({ color: stroke, width: spec.width }),
+          stroke: new Stroke({ color: stroke, width }),
           image: new Circle({ radius: 5, fill: new Fill({ color: stroke }),
             stroke: new Stroke({ color: '#ffffff', width: 1 }) }),
           text: text ? new Text({ text: String(text), font: `13px ${doc.font}`, overflow: true,
@@ -188,13 +218,14 @@
     const spec = layer.spec;
     // Features are made when the layer is first drawn, clicked or searched, not before.
     layer.load = () => {
-      if (layer.loaded) return;
+      if (layer.loaded || !layer.hasData) return;
       layer.loaded = true;
       const t = performance.now();
       layer.source.addFeatures(features(spec));
       api.timing[`load ${spec.id}`] = Math.round(performance.now() - t);
     };
-    layer.source = new ol.source.Vector({ loader: () => layer.load() });
+    layer.source = new ol.source.Vector({
+      loader: () => (layer.hasData ? layer.load() : layer.ensure().catch(fail)) });
     const options = { source: layer.source, style: styleFunction(spec), visible: layer.visible,
       declutter: Boolean(spec.labels) };
     const olLayer = new ol.layer.Vector(options);
@@ -206,10 +237,12 @@
 
   // A point layer: positions in map metres, drawn per pixel into an image layer.
   function pointLayer(layer) {
-    const spec = layer.spec, g = spec.geom, X = A[g.x], Y = A[g.y], cls = A[spec.cls];
+    const spec = layer.spec;
     layer.load = () => {
-      if (layer.loaded) return;
+      if (layer.loaded || !layer.hasData) return;
       layer.loaded = true;
+      const g = spec.geom, X = A[g.x], Y = A[g.y];
+      layer.cls = A[spec.cls];
       layer.x = new Float64Array(g.n);
       layer.y = new Float64Array(g.n);
       for (let i = 0; i < g.n; i++) {
@@ -217,14 +250,19 @@
         layer.y[i] = g.origin[1] + Y[i] * g.step;
       }
     };
-    layer.cls = cls;
     const canvas = document.createElement('canvas');
     const source = new ol.source.ImageCanvas({
       canvasFunction(extent, resolution, pixelRatio, size) {
-        layer.load();
         const [w, h] = size.map(Math.round);
         canvas.width = w;
         canvas.height = h;
+        if (!layer.hasData) {
+          layer.drawn = 0;
+          layer.ensure().catch(fail);
+          return canvas;
+        }
+        layer.load();
+        const g = spec.geom, cls = layer.cls;
         const context = canvas.getContext('2d');
         const image = context.createImageData(w, h), px = new Uint32Array(image.data.buffer);
         const colours = spec.classes.map((c, k) => (layer.hidden.has(k) ? 0 : abgr(c.colour)));
@@ -268,7 +306,7 @@
       input.type = 'checkbox';
       input.checked = layer.visible;
       input.dataset.layer = spec.id;
-      input.onchange = () => api.setVisible(spec.id, input.checked);
+      input.onchange = () => api.setVisible(spec.id, input.checked).catch(fail);
       label.append(input, ` ${spec.title} (${fmt(spec.n)})`);
       box.append(label);
       if (spec.kind === 'points') {
@@ -292,7 +330,7 @@
     select.id = 'gk-unit-colour';
     const options = [['none', doc.strings.colour_none], ['ratio', doc.strings.colour_area]];
     for (const [name, key] of [['COMPONENTS', 'colour_components'], ['EVENTS', 'colour_events']]) {
-      if (columnOf(unit, name)) options.push([name, doc.strings[key]]);
+      if (hasField(unit, name)) options.push([name, doc.strings[key]]);
     }
     for (const [name, text] of options) {
       const option = el('option', text);
@@ -300,7 +338,7 @@
       select.append(option);
     }
     select.value = unitColour;
-    select.onchange = () => api.setUnitColour(select.value);
+    select.onchange = () => api.setUnitColour(select.value).catch(fail);
     box.append(el('div', doc.strings.unit_colour), select);
     if (unitColour !== 'none') {
       const bins = UNIT_BINS[unitColour === 'ratio' ? 'ratio' : 'count'];
@@ -317,9 +355,10 @@
   const ORDER = ['component', 'event', 'qa_issue', 'spotcheck_result', 'unit_grid',
     'responsibility_grid', 'community', 'context_building', 'context_water', 'context_road'];
 
-  function pickAt(pixel) {
+  async function pickAt(pixel) {
     const coordinate = map.getCoordinateFromPixel(pixel);
     const resolution = map.getView().getResolution(), found = [], seen = new Set();
+    await Promise.all(layers.filter((l) => l.visible).map((l) => l.ensure()));
     const add = (layer, feature) => {
       const id = `${layer.spec.id}:${feature}`;
       if (!seen.has(id)) { seen.add(id); found.push({ layer, feature }); }
@@ -363,14 +402,17 @@
     box.replaceChildren(el('p', found.length ? doc.strings.selected : doc.strings.nothing, 'note'));
     for (const { layer, feature } of found) {
       const spec = layer.spec, key = spec.key ? field(spec, spec.key, feature) : null;
-      const h = el('h4', `${spec.title}${key !== null ? ': ' + key : ''}`);
+      const h = el('h4', `${spec.title}${key !== null ? ': ' : ''}`);
+      if (key !== null) h.append(...worded(spec.key, key));
       h.dataset.layer = spec.id;
       if (key !== null) h.dataset.key = String(key);
       const dl = el('dl');
       for (const column of spec.columns) {
         const v = value(column, feature);
         if (v === null || v === undefined || v === '') continue;
-        dl.append(el('dt', column.name), el('dd', named(v)));
+        const dd = el('dd');
+        dd.append(...worded(column.name, v));
+        dl.append(el('dt', column.name), dd);
       }
       box.append(h, dl);
       for (const line of explain(spec.key, key)) box.append(el('div', line, 'code'));
@@ -382,6 +424,14 @@
       const f = first.layer.source.getFeatures().find((x) => x.gk === first.feature);
       if (f) highlight.getSource().addFeature(new ol.Feature(f.getGeometry()));
     }
+  }
+
+  // A QA rule in words with its id in small type (部件标识码重复 duplicate-objcode); other
+  // values as named() gives them.
+  function worded(name, v) {
+    const label = name === 'RULE' && doc.ruleLabels ? doc.ruleLabels[v] : undefined;
+    if (label === undefined) return [named(v)];
+    return [`${label} `, el('small', v, 'rule-id')];
   }
 
   // A code with its name beside it: 310116001001 → 310116001001 吕海居委会.
@@ -432,11 +482,13 @@
   async function start() {
     if (typeof DecompressionStream !== 'function') throw new Error(header.noStream);
     mark('library');
-    await unpack();
+    document.addEventListener('DOMContentLoaded', () => mark('page read'));
+    doc = await stream('map');
     mark('data');
     const olLayers = [];
     for (const spec of doc.layers) {
       const layer = { spec, visible: spec.visible, hidden: new Set() };
+      layer.ensure = () => fetchData(layer).then(() => layer.load());
       layers.push(layer);
       byId[spec.id] = layer;
       layer.ol = spec.kind === 'points' ? pointLayer(layer) : shapeLayer(layer);
@@ -452,7 +504,7 @@
       extent: [x0 - (x1 - x0), y0 - (y1 - y0), x1 + (x1 - x0), y1 + (y1 - y0)] });
     const searchBox = el('input');
     searchBox.placeholder = doc.strings.search;
-    searchBox.onkeydown = (e) => { if (e.key === 'Enter') api.find(searchBox.value); };
+    searchBox.onkeydown = (e) => { if (e.key === 'Enter') api.find(searchBox.value).catch(fail); };
     $('gk-buttons').append(searchBox);
     map = new ol.Map({
       target: $('gk-canvas-box'), layers: olLayers,
@@ -463,13 +515,14 @@
       new ol.control.ZoomToExtent({ extent: doc.extent, label: '⤢', tipLabel: doc.strings.fit }),
       new ol.control.ScaleLine({ units: 'metric' })],
     });
-    map.on('singleclick', (e) => show(pickAt(e.pixel)));
+    map.on('singleclick', (e) => pickAt(e.pixel).then(show, fail));
     map.getView().on('change:resolution', () => { status.textContent = statusText(); });
     panel();
     fit();
     // The layers drawn at the opening view get their features now, so the first frame is
-    // complete (features added while drawing would draw the whole map again on the next frame).
-    for (const layer of layers) if (layer.visible && layer.ol.isVisible(map.getView())) layer.load();
+    // complete (features added while drawing would draw the whole map again on the next frame);
+    // the unit grids of a small district are among them, those of a large one are not.
+    await inView();
     map.renderSync();
     mark('drawn');
     status.textContent = statusText();
@@ -477,9 +530,12 @@
     api.ready = true;
     requestAnimationFrame(() => mark('next frame'));
     setTimeout(() => mark('idle'), 0);
-    if (/[?&]selftest/.test(location.search)) selftest();
+    if (/[?&]selftest/.test(location.search)) await selftest();
   }
 
+  // Every layer drawn at the current view, with its features made.
+  const inView = () => Promise.all(layers.filter((l) => l.visible && l.ol.isVisible(map.getView()))
+    .map((l) => l.ensure()));
   const statusText = () => `${doc.crs} · 1 px = ${fmt(map.getView().getResolution())} m`;
   const fit = () => map.getView().fit(doc.extent, { padding: [12, 12, 12, 12] });
 
@@ -491,15 +547,17 @@
       return { cx, cy, scale: v.getResolution() };
     },
     visible: () => Object.fromEntries(layers.map((l) => [l.spec.id, l.visible])),
-    drawn() {
+    async drawn() {
+      await inView();
       map.renderSync();
       return Object.fromEntries(layers.filter((l) => l.visible && l.ol.isVisible(map.getView()))
         .map((l) => [l.spec.id, l.spec.kind === 'points' ? l.drawn : l.source.getFeatures().length]));
     },
     loaded: () => layers.filter((l) => l.loaded).map((l) => l.spec.id),
-    zoomTo(x, y, metresPerPixel) {
+    async zoomTo(x, y, metresPerPixel) {
       map.getView().setCenter([x, y]);
       map.getView().setResolution(metresPerPixel);
+      await inView();
       map.renderSync();
     },
     toClient(x, y) {
@@ -507,15 +565,17 @@
       const box = map.getViewport().getBoundingClientRect();
       return [box.left + px, box.top + py];
     },
-    setVisible(id, on) {
+    async setVisible(id, on) {
       const layer = byId[id];
       layer.visible = on;
       layer.ol.setVisible(on);
       panel();
+      await inView();
     },
-    setUnitColour(by) {
-      unitColour = by;
+    async setUnitColour(by) {
       const layer = byId.unit_grid;
+      await layer.ensure();
+      unitColour = by;
       layer.ol.setMaxResolution(outlineResolution());
       layer.source.changed();
       panel();
@@ -539,22 +599,24 @@
       }
       return covered.reduce((a, b) => a + b, 0) / covered.length;
     },
-    clickAt(x, y) {
+    async clickAt(x, y) {
       const box = map.getViewport().getBoundingClientRect();
-      show(pickAt([x - box.left, y - box.top]));
+      show(await pickAt([x - box.left, y - box.top]));
     },
-    find(query) {
+    async find(query) {
       const q = String(query).trim();
       if (!q) return false;
       for (const layer of layers) {
         const spec = layer.spec;
+        if (!spec.key && !spec.labels) continue;
+        await layer.ensure();
         const columns = spec.columns.filter((c) => c.name === spec.key || c.name === spec.labels);
         for (const column of columns) {
           for (let f = 0; f < spec.n; f++) {
             if (String(value(column, f)) !== q) continue;
-            if (!layer.visible) api.setVisible(spec.id, true);
+            if (!layer.visible) await api.setVisible(spec.id, true);
             const p = labelPoint(layer, f);
-            if (p) api.zoomTo(p[0], p[1], Math.min(map.getView().getResolution(), doc.gridSize / 60));
+            if (p) await api.zoomTo(p[0], p[1], Math.min(map.getView().getResolution(), doc.gridSize / 60));
             show([{ layer, feature: f }]);
             return true;
           }
@@ -565,11 +627,11 @@
     },
   });
 
-  function selftest() {
+  async function selftest() {
     const t = doc.selftest, out = el('pre');
     out.id = 'gk-selftest';
-    api.zoomTo(t.x, t.y, 1);
-    show(pickAt(map.getPixelFromCoordinate([t.x, t.y])));
+    await api.zoomTo(t.x, t.y, 1);
+    show(await pickAt(map.getPixelFromCoordinate([t.x, t.y])));
     const h = document.querySelector('#gk-info h4[data-layer="unit_grid"]');
     const shown = h ? h.dataset.key : null;
     out.textContent = JSON.stringify({ expected: t.bgid, shown, ok: shown === t.bgid, errors });
