@@ -239,3 +239,25 @@ def test_run_names_the_fix_as_the_config_key_of_its_section(tmp_path):
     assert len(lines) == 1 and "census.csv" in lines[0], output
     assert 'map = ["X=COLUMN", "Y=COLUMN"] in [census]' in lines[0]
     assert "--map" not in lines[0] and "--header-row" not in lines[0]
+
+
+def test_full_width_community_codes_are_read_and_logged(tmp_path):
+    """A code typed with a Chinese input method (４４１９…) is the same code, as in a census:
+    it was refused ("characters other than digits"); now folded and logged (code-folded)."""
+    comm = gpd.GeoDataFrame(
+        {"社区代码": ["４４１９００００３００１", "441900003002 "], "所属街道名称": ["东城街道"] * 2},
+        geometry=[shapely.box(X, Y, X + 200, Y + 200), shapely.box(X + 200, Y, X + 400, Y + 200)],
+        crs=4547)
+    path = tmp_path / "comm.geojson"
+    comm.to_file(path, driver="GeoJSON")
+    out, figures = partitioned(tmp_path, path)
+    got = pyogrio.read_dataframe(out, layer="community", read_geometry=False)
+    assert got["CODE"].tolist() == ["441900003001", "441900003002"]
+    assert got["STREET_NAME"].tolist() == ["东城街道", "东城街道"]
+    grids = pyogrio.read_dataframe(out, layer="unit_grid", read_geometry=False)
+    assert set(grids["BGID"].str[:12]) == {"441900003001", "441900003002"}
+    qa = pyogrio.read_dataframe(out, layer="qa_issue", read_geometry=False)
+    folded = qa[qa["RULE"] == "code-folded"]
+    assert folded["KEY"].tolist() == ["441900003001"]  # the trailing space is not a change
+    assert "４４１９００００３００１" in folded["MESSAGE"].iloc[0]
+    assert figures["qa"]["by_rule"] == {"code-folded": 1}

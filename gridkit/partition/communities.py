@@ -32,6 +32,7 @@ from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import POLYGONAL, UNUSABLE_RULE, clean_geometries
 from gridkit.qa import QAIssue
+from gridkit.sources.cells import fold_text
 from gridkit.sources.columns import column_key, map_columns
 
 CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
@@ -90,7 +91,14 @@ def prepare_communities(
     cleaned, issues = clean_geometries(frame, what="communities", allowed=POLYGONAL,
                                        layer="community")
     _refuse_lost_territory(frame, cleaned, issues, code_col, source)
-    codes = cleaned[code_col].map(_code_text)
+    codes = cleaned[code_col].map(community_code_text)
+    for fid, code in codes.items():
+        given = str(cleaned.at[fid, code_col]).strip()
+        if code and code != given and code != given.removesuffix(".0"):
+            issues.append(QAIssue(
+                "community", code, "code-folded", "warning",
+                f"{source}: feature {fid} field {code_col}: community code {given!r} read "
+                f"as {code} (full-width or other non-ASCII digits folded)"))
     problems = []
     for fid, code in codes.items():
         try:
@@ -139,7 +147,7 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
         return
     why = {i.key: i.message.split(": ", 1)[-1].rsplit(";", 1)[0] for i in issues
            if i.rule in ("empty-geometry", UNUSABLE_RULE)}
-    named = [f"{_code_text(frame.at[fid, code_col]) or '(no code)'} "
+    named = [f"{community_code_text(frame.at[fid, code_col]) or '(no code)'} "
              f"({why.get(str(fid), f'feature {fid} has no usable geometry')})"
              for fid in lost[:5]]
     more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
@@ -188,10 +196,28 @@ def _report(kind: str, key: list, pieces: list, codes: list) -> QAIssue:
         f"{codes[best]} (longest shared edge, {length:,.1f} m)", shapely.union_all(shapes))
 
 
-def _code_text(value) -> str:
+def community_code_text(value: object) -> str:
+    """A community code cell as text: NFKC-folded, stripped, a float's ``.0`` removed.
+
+    Parameters
+    ----------
+    value : object
+        The cell as read (text, a number from a numeric field, None).
+
+    Returns
+    -------
+    str
+        The code's text ("" for a missing cell); not checked.
+
+    Examples
+    --------
+    >>> community_code_text("４４１９００００３００１ "), community_code_text(441900003001.0)
+    ('441900003001', '441900003001')
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = str(value).strip()
+    # Full-width digits (typed with a Chinese input method) are the same code: NFKC.
+    text = fold_text(str(value)).strip()
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
     return text

@@ -15,7 +15,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridkit.partition.communities import CODE_ALIASES, find_field
+from gridkit.partition.communities import CODE_ALIASES, community_code_text, find_field
 from gridkit.sources.columns import map_columns
 
 STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "所属街道名称", "街道（乡镇）名称",
@@ -63,7 +63,7 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     out = communities.copy()
     if code is None:
         return out
-    codes = source[code].map(_code_text)
+    codes = source[code].map(community_code_text)
     # The census reader's column matching: width, brackets and Shapefile-cut names
     # (所属街道名称 kept as 所属街道名 in a GBK DBF) are recognised.
     found = map_columns([str(c) for c in source.columns if c != source.geometry.name],
@@ -78,11 +78,6 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
         names = names[~names.index.duplicated()]
         out[target] = out["CODE"].map(names).fillna("").astype(str)
     return out
-
-
-def _code_text(value) -> str:
-    text = str(value).strip()
-    return text[:-2] if text.endswith(".0") else text
 
 
 def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
