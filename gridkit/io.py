@@ -215,6 +215,16 @@ def _read_gdal(path: Path, layer: str | None):
     except (DataSourceError, DataLayerError) as exc:
         raise FileError(f"{path}: GDAL cannot read layer {layer!r} ({exc})", file=path) from None
     except UnicodeDecodeError:
+        from gridkit.sources.dbf import cpg_encoding  # gridkit.sources reads through this module
+
+        declared = cpg_encoding(path) if path.suffix.lower() == ".shp" else None
+        if declared is not None:  # the .cpg lies: ArcGIS's GBK under a UTF-8 .cpg
+            cpg, named = declared
+            other = "GBK" if named == "utf-8" else "UTF-8"
+            raise InputError(
+                f"{cpg} says {named.upper()}, but the field names or values of {path.name} are "
+                f"not {named.upper()} text; write {other} in {cpg.name} (or delete it and "
+                "gridkit decides from the values)", file=cpg) from None
         raise InputError(
             f"{path}: field names or values are not valid text in the file's encoding (a "
             "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "

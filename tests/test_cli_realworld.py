@@ -261,3 +261,17 @@ def test_full_width_community_codes_are_read_and_logged(tmp_path):
     assert folded["KEY"].tolist() == ["441900003001"]  # the trailing space is not a change
     assert "４４１９００００３００１" in folded["MESSAGE"].iloc[0]
     assert figures["qa"]["by_rule"] == {"code-folded": 1}
+
+
+def test_a_utf8_cpg_over_gbk_communities_names_the_cpg(tmp_path):
+    """ArcGIS's GBK DBF under a .cpg saying UTF-8: the error named no .cpg and told the user
+    to add one; now it names the .cpg and what to write in it, as the census import does."""
+    comm = gpd.GeoDataFrame({"社区代码": ["441900003001"], "社区名称": ["东城社区"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200)], crs=4547)
+    path = tmp_path / "社区.shp"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    code, output = run("partition", path, "-o", tmp_path / "out.gpkg")
+    assert code == 2 and not (tmp_path / "out.gpkg").exists()
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and "社区.cpg says UTF-8" in lines[0] and "write GBK" in lines[0]
