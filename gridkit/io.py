@@ -218,7 +218,8 @@ def _read_gdal(path: Path, layer: str | None):
         from gridkit.sources.dbf import cpg_encoding  # gridkit.sources reads through this module
 
         declared = cpg_encoding(path) if path.suffix.lower() == ".shp" else None
-        if declared is not None:  # the .cpg lies: ArcGIS's GBK under a UTF-8 .cpg
+        if declared is not None and _cpg_lies(path.with_suffix(".dbf"), declared[1]):
+            # ArcGIS's GBK under a UTF-8 .cpg, not a name cut at 10 bytes
             cpg, named = declared
             other = "GBK" if named == "utf-8" else "UTF-8"
             raise InputError(
@@ -234,6 +235,32 @@ def _read_gdal(path: Path, layer: str | None):
     if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
         _fill_esri_curves(path, frame, info.get("crs"))
     return frame
+
+
+def _cpg_lies(dbf: Path, encoding: str) -> bool:
+    """Whether a DBF's text is not in the encoding its .cpg names.
+
+    Unlike a field name cut at 10 bytes (its last character broken, the rest of the file in
+    the encoding), the values or the middle of a name do not decode.
+    """
+    try:
+        raw = dbf.read_bytes()
+    except OSError:
+        return False
+    header = int.from_bytes(raw[8:10], "little")
+    try:
+        raw[header:header + (4 << 20)].decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < min(len(raw) - header, 4 << 20) - 4:
+            return True
+    for start in range(32, header - 1, 32):
+        name = raw[start:start + 11].split(b"\0", 1)[0]
+        try:
+            name.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                return True
+    return False
 
 
 def _read_layer(path: Path, layer: str | None, encoding: str | None):

@@ -245,7 +245,8 @@ def test_full_width_community_codes_are_read_and_logged(tmp_path):
     """A code typed with a Chinese input method (４４１９…) is the same code, as in a census:
     it was refused ("characters other than digits"); now folded and logged (code-folded)."""
     comm = gpd.GeoDataFrame(
-        {"社区代码": ["４４１９００００３００１", "441900003002 "], "所属街道名称": ["东城街道"] * 2},
+        {"社区代码": ["４４１９００００３００１", "441900003002 "],
+         "所属街道名称": ["东城街道"] * 2},
         geometry=[shapely.box(X, Y, X + 200, Y + 200), shapely.box(X + 200, Y, X + 400, Y + 200)],
         crs=4547)
     path = tmp_path / "comm.geojson"
@@ -275,3 +276,30 @@ def test_a_utf8_cpg_over_gbk_communities_names_the_cpg(tmp_path):
     assert code == 2 and not (tmp_path / "out.gpkg").exists()
     lines = output.strip().splitlines()
     assert len(lines) == 1 and "社区.cpg says UTF-8" in lines[0] and "write GBK" in lines[0]
+
+
+def test_single_part_rows_of_one_community_are_merged(tmp_path):
+    """An ArcGIS single-part layer: a community's exclave is a second row with the same code
+    and name. It was refused; now the rows are one community (reported parts-merged), and
+    rows sharing a code under two names are still refused."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"社区代码": ["440305004001", "440306001001", "440305004001"],
+         "社区名称": ["前湾社区", "铲湾社区", "前湾社区"]},
+        geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake), lake], crs=4547)
+    path = tmp_path / "single.shp"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    out, figures = partitioned(tmp_path, path)
+    got = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert sorted(got.index) == ["440305004001", "440306001001"]
+    assert got.loc["440305004001", "AREA"] == pytest.approx(200 * 200 + 60 * 60, abs=0.01)
+    assert figures["qa"]["by_rule"] == {"parts-merged": 1}
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert grids[grids.geometry.representative_point().within(lake)]["COMMUNITY"].tolist() == [
+        "440305004001"]
+    comm.loc[2, "社区名称"] = "桂湾社区"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    code, output = run("partition", path, "-o", tmp_path / "two.gpkg")
+    assert code == 2 and len(output.strip().splitlines()) == 1
+    assert "440305004001 is used by features 0, 2 named 前湾社区, 桂湾社区" in output

@@ -113,16 +113,8 @@ def prepare_communities(
             "(12 digits: county + street/town + committee) or name the field with "
             f"{mention('code_field')}", parameter="code_field", file=source, row=fid,
             field=code_col)
-    duplicated = codes[codes.duplicated(keep=False)]
-    if not duplicated.empty:
-        code = duplicated.iloc[0]
-        fids = ", ".join(str(f) for f in duplicated[duplicated == code].index)
-        raise InputError(
-            f"{source}: field {code_col}: code {code} is used by features {fids}; "
-            "each community needs one feature with its own code (merge the parts into one "
-            "multipolygon or fix the codes)"
-        )
     names = cleaned[name_col].astype("string").fillna("") if name_col else codes.map(lambda _: "")
+    cleaned, codes, names = _merge_parts(cleaned, codes, names, code_col, source, issues)
     out = gpd.GeoDataFrame(
         {"CODE": codes.to_numpy(), "NAME": names.to_numpy(), "SOURCE_FID": cleaned.index},
         geometry=cleaned.geometry.to_crs(crs).to_numpy(),
@@ -134,6 +126,40 @@ def prepare_communities(
                                       keep_collapsed=False)
     out = out.sort_values("CODE", kind="stable").reset_index(drop=True)
     return out, issues
+
+
+def _merge_parts(cleaned: gpd.GeoDataFrame, codes: pd.Series, names: pd.Series,
+                 code_col: str, source: str, issues: list[QAIssue]):
+    """One feature per community: the parts of a community stored as several features.
+
+    ArcGIS layers are often single-part, so a community with an exclave comes as two rows
+    with one code and one name; they are merged into one (multi)polygon and reported
+    (``parts-merged``). Rows sharing a code under different names (or with no name to tell)
+    may be two communities with a wrong code: refused.
+    """
+    duplicated = codes[codes.duplicated(keep=False)]
+    if duplicated.empty:
+        return cleaned, codes, names
+    geometry = cleaned.geometry.copy()
+    for code, fids in duplicated.groupby(duplicated, sort=True).groups.items():
+        named = list(dict.fromkeys(names[fids]))
+        listed = ", ".join(str(f) for f in fids)
+        if len(named) > 1 or not named[0]:
+            called = f" named {', '.join(named)}" if named[0] or len(named) > 1 else ""
+            raise InputError(
+                f"{source}: field {code_col}: code {code} is used by features {listed}"
+                f"{called}; each community needs its own code (fix the codes, or merge the "
+                "parts into one multipolygon, or give the parts of one community the same "
+                "name to have them merged)", file=source, field=code_col)
+        geometry[fids[0]] = shapely.union_all(geometry[fids].to_numpy())
+        issues.append(QAIssue(
+            "community", code, "parts-merged", "warning",
+            f"{source}: features {listed} share code {code} and name {named[0]}: merged "
+            "into one community of "
+            f"{len(fids)} parts"))
+    first = ~codes.duplicated(keep="first")
+    cleaned = cleaned.set_geometry(geometry)[first]
+    return cleaned, codes[first], names[first]
 
 
 def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
