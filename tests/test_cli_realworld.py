@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -175,6 +176,12 @@ def test_street_and_county_names_from_an_arcgis_shapefile(tmp_path, cpg):
     got = pyogrio.read_dataframe(out, layer="community", read_geometry=False).set_index("CODE")
     assert got["STREET_NAME"].to_dict() == {"441900003001": "东城街道", "441900004001": "南城街道"}
     assert set(got["COUNTY_NAME"]) == {"东莞市"}
+    if cpg:  # the Shapefile export titles them in field_names.csv, as the other fields
+        code, output = run("export", out, "--to", "shp", tmp_path / "shp")
+        assert code == 0, output
+        titles = pd.read_csv(tmp_path / "shp" / "field_names.csv", encoding="utf-8-sig")
+        titles = titles[titles["LAYER"] == "community"].set_index("FIELD")["TITLE"]
+        assert (titles["STREET_NAME"], titles["COUNTY_NAME"]) == ("街道/镇名称", "区县名称")
 
 
 def test_empty_and_3d_roads_leave_no_library_warnings(tmp_path):
