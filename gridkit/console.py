@@ -243,25 +243,30 @@ def config_message(message: str, section: str, command: str = "") -> str:
     return _MENTION.sub(as_toml, message)
 
 
-def _toml(key: str, value: ast.expr | None) -> str:
-    if value is None:
-        return key
+class _Placeholder(str):
+    """A mention's value written as a name (COLUMN, N): shown as it is."""
+
+
+def _given(value: ast.expr) -> object:
     try:
-        given = ast.literal_eval(value)
-    except ValueError:  # a placeholder such as N, written as a name
-        return f"{key} = {ast.unparse(value)}"
+        return ast.literal_eval(value)
+    except ValueError:
+        return _Placeholder(ast.unparse(value))
+
+
+def _toml(key: str, value: ast.expr | None) -> str:
+    given = key if value is None else _given(value)
+    if value is None or isinstance(given, _Placeholder):
+        return key if value is None else f"{key} = {given}"
     if isinstance(given, dict):  # maps={'X': '经度'}: map = ["X=经度"]
         given = [f"{field}={column}" for field, column in given.items()]
     return f"{key} = {json.dumps(given, ensure_ascii=False)}"
 
 
 def _flag(flag: str, value: ast.expr | None) -> str:
-    if value is None:
-        return flag
-    try:
-        given = ast.literal_eval(value)
-    except ValueError:  # a placeholder such as COLUMN, written as a name
-        return f"{flag} {ast.unparse(value)}"
+    given = flag if value is None else _given(value)
+    if value is None or isinstance(given, _Placeholder):
+        return flag if value is None else f"{flag} {given}"
     if isinstance(given, bool):  # recode=True: --recode; record=False: --no-record
         return flag
     if isinstance(given, list | tuple):
