@@ -352,13 +352,21 @@ def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
 
 
 def file_checksum(path: str | Path) -> str:
-    """SHA-256 of a file, and of a Shapefile's sidecars with it."""
+    """SHA-256 of a file, and of a Shapefile's sidecars with it.
+
+    A folder source (an Esri File Geodatabase ``.gdb``, what ArcGIS offices send) is hashed
+    over its files in name order, each name with its bytes.
+    """
     path = Path(path)
     digest = hashlib.sha256()
     members = [path]
     if path.suffix.lower() == ".shp":
         members = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    elif path.is_dir():
+        members = sorted(p for p in path.rglob("*") if p.is_file())
     for member in members:
+        if path.is_dir():
+            digest.update(member.relative_to(path).as_posix().encode() + b"\0")
         with open(member, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)

@@ -310,3 +310,22 @@ def test_single_part_rows_of_one_community_are_merged(tmp_path):
     code, output = run("partition", path, "-o", tmp_path / "two.gpkg")
     assert code == 2 and len(output.strip().splitlines()) == 1
     assert "440305004001 is used by features 0, 2 named 前湾社区, 桂湾社区" in output
+
+
+@pytest.mark.skipif("OpenFileGDB" not in pyogrio.list_drivers(write=True),
+                    reason="this GDAL cannot write a File Geodatabase")
+def test_an_esri_file_geodatabase_folder_as_input(tmp_path):
+    """A .gdb is a folder (what ArcGIS offices send): it ended in IsADirectoryError when the
+    run record checksummed its inputs; now the folder's files are hashed."""
+    comm = gpd.GeoDataFrame({"社区代码": ["441900003001", "441900003002"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                                      shapely.box(X + 200, Y, X + 400, Y + 200)], crs=4547)
+    gdb = tmp_path / "东城.gdb"
+    comm.to_file(gdb, driver="OpenFileGDB", layer="社区")
+    gpd.GeoDataFrame(geometry=[shapely.box(X + 50, Y + 50, X + 70, Y + 70)], crs=4547).to_file(
+        gdb, driver="OpenFileGDB", layer="建筑")
+    out, figures = partitioned(tmp_path, gdb, "--layer", "社区", "--buildings", gdb,
+                               "--buildings-layer", "建筑")
+    assert figures["communities"] == 2 and figures["unit_grids"] >= 2
+    inputs = json.loads(pyogrio.read_dataframe(out, layer="gridkit_run")["INPUTS"].iloc[-1])
+    assert list(inputs) == [str(gdb)] and len(inputs[str(gdb)]) == 64
