@@ -329,3 +329,42 @@ def test_an_esri_file_geodatabase_folder_as_input(tmp_path):
     assert figures["communities"] == 2 and figures["unit_grids"] >= 2
     inputs = json.loads(pyogrio.read_dataframe(out, layer="gridkit_run")["INPUTS"].iloc[-1])
     assert list(inputs) == [str(gdb)] and len(inputs[str(gdb)]) == 64
+
+
+@pytest.mark.parametrize("font", [True, False])
+def test_english_png_maps_label_chinese_community_names(tmp_path, monkeypatch, font):
+    """`report --lang en --png`: community names are Chinese whatever the language; they were
+    drawn without the CJK font (rows of empty boxes). With a CJK font they are drawn in it;
+    without one the map shows the community codes."""
+    import matplotlib.axes
+
+    from gridkit.report import png
+
+    if font and png.cjk_font() is None:
+        pytest.skip("no CJK font on this machine")
+    if not font:
+        monkeypatch.setattr(png, "cjk_font", lambda: None)
+    drawn: list[tuple[str, object]] = []
+    annotate = matplotlib.axes.Axes.annotate
+
+    def record(self, text, *args, **kwargs):
+        drawn.append((text, kwargs.get("fontproperties")))
+        return annotate(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate", record)
+    comm = gpd.GeoDataFrame({"CODE": ["441900003001", "441900003002"],
+                             "NAME": ["东城社区", "主山社区"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                                      shapely.box(X + 200, Y, X + 400, Y + 200)], crs=4547)
+    comm.to_file(tmp_path / "comm.gpkg")
+    out, _ = partitioned(tmp_path, tmp_path / "comm.gpkg")
+    code, output = run("report", out, "-o", tmp_path / "r.html", "--lang", "en", "--png",
+                       tmp_path / "maps")
+    assert code == 0, output
+    labels = {text: prop for text, prop in drawn
+              if text in {"东城社区", "主山社区", "441900003001", "441900003002"}}
+    if font:
+        assert set(labels) == {"东城社区", "主山社区"}
+        assert all(prop is not None for prop in labels.values())
+    else:
+        assert set(labels) == {"441900003001", "441900003002"}
