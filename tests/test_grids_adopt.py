@@ -277,7 +277,7 @@ def test_a_village_recoded_on_the_same_land_keeps_its_grids_under_the_new_code(t
     assert figures["communities"] == {"unchanged": 3, "changed": 0, "new": 0, "gone": 0,
                                       "recoded": 1}
     assert figures["recut"] == {"old": 0, "new": 0}
-    assert figures["grid_change"]["recoded"] == len(village)
+    assert figures["grid_change"]["kept"] == len(village)  # SPEC's KIND for a recoded grid
     assert figures["grid_change"]["reshaped"] == figures["grid_change"]["new"] == 0
 
     after = pyogrio.read_dataframe(out, layer="unit_grid").set_index("BGID")
@@ -289,7 +289,8 @@ def test_a_village_recoded_on_the_same_land_keeps_its_grids_under_the_new_code(t
         assert grid.geometry.wkb == geom.wkb  # the city's geometry, byte for byte
         assert (grid["COMMUNITY"], grid["STREET"]) == ("310116101003", "310116101")
     change = pyogrio.read_dataframe(out, layer="grid_change")
-    assert (change["KIND"] == "recoded").all()
+    assert (change["KIND"] == "kept").all()
+    assert (change["OLD_BGID"] != change["NEW_BGID"]).all()
     assert dict(zip(change["OLD_BGID"], change["NEW_BGID"], strict=True)) == renamed
     assert change["AREA"].to_numpy() == pytest.approx(shapely.area(village.geometry.to_numpy()))
     registry = pyogrio.read_dataframe(out, layer="bgid_registry",

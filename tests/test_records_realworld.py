@@ -249,20 +249,24 @@ def test_every_cut_column_is_mapped_or_named_never_dropped(tmp_path):
 
 def test_a_cut_street_name_of_the_communities_is_carried_not_dropped(tmp_path):
     # 所属街道名称 is 10 bytes too long for a GBK DBF: GDAL writes 所属街道名.
-    from gridkit.io import read_vector
-    from gridkit.partition.context import with_input_names
+    from conftest import X0, Y0
 
     frame = gpd.GeoDataFrame({"社区代码": ["310116101003"], "名称": ["新居委会"],
-                              "所属街道名称": ["朱泾镇"]},
-                             geometry=[shapely.box(0, 0, 100, 100)], crs=4549)
+                              "所属街道名称": ["朱泾镇"], "SHAPE_Area": [40_000.0]},
+                             geometry=[shapely.box(X0, Y0, X0 + 200, Y0 + 200)], crs=4549)
     path = tmp_path / "communities.shp"
     with pytest.warns(RuntimeWarning):
         pyogrio.write_dataframe(frame, path, encoding="GBK")
     path.with_suffix(".cpg").unlink()
-    source = read_vector(path, what="communities")
-    assert "所属街道名" in source.columns
-    out = gpd.GeoDataFrame({"CODE": ["310116101003"]}, geometry=[None])
-    assert with_input_names(out, source)["STREET_NAME"].tolist() == ["朱泾镇"]
+    out = tmp_path / "out.gpkg"
+    done = run("partition", path, "-o", out, "--target-area", "10000", "--json")
+    assert done.exit_code == 0, done.output
+    community = pyogrio.read_dataframe(out, layer="community")
+    assert community["STREET_NAME"].tolist() == ["朱泾镇"]
+    # Every column of the file is used or named as ignored.
+    assert json.loads(done.stdout)["community_columns"] == {
+        "used": {"CODE": "社区代码", "NAME": "名称", "STREET_NAME": "所属街道名"},
+        "ignored": ["SHAPE_Area"]}
 
 
 def test_dbf_encoding_by_evidence(tmp_path):

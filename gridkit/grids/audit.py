@@ -401,16 +401,16 @@ def _renamed_communities(prefix: np.ndarray, holder: np.ndarray,
     Parameters are per valid grid: its 12-digit prefix, the community holding it and whether
     they differ. Returns prefix → holder.
     """
-    out = {}
-    for old in sorted(set(prefix[wrong])):
-        mine = prefix == old
-        holders = set(holder[mine])
-        if len(holders) != 1 or not wrong[mine].all() or mine.sum() < 2:
-            continue
-        new = holders.pop()
-        if (holder[~mine] != new).all():
-            out[old] = new
-    return out
+    if not wrong.any():
+        return {}
+    frame = pd.DataFrame({"prefix": prefix, "holder": holder, "wrong": wrong})
+    by_prefix = frame.groupby("prefix").agg(grids=("wrong", "size"), wrong=("wrong", "all"),
+                                            holders=("holder", "nunique"),
+                                            holder=("holder", "first"))
+    prefixes_held = frame.groupby("holder")["prefix"].nunique()
+    renamed = by_prefix[(by_prefix["grids"] > 1) & by_prefix["wrong"]
+                        & (by_prefix["holders"] == 1)]
+    return {old: new for old, new in renamed["holder"].items() if prefixes_held[new] == 1}
 
 
 def _prefix_checks(geoms, valid, codes, valid_code, found) -> list:

@@ -18,7 +18,8 @@ RUN (the ``gridkit_run`` row of the update). Kinds:
 
 Overlaps under :data:`MIN_OVERLAP` m² are rounding and not listed. A code continues only
 within its community: when a community's code changes with its land (a merger), its grids
-retire and the new ones take new codes; when only the code changes, they are ``recoded``.
+retire and the new ones take new codes; when only the code changes, they are ``kept`` under
+the new code (OLD_BGID != NEW_BGID).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ import shapely
 
 from gridkit.grids.audit import polygonal
 
-KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW, RECODED = "kept", "reshaped", "split", \
-    "merged", "retired", "new", "recoded"
-KINDS = (KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW, RECODED)
+KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW = "kept", "reshaped", "split", "merged", \
+    "retired", "new"
+# SPEC.md's closed list of KIND values: a grid recoded with its community is ``kept`` with
+# OLD_BGID != NEW_BGID, so consumers that know these six values read it unchanged.
+KINDS = (KEPT, RESHAPED, SPLIT, MERGED, RETIRED, NEW)
 SAME_AREA = 1.0  # m²: two outlines differing by less are the same grid
 MIN_OVERLAP = 1.0  # m²
 CHANGE_LAYER = "grid_change"
@@ -106,7 +109,9 @@ def change_rows(old_codes, old_geoms, new_codes, new_geoms, continues: dict[int,
 
 def recoded_rows(grids: gpd.GeoDataFrame, renames: dict[str, str], run: int,
                  changes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``changes`` with one ``recoded`` row per renamed grid (its own area and outline).
+    """``changes`` with one ``kept`` row (OLD_BGID → NEW_BGID) per renamed grid.
+
+    Each row carries the grid's own area and outline.
 
     Parameters
     ----------
@@ -125,7 +130,7 @@ def recoded_rows(grids: gpd.GeoDataFrame, renames: dict[str, str], run: int,
         All rows, ordered by OLD_BGID then NEW_BGID.
     """
     shape = dict(zip(grids["BGID"], grids.geometry, strict=True))
-    rows = [(old, new, shapely.area(shape[new]), RECODED, shape[new])
+    rows = [(old, new, shapely.area(shape[new]), KEPT, shape[new])
             for old, new in sorted(renames.items())]
     mine = _frame(rows, run, changes.crs)
     both = gpd.GeoDataFrame(pd.concat([changes, mine], ignore_index=True), crs=changes.crs)

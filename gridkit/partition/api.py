@@ -25,7 +25,12 @@ from gridkit.io import (
     write_geopackage,
 )
 from gridkit.options import PATH, crs_field, layer_field, option, record
-from gridkit.partition.context import CONTEXT_LAYERS, context_layers, with_input_names
+from gridkit.partition.context import (
+    CONTEXT_LAYERS,
+    community_columns,
+    context_layers,
+    with_input_names,
+)
 from gridkit.partition.engine import CUTTINGS, DEFAULT_CUTTING, partition
 from gridkit.result import StepResult
 
@@ -230,6 +235,7 @@ def partition_geopackage(gpkg: str | Path, options: PartitionOptions, *, progres
     figures = {"output": str(gpkg),
                "layers": ["community", "unit_grid", "qa_issue", *context, "gridkit_run"],
                **result.figures,
+               "community_columns": community_columns(comm, o.code_field, o.name_field),
                "removed_stale_layers": stale,
                "seconds": round(time.perf_counter() - started, 2)}
     return StepResult(figures, qa)

@@ -45,6 +45,12 @@ def print_summary(figures: dict) -> None:
         rows.append((f"skipped {layer} features", f"{skipped['count']} (ids "
                      f"{', '.join(skipped['ids'][:10])}{' ...' if skipped['count'] > 10 else ''}"
                      "; see qa_issue)"))
+    columns = figures.get("community_columns")
+    if columns:
+        rows.append(("community fields", ", ".join(f"{k} ← {v}" for k, v in
+                                                   columns["used"].items())
+                     + (f"; ignored: {', '.join(columns['ignored'])}"
+                        if columns["ignored"] else "")))
     rows += [
         ("QA issues", f"{figures['qa']['error']} errors, {figures['qa']['warning']} warnings "
                       "(layer qa_issue)"),

@@ -15,7 +15,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridkit.partition.communities import CODE_ALIASES, community_code_text, find_field
+from gridkit.partition.communities import (
+    CODE_ALIASES,
+    NAME_ALIASES,
+    community_code_text,
+    find_field,
+)
 from gridkit.sources.columns import map_columns
 
 STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "所属街道名称", "街道（乡镇）名称",
@@ -64,11 +69,7 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     if code is None:
         return out
     codes = source[code].map(community_code_text)
-    # The census reader's column matching: width, brackets and Shapefile-cut names
-    # (所属街道名称 kept as 所属街道名 in a GBK DBF) are recognised.
-    found = map_columns([str(c) for c in source.columns if c != source.geometry.name],
-                        aliases={"STREET_NAME": tuple(STREET_NAME_ALIASES),
-                                 "COUNTY_NAME": tuple(COUNTY_NAME_ALIASES)}).fields
+    found = _name_columns(source)
     for target in ("STREET_NAME", "COUNTY_NAME"):
         column = found.get(target)
         if column is None or target in out or column == code:
@@ -78,6 +79,61 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
         names = names[~names.index.duplicated()]
         out[target] = out["CODE"].map(names).fillna("").astype(str)
     return out
+
+
+def _name_columns(source: gpd.GeoDataFrame) -> dict[str, str]:
+    """STREET_NAME/COUNTY_NAME → the column of ``source`` holding it.
+
+    The census reader's column matching: width, brackets and Shapefile-cut names (所属街道名称
+    kept as 所属街道名 in a GBK DBF) are recognised.
+    """
+    return map_columns([str(c) for c in source.columns if c != source.geometry.name],
+                       aliases={"STREET_NAME": tuple(STREET_NAME_ALIASES),
+                                "COUNTY_NAME": tuple(COUNTY_NAME_ALIASES)}).fields
+
+
+def community_columns(source: gpd.GeoDataFrame, code_field: str | None = None,
+                      name_field: str | None = None) -> dict:
+    """Which columns of the communities file the ``community`` layer carries, and the rest.
+
+    Nothing is dropped without a mention: every column is either used (CODE, NAME,
+    STREET_NAME, COUNTY_NAME, matched as :func:`with_input_names` and the partition match
+    them, DBF-cut names included) or listed as ignored in the partition's figures.
+
+    Parameters
+    ----------
+    source : GeoDataFrame
+        The communities as read from the user's file.
+    code_field, name_field : str, optional
+        The fields named with ``--code-field``/``--name-field``.
+
+    Returns
+    -------
+    dict
+        ``used`` (field → column) and ``ignored`` (the other columns, in file order).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> raw = gpd.GeoDataFrame({"社区代码": ["310116001001"], "名称": ["东林"],
+    ...                         "所属街道名": ["东林街道"], "SHAPE_Area": [1.0]}, geometry=[None])
+    >>> found = community_columns(raw)
+    >>> found["used"]["STREET_NAME"], found["ignored"]
+    ('所属街道名', ['SHAPE_Area'])
+    """
+    used = {}
+    for target, aliases, wanted, option in (
+            ("CODE", CODE_ALIASES, code_field, "code_field"),
+            ("NAME", NAME_ALIASES, name_field, "name_field")):
+        column = find_field(source, wanted, aliases, what="communities", option=option)
+        if column is not None:
+            used[target] = column
+    for target, column in _name_columns(source).items():
+        if column not in used.values():
+            used[target] = column
+    ignored = [str(c) for c in source.columns
+               if c != source.geometry.name and str(c) not in used.values()]
+    return {"used": used, "ignored": ignored}
 
 
 def context_layers(crs: pyproj.CRS, **frames: gpd.GeoDataFrame | None
