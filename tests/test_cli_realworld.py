@@ -368,3 +368,29 @@ def test_english_png_maps_label_chinese_community_names(tmp_path, monkeypatch, f
         assert all(prop is not None for prop in labels.values())
     else:
         assert set(labels) == {"441900003001", "441900003002"}
+
+
+def test_grids_check_leaves_out_grids_filling_a_small_community_or_exclave(tmp_path):
+    """`grids check --communities`: a 0.36 ha community and a lake exclave are one grid each
+    below the band by necessity; they were warned grid-size-band (noise), as they are not in
+    the partition's figures. A small grid in a large community still is."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["440305004001", "440306001001", "440306001002"]},
+        geometry=[shapely.MultiPolygon([shapely.box(X, Y, X + 200, Y + 200), lake]),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake),
+                  shapely.box(X + 600, Y, X + 660, Y + 60)], crs=4547)
+    comm.to_file(tmp_path / "comm.gpkg")
+    grids = gpd.GeoDataFrame(
+        {"BGID": ["440305004001001", "440305004001002", "440305004001003",
+                  "440306001001001", "440306001001002", "440306001002001"]},
+        geometry=[shapely.box(X, Y, X + 100, Y + 200), shapely.box(X + 100, Y, X + 200, Y + 200),
+                  lake, shapely.box(X + 200, Y, X + 560, Y + 200).difference(lake),
+                  shapely.box(X + 560, Y, X + 600, Y + 200),
+                  shapely.box(X + 600, Y, X + 660, Y + 60)], crs=4547)
+    grids.to_file(tmp_path / "grids.gpkg")
+    code, output = run("grids", "check", tmp_path / "grids.gpkg", "--communities",
+                       tmp_path / "comm.gpkg", "--json")
+    figures = json.loads(output)
+    # Only 440306001001001 (6.8 ha in a 7.6 ha community) is outside the band.
+    assert figures["by_rule"] == {"grid-size-band": 1}, output
