@@ -211,6 +211,43 @@ def load_times(pages: dict[str, Path], rounds: int) -> dict:
             for name in pages}
 
 
+def raster_ms(html: Path, rounds: int) -> list[int]:
+    """Milliseconds the browser spent rasterising canvases while ``html`` opened (a DevTools
+    trace of each load: ``CanvasRenderingContext2D::FinalizeFrame`` on the page's main thread,
+    until the page is ready and 0.5 s after)."""
+    from report_browser import Chromium
+
+    spent = []
+    with Chromium() as browser:
+        for _ in range(rounds):
+            page = browser.page()
+            page.send("Tracing.start", {"traceConfig": {"includedCategories": [
+                "devtools.timeline", "disabled-by-default-devtools.timeline", "blink"]},
+                "transferMode": "ReportEvents"})
+            page.open(html, timeout=120)
+            time.sleep(0.5)
+            page.send("Tracing.end")
+            events: list[dict] = []
+            while True:
+                message = json.loads(browser.ws.recv())
+                if message.get("method") == "Tracing.dataCollected":
+                    events += message["params"]["value"]
+                elif message.get("method") == "Tracing.tracingComplete":
+                    break
+            events += [e for m in browser.events if m.get("method") == "Tracing.dataCollected"
+                       for e in m["params"]["value"]]
+            browser.events.clear()
+            threads = {(e["pid"], e["tid"]) for e in events if e.get("ph") == "M"
+                       and e.get("name") == "thread_name"
+                       and e["args"].get("name") == "CrRendererMain"}
+            spent.append(round(sum(e.get("dur", 0) for e in events
+                                   if (e.get("pid"), e.get("tid")) in threads
+                                   and e.get("name") == "CanvasRenderingContext2D::FinalizeFrame")
+                               / 1000))
+            page.close()
+    return spent
+
+
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -224,6 +261,8 @@ def main() -> None:
                         help=f"git revision of the old report to compare with (default "
                              f"{BASELINE}), or 'none'")
     parser.add_argument("--rounds", type=int, default=5, help="page loads of each report")
+    parser.add_argument("--raster", type=int, default=0, metavar="N",
+                        help="also trace N loads of the new page: canvas rasterising time")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="gridkit-report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -243,6 +282,7 @@ def main() -> None:
         pages["baseline"] = old
     load_before = load_average()
     loads = load_times(pages, args.rounds)
+    raster = raster_ms(html, args.raster) if args.raster else []
     machine_load = f"{load_before} before, {load_average()} after"
     figures = {
         "machine": f"{platform.processor() or platform.machine()}, Python "
@@ -255,6 +295,7 @@ def main() -> None:
         "browser": browser,
         "bytes": sizes,
         "loads": loads,
+        "raster_ms": raster,
         "load_average": machine_load,
         "targets": {"size_ok": result["bytes"] <= 30e6, "load_ok": browser["load_s"] <= 5,
                     **({"no_larger_than_baseline": sizes["report"] <= sizes["baseline"],
@@ -289,6 +330,8 @@ def main() -> None:
               f"read {figures_of['read_s']['median']} s "
               f"[{figures_of['read_s']['min']}–{figures_of['read_s']['max']}] "
               f"over {args.rounds} alternating loads")
+    if raster:
+        print(f"canvas rasterising while the page opens (DevTools trace): {raster} ms")
     print(f"load average: {machine_load}; machine: {figures['machine']}, {os.cpu_count()} CPUs")
     print(f"files in {folder}")
 

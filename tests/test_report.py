@@ -242,6 +242,29 @@ def test_a_repeated_qa_issue_is_counted_once(full, tmp_path):
     assert result["figures"]["qa"]["count"] == len(qa) and result["figures"]["qa"]["repeats"] == 1
 
 
+def test_the_map_is_drawn_before_the_data_it_does_not_show_at_the_opening(full):
+    """The opening layers' stream comes before the map script; unit grids and buildings (near
+    zooms) and the points (off at the opening, inflated only when turned on) after it."""
+    text = full["text"]
+    header = json.loads(re.search(r'id="gk-header">(.*?)</script>', text).group(1))
+    streams = {s["name"]: s for s in header["streams"]}
+    assert list(streams) == ["map", "unit_grid", "context_building", "event", "component"]
+    assert [s["eager"] for s in streams.values()] == [True, True, True, False, False]
+    glue = text.index("gridkitReport")
+    assert text.index('id="gk-data-0"') < glue < text.index(
+        f'id="gk-data-{streams["unit_grid"]["pieces"][0]}"')
+    # The opening document names each later layer (title, style, fields) without its data.
+    raw = gzip.decompress(base64.b64decode(re.search(r'id="gk-data-0">(.*?)</script>',
+                                                     text).group(1)))
+    start, length = streams["map"]["json"]
+    opening = {spec["id"]: spec for spec in json.loads(raw[start:start + length])["layers"]}
+    assert "geom" not in opening["component"] and "columns" not in opening["component"]
+    assert opening["component"]["stream"] == "component" and opening["component"]["classes"]
+    assert "COMPONENTS" in opening["unit_grid"]["fields"]
+    assert "geom" in opening["responsibility_grid"]
+    assert not any(name.startswith("component.") for name in streams["map"]["arrays"])
+
+
 def test_points_decode_with_their_codes(full):
     doc, arrays = decode(full["text"])
     layer = doc["layers"][-1]

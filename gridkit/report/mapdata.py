@@ -133,8 +133,10 @@ def build_map(data: ReportData, figures: dict, lang: str) -> MapData:
                        stroke="#6b7b8c", width=0.6, lod=True)
     ratio = np.nan_to_num(figures["unit_areas"]["ratio"], nan=1.0)
     unit["ratio"] = own["unit_grid"].add("unit_grid.ratio", ratio, "f4")
+    # The communities' outlines stay 2 px wide at every zoom (the others are 1 px while unit
+    # grids are too small to outline: map.js).
     shape_layer("community", data.community, visible=True, key="CODE", stroke="#222222",
-                width=2.0, labels="NAME")
+                width=2.0, keepWidth=True, labels="NAME")
     spot = data.shapes.get("spotcheck_result")
     if spot is not None and not spot.empty:
         fill = ({"by": "VERDICT", "colours": palette.VERDICT} if "VERDICT" in spot

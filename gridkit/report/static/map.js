@@ -188,10 +188,12 @@
       const stroke = strokeColumn ? spec.strokeBy.colours[value(strokeColumn, f)] || spec.stroke
         : spec.stroke;
       const text = labels && resolution < doc.labelResolution ? value(labels, f) : null;
-      // Lines of 1 px while the unit grids are too small to outline: a browser without a GPU
-      // paints a 1 px line several times faster than a wider one (the whole district's
-      // outlines took 0.2-0.3 s at 1.6-2 px against 0.05-0.07 s at 1 px).
-      const width = resolution > doc.gridSize / 6 ? Math.min(spec.width, 1) : spec.width;
+      // Lines of 1 px while the unit grids are too small to outline, but for the communities'
+      // (the top of the map's hierarchy, a few hundred): a browser without a GPU paints a 1 px
+      // line several times faster than a wider one (a million-component district's outlines
+      // took 0.23-0.52 s at 1.6-2 px against 0.05-0.09 s so).
+      const thin = resolution > doc.gridSize / 6 && !spec.keepWidth;
+      const width = thin ? Math.min(spec.width, 1) : spec.width;
       const key = `${fill}|${stroke}|${text}|${width}`;
       let style = cache.get(key);
       if (!style) {
@@ -609,7 +611,7 @@
       for (const layer of layers) {
         const spec = layer.spec;
         if (!spec.key && !spec.labels) continue;
-        await layer.ensure();
+        await fetchData(layer); // the fields; features only for the layer found (labelPoint)
         const columns = spec.columns.filter((c) => c.name === spec.key || c.name === spec.labels);
         for (const column of columns) {
           for (let f = 0; f < spec.n; f++) {
