@@ -146,7 +146,11 @@ def read_toml(path: str | Path, what: str) -> dict:
     except FileNotFoundError:
         raise FileError(f"{path}: no such {what} file", file=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})", file=path) from None
+        # A Windows path typed as copied ("D:\数据\社区.shp") is the usual cause.
+        hint = ("; write Windows paths with / (\"D:/数据/社区.shp\") or in single quotes "
+                "('D:\\数据\\社区.shp')" if "'\\'" in str(exc) or "escape" in str(exc)
+                else "")
+        raise InputError(f"{path}: not valid TOML ({exc}){hint}", file=path) from None
 
 
 def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:

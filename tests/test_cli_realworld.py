@@ -394,3 +394,14 @@ def test_grids_check_leaves_out_grids_filling_a_small_community_or_exclave(tmp_p
     figures = json.loads(output)
     # Only 440306001001001 (6.8 ha in a 7.6 ha community) is outside the band.
     assert figures["by_rule"] == {"grid-size-band": 1}, output
+
+
+def test_a_windows_path_pasted_into_the_config_says_how_to_write_it(tmp_path):
+    """The path as copied from Windows Explorer: TOML's escape error alone does not tell an
+    office user what to do."""
+    config = tmp_path / "gridkit.toml"
+    config.write_text('output = "out.gpkg"\n[partition]\ncommunities = "D:\\数据\\社区.shp"\n',
+                      encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2 and len(output.strip().splitlines()) == 1, output
+    assert "gridkit.toml: not valid TOML" in output and '"D:/数据/社区.shp"' in output
