@@ -213,12 +213,12 @@ def _typed(path: Path, where: str, key: str, value, kind):
                 isinstance(v, str) and v.strip() for v in value):
             raise GridkitError(f"{path}: {where}{key} must be a list of file paths, e.g. "
                                f'{key} = ["census.csv"], not {value!r}')
-        return [path.parent / v for v in value]
+        return [path.parent / _file_path(path, where, key, v) for v in value]
     if kind is Path:
         if not isinstance(value, str) or not value.strip():
             raise GridkitError(f"{path}: {where}{key} must be a file path in quotes, "
                                f"not {value!r}")
-        return path.parent / value
+        return path.parent / _file_path(path, where, key, value)
     if kind is bool:
         if not isinstance(value, bool):
             raise GridkitError(f"{path}: {where}{key} must be true or false, not {value!r}")
@@ -229,6 +229,16 @@ def _typed(path: Path, where: str, key: str, value, kind):
             "a number" if t in (int, float) else "text in quotes" if t is str else "a [section]"
             for t in expected))
         raise GridkitError(f"{path}: {where}{key} must be {names}, not {value!r}")
+    return value
+
+
+def _file_path(path: Path, where: str, key: str, value: str) -> str:
+    """``value`` unless TOML read a Windows path's backslashes as escapes (tabs, line breaks)."""
+    if any(ch in value for ch in "\t\n\r\b\f"):
+        raise GridkitError(
+            f"{path}: {where}{key} = {value!r} holds a tab or line break: TOML reads \\t, "
+            "\\n, \\b, \\f and \\r in double quotes as those; write Windows paths with / "
+            "(\"D:/temp/社区.shp\") or in single quotes ('D:\\temp\\社区.shp')")
     return value
 
 

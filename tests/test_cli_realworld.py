@@ -405,3 +405,9 @@ def test_a_windows_path_pasted_into_the_config_says_how_to_write_it(tmp_path):
     code, output = run("run", config)
     assert code == 2 and len(output.strip().splitlines()) == 1, output
     assert "gridkit.toml: not valid TOML" in output and '"D:/数据/社区.shp"' in output
+    # Backslashes TOML takes as escapes (\t, \n) give a path with a tab and a line break.
+    config.write_text('output = "out.gpkg"\n[partition]\ncommunities = "D:\\temp\\new.shp"\n',
+                      encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2 and len(output.strip().splitlines()) == 1, output
+    assert "holds a tab or line break" in output and '"D:/temp/社区.shp"' in output
