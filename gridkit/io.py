@@ -590,19 +590,37 @@ def _write_layer(path: Path, name: str, frame: pd.DataFrame | ArrowLayer) -> Non
     kwargs: dict = {"layer": name, "driver": "GPKG"}
     if isinstance(frame, gpd.GeoDataFrame):
         kinds = set(frame.geom_type.dropna())
-        promote = False
-        if len(kinds) == 1 and name not in _ANY_GEOMETRY:
-            kwargs["geometry_type"] = kinds.pop()
-        elif name not in _ANY_GEOMETRY and len(kinds) == 2 and _SINGLE_AND_MULTI.get(
-                frozenset(kinds)):
-            # A community with an exclave among single polygons: one declared type, so GDAL
-            # and the exports (one Shapefile per type of an "Unknown" layer) keep one layer.
-            kwargs["geometry_type"] = _SINGLE_AND_MULTI[frozenset(kinds)]
-            promote = True
-        else:
-            kwargs["geometry_type"] = "Unknown"
-        kwargs["promote_to_multi"] = promote
+        kwargs["geometry_type"], kwargs["promote_to_multi"] = (
+            ("Unknown", False) if name in _ANY_GEOMETRY else declared_geometry_type(kinds))
     pyogrio.write_dataframe(frame, path, **kwargs)
+
+
+def declared_geometry_type(kinds: set[str]) -> tuple[str, bool]:
+    """The geometry type a layer of features of ``kinds`` declares; whether to make them Multi.
+
+    One type: that one. Single and multi parts of one type (a community with an exclave
+    among single polygons): the Multi type, single parts promoted, so GDAL and the exports
+    (one Shapefile per type of an "Unknown" layer) keep one layer. Else ``Unknown``.
+
+    Parameters
+    ----------
+    kinds : set of str
+        The features' geometry types (``Polygon``, ``MultiPolygon``, ...).
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The type to declare, and whether single parts are to be promoted to Multi.
+
+    Examples
+    --------
+    >>> declared_geometry_type({"Polygon", "MultiPolygon"})
+    ('MultiPolygon', True)
+    """
+    if len(kinds) == 1:
+        return next(iter(kinds)), False
+    multi = _SINGLE_AND_MULTI.get(frozenset(kinds))
+    return (multi, True) if multi else ("Unknown", False)
 
 
 def merge_qa(path: str | Path, command: str, new: gpd.GeoDataFrame,

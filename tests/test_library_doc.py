@@ -1,5 +1,6 @@
 """docs/library.md is a notebook that runs: partition → group → census import → check →
-spot check and accuracy → report on one street of the bundled sample, as doctests.
+spot check and accuracy → report on one street of the bundled sample, as doctests, every step
+in memory (the sample's files are read, the report page is the one file written).
 
 One street (247 unit grids) keeps it to a few seconds of CPU; the district's own runs are
 covered by the CLI tests on the shared sample (tests/conftest.py).
@@ -24,5 +25,7 @@ def test_library_walkthrough_runs(tmp_path, monkeypatch):
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
                               verbose=False, report=True, raise_on_error=False)
     assert result.attempted > 20
+    # In memory: no GeoPackage was written, only the page.
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["street.html"]
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
     shutil.rmtree(tmp_path, ignore_errors=True)

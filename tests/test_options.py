@@ -157,3 +157,23 @@ def test_group_records_its_options_as_before(tmp_path):
         "weights": "default", "workload": "area", "min_shared_edge": 3.0}
     # Paths are recorded as text, so that the row's JSON reads the same on every system.
     assert record(GroupOptions(weights=tmp_path / "w.toml"))["weights"] == str(tmp_path / "w.toml")
+
+
+def test_gridkit_run_has_its_options_class_too():
+    from gridkit.pipeline import TOP_LEVEL, RunOptions
+
+    # The top-level key of a config is the option -o/--output; CONFIG is not a TOML key.
+    assert toml_types(RunOptions) == {"output": Path}
+    assert TOP_LEVEL == {"output": Path, **{name: dict for name in SECTIONS}}
+    # gridkit run records no gridkit_run row of its own: each step records its own.
+    assert record(RunOptions(Path("city.toml"), Path("out/city.gpkg"))) == {}
+    seen = []
+
+    @click.command()
+    @click_options(RunOptions)
+    def run(options):
+        seen.append(options)
+
+    assert CliRunner().invoke(run, ["city.toml", "-o", "out/c.gpkg"]).exit_code == 0
+    assert seen == [RunOptions(Path("city.toml"), Path("out/c.gpkg"))]
+    assert CliRunner().invoke(run, []).exit_code == 0 and seen[-1] == RunOptions()

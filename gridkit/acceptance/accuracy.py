@@ -54,6 +54,7 @@ from gridkit.codes.catalog import Catalog, national_catalog
 from gridkit.components.locate import UnitGrids
 from gridkit.errors import FileError, InputError
 from gridkit.io import layers_of, run_record, write_geopackage
+from gridkit.options import record
 from gridkit.result import StepResult
 from gridkit.sources.tables import SourceTable
 
@@ -171,12 +172,16 @@ def accuracy_geopackage(output: Path, *, check: Path | None = None,
                           resurvey_options=resurvey_options,
                           method=ASSUMED_METHOD if assumed else None)
     f = judged.figures
-    parameters = {"method": f["method"], "plan": "assumed" if assumed else str(source),
-                  "plan_id": the_plan.plan_id, "design": assumed,
-                  "target": targets.accuracy, "completeness_target": targets.completeness,
-                  "confidence": targets.confidence, "strict": targets.strict,
-                  **({"tolerance": resurvey_options.tolerance, "search": resurvey_options.search,
-                      "crs": resurvey_options.crs} if resurvey_options and resurvey else {})}
+    from gridkit.acceptance.api import AccuracyOptions
+
+    # The options' record (target, confidence, strict), with what this run resolved.
+    parameters = record(
+        AccuracyOptions(target=targets.accuracy, confidence=targets.confidence,
+                        strict=targets.strict),
+        method=f["method"], plan="assumed" if assumed else str(source),
+        plan_id=the_plan.plan_id, design=assumed, completeness_target=targets.completeness,
+        **({"tolerance": resurvey_options.tolerance, "search": resurvey_options.search,
+            "crs": resurvey_options.crs} if resurvey_options and resurvey else {}))
     write_geopackage(output, judged.layers(), run_record(COMMAND, parameters,
                                                          [p for p in inputs if p is not None]))
     return {"output": str(output), "method": f["method"], "input": f["input"],

@@ -95,7 +95,7 @@ class SampleOptions:
                         help="Assumed correlation of errors within a grid; gridkit census "
                              "accuracy reports the observed one for the next plan.")
     minimum: int = option(DEFAULT_MINIMUM, flag="--min-per-stratum", type=int,
-                          show_default=True, toml=False,
+                          show_default=True, toml=False, record="min_per_stratum",
                           help="Grids drawn at least in every stratum.")
     grids: int | None = option(None, type=int, toml=False,
                                help="Draw exactly this many grids instead of sizing for "
@@ -263,11 +263,13 @@ class AccuracyOptions:
     0.95
     """
 
-    check: Path | None = option(None, type=PATH, toml="sheet",
+    # Recorded: the method, plan, targets, confidence and strictness (accuracy_geopackage
+    # adds the plan's id and, for a re-survey, its crs, tolerance and search).
+    check: Path | None = option(None, type=PATH, toml="sheet", record=False,
                                 help="Verdict sheet (CSV/XLSX): the checklist with VERDICT "
                                      "filled in and rows added for missing components.")
     resurvey: Path | None = option(
-        None, type=PATH, toml=False,
+        None, type=PATH, toml=False, record=False,
         help="An independent re-survey of the sampled grids (any file gridkit census import "
              "reads); gridkit matches it to the census and derives the verdicts.")
     plan: Path | None = option(None, type=PATH, toml=False,
@@ -283,26 +285,31 @@ class AccuracyOptions:
     strict: bool = option(False, is_flag=True, toml=False,
                           help="Judge the lower confidence bounds instead of the estimates.")
     crs: str | None = crs_field(
-        toml=False,
+        toml=False, record=False,
         help="CRS of coordinates in the check or re-survey file: wgs84, cgcs2000, gcj02, "
              "bd09, bd09mc or EPSG:n. Default for a sheet: WGS-84 for degrees, else OUTPUT's "
              "CRS; required for a CSV/XLSX re-survey.")
-    sheet: str | None = option(None, toml=False,
+    sheet: str | None = option(None, toml=False, record=False,
                                help="XLSX sheet to read (default: 'checklist' when present).")
-    layer: str | None = layer_field("a re-survey file", toml=False)
+    layer: str | None = layer_field("a re-survey file", toml=False, record=False)
     map: list[str] = option(factory=list, multiple=True, metavar="FIELD=COLUMN", toml=False,
+                            record=False,
                             help="Re-survey: take FIELD from COLUMN, e.g. --map "
                                  "OBJNAME=设施类型.")
-    x: str | None = option(None, toml=False, help="Re-survey: column of X/longitude.")
-    y: str | None = option(None, toml=False, help="Re-survey: column of Y/latitude.")
+    x: str | None = option(None, toml=False, record=False,
+                           help="Re-survey: column of X/longitude.")
+    y: str | None = option(None, toml=False, record=False,
+                           help="Re-survey: column of Y/latitude.")
     tolerance: float = option(DEFAULT_TOLERANCE, type=float, show_default=True, toml=False,
+                              record=False,
                               help="Re-survey: metres within which the same class is the same "
                                    "component.")
     search: float = option(DEFAULT_SEARCH, type=float, show_default=True, toml=False,
+                           record=False,
                            help="Re-survey: metres within which a same-class component counts "
                                 "as wrong_position rather than not_found + missing.")
-    catalog: str | None = catalog_field()
-    extend: bool = catalog_field(extend=True)
+    catalog: str | None = catalog_field(record=False)
+    extend: bool = catalog_field(extend=True, record=False)
 
     def targets(self) -> Targets:
         """What the census must reach.

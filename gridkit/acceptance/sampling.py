@@ -29,6 +29,7 @@ from gridkit.acceptance.plan import (
 )
 from gridkit.errors import GridkitError, InputError, mention
 from gridkit.io import refuse_overwriting_inputs, run_record, run_time, write_geopackage
+from gridkit.options import record
 from gridkit.result import StepResult
 from gridkit.store import layer_versions
 
@@ -110,10 +111,12 @@ def sample_geopackage(output: Path, plan_dir: Path, inputs: DesignInputs,
         # later change to the census shows the plan is stale.
         "census_state": layer_versions(output),
     }
-    parameters = {"plan": str(plan_dir), "seed": plan.seed, "plan_id": plan.plan_id,
-                  "expected": inputs.expected, "margin": inputs.margin,
-                  "confidence": inputs.confidence, "icc": inputs.icc,
-                  "min_per_stratum": inputs.minimum, "grids": inputs.grids}
+    from gridkit.acceptance.api import SampleOptions
+
+    parameters = record(SampleOptions(
+        plan_dir, seed=plan.seed, margin=inputs.margin, confidence=inputs.confidence,
+        expected=inputs.expected, icc=inputs.icc, minimum=inputs.minimum, grids=inputs.grids),
+        plan_id=plan.plan_id)
     with plan_folder(plan_dir, plan, checklist, metadata) as files:
         write_geopackage(output, {PLAN_LAYER: plan.grids, STRATUM_LAYER: plan.strata},
                          run_record(COMMAND, parameters, [output]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ from gridkit.components.duplicates import parse_tolerances
 from gridkit.components.gpkg import import_to_geopackage
 from gridkit.components.importer import MODES, ImportOptions
 from gridkit.errors import InputError, mention
-from gridkit.options import catalog_field, option
+from gridkit.options import catalog_field, option, record
 from gridkit.records.options import RecordImportOptions
 from gridkit.records.schema import COMPONENT
 from gridkit.result import StepResult
@@ -31,8 +32,11 @@ __all__ = ["CensusCheckOptions", "CensusImportOptions", "check_census_geopackage
 
 
 def _tolerance_field():
-    """``--dup-tolerance``, shared by the import and the check."""
-    return option(factory=list, multiple=True, metavar="M|CLASS=M", toml=False,
+    """``--dup-tolerance``, shared by the import and the check.
+
+    Recorded as the parsed ``tolerance`` and ``class_tolerance`` (:func:`run_parameters`).
+    """
+    return option(factory=list, multiple=True, metavar="M|CLASS=M", toml=False, record=False,
                   help="Distance under which two components of one class are reported as "
                        "duplicates, metres (default 0.5); CLASS=M for one class, e.g. 0118=2. "
                        "Repeatable.")
@@ -88,8 +92,11 @@ class CensusImportOptions(RecordImportOptions):
     {'OBJNAME': '设施'}
     """
 
-    x: str | None = option(None, help="Column of X/longitude (default: recognised by name).")
-    y: str | None = option(None, help="Column of Y/latitude (default: recognised by name).")
+    # x and y are recorded inside ``map``, the resolved FIELD → COLUMN map (run_parameters).
+    x: str | None = option(None, record=False,
+                           help="Column of X/longitude (default: recognised by name).")
+    y: str | None = option(None, record=False,
+                           help="Column of Y/latitude (default: recognised by name).")
     map: list[str] = option(
         factory=list, multiple=True, metavar="FIELD=COLUMN", kind=list[str],
         help="Take FIELD from COLUMN, e.g. --map OBJNAME=设施类型 --map DEPTNAME2=产权人. "
@@ -99,12 +106,13 @@ class CensusImportOptions(RecordImportOptions):
         help="append: replace only the components of these files (re-importing a file never "
              "duplicates it); replace: start the component layer afresh.")
     allow_duplicates: bool = option(
-        False, is_flag=True,
+        False, is_flag=True, record=False,
         help="Import rows even when most of them are components already held from another "
              "file (same class and position), or the file's content was imported before "
              "under another name.")
+    # The catalog is recorded as the one loaded (its description, with --extend's part).
     catalog: str | None = catalog_field()
-    extend: bool = catalog_field(extend=True)
+    extend: bool = catalog_field(extend=True, record=False)
     dup_tolerance: list[str] = _tolerance_field()
 
     def resolved(self) -> ImportOptions:
@@ -166,8 +174,44 @@ def import_census_geopackage(gpkg: str | Path, options: CensusImportOptions, *,
     >>> result["rows"] == result["accepted"] + result["rejected"]  # doctest: +SKIP
     True
     """
-    return import_to_geopackage(list(options.files), Path(gpkg), options.resolved(),
-                                progress, allow_duplicates=options.allow_duplicates)
+    resolved = options.resolved()
+    return import_to_geopackage(list(options.files), Path(gpkg), resolved, progress,
+                                allow_duplicates=options.allow_duplicates,
+                                parameters=run_parameters(options, resolved))
+
+
+def run_parameters(options: CensusImportOptions | CensusCheckOptions,
+                   resolved: ImportOptions | CheckOptions) -> dict:
+    """The ``gridkit_run`` parameters of a census import or check.
+
+    The options' record (:func:`gridkit.options.record`), with what they resolve to in place
+    of what was typed: the catalog loaded (its description), the duplicate tolerances parsed,
+    and for the import the column map with ``x``/``y`` in it.
+
+    Parameters
+    ----------
+    options : CensusImportOptions or CensusCheckOptions
+        The step's options.
+    resolved : ImportOptions or CheckOptions
+        ``options.resolved()``.
+
+    Returns
+    -------
+    dict
+        Record key → value.
+
+    Examples
+    --------
+    >>> options = CensusCheckOptions(dup_tolerance=["1.5"])
+    >>> run_parameters(options, options.resolved())["tolerance"]
+    1.5
+    """
+    catalog = resolved.catalog.describe() if resolved.catalog else None
+    values: dict[str, Any] = {"catalog": catalog, "tolerance": resolved.tolerance,
+              "class_tolerance": resolved.class_tolerance}
+    if isinstance(resolved, ImportOptions):
+        values["map"] = resolved.maps
+    return record(options, **values)
 
 
 @dataclass(frozen=True)
@@ -198,7 +242,7 @@ class CensusCheckOptions:
     """
 
     catalog: str | None = catalog_field()
-    extend: bool = catalog_field(extend=True)
+    extend: bool = catalog_field(extend=True, record=False)
     dup_tolerance: list[str] = _tolerance_field()
     sparse_ratio: float = option(
         0.25, type=float, show_default=True, toml=False,
@@ -276,4 +320,6 @@ def check_census_geopackage(gpkg: str | Path, options: CensusCheckOptions | None
     (1, True)
     """
     options = options or CensusCheckOptions()
-    return check_to_geopackage(Path(gpkg), options.resolved(), progress=progress)
+    resolved = options.resolved()
+    return check_to_geopackage(Path(gpkg), resolved, progress=progress,
+                               parameters=run_parameters(options, resolved))

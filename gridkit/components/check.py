@@ -464,10 +464,12 @@ def _coverage(issues: _Issues, grids: UnitGrids, grid: np.ndarray, klass: pa.Arr
 
 
 def check_to_geopackage(output: Path, options: CheckOptions,
-                        progress: Callable[[str], None] | None = None) -> StepResult:
+                        progress: Callable[[str], None] | None = None, *,
+                        parameters: dict | None = None) -> StepResult:
     """Check OUT.gpkg's component layer and write qa_issue, component_coverage and gridkit_run.
 
-    Returns the figures and the issues.
+    Returns the figures and the issues. ``parameters``: what the ``gridkit_run`` row records
+    (default: :func:`gridkit.components.api.run_parameters` of ``options``).
     """
     from gridkit.components.gpkg import load_grids
     from gridkit.components.layers import read_layer
@@ -484,9 +486,12 @@ def check_to_geopackage(output: Path, options: CheckOptions,
     result = check_components(component, grids, options)
     if progress is not None:
         progress("writing")
-    parameters = {"tolerance": options.tolerance, "class_tolerance": options.class_tolerance,
-                  "sparse_ratio": options.sparse_ratio, "min_expected": options.min_expected,
-                  "catalog": options.catalog.describe() if options.catalog else None}
+    if parameters is None:
+        from gridkit.components.api import CensusCheckOptions, run_parameters
+
+        parameters = run_parameters(CensusCheckOptions(sparse_ratio=options.sparse_ratio,
+                                                       min_expected=options.min_expected),
+                                    options)
     write_geopackage(
         output,
         {"qa_issue": merge_qa(output, COMMAND, result.qa),

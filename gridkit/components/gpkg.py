@@ -43,11 +43,13 @@ def load_grids(output: Path) -> UnitGrids:
 
 def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions,
                          progress: Callable[[str], None] | None = None, *,
-                         allow_duplicates: bool = False) -> StepResult:
+                         allow_duplicates: bool = False,
+                         parameters: dict | None = None) -> StepResult:
     """Import ``files`` into OUT.gpkg (in one transaction); the figures and the QA issues.
 
     Rows already held under another file name are refused unless ``allow_duplicates``
-    (:mod:`gridkit.components.reimport`).
+    (:mod:`gridkit.components.reimport`). ``parameters``: what the ``gridkit_run`` row
+    records (default: :func:`gridkit.components.api.run_parameters` of ``options``).
 
     An append to an existing component layer reads only the rows it can touch and writes only
     the new ones (:mod:`gridkit.components.incremental`); ``--mode replace`` and a first
@@ -80,13 +82,12 @@ def import_to_geopackage(files: list[Path], output: Path, options: ImportOptions
     )
     if progress is not None:
         progress("writing")
-    parameters = {
-        "crs": options.crs, "sheet": options.sheet, "layer": options.layer,
-        "header_row": options.header_row,
-        "map": options.maps, "mode": options.mode, "tolerance": options.tolerance,
-        "class_tolerance": options.class_tolerance,
-        "catalog": options.catalog.describe() if options.catalog else None,
-    }
+    if parameters is None:
+        from gridkit.components.api import CensusImportOptions, run_parameters
+
+        parameters = run_parameters(CensusImportOptions(
+            [], crs=options.crs, sheet=options.sheet, layer=options.layer,
+            header_row=options.header_row, mode=options.mode), options)
     figures = dict(result.figures)
     with transaction(output, COMMAND) as tx:
         if near is None:

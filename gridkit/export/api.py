@@ -8,11 +8,12 @@ handed over in OUT.gpkg.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
@@ -24,13 +25,13 @@ from gridkit.export.layer import Layer
 from gridkit.export.source import KEYS, check_source, choose_layers, read_export_layer
 from gridkit.export.summary import export_figures, folder_manifest, manifest_row
 from gridkit.export.target import MANIFEST, check_dest, staged
-from gridkit.export.writers import Format, WriteContext, formats
+from gridkit.export.writers import Format, WriteContext, Written, formats
 from gridkit.io import run_record
 from gridkit.options import PATH, option, record
 from gridkit.result import StepResult
 from gridkit.store import created_by_gridkit
 
-__all__ = ["ExportOptions", "export_geopackage", "list_runs"]
+__all__ = ["ExportOptions", "export_geopackage", "export_layers", "list_runs"]
 
 Progress = Callable[[str], None] | None
 
@@ -126,13 +127,7 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
     412
     """
     source = Path(gpkg)
-    if not options.format or options.dest is None:
-        raise InputError(f"give `format=FORMAT` and DEST, e.g. gridkit export {source} --to "
-                         f"gpkg handoff.gpkg (formats: {FORMATS.replace('|', ', ')})",
-                         parameter="format")
-    dest = Path(options.dest)
-    fmt = _format(options.format.lower())
-    encoding = _encoding(fmt, options.encoding)
+    fmt, dest, encoding = _target(options, source)
     check_source(source)
     check_dest(dest, fmt.kind, fmt.name, source)
     given = [n.strip() for item in options.layers or () for n in item.split(",") if n.strip()]
@@ -167,24 +162,10 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
         notes.append(f"{source.name} was not made by gridkit, so this export is not recorded "
                      "in it (gridkit does not write into others' files); --since cannot "
                      "refer to it later")
-    context = WriteContext(encoding=encoding, incremental=baseline is not None,
-                           manifest=manifest)
     _say(progress, f"writing {fmt.name}")
-    try:
-        with staged(dest, fmt.kind) as temporary:
-            written = fmt.write(layers, temporary, context)
-            if fmt.kind == "file":  # the writer saw the temporary name
-                written.files = {name: [dest.name] for name in written.files}
-            else:
-                (temporary / MANIFEST).write_text(json.dumps(
-                    folder_manifest(source, fmt.name, encoding, run, baseline, time, manifest,
-                                     written), ensure_ascii=False, indent=2), encoding="utf-8")
-    except GridkitError:  # a writer's own (a FileError is an OSError too): as it is
-        raise
-    except (OSError, DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise FileError(f"{dest}: cannot write the export ({reason}); nothing was "
-                        "replaced", file=dest) from None
+    written = _write(layers, fmt, dest, encoding, manifest, partial(
+        folder_manifest, source, fmt.name, encoding, run, baseline, time, manifest),
+        incremental=baseline is not None)
 
     if run is not None:
         _say(progress, f"recording run {run} in {source.name}")
@@ -201,6 +182,112 @@ def export_geopackage(gpkg: str | Path, options: ExportOptions,
     written.warnings[:0] = notes
     return StepResult(export_figures(source, dest, fmt.name, encoding, run, baseline, time,
                                      manifest, written))
+
+
+def export_layers(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame | Layer],
+                  options: ExportOptions, *, name: str = "memory",
+                  progress: Progress = None) -> StepResult:
+    """Export layers held in memory as ``options`` say, as the command exports a GeoPackage's.
+
+    The same writers, field names (Shapefile's 10-byte cuts and ``field_names.csv``), styles,
+    encodings and DEST rules as :func:`export_geopackage`; with no GeoPackage there is no
+    export history, so ``since`` is refused and nothing is recorded (``run`` is None).
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame, pandas.DataFrame or Layer
+        Layer name (as in a gridkit GeoPackage: ``unit_grid``, ``component``, ...) → its
+        features; a DataFrame is an attribute table.
+    options : ExportOptions
+        Format, DEST, which of ``layers`` (default all; shp: the spatial ones), encoding.
+    name : str
+        The source named in the manifest and figures.
+    progress : callable, optional
+        Called with the name of each stage.
+
+    Returns
+    -------
+    StepResult
+        ``figures`` as ``gridkit export --json`` prints them (dest, format, outputs,
+        counts, layers with their files, warnings); ``qa`` empty.
+
+    Raises
+    ------
+    GridkitError
+        No format or DEST, an unknown format, encoding or layer, ``since`` given, a DEST
+        that is not an earlier export.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pathlib, shapely, tempfile
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001"], "COMMUNITY": "310116001001"},
+    ...                          geometry=[shapely.box(0, 0, 100, 100)], crs=4549)
+    >>> dest = pathlib.Path(tempfile.mkdtemp()) / "shp"
+    >>> result = export_layers({"unit_grid": grids}, ExportOptions("shp", dest))
+    >>> result["counts"], sorted(p.name for p in dest.iterdir())[:3]
+    ({'unit_grid': 1}, ['field_names.csv', 'gridkit_export.json', 'unit_grid.cpg'])
+    """
+    from gridkit.export.layer import layer_of_frame
+    from gridkit.io import run_time
+
+    fmt, dest, encoding = _target(options, name)
+    if options.since is not None:
+        raise InputError(f"{mention(since=options.since)}: layers in memory have no export "
+                         "history; export the GeoPackage (export_geopackage) to send only "
+                         "changes", parameter="since")
+    source = Path(name)
+    check_dest(dest, fmt.kind, fmt.name, source)
+    given = [n.strip() for item in options.layers or () for n in item.split(",") if n.strip()]
+    for missing in [n for n in given if n not in layers]:
+        raise InputError(f"{mention('layers')}: no layer {missing!r} given; the layers are: "
+                         f"{', '.join(layers) or 'none'}", parameter="layers")
+    chosen = [layer_of_frame(n, layers[n]) if not isinstance(layers[n], Layer) else layers[n]
+              for n in (given or list(layers))]
+    if not given and fmt.spatial_only:
+        chosen = [layer for layer in chosen if layer.spatial]
+    if not chosen:
+        raise InputError(f"{name} has no data layers to export", parameter="layers")
+    time = run_time().isoformat(timespec="seconds")
+    manifest = [manifest_row(source, layer, None, None, None, time) for layer in chosen]
+    _say(progress, f"writing {fmt.name}")
+    written = _write(chosen, fmt, dest, encoding, manifest, partial(
+        folder_manifest, source, fmt.name, encoding, None, None, time, manifest))
+    return StepResult(export_figures(source, dest, fmt.name, encoding, None, None, time,
+                                     manifest, written))
+
+
+def _target(options: ExportOptions, source: str | Path) -> tuple[Format, Path, str]:
+    """The format, DEST and encoding ``options`` ask for, checked."""
+    if not options.format or options.dest is None:
+        raise InputError(f"give `format=FORMAT` and DEST, e.g. gridkit export {source} --to "
+                         f"gpkg handoff.gpkg (formats: {FORMATS.replace('|', ', ')})",
+                         parameter="format")
+    fmt = _format(options.format.lower())
+    return fmt, Path(options.dest), _encoding(fmt, options.encoding)
+
+
+def _write(layers: list[Layer], fmt: Format, dest: Path, encoding: str, manifest: list[dict],
+           folder_json: Callable[[Written], dict], *, incremental: bool = False) -> Written:
+    """Write ``layers`` in ``fmt`` to a temporary place that then replaces ``dest``.
+
+    ``folder_json(written)`` is the manifest a folder export holds.
+    """
+    context = WriteContext(encoding=encoding, incremental=incremental, manifest=manifest)
+    try:
+        with staged(dest, fmt.kind) as temporary:
+            written = fmt.write(layers, temporary, context)
+            if fmt.kind == "file":  # the writer saw the temporary name
+                written.files = {name: [dest.name] for name in written.files}
+            else:
+                (temporary / MANIFEST).write_text(json.dumps(
+                    folder_json(written), ensure_ascii=False, indent=2), encoding="utf-8")
+    except GridkitError:  # a writer's own (a FileError is an OSError too): as it is
+        raise
+    except (OSError, DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise FileError(f"{dest}: cannot write the export ({reason}); nothing was "
+                        "replaced", file=dest) from None
+    return written
 
 
 def _format(name: str) -> Format:

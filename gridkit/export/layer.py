@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyproj
 import shapely
@@ -106,6 +108,31 @@ def _family_of_type(geometry_type: str | None) -> str | None:
     return None
 
 
+def layer_of_frame(name: str, frame: pd.DataFrame) -> Layer:
+    """A frame in memory as a :class:`Layer`, as :func:`read_export_layer` reads a file's.
+
+    A GeoDataFrame keeps its geometry (WKB), CRS and its features' one geometry type
+    (``Unknown`` when they mix, promoted to Multi* when single and multi parts mix, as
+    gridkit writes them); a DataFrame is an attribute table.
+    """
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return Layer(name, pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False))
+    from gridkit.io import declared_geometry_type
+
+    shapes = np.asarray(frame.geometry.array, dtype=object)
+    table = pa.Table.from_pandas(pd.DataFrame(frame.drop(columns=frame.geometry.name)),
+                                 preserve_index=False)
+    kind, promote = declared_geometry_type(set(frame.geom_type.dropna()))
+    if promote:
+        single = np.flatnonzero(shapely.get_type_id(shapes) == _TYPE_IDS[kind[5:]])
+        make = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings,
+                "Polygon": shapely.multipolygons}[kind[5:]]
+        shapes = shapes.copy()
+        shapes[single] = make(shapes[single], indices=np.arange(len(single)))
+    crs = frame.crs.to_string() if frame.crs is not None else None
+    return Layer(name, table, wkb_array(shapes), crs, kind)
+
+
 def wkb_array(shapes: np.ndarray) -> pa.Array:
     """Shapely geometries as an Arrow binary array of WKB (null for None)."""
     return pa.array(shapely.to_wkb(shapes).tolist(), pa.binary())
@@ -124,6 +151,7 @@ def reproject(shapes: np.ndarray, source: str, target: str) -> np.ndarray:
 
 _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
                5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3}
 
 
 def declared_type(layer: Layer) -> str | None:

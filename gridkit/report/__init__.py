@@ -8,13 +8,13 @@ See README.md here.
 
 from typing import TYPE_CHECKING
 
-from gridkit.report.api import ReportOptions, ReportResult, report_geopackage
+from gridkit.report.api import ReportOptions, ReportResult, report_geopackage, report_html
 
 if TYPE_CHECKING:
     from gridkit.report.build import build_report, compute_figures
 
 __all__ = ["ReportOptions", "ReportResult", "build_report", "compute_figures",
-           "report_geopackage"]
+           "report_geopackage", "report_html"]
 _BUILD = ("build_report", "compute_figures")
 
 

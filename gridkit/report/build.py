@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,9 +119,7 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
     (3, True)
     """
     started = time.perf_counter()
-    if lang not in LANGS:
-        raise InputError(f"{mention(lang=lang)}: choose one of {', '.join(LANGS)}",
-                         parameter="lang")
+    check_lang(lang)
     source, output = Path(source), Path(output)
     if output.exists() and output.resolve() == source.resolve():
         raise InputError(f"{output} is the input GeoPackage: writing there would replace "
@@ -130,33 +130,81 @@ def build_report(source: str | Path, output: str | Path, *, lang: str = "zh",
                          f"{mention(output=str(output / 'report.html'))}", parameter="output",
                          file=output)
     data = read_report_data(source)
-    figures = compute_figures(data, lang)
     from gridkit.store import stale_results
 
     # Results whose inputs changed after them are shown, but marked (gridkit.store's rule).
-    figures["stale"] = [{"result": s.result, "command": s.command, "changed": s.changed}
-                        for s in stale_results(source)]
-    map_data = build_map(data, figures, lang)
-    drawn: list = []
-    page = render(figures, map_data, lang, drawn)
-    size = write_atomic(output, page.encode("utf-8"))
+    stale = [{"result": s.result, "command": s.command, "changed": s.changed}
+             for s in stale_results(source)]
+    rendered = render_report(data, lang, stale)
+    size = write_atomic(output, rendered.html.encode("utf-8"))
     pngs = []
     if png_dir is not None:
         from gridkit.report.png import write_charts, write_maps
 
-        pngs = write_maps(data, figures, Path(png_dir), lang)
-        pngs += write_charts(drawn, Path(png_dir))
-    return {
-        "output": str(output),
-        "bytes": size,
-        "megabytes": round(size / 2**20, 2),
-        "lang": lang,
-        "layers": figures["overview"]["layers"],
-        "map_omitted_fields": map_data.omitted,
-        "png": [str(p) for p in pngs],
-        "figures": _jsonable({k: v for k, v in figures.items() if k != "class_names"}),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+        pngs = write_maps(data, rendered.figures, Path(png_dir), lang)
+        pngs += write_charts(rendered.drawn, Path(png_dir))
+    return rendered.summary(str(output), size, pngs, started)
+
+
+@dataclass
+class RenderedReport:
+    """A report page built in memory, and what it was built from.
+
+    Attributes
+    ----------
+    html : str
+        The whole page.
+    lang : str
+        Its language.
+    figures : dict
+        Every figure it shows (:func:`compute_figures`, with ``stale``).
+    map_data : gridkit.report.mapdata.MapData
+        The map's encoded layers.
+    drawn : list
+        The charts drawn into it (for PNG copies).
+    """
+
+    html: str
+    lang: str
+    figures: dict
+    map_data: Any
+    drawn: list
+
+    def summary(self, output: str | None, size: int, pngs: list, started: float) -> dict:
+        """What :func:`build_report` returns for this page written to ``output``."""
+        return {
+            "output": output,
+            "bytes": size,
+            "megabytes": round(size / 2**20, 2),
+            "lang": self.lang,
+            "layers": self.figures["overview"]["layers"],
+            "map_omitted_fields": self.map_data.omitted,
+            "png": [str(p) for p in pngs],
+            "figures": _jsonable({k: v for k, v in self.figures.items()
+                                  if k != "class_names"}),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+
+
+def render_report(data: ReportData, lang: str, stale: list[dict] | None = None
+                  ) -> RenderedReport:
+    """The page of ``data`` (from a file or memory): figures, map and HTML, nothing written.
+
+    ``stale``: the results whose inputs changed after them (``gridkit.store``), shown marked.
+    """
+    figures = compute_figures(data, lang)
+    figures["stale"] = list(stale or [])
+    map_data = build_map(data, figures, lang)
+    drawn: list = []
+    return RenderedReport(render(figures, map_data, lang, drawn), lang, figures, map_data,
+                          drawn)
+
+
+def check_lang(lang: str) -> None:
+    """Refuse a language the report has no labels for."""
+    if lang not in LANGS:
+        raise InputError(f"{mention(lang=lang)}: choose one of {', '.join(LANGS)}",
+                         parameter="lang")
 
 
 def write_atomic(path: Path, content: bytes) -> int:

@@ -8,6 +8,7 @@ gigabytes for nothing the report needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,32 +167,113 @@ def read_report_data(path: str | Path) -> ReportData:
             raise InputError(f"{path} has no {required} layer: run gridkit {command} (or "
                              "gridkit run) to make it first")
     grids = _read_shapes(path, "unit_grid")
+    shapes = {name: _read_shapes(path, name) for name in SHAPE_LAYERS
+              if name in listed and name != "unit_grid"}
+    return _assemble(
+        path, grids, shapes,
+        lambda crs: {name: _read_points(path, name, crs) for name in POINT_LAYERS
+                     if name in listed},
+        {name: _read_table(path, name) for name in TABLE_LAYERS if name in listed},
+        {name: _read_table(path, name, REJECT_FIELDS) for name in REJECT_LAYERS
+         if name in listed},
+        {name: _count(path, name) for name in listed})
+
+
+def report_data(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame | pa.Table],
+                name: str = "memory") -> ReportData:
+    """What the report uses from layers held in memory, as :func:`read_report_data` reads a file.
+
+    Parameters
+    ----------
+    layers : dict
+        Layer name (as in a gridkit GeoPackage: ``community``, ``unit_grid``,
+        ``responsibility_grid``, ``component``, ``qa_issue``, ``gridkit_run``, ...) to a
+        GeoDataFrame, a DataFrame (tables), or an Arrow table with WKB ``geometry`` in the
+        unit grids' CRS (``component``/``event`` as the imports return them).
+    name : str
+        What the report and its errors call the source.
+
+    Returns
+    -------
+    ReportData
+
+    Raises
+    ------
+    InputError
+        No community or unit_grid layer, unit grids not in a projected CRS, no BGID.
+    """
+    path = Path(name)
+    for required, command in (("community", "partition"), ("unit_grid", "partition")):
+        if required not in layers:
+            raise InputError(f"{name}: no {required} layer; give the layers "
+                             f"gridkit {command} made", parameter="layers")
+
+    def shape(frame: gpd.GeoDataFrame | pd.DataFrame | pa.Table) -> gpd.GeoDataFrame:
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        if isinstance(frame, gpd.GeoDataFrame):
+            return frame.copy()
+        return gpd.GeoDataFrame(frame, geometry=[None] * len(frame))
+
+    def points(crs: pyproj.CRS) -> dict[str, PointLayer]:
+        found = {}
+        for layer in POINT_LAYERS:
+            frame = layers.get(layer)
+            if frame is None:
+                continue
+            if isinstance(frame, pa.Table):
+                table, source = frame, None
+            else:
+                table = pa.Table.from_pandas(pd.DataFrame(frame).assign(
+                    geometry=shapely.to_wkb(np.asarray(frame.geometry.array, dtype=object))),
+                    preserve_index=False)
+                source = frame.crs
+            x, y, kinds = (wkb_xy(table.column("geometry").combine_chunks())
+                           if "geometry" in table.column_names else
+                           (np.full(table.num_rows, np.nan), np.full(table.num_rows, np.nan), []))
+            table = table.drop_columns([c for c in ("geometry",) if c in table.column_names])
+            if source is not None and source != crs:
+                x, y = pyproj.Transformer.from_crs(source, crs, always_xy=True).transform(x, y)
+            found[layer] = PointLayer(layer, table, np.asarray(x, float), np.asarray(y, float),
+                                      kinds)
+        return found
+
+    def table(frame: gpd.GeoDataFrame | pd.DataFrame | pa.Table,
+              columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        out = frame.to_pandas() if isinstance(frame, pa.Table) else pd.DataFrame(frame)
+        out = out.drop(columns=[c for c in out.columns if c == "geometry"])
+        return out[[c for c in columns if c in out]] if columns is not None else out
+
+    return _assemble(
+        path, shape(layers["unit_grid"]),
+        {n: shape(layers[n]) for n in SHAPE_LAYERS if n in layers and n != "unit_grid"},
+        points, {n: table(layers[n]) for n in TABLE_LAYERS if n in layers},
+        {n: table(layers[n], REJECT_FIELDS) for n in REJECT_LAYERS if n in layers},
+        {n: (f.num_rows if isinstance(f, pa.Table) else len(f)) for n, f in layers.items()})
+
+
+def _assemble(path: Path, grids: gpd.GeoDataFrame, shapes: dict[str, gpd.GeoDataFrame],
+              points: Callable[[pyproj.CRS], dict[str, PointLayer]],
+              tables: dict[str, pd.DataFrame], rejects: dict[str, pd.DataFrame],
+              counts: dict[str, int]) -> ReportData:
+    """The layers read (from a file or memory), checked and brought to the unit grids' CRS."""
     crs = grids.crs
     if crs is None or not crs.is_projected:
         raise InputError(
             f"{path}: layer unit_grid is in {crs.to_string() if crs else 'no CRS'}, not a "
             "projected metric CRS; re-run gridkit partition, which writes one")
     _require(path, grids, "unit_grid", ("BGID",))
-    shapes = {"unit_grid": _complete_grids(grids)}
-    for name in SHAPE_LAYERS:
-        if name in listed and name not in shapes:
-            frame = _read_shapes(path, name)
-            if frame.crs is not None and frame.crs != crs:
-                frame = frame.to_crs(crs)
-            shapes[name] = frame
+    shapes = {"unit_grid": _complete_grids(grids), **{
+        name: frame.to_crs(crs) if frame.crs is not None and frame.crs != crs else frame
+        for name, frame in shapes.items()}}
     _require(path, shapes["community"], "community", ("CODE",))
     if "NAME" not in shapes["community"]:
         shapes["community"]["NAME"] = ""
-    points = {name: _read_points(path, name, crs) for name in POINT_LAYERS if name in listed}
-    tables = {name: _read_table(path, name) for name in TABLE_LAYERS if name in listed}
-    rejects = {name: _read_table(path, name, REJECT_FIELDS) for name in REJECT_LAYERS
-               if name in listed}
     # A GeoPackage of an older gridkit spells some rules as they were: count them as now.
     for frame in [shapes.get("qa_issue"), *rejects.values()]:
         if frame is not None and "RULE" in frame:
             frame["RULE"] = canonical_rules(frame["RULE"])
-    counts = {name: _count(path, name) for name in listed}
-    return ReportData(path, crs, shapes, points, tables, rejects, counts)
+    return ReportData(path, crs, shapes, points(crs), tables, rejects, counts)
 
 
 def _require(path: Path, frame: pd.DataFrame, layer: str, fields: tuple[str, ...]) -> None:
