@@ -178,28 +178,95 @@ def _command_flags(command: str) -> dict[str, str]:
     return next((flags for name, flags in COMMAND_FLAGS.items() if f" {name} " in words), {})
 
 
-def _flags(match: re.Match, flags: dict[str, str]) -> str:
+def _mentioned(match: re.Match, known: dict[str, str]) -> list | None:
+    """The (parameter, value expression or None) pairs of a mention, None for other text."""
     try:
         call = ast.parse(f"_({match.group(1)})", mode="eval").body
     except SyntaxError:  # prose or a command line in backticks, not a mention
-        return match.group(0)
+        return None
     if not isinstance(call, ast.Call):
-        return match.group(0)
+        return None
     named = [(arg.id, None) for arg in call.args if isinstance(arg, ast.Name)]
     named += [(kw.arg, kw.value) for kw in call.keywords]
     if len(named) != len(call.args) + len(call.keywords) or \
-            any(name not in flags for name, _ in named):
+            any(name not in known for name, _ in named):
+        return None
+    return named
+
+
+def _flags(match: re.Match, flags: dict[str, str]) -> str:
+    named = _mentioned(match, flags)
+    if named is None:
         return match.group(0)
     return " ".join(_flag(flags[name], value) for name, value in named)
 
 
-def _flag(flag: str, value: ast.expr | None) -> str:
-    if value is None:
-        return flag
+def config_message(message: str, section: str, command: str = "") -> str:
+    """A library error message as ``gridkit run`` shows it: parameters become config keys.
+
+    A step of the pipeline takes its parameters from its ``[section]`` of the TOML file, so
+    the fix names the key there, not the command's flag.
+
+    Parameters
+    ----------
+    message : str
+        The message of a :class:`~gridkit.errors.GridkitError` raised by the step.
+    section : str
+        The config section the step read (``"census"``).
+    command : str, optional
+        The step's command (``"census import"``), for its own spellings in
+        :data:`COMMAND_FLAGS`.
+
+    Returns
+    -------
+    str
+        The message with each mention written as TOML in its section.
+
+    Examples
+    --------
+    >>> config_message("census.xlsx: give `header_row=N`", "census")
+    'census.xlsx: give header_row = N in [census]'
+    >>> config_message("name them with `maps={'X': 'COLUMN', 'Y': 'COLUMN'}`", "events")
+    'name them with map = ["X=COLUMN", "Y=COLUMN"] in [events]'
+    """
+    keys = {name: flag[2:].replace("-", "_")
+            for name, flag in {**PARAMETER_FLAGS, **_command_flags(command)}.items()
+            if flag.startswith("--")}
+
+    def as_toml(match: re.Match) -> str:
+        named = _mentioned(match, keys)
+        if named is None:
+            return match.group(0)
+        return ", ".join(_toml(keys[name], value) for name, value in named) + \
+            f" in [{section}]"
+
+    return _MENTION.sub(as_toml, message)
+
+
+class _Placeholder(str):
+    """A mention's value written as a name (COLUMN, N): shown as it is."""
+
+
+def _given(value: ast.expr) -> object:
     try:
-        given = ast.literal_eval(value)
-    except ValueError:  # a placeholder such as COLUMN, written as a name
-        return f"{flag} {ast.unparse(value)}"
+        return ast.literal_eval(value)
+    except ValueError:
+        return _Placeholder(ast.unparse(value))
+
+
+def _toml(key: str, value: ast.expr | None) -> str:
+    given = key if value is None else _given(value)
+    if value is None or isinstance(given, _Placeholder):
+        return key if value is None else f"{key} = {given}"
+    if isinstance(given, dict):  # maps={'X': '经度'}: map = ["X=经度"]
+        given = [f"{field}={column}" for field, column in given.items()]
+    return f"{key} = {json.dumps(given, ensure_ascii=False)}"
+
+
+def _flag(flag: str, value: ast.expr | None) -> str:
+    given = flag if value is None else _given(value)
+    if value is None or isinstance(given, _Placeholder):
+        return flag if value is None else f"{flag} {given}"
     if isinstance(given, bool):  # recode=True: --recode; record=False: --no-record
         return flag
     if isinstance(given, list | tuple):

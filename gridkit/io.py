@@ -146,7 +146,11 @@ def read_toml(path: str | Path, what: str) -> dict:
     except FileNotFoundError:
         raise FileError(f"{path}: no such {what} file", file=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})", file=path) from None
+        # A Windows path typed as copied ("D:\数据\社区.shp") is the usual cause.
+        hint = ("; write Windows paths with / (\"D:/数据/社区.shp\") or in single quotes "
+                "('D:\\数据\\社区.shp')" if "'\\'" in str(exc) or "escape" in str(exc)
+                else "")
+        raise InputError(f"{path}: not valid TOML ({exc}){hint}", file=path) from None
 
 
 def refuse_overwriting_inputs(output: str | Path, inputs: list) -> None:
@@ -215,6 +219,17 @@ def _read_gdal(path: Path, layer: str | None):
     except (DataSourceError, DataLayerError) as exc:
         raise FileError(f"{path}: GDAL cannot read layer {layer!r} ({exc})", file=path) from None
     except UnicodeDecodeError:
+        from gridkit.sources.dbf import cpg_encoding  # gridkit.sources reads through this module
+
+        declared = cpg_encoding(path) if path.suffix.lower() == ".shp" else None
+        if declared is not None and _cpg_lies(path.with_suffix(".dbf"), declared[1]):
+            # ArcGIS's GBK under a UTF-8 .cpg, not a name cut at 10 bytes
+            cpg, named = declared
+            other = "GBK" if named == "utf-8" else "UTF-8"
+            raise InputError(
+                f"{cpg} says {named.upper()}, but the field names or values of {path.name} are "
+                f"not {named.upper()} text; write {other} in {cpg.name} (or delete it and "
+                "gridkit decides from the values)", file=cpg) from None
         raise InputError(
             f"{path}: field names or values are not valid text in the file's encoding (a "
             "Shapefile cuts field names at 10 bytes, which can split a Chinese character); "
@@ -224,6 +239,32 @@ def _read_gdal(path: Path, layer: str | None):
     if info.get("driver") == "ESRIJSON" and isinstance(frame, gpd.GeoDataFrame):
         _fill_esri_curves(path, frame, info.get("crs"))
     return frame
+
+
+def _cpg_lies(dbf: Path, encoding: str) -> bool:
+    """Whether a DBF's text is not in the encoding its .cpg names.
+
+    Unlike a field name cut at 10 bytes (its last character broken, the rest of the file in
+    the encoding), the values or the middle of a name do not decode.
+    """
+    try:
+        raw = dbf.read_bytes()
+    except OSError:
+        return False
+    header = int.from_bytes(raw[8:10], "little")
+    try:
+        raw[header:header + (4 << 20)].decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < min(len(raw) - header, 4 << 20) - 4:
+            return True
+    for start in range(32, header - 1, 32):
+        name = raw[start:start + 11].split(b"\0", 1)[0]
+        try:
+            name.decode(encoding)
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                return True
+    return False
 
 
 def _read_layer(path: Path, layer: str | None, encoding: str | None):
@@ -315,13 +356,21 @@ def _read_geoparquet(path: Path, what: str) -> gpd.GeoDataFrame:
 
 
 def file_checksum(path: str | Path) -> str:
-    """SHA-256 of a file, and of a Shapefile's sidecars with it."""
+    """SHA-256 of a file, and of a Shapefile's sidecars with it.
+
+    A folder source (an Esri File Geodatabase ``.gdb``, what ArcGIS offices send) is hashed
+    over its files in name order, each name with its bytes.
+    """
     path = Path(path)
     digest = hashlib.sha256()
     members = [path]
     if path.suffix.lower() == ".shp":
         members = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    elif path.is_dir():
+        members = sorted(p for p in path.rglob("*") if p.is_file())
     for member in members:
+        if path.is_dir():
+            digest.update(member.relative_to(path).as_posix().encode() + b"\0")
         with open(member, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)

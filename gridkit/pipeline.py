@@ -45,10 +45,12 @@ Config (``data/samples/gridkit.toml`` is a complete example)::
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,7 @@ from gridkit.components import (
     check_census_geopackage,
     import_census_geopackage,
 )
-from gridkit.console import emit_json, show_progress, status_line
+from gridkit.console import config_message, emit_json, show_progress, status_line
 from gridkit.distributed import cluster_client
 from gridkit.errors import GridkitError
 from gridkit.events import EventImportOptions, import_events_geopackage
@@ -212,12 +214,12 @@ def _typed(path: Path, where: str, key: str, value, kind):
                 isinstance(v, str) and v.strip() for v in value):
             raise GridkitError(f"{path}: {where}{key} must be a list of file paths, e.g. "
                                f'{key} = ["census.csv"], not {value!r}')
-        return [path.parent / v for v in value]
+        return [path.parent / _file_path(path, where, key, v) for v in value]
     if kind is Path:
         if not isinstance(value, str) or not value.strip():
             raise GridkitError(f"{path}: {where}{key} must be a file path in quotes, "
                                f"not {value!r}")
-        return path.parent / value
+        return path.parent / _file_path(path, where, key, value)
     if kind is bool:
         if not isinstance(value, bool):
             raise GridkitError(f"{path}: {where}{key} must be true or false, not {value!r}")
@@ -228,6 +230,16 @@ def _typed(path: Path, where: str, key: str, value, kind):
             "a number" if t in (int, float) else "text in quotes" if t is str else "a [section]"
             for t in expected))
         raise GridkitError(f"{path}: {where}{key} must be {names}, not {value!r}")
+    return value
+
+
+def _file_path(path: Path, where: str, key: str, value: str) -> str:
+    """``value`` unless TOML read a Windows path's backslashes as escapes (tabs, line breaks)."""
+    if any(ch in value for ch in "\t\n\r\b\f"):
+        raise GridkitError(
+            f"{path}: {where}{key} = {value!r} holds a tab or line break: TOML reads \\t, "
+            "\\n, \\b, \\f and \\r in double quotes as those; write Windows paths with / "
+            "(\"D:/temp/社区.shp\") or in single quotes ('D:\\temp\\社区.shp')")
     return value
 
 
@@ -331,6 +343,7 @@ def run_pipeline(config_path: RunOptions | Path | None = None, output: Path | No
         if target.exists():
             shutil.copyfile(target, staged)
         steps = _steps(config, staged, progress, client, borders)
+        _unstage(staging, target)
         _publish(staging, target)
     finally:
         # The steps committed into the staged copy only: the output is what _publish did.
@@ -368,6 +381,37 @@ def _remove_orphan_runs(target: Path) -> None:
             continue
         if not process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unstage(staging: Path, target: Path) -> None:
+    """Make the staged outputs name where they will be published, not the staging folder.
+
+    The steps ran on the staged copy, so the run records (the spot-check plan's path, the
+    inputs' checksums) and the report's file line name ``.NAME.gridkit-run-PID-*``, a folder
+    that is gone after :func:`_publish` and differs from run to run.
+    """
+    import sqlite3
+
+    folder = str(target.parent)
+    pairs = [(str(staging), folder), (json.dumps(str(staging))[1:-1], json.dumps(folder)[1:-1])]
+    html = staging / target.with_suffix(".html").name
+    if html.exists():
+        page = html.read_bytes()
+        for old, new in pairs:
+            page = page.replace(old.encode(), new.encode())
+        html.write_bytes(page)
+    gpkg = staging / target.name
+    if not gpkg.exists():
+        return
+    db = sqlite3.connect(gpkg)
+    try:
+        with db:  # one transaction
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'gridkit_run'").fetchone():
+                for old, new in dict(pairs).items():
+                    db.execute("UPDATE gridkit_run SET PARAMETERS = replace(PARAMETERS, ?, ?), "
+                               "INPUTS = replace(INPUTS, ?, ?)", (old, new, old, new))
+    finally:
+        db.close()
 
 
 def _publish(staging: Path, target: Path) -> None:
@@ -453,20 +497,24 @@ def _steps(config: dict, target: Path, progress: Progress, client: Any,
                                                                config["grids"]))
     else:
         options = from_section(PartitionOptions, config["partition"])
-        steps["partition"] = partition_geopackage(target, options, progress=progress,
-                                                  client=client, borders=borders)
+        with _fix_in_section("partition", "partition"):
+            steps["partition"] = partition_geopackage(target, options, progress=progress,
+                                                      client=client, borders=borders)
     if "census" in config:
         say("importing the census")
-        steps["census"] = import_census_geopackage(
-            target, from_section(CensusImportOptions, config["census"]))
+        with _fix_in_section("census", "census import"):
+            steps["census"] = import_census_geopackage(
+                target, from_section(CensusImportOptions, config["census"]))
     if "events" in config:
         say("importing events")
-        steps["events"] = import_events_geopackage(
-            target, from_section(EventImportOptions, config["events"]))
+        with _fix_in_section("events", "events import"):
+            steps["events"] = import_events_geopackage(
+                target, from_section(EventImportOptions, config["events"]))
     if "group" in config:
         say("grouping responsibility grids")
-        steps["group"] = group_geopackage(
-            target, from_section(GroupOptions, config["group"]), client=client)
+        with _fix_in_section("group", "group"):
+            steps["group"] = group_geopackage(
+                target, from_section(GroupOptions, config["group"]), client=client)
     if "census" in config:
         say("checking the census")
         options = from_section(CensusCheckOptions, config.get("check", {}))
@@ -480,6 +528,16 @@ def _steps(config: dict, target: Path, progress: Progress, client: Any,
                                output=target.with_suffix(".html"))
         steps["report"] = report_geopackage(target, options)
     return steps
+
+
+@contextmanager
+def _fix_in_section(section: str, command: str) -> Iterator[None]:
+    """Errors of a step name the fix as the config key of its section, not the flag."""
+    try:
+        yield
+    except GridkitError as exc:
+        exc.args = (config_message(str(exc), section, command), *exc.args[1:])
+        raise
 
 
 def _census(target: Path, section: dict) -> StepResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
 import shutil
 import subprocess
 import tempfile
@@ -39,11 +40,28 @@ def pytest_configure(config) -> None:
                                     os.environ.pop(CACHE_VARIABLE, None)))
 
 
+# The files that take the most CPU (measured per test, 2026-11-30), handed to the two
+# pytest-xdist workers first. xdist's own order (pyproject.toml turns it off with
+# --no-loadscope-reorder) starts files with many tests first, which left these few-test ones
+# to the end, one worker busy for a minute after the other had finished. The first one
+# builds the shared sample (below) while the second, which needs none, runs beside it.
+FIRST = ("test_sample.py", "test_store.py", "test_distributed_runs.py", "test_distributed.py",
+         "test_report.py", "test_acceptance_cli.py", "test_partition_properties.py",
+         "test_report_browser.py", "test_grids_sample.py", "test_project.py")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """The files of :data:`FIRST` first, in that order; the rest as collected."""
+    rank = {name: k for k, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))
+
+
 def shared_template(name: str, build) -> Path:
     """``name`` in the shared cache folder, made once per test run by ``build(path)``.
 
     Workers wait on a lock while another one builds it, so the sample district is
-    partitioned once per run, not once per module or per worker. Treat the file as
+    partitioned once per run, not once per module or per worker. ``build`` may write other
+    files beside ``path`` (found in the same folder afterwards). Treat the file as
     read-only: copy it before changing it.
     """
     folder = Path(os.environ.get(CACHE_VARIABLE) or scratch_folder("gridkit-tests-"))
@@ -59,6 +77,10 @@ def shared_template(name: str, build) -> Path:
         if not target.exists():
             building = Path(tempfile.mkdtemp(dir=folder)) / name
             build(building)
+            # Files made beside it (the same stem) first: the template's name marks it done.
+            for beside in building.parent.iterdir():
+                if beside != building:
+                    beside.replace(folder / beside.name)
             building.replace(target)
     return target
 
@@ -149,10 +171,39 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def _partition_sample(path: Path) -> None:
-    done = invoke(["partition", SAMPLES / "communities.gpkg", "-o", path, "--roads",
-                   SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg", "--buildings",
-                   SAMPLES / "buildings.gpkg", "--key-areas", SAMPLES / "key_areas.gpkg"])
+    # The command's in-memory result (``partition(communities, roads, water, buildings,
+    # key_areas=...)`` with the defaults, as partition_geopackage calls it) is kept beside
+    # the file for the tests that measure it, so that the sample is partitioned once per run,
+    # not per module.
+    from gridkit.partition import api
+
+    kept = []
+
+    def keep(*args, progress=None, **kwargs):
+        result = api_partition(*args, progress=progress, **kwargs)
+        kept.append({"args": args, "kwargs": kwargs, "result": result})
+        return result
+
+    api_partition = api.partition
+    api.partition = keep
+    try:
+        done = invoke(["partition", SAMPLES / "communities.gpkg", "-o", path, "--roads",
+                       SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg",
+                       "--buildings", SAMPLES / "buildings.gpkg", "--key-areas",
+                       SAMPLES / "key_areas.gpkg"])
+    finally:
+        api.partition = api_partition
     assert done.returncode == 0, done.stderr
+    assert len(kept) == 1
+    with open(path.with_suffix(".pickle"), "wb") as pickled:
+        pickle.dump(kept[0], pickled, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _sample_partition_call() -> dict:
+    """The call behind :func:`sample_partitioned`: its ``args``, ``kwargs`` (all but
+    ``progress``) and ``result``, unpickled afresh."""
+    with open(sample_partitioned().with_suffix(".pickle"), "rb") as pickled:
+        return pickle.load(pickled)
 
 
 def _group_sample(path: Path) -> None:
@@ -166,6 +217,58 @@ def sample_partitioned() -> Path:
     --water --buildings --key-areas`` writes it (community, unit_grid, qa_issue, gridkit_run),
     built once per test run. Read-only: use :func:`copy_of`."""
     return shared_template("sample_partitioned.gpkg", _partition_sample)
+
+
+def sample_partition():
+    """The :class:`gridkit.partition.Partition` behind :func:`sample_partitioned`: what
+    ``partition(communities, roads, water, buildings, key_areas=...)`` returns for the sample
+    district (unit grids, resolved communities, issues, barrier lines, buildings). A fresh
+    copy at each call: change it freely."""
+    return _sample_partition_call()["result"]
+
+
+def _same_argument(a, b) -> bool:
+    if isinstance(a, gpd.GeoDataFrame) or isinstance(b, gpd.GeoDataFrame):
+        return (type(a) is type(b) and a.crs == b.crs and list(a.columns) == list(b.columns)
+                and a.index.equals(b.index)
+                and a.drop(columns=a.geometry.name).equals(b.drop(columns=b.geometry.name))
+                and bool(shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(),
+                                              0).all()))
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b  # target_area: 10000 from a TOML file, 10000.0 from the command line
+    return type(a) is type(b) and a == b
+
+
+@pytest.fixture
+def sample_partition_reused(monkeypatch) -> None:
+    """Within the test, ``partition()`` called by a command with exactly the arguments of
+    :func:`sample_partition`'s call (the same frames, field for field and vertex for vertex,
+    the same options, no cluster) returns that result instead of computing it again; any
+    other call computes. The partition is deterministic, so the command writes what it
+    would have: a test of ``gridkit run`` on the sample pays for the steps after it only.
+    A target area equal in value but of another type (an integer from a TOML file) is
+    handed back as given where ``partition()`` keeps it (the result's ``target_area``, the
+    grids' attrs, the figures); everywhere else it only enters arithmetic.
+    """
+    from gridkit.partition import api
+
+    call = _sample_partition_call()
+    real = api.partition
+    target = 4  # partition(communities, roads, water, buildings, target_area, ...)
+
+    def partition(*args, progress=None, **kwargs):
+        if not (len(args) == len(call["args"]) and kwargs.keys() == call["kwargs"].keys()
+                and all(map(_same_argument, args, call["args"]))
+                and all(_same_argument(kwargs[k], v) for k, v in call["kwargs"].items())):
+            return real(*args, progress=progress, **kwargs)
+        result = _sample_partition_call()["result"]
+        if len(args) > target:
+            result.target_area = result.unit_grids.attrs["target_area"] = args[target]
+            if "figures" in vars(result):  # computed (cached) before it was kept
+                result.figures["target_area"] = args[target]
+        return result
+
+    monkeypatch.setattr(api, "partition", partition)
 
 
 def sample_grouped() -> Path:

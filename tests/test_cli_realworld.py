@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -175,6 +176,12 @@ def test_street_and_county_names_from_an_arcgis_shapefile(tmp_path, cpg):
     got = pyogrio.read_dataframe(out, layer="community", read_geometry=False).set_index("CODE")
     assert got["STREET_NAME"].to_dict() == {"441900003001": "东城街道", "441900004001": "南城街道"}
     assert set(got["COUNTY_NAME"]) == {"东莞市"}
+    if cpg:  # the Shapefile export titles them in field_names.csv, as the other fields
+        code, output = run("export", out, "--to", "shp", tmp_path / "shp")
+        assert code == 0, output
+        titles = pd.read_csv(tmp_path / "shp" / "field_names.csv", encoding="utf-8-sig")
+        titles = titles[titles["LAYER"] == "community"].set_index("FIELD")["TITLE"]
+        assert (titles["STREET_NAME"], titles["COUNTY_NAME"]) == ("街道/镇名称", "区县名称")
 
 
 def test_empty_and_3d_roads_leave_no_library_warnings(tmp_path):
@@ -223,3 +230,184 @@ def test_an_exclave_is_exempt_from_the_band_and_exported_as_one_layer(tmp_path):
     code, output = run("export", out, "--to", "shp", tmp_path / "shp")
     assert code == 0, output
     assert len(pyogrio.read_dataframe(tmp_path / "shp" / "community.shp")) == 2
+
+
+def test_run_names_the_fix_as_the_config_key_of_its_section(tmp_path):
+    """In `gridkit run`, a census file without coordinate columns names `map = [...]` in
+    [census] (the TOML the user writes), not the census import's --map flag."""
+    (tmp_path / "census.csv").write_text("部件名称,位置\n路灯,东城大道\n", encoding="utf-8")
+    config = tmp_path / "gridkit.toml"
+    config.write_text(f'output = "out.gpkg"\n[partition]\ncommunities = '
+                      f'"{(DATA / "curved_communities.gpkg").as_posix()}"\n'
+                      '[census]\nfiles = ["census.csv"]\ncrs = "wgs84"\n', encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and "census.csv" in lines[0], output
+    assert 'map = ["X=COLUMN", "Y=COLUMN"] in [census]' in lines[0]
+    assert "--map" not in lines[0] and "--header-row" not in lines[0]
+
+
+def test_full_width_community_codes_are_read_and_logged(tmp_path):
+    """A code typed with a Chinese input method (４４１９…) is the same code, as in a census:
+    it was refused ("characters other than digits"); now folded and logged (code-folded)."""
+    comm = gpd.GeoDataFrame(
+        {"社区代码": ["４４１９００００３００１", "441900003002 "],
+         "所属街道名称": ["东城街道"] * 2},
+        geometry=[shapely.box(X, Y, X + 200, Y + 200), shapely.box(X + 200, Y, X + 400, Y + 200)],
+        crs=4547)
+    path = tmp_path / "comm.geojson"
+    comm.to_file(path, driver="GeoJSON")
+    out, figures = partitioned(tmp_path, path)
+    got = pyogrio.read_dataframe(out, layer="community", read_geometry=False)
+    assert got["CODE"].tolist() == ["441900003001", "441900003002"]
+    assert got["STREET_NAME"].tolist() == ["东城街道", "东城街道"]
+    grids = pyogrio.read_dataframe(out, layer="unit_grid", read_geometry=False)
+    assert set(grids["BGID"].str[:12]) == {"441900003001", "441900003002"}
+    qa = pyogrio.read_dataframe(out, layer="qa_issue", read_geometry=False)
+    folded = qa[qa["RULE"] == "code-folded"]
+    assert folded["KEY"].tolist() == ["441900003001"]  # the trailing space is not a change
+    assert "４４１９００００３００１" in folded["MESSAGE"].iloc[0]
+    assert figures["qa"]["by_rule"] == {"code-folded": 1}
+
+
+def test_a_utf8_cpg_over_gbk_communities_names_the_cpg(tmp_path):
+    """ArcGIS's GBK DBF under a .cpg saying UTF-8: the error named no .cpg and told the user
+    to add one; now it names the .cpg and what to write in it, as the census import does."""
+    comm = gpd.GeoDataFrame({"社区代码": ["441900003001"], "社区名称": ["东城社区"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200)], crs=4547)
+    path = tmp_path / "社区.shp"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    code, output = run("partition", path, "-o", tmp_path / "out.gpkg")
+    assert code == 2 and not (tmp_path / "out.gpkg").exists()
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and "社区.cpg says UTF-8" in lines[0] and "write GBK" in lines[0]
+
+
+def test_single_part_rows_of_one_community_are_merged(tmp_path):
+    """An ArcGIS single-part layer: a community's exclave is a second row with the same code
+    and name. It was refused; now the rows are one community (reported parts-merged), and
+    rows sharing a code under two names are still refused."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"社区代码": ["440305004001", "440306001001", "440305004001"],
+         "社区名称": ["前湾社区", "铲湾社区", "前湾社区"]},
+        geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake), lake], crs=4547)
+    path = tmp_path / "single.shp"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    out, figures = partitioned(tmp_path, path)
+    got = pyogrio.read_dataframe(out, layer="community").set_index("CODE")
+    assert sorted(got.index) == ["440305004001", "440306001001"]
+    assert got.loc["440305004001", "AREA"] == pytest.approx(200 * 200 + 60 * 60, abs=0.01)
+    assert figures["qa"]["by_rule"] == {"parts-merged": 1}
+    grids = pyogrio.read_dataframe(out, layer="unit_grid")
+    assert grids[grids.geometry.representative_point().within(lake)]["COMMUNITY"].tolist() == [
+        "440305004001"]
+    comm.loc[2, "社区名称"] = "桂湾社区"
+    pyogrio.write_dataframe(comm, path, encoding="GBK")
+    code, output = run("partition", path, "-o", tmp_path / "two.gpkg")
+    assert code == 2 and len(output.strip().splitlines()) == 1
+    assert "440305004001 is used by features 0, 2 named 前湾社区, 桂湾社区" in output
+
+
+@pytest.mark.skipif("OpenFileGDB" not in pyogrio.list_drivers(write=True),
+                    reason="this GDAL cannot write a File Geodatabase")
+def test_an_esri_file_geodatabase_folder_as_input(tmp_path):
+    """A .gdb is a folder (what ArcGIS offices send): it ended in IsADirectoryError when the
+    run record checksummed its inputs; now the folder's files are hashed."""
+    comm = gpd.GeoDataFrame({"社区代码": ["441900003001", "441900003002"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                                      shapely.box(X + 200, Y, X + 400, Y + 200)], crs=4547)
+    gdb = tmp_path / "东城.gdb"
+    comm.to_file(gdb, driver="OpenFileGDB", layer="社区")
+    gpd.GeoDataFrame(geometry=[shapely.box(X + 50, Y + 50, X + 70, Y + 70)], crs=4547).to_file(
+        gdb, driver="OpenFileGDB", layer="建筑")
+    out, figures = partitioned(tmp_path, gdb, "--layer", "社区", "--buildings", gdb,
+                               "--buildings-layer", "建筑")
+    assert figures["communities"] == 2 and figures["unit_grids"] >= 2
+    inputs = json.loads(pyogrio.read_dataframe(out, layer="gridkit_run")["INPUTS"].iloc[-1])
+    assert list(inputs) == [str(gdb)] and len(inputs[str(gdb)]) == 64
+
+
+@pytest.mark.parametrize("font", [True, False])
+def test_english_png_maps_label_chinese_community_names(tmp_path, monkeypatch, font):
+    """`report --lang en --png`: community names are Chinese whatever the language; they were
+    drawn without the CJK font (rows of empty boxes). With a CJK font they are drawn in it;
+    without one the map shows the community codes."""
+    import matplotlib.axes
+
+    from gridkit.report import png
+
+    if font and png.cjk_font() is None:
+        pytest.skip("no CJK font on this machine")
+    if not font:
+        monkeypatch.setattr(png, "cjk_font", lambda: None)
+    drawn: list[tuple[str, object]] = []
+    annotate = matplotlib.axes.Axes.annotate
+
+    def record(self, text, *args, **kwargs):
+        drawn.append((text, kwargs.get("fontproperties")))
+        return annotate(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate", record)
+    comm = gpd.GeoDataFrame({"CODE": ["441900003001", "441900003002"],
+                             "NAME": ["东城社区", "主山社区"]},
+                            geometry=[shapely.box(X, Y, X + 200, Y + 200),
+                                      shapely.box(X + 200, Y, X + 400, Y + 200)], crs=4547)
+    comm.to_file(tmp_path / "comm.gpkg")
+    out, _ = partitioned(tmp_path, tmp_path / "comm.gpkg")
+    code, output = run("report", out, "-o", tmp_path / "r.html", "--lang", "en", "--png",
+                       tmp_path / "maps")
+    assert code == 0, output
+    labels = {text: prop for text, prop in drawn
+              if text in {"东城社区", "主山社区", "441900003001", "441900003002"}}
+    if font:
+        assert set(labels) == {"东城社区", "主山社区"}
+        assert all(prop is not None for prop in labels.values())
+    else:
+        assert set(labels) == {"441900003001", "441900003002"}
+
+
+def test_grids_check_leaves_out_grids_filling_a_small_community_or_exclave(tmp_path):
+    """`grids check --communities`: a 0.36 ha community and a lake exclave are one grid each
+    below the band by necessity; they were warned grid-size-band (noise), as they are not in
+    the partition's figures. A small grid in a large community still is."""
+    lake = shapely.box(X + 300, Y + 80, X + 360, Y + 140)
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["440305004001", "440306001001", "440306001002"]},
+        geometry=[shapely.MultiPolygon([shapely.box(X, Y, X + 200, Y + 200), lake]),
+                  shapely.box(X + 200, Y, X + 600, Y + 200).difference(lake),
+                  shapely.box(X + 600, Y, X + 660, Y + 60)], crs=4547)
+    comm.to_file(tmp_path / "comm.gpkg")
+    grids = gpd.GeoDataFrame(
+        {"BGID": ["440305004001001", "440305004001002", "440305004001003",
+                  "440306001001001", "440306001001002", "440306001002001"]},
+        geometry=[shapely.box(X, Y, X + 100, Y + 200), shapely.box(X + 100, Y, X + 200, Y + 200),
+                  lake, shapely.box(X + 200, Y, X + 560, Y + 200).difference(lake),
+                  shapely.box(X + 560, Y, X + 600, Y + 200),
+                  shapely.box(X + 600, Y, X + 660, Y + 60)], crs=4547)
+    grids.to_file(tmp_path / "grids.gpkg")
+    code, output = run("grids", "check", tmp_path / "grids.gpkg", "--communities",
+                       tmp_path / "comm.gpkg", "--json")
+    figures = json.loads(output)
+    # Only 440306001001001 (6.8 ha in a 7.6 ha community) is outside the band.
+    assert figures["by_rule"] == {"grid-size-band": 1}, output
+
+
+def test_a_windows_path_pasted_into_the_config_says_how_to_write_it(tmp_path):
+    """The path as copied from Windows Explorer: TOML's escape error alone does not tell an
+    office user what to do."""
+    config = tmp_path / "gridkit.toml"
+    config.write_text('output = "out.gpkg"\n[partition]\ncommunities = "D:\\数据\\社区.shp"\n',
+                      encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2 and len(output.strip().splitlines()) == 1, output
+    assert "gridkit.toml: not valid TOML" in output and '"D:/数据/社区.shp"' in output
+    # Backslashes TOML takes as escapes (\t, \n) give a path with a tab and a line break.
+    config.write_text('output = "out.gpkg"\n[partition]\ncommunities = "D:\\temp\\new.shp"\n',
+                      encoding="utf-8")
+    code, output = run("run", config)
+    assert code == 2 and len(output.strip().splitlines()) == 1, output
+    assert "holds a tab or line break" in output and '"D:/temp/社区.shp"' in output

@@ -15,6 +15,8 @@ pytest.importorskip("dask.distributed")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed; plain `pytest` must find it
 
+from conftest import sample_partition  # noqa: E402
+
 from benchmarks.synthetic import synthetic_communities  # noqa: E402
 from gridkit import distributed  # noqa: E402
 from gridkit.distributed import cluster_client  # noqa: E402
@@ -51,7 +53,8 @@ def test_partition_and_group_on_the_cluster_match_one_machine(client, sample_inp
     inputs = sample_inputs if district == "sample" else [synthetic_communities(40, 20)]
     from dask.distributed import get_task_stream
 
-    local = partition(*inputs)
+    # partition(*sample_inputs) on one machine, computed once per test run (conftest).
+    local = sample_partition() if district == "sample" else partition(*inputs)
     with get_task_stream(client) as tasks:
         remote = partition(*inputs, client=client)
         grouped = group(local.unit_grids, client=client)
@@ -66,15 +69,25 @@ def test_partition_and_group_on_the_cluster_match_one_machine(client, sample_inp
 
 
 def test_partition_cli_with_two_local_workers(tmp_path, sample_inputs):
+    # The option's path from the command line to a cluster of its own; that the cluster's
+    # partition of the whole sample is exact is the test above. Here: two communities of each
+    # of the sample's two urban streets (two streets, so both workers plan one) with all of
+    # its roads, water and buildings.
+    communities, *barriers = sample_inputs
+    some = communities[communities["CODE"].isin(
+        ["310116001001", "310116001002", "310116002001", "310116002002"])]
+    pyogrio.write_dataframe(some, tmp_path / "some.gpkg")
     out = tmp_path / "d.gpkg"
     done = subprocess.run(
-        [sys.executable, "-m", "gridkit", "partition", SAMPLES / "communities.gpkg", "-o", out,
+        [sys.executable, "-m", "gridkit", "partition", tmp_path / "some.gpkg", "-o", out,
          "--roads", SAMPLES / "roads.gpkg", "--water", SAMPLES / "water.gpkg",
          "--buildings", SAMPLES / "buildings.gpkg", "--workers", "2", "--json"],
         capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     written = pyogrio.read_dataframe(out, layer="unit_grid")
-    local = partition(*sample_inputs).unit_grids
+    local = partition(read_vector(tmp_path / "some.gpkg", what="communities"),
+                      *barriers).unit_grids
+    assert local["STREET"].nunique() == 2 and len(local) > 50
     assert list(written["BGID"]) == list(local["BGID"])
     assert shapely.equals_exact(written.geometry.to_numpy(), local.geometry.to_numpy(), 0).all()
 

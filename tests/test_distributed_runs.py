@@ -21,7 +21,8 @@ SAMPLES = ROOT / "data" / "samples"
 
 # -- the pipeline on a running scheduler ------------------------------------------------------
 
-def test_run_on_a_running_scheduler_matches_one_machine(client, tmp_path):
+def test_run_on_a_running_scheduler_matches_one_machine(client, tmp_path,
+                                                        sample_partition_reused):
     from conftest import partition_and_group_config
     from test_census_support import gridkit
 
@@ -30,6 +31,8 @@ def test_run_on_a_running_scheduler_matches_one_machine(client, tmp_path):
     config = partition_and_group_config(tmp_path)
     config.write_text(config.read_text(encoding="utf-8") + (
         f'[census]\nfiles = ["{SAMPLES / "census.csv"}"]\ncrs = "gcj02"\n'), encoding="utf-8")
+    # One machine's run, its partition step the sample's partition computed once per test
+    # run (conftest); the cluster's run below computes its own on the workers.
     local = run_pipeline(config, tmp_path / "local.gpkg")
     done = gridkit("run", config, "-o", tmp_path / "cluster.gpkg", "--json",
                    "--scheduler", client.scheduler.address)

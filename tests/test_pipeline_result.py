@@ -48,6 +48,12 @@ def test_run_result_is_what_json_prints_with_each_steps_qa(tmp_path):
     # No path names the staging folder the steps ran in.
     text = json.dumps(result.figures, ensure_ascii=False, default=str)
     assert ".gridkit-run-" not in text
+    # Nor do the published files: the run records and the report's file line name the output.
+    records = pyogrio.read_dataframe(out, layer="gridkit_run", read_geometry=False)
+    assert not records["PARAMETERS"].str.contains(".gridkit-run-", regex=False).any()
+    assert not records["INPUTS"].str.contains(".gridkit-run-", regex=False).any()
+    assert ".gridkit-run-" not in out.with_suffix(".html").read_text(encoding="utf-8")
+    assert str(out.absolute()) in out.with_suffix(".html").read_text(encoding="utf-8")
     assert result["report"]["output"] == str(out.with_suffix(".html").absolute())
     assert result.step("report")["output"] == result["report"]["output"]
     assert result.step("census") is None

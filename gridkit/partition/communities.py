@@ -32,6 +32,7 @@ from gridkit.crs import CGCS2000_GEOGRAPHIC
 from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import POLYGONAL, UNUSABLE_RULE, clean_geometries
 from gridkit.qa import QAIssue
+from gridkit.sources.cells import fold_text
 from gridkit.sources.columns import column_key, map_columns
 
 CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
@@ -90,7 +91,14 @@ def prepare_communities(
     cleaned, issues = clean_geometries(frame, what="communities", allowed=POLYGONAL,
                                        layer="community")
     _refuse_lost_territory(frame, cleaned, issues, code_col, source)
-    codes = cleaned[code_col].map(_code_text)
+    codes = cleaned[code_col].map(community_code_text)
+    for fid, code in codes.items():
+        given = str(cleaned.at[fid, code_col]).strip()
+        if code and code != given and code != given.removesuffix(".0"):
+            issues.append(QAIssue(
+                "community", code, "code-folded", "warning",
+                f"{source}: feature {fid} field {code_col}: community code {given!r} read "
+                f"as {code} (full-width or other non-ASCII digits folded)"))
     problems = []
     for fid, code in codes.items():
         try:
@@ -105,16 +113,8 @@ def prepare_communities(
             "(12 digits: county + street/town + committee) or name the field with "
             f"{mention('code_field')}", parameter="code_field", file=source, row=fid,
             field=code_col)
-    duplicated = codes[codes.duplicated(keep=False)]
-    if not duplicated.empty:
-        code = duplicated.iloc[0]
-        fids = ", ".join(str(f) for f in duplicated[duplicated == code].index)
-        raise InputError(
-            f"{source}: field {code_col}: code {code} is used by features {fids}; "
-            "each community needs one feature with its own code (merge the parts into one "
-            "multipolygon or fix the codes)"
-        )
     names = cleaned[name_col].astype("string").fillna("") if name_col else codes.map(lambda _: "")
+    cleaned, codes, names = _merge_parts(cleaned, codes, names, code_col, source, issues)
     out = gpd.GeoDataFrame(
         {"CODE": codes.to_numpy(), "NAME": names.to_numpy(), "SOURCE_FID": cleaned.index},
         geometry=cleaned.geometry.to_crs(crs).to_numpy(),
@@ -128,6 +128,40 @@ def prepare_communities(
     return out, issues
 
 
+def _merge_parts(cleaned: gpd.GeoDataFrame, codes: pd.Series, names: pd.Series,
+                 code_col: str, source: str, issues: list[QAIssue]):
+    """One feature per community: the parts of a community stored as several features.
+
+    ArcGIS layers are often single-part, so a community with an exclave comes as two rows
+    with one code and one name; they are merged into one (multi)polygon and reported
+    (``parts-merged``). Rows sharing a code under different names (or with no name to tell)
+    may be two communities with a wrong code: refused.
+    """
+    duplicated = codes[codes.duplicated(keep=False)]
+    if duplicated.empty:
+        return cleaned, codes, names
+    geometry = cleaned.geometry.copy()
+    for code, fids in duplicated.groupby(duplicated, sort=True).groups.items():
+        named = list(dict.fromkeys(names[fids]))
+        listed = ", ".join(str(f) for f in fids)
+        if len(named) > 1 or not named[0]:
+            called = f" named {', '.join(named)}" if named[0] or len(named) > 1 else ""
+            raise InputError(
+                f"{source}: field {code_col}: code {code} is used by features {listed}"
+                f"{called}; each community needs its own code (fix the codes, or merge the "
+                "parts into one multipolygon, or give the parts of one community the same "
+                "name to have them merged)", file=source, field=code_col)
+        geometry[fids[0]] = shapely.union_all(geometry[fids].to_numpy())
+        issues.append(QAIssue(
+            "community", code, "parts-merged", "warning",
+            f"{source}: features {listed} share code {code} and name {named[0]}: merged "
+            "into one community of "
+            f"{len(fids)} parts"))
+    first = ~codes.duplicated(keep="first")
+    cleaned = cleaned.set_geometry(geometry)[first]
+    return cleaned, codes[first], names[first]
+
+
 def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
                            source: str) -> None:
     """Refuse the communities :func:`clean_geometries` skipped (empty, unreadable, a point).
@@ -139,7 +173,7 @@ def _refuse_lost_territory(frame, cleaned, issues: list[QAIssue], code_col: str,
         return
     why = {i.key: i.message.split(": ", 1)[-1].rsplit(";", 1)[0] for i in issues
            if i.rule in ("empty-geometry", UNUSABLE_RULE)}
-    named = [f"{_code_text(frame.at[fid, code_col]) or '(no code)'} "
+    named = [f"{community_code_text(frame.at[fid, code_col]) or '(no code)'} "
              f"({why.get(str(fid), f'feature {fid} has no usable geometry')})"
              for fid in lost[:5]]
     more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
@@ -188,10 +222,28 @@ def _report(kind: str, key: list, pieces: list, codes: list) -> QAIssue:
         f"{codes[best]} (longest shared edge, {length:,.1f} m)", shapely.union_all(shapes))
 
 
-def _code_text(value) -> str:
+def community_code_text(value: object) -> str:
+    """A community code cell as text: NFKC-folded, stripped, a float's ``.0`` removed.
+
+    Parameters
+    ----------
+    value : object
+        The cell as read (text, a number from a numeric field, None).
+
+    Returns
+    -------
+    str
+        The code's text ("" for a missing cell); not checked.
+
+    Examples
+    --------
+    >>> community_code_text("４４１９００００３００１ "), community_code_text(441900003001.0)
+    ('441900003001', '441900003001')
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = str(value).strip()
+    # Full-width digits (typed with a Chinese input method) are the same code: NFKC.
+    text = fold_text(str(value)).strip()
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
     return text

@@ -15,7 +15,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridkit.partition.communities import CODE_ALIASES, NAME_ALIASES, find_field
+from gridkit.partition.communities import (
+    CODE_ALIASES,
+    NAME_ALIASES,
+    community_code_text,
+    find_field,
+)
 from gridkit.sources.columns import map_columns
 
 STREET_NAME_ALIASES = ["STREET_NAME", "STREETNAME", "街道名称", "所属街道名称", "街道（乡镇）名称",
@@ -63,7 +68,7 @@ def with_input_names(communities: gpd.GeoDataFrame, source: gpd.GeoDataFrame,
     out = communities.copy()
     if code is None:
         return out
-    codes = source[code].map(_code_text)
+    codes = source[code].map(community_code_text)
     found = _name_columns(source)
     for target in ("STREET_NAME", "COUNTY_NAME"):
         column = found.get(target)
@@ -85,11 +90,6 @@ def _name_columns(source: gpd.GeoDataFrame) -> dict[str, str]:
     return map_columns([str(c) for c in source.columns if c != source.geometry.name],
                        aliases={"STREET_NAME": tuple(STREET_NAME_ALIASES),
                                 "COUNTY_NAME": tuple(COUNTY_NAME_ALIASES)}).fields
-
-
-def _code_text(value) -> str:
-    text = str(value).strip()
-    return text[:-2] if text.endswith(".0") else text
 
 
 def community_columns(source: gpd.GeoDataFrame, code_field: str | None = None,

@@ -71,15 +71,15 @@ def write_maps(data: ReportData, figures: dict, directory: Path, lang: str) -> l
                         f"({exc.strerror}); choose another", parameter="png_dir",
                         file=directory) from None
     font = None
-    if lang == "zh":
-        path = cjk_font()
-        if path is None:
-            lang = "en"  # no Chinese glyphs here: English beats rows of empty boxes
-            warnings.warn("no Chinese font found for the PNG maps; they use English labels "
-                          "(install fonts-noto-cjk)", GridkitWarning, stacklevel=2)
-        else:
-            font_manager.fontManager.addfont(path)
-            font = font_manager.FontProperties(fname=path)
+    # Community names are Chinese in English maps too: the CJK font serves both languages.
+    path = cjk_font()
+    if path is None and lang == "zh":
+        lang = "en"  # no Chinese glyphs here: English beats rows of empty boxes
+        warnings.warn("no Chinese font found for the PNG maps; they use English labels "
+                      "(install fonts-noto-cjk)", GridkitWarning, stacklevel=2)
+    elif path is not None:
+        font_manager.fontManager.addfont(path)
+        font = font_manager.FontProperties(fname=path)
     maps = Maps(data, figures, strings(lang), lang, font)
     written = []
     for name, draw in maps.available():
@@ -230,10 +230,14 @@ class Maps:
 
     def _labels(self, ax) -> None:
         community = self.data.community
-        if len(community) > 120 or self.font is None and self.lang == "zh":
+        if len(community) > 120:
             return
         points = shapely.point_on_surface(community.geometry.to_numpy())
-        for point, name in zip(points, community["NAME"].fillna("").astype(str), strict=True):
+        names = community["NAME"].fillna("").astype(str)
+        for point, name, code in zip(points, names, community["CODE"].astype(str),
+                                     strict=True):
+            if self.font is None and not name.isascii():
+                name = code  # no Chinese glyphs on this machine: the code, not empty boxes
             if name and point is not None:
                 ax.annotate(name, (point.x, point.y), ha="center", va="center", fontsize=7,
                             fontproperties=self.font, color="#1d2731",
