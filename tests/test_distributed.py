@@ -53,10 +53,13 @@ def test_partition_and_group_on_the_cluster_match_one_machine(client, sample_inp
     inputs = sample_inputs if district == "sample" else [synthetic_communities(40, 20)]
     from dask.distributed import get_task_stream
 
-    # partition(*sample_inputs) on one machine, computed once per test run (conftest).
+    # partition(*sample_inputs, key_areas=...) on one machine, computed once per test run
+    # (conftest).
     local = sample_partition() if district == "sample" else partition(*inputs)
+    keys = ({"key_areas": read_vector(SAMPLES / "key_areas.gpkg", what="key_areas")}
+            if district == "sample" else {})
     with get_task_stream(client) as tasks:
-        remote = partition(*inputs, client=client)
+        remote = partition(*inputs, client=client, **keys)
         grouped = group(local.unit_grids, client=client)
     ran = {str(t["key"]).split("-")[0].strip("('") for t in tasks.data}
     assert {"_plan_street", "_group_street"} <= ran, ran  # the work really went to the cluster
