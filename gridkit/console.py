@@ -376,6 +376,32 @@ def _ctrl_c(signum, frame) -> None:
 
 
 INTERRUPTED = ("interrupted ({how}): nothing was written; the previous output is intact")
+# An interrupt Python swallowed (see _swallowed), raised again soon from SIGALRM.
+_PENDING: list[type[BaseException]] = []
+_AGAIN = 0.01  # seconds
+
+
+def _swallowed(unraisable: Any) -> None:
+    """``sys.unraisablehook`` while a command runs: raise a swallowed interrupt again.
+
+    A signal handler runs wherever the main thread is, also inside a garbage collector's
+    weakref callback or a ``__del__``; an exception raised there cannot propagate: Python
+    prints "Exception ignored in ..." with a traceback and the command runs on, Ctrl-C lost.
+    The interrupt is kept and raised again a moment later, from ordinary code (or, where
+    there is no timer signal, when the command returns).
+    """
+    kind = type(unraisable.exc_value)
+    if kind not in (KeyboardInterrupt, Terminated):
+        sys.__unraisablehook__(unraisable)
+        return
+    _PENDING[:] = [kind]
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, _AGAIN)
+
+
+def _raise_pending(signum, frame) -> None:
+    if _PENDING:
+        raise _PENDING.pop()()
 
 
 def _interruptible(call: Callable):
@@ -387,8 +413,14 @@ def _interruptible(call: Callable):
     if main_thread:
         previous = signal.signal(signal.SIGTERM, _terminate), \
             signal.signal(signal.SIGINT, _ctrl_c)
+        hook, sys.unraisablehook = sys.unraisablehook, _swallowed
+        alarm = signal.signal(signal.SIGALRM, _raise_pending) \
+            if hasattr(signal, "setitimer") else None
     try:
-        return call()
+        result = call()
+        if _PENDING:  # swallowed, and the command ended before it came back
+            raise _PENDING.pop()()
+        return result
     except (KeyboardInterrupt, Terminated, Exception) as exc:
         if not SIGNALLED and not isinstance(exc, KeyboardInterrupt | Terminated):
             raise
@@ -407,6 +439,11 @@ def _interruptible(call: Callable):
         if main_thread:
             signal.signal(signal.SIGTERM, previous[0])
             signal.signal(signal.SIGINT, previous[1])
+            sys.unraisablehook = hook
+            if alarm is not None:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, alarm)
+            _PENDING.clear()
 
 
 def _interrupted(how: str) -> str:

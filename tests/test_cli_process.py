@@ -85,3 +85,39 @@ def test_an_import_error_of_its_own_still_raises(monkeypatch):
 
     with pytest.raises(ImportError, match="nowhere"):
         console._interruptible(broken)
+
+
+@pytest.mark.parametrize(("handler", "code"), [("_ctrl_c", 130), ("_terminate", 143)])
+def test_a_signal_swallowed_by_a_garbage_collector_callback_still_stops(capsys, monkeypatch,
+                                                                        handler, code):
+    # The handler can run inside a weakref callback (seen in CI: "Exception ignored in:
+    # <function WeakKeyDictionary...remove>" then KeyboardInterrupt, and the run went on):
+    # Python only prints such an exception. The command must still stop with its one line.
+    import weakref
+
+    from gridkit import console
+
+    monkeypatch.setattr(console, "SIGNALLED", [])
+
+    class Held:
+        pass
+
+    def work():
+        held = Held()
+
+        def callback(_):  # where the signal handler ran
+            getattr(console, handler)(None, None)
+
+        ref = weakref.ref(held, callback)
+        del held  # the callback runs; its exception cannot propagate
+        assert ref() is None
+        for _ in range(10_000_000):  # the command running on; stopped by the signal sent again
+            pass
+        return "finished"
+
+    with pytest.raises(SystemExit) as exited:
+        console._interruptible(work)
+    assert exited.value.code == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip() == f"gridkit: {console._interrupted(console.SIGNALLED[0])}"
