@@ -218,7 +218,7 @@ RULES: dict[str, Rule] = {r.name: r for r in [
          ("grid_sliver",), steps=("grids check",)),
     Rule("grid-size-band", "warning", "unit_grid", "grid {code} is outside 0.5–2× the target",
          "split or merge the grid", "网格面积超出标准范围", "grid size outside the band",
-         ("grid_size_band",), steps=("grids check",)),
+         ("grid_size_band",), steps=("grids check", "partition")),
     Rule("grid-outside-communities", "warning", "unit_grid", "grid {code} lies in no community",
          "check the grid and the community boundaries", "网格不在任何社区内",
          "grid outside the communities", ("grid_outside_communities",),

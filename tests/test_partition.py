@@ -264,3 +264,33 @@ def test_small_piece_merges_across_the_minor_road_not_the_major_one():
     assert holder.total_bounds[1] >= Y0 + 300 - 1e-3  # it stayed north of the primary road
     assert holder.total_bounds[0] < X0 + 590  # and joined the block across the minor road
     assert holder.area.iloc[0] >= 5_000
+
+
+def test_each_grid_outside_the_band_is_a_qa_row_with_its_code():
+    """A planner needs the grids to fix, not a share: one grid-size-band warning per grid
+    outside 0.5-2× its community's target; a small community part and a block left whole
+    (already reported as block-whole) are not repeated."""
+    from gridkit.partition.engine import _band_issues
+    from gridkit.qa import QAIssue
+
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["441900003001", "441900003002"]},
+        geometry=[shapely.box(0, 0, 400, 100),
+                  shapely.MultiPolygon([shapely.box(400, 0, 700, 100),
+                                        shapely.box(800, 0, 830, 100)])], crs=4547)
+    boxes = [(0, 40), (40, 100), (100, 400), (400, 500), (500, 700), (800, 830)]
+    grids = gpd.GeoDataFrame(
+        {"BGID": [f"441900003001{i:03d}" for i in (1, 2, 3)]
+         + [f"441900003002{i:03d}" for i in (1, 2, 3)],
+         "COMMUNITY": ["441900003001"] * 3 + ["441900003002"] * 3},
+        geometry=[shapely.box(a, 0, b, 100) for a, b in boxes], crs=4547)
+    whole = QAIssue("unit_grid", "441900003001", "block-whole", "warning", "whole",
+                    shapely.box(100, 0, 400, 100))
+    issues = _band_issues(grids, comm, {"441900003001": 10_000.0, "441900003002": 8_000.0},
+                          [whole])
+    # 4,000 m² (0.4×) is reported, 6,000 (0.6×) is in band, 20,000 at 002 is 2.5× its 8,000;
+    # 30,000 m² is the block left whole; the 3,000 m² exclave (0.375×) is smaller than half a
+    # target: it cannot be larger.
+    assert [(i.key, i.rule) for i in issues] == [("441900003001001", "grid-size-band"),
+                                                ("441900003002002", "grid-size-band")]
+    assert "0.40×" in issues[0].message and "2.50×" in issues[1].message

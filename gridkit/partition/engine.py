@@ -327,7 +327,9 @@ def partition(
             f"community {comm['CODE'].iloc[k]} ({areas[k] / 1e6:,.2f} km²) would need over "
             f"{MAX_GRIDS} unit grids; its target area was raised to {targets[k]:,.0f} m²"))
     issues += cut_issues
+    target_of = dict(zip(comm["CODE"], targets, strict=True))
     grids, comm = _finish(grids, comm, targets)
+    issues += _band_issues(grids, comm, target_of, cut_issues)
     if len(footprints):
         # The responsibility grouping falls back on it for workload when no census exists.
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
@@ -578,6 +580,33 @@ def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]
                 f"community {codes[k]}: {plan.kept_split} building(s) in a block of "
                 f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
                 f"grid larger than {MAX_RATIO:g}× the target", shape))
+    return issues
+
+
+def _band_issues(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, target_of: dict,
+                 cut_issues: list[QAIssue]) -> list[QAIssue]:
+    """One ``grid-size-band`` warning per unit grid outside 0.5-2× its community's target.
+
+    The planner finds each grid to split or merge by hand, instead of a share in the figures.
+    Left out: grids of a community part smaller than half the target (they cannot be larger)
+    and blocks already reported whole (``block-whole``: every cut would split a building).
+    """
+    target = grids["COMMUNITY"].map(target_of).to_numpy(dtype=float)
+    ratio = grids.geometry.area.to_numpy() / target
+    outside = ((ratio < MIN_RATIO) | (ratio > MAX_RATIO)) & \
+        (room_of_grids(grids, comm) >= 0.5 * target)
+    whole = [i.geometry for i in cut_issues if i.rule == "block-whole"]
+    issues = []
+    for k in np.flatnonzero(outside).tolist():
+        shape = grids.geometry.iloc[k]
+        if any(shapely.intersection(shape, w).area >= 0.99 * shape.area for w in whole):
+            continue
+        code = grids["BGID"].iloc[k]
+        issues.append(QAIssue(
+            "unit_grid", code, "grid-size-band", "warning",
+            f"unit grid {code}: {shape.area:,.0f} m² is {ratio[k]:.2f}× the target "
+            f"{target[k]:,.0f} m², outside {MIN_RATIO:g}–{MAX_RATIO:g}×; split or merge it by hand",
+            shape))
     return issues
 
 
