@@ -87,6 +87,26 @@ def test_check_chinese_headers_in_xlsx(tmp_path):
     assert {"stored-as-number", "component-county"} <= set(layer["by_rule"])
 
 
+def test_check_xlsx_two_row_header_and_title(tmp_path):
+    """A census form: title row, 位置 merged over 经度/纬度; rows numbered as Excel shows them."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["某街道城市部件普查登记表"])
+    sheet.append(["部件名称", "位置", None, "标识码"])
+    sheet.append([None, "经度", "纬度", None])
+    sheet.merge_cells("B2:C2")
+    sheet.append(["路灯", 121.47, 31.23, ""])
+    sheet.append(["路灯", 121.48, 31.24, "31011601020000"])
+    book.save(tmp_path / "form.xlsx")
+    result = run("check", str(tmp_path / "form.xlsx"), "--json")
+    assert result.exit_code == 1, result.output
+    layer = json.loads(result.stdout)["layers"][0]
+    assert layer["rows"] == 2
+    issues = {(i["row"], i["rule"]) for i in layer["issues"]}
+    assert ("row 5", "invalid") in issues
+    assert [i["row"] for i in layer["issues"] if i["value"] == ""] == ["row 4"]
+
+
 def test_check_geopackage_layers(tmp_path):
     path = tmp_path / "out.gpkg"
     grids = gpd.GeoDataFrame(

@@ -35,6 +35,7 @@ from gridkit.codes.normalize import normalize_name
 from gridkit.codes.textio import Table, read_tables
 from gridkit.errors import InputError
 from gridkit.qa import registered
+from gridkit.records.schema import COMPONENT, EVENT
 from gridkit.sources.cells import code_number_problem
 
 COLUMN_ALIASES: dict[str, list[str]] = {
@@ -51,6 +52,11 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "rgid": ["RGID", "责任网格编码", "责任网格代码"],
     "objname": ["OBJNAME", "部件名称"],
 }
+# What finds the header of a form: the code columns and the census/event columns (a title row
+# above the header is skipped, and a second header row, 位置 over 经度/纬度, is not data).
+_HEADER_ALIASES = {**{f"code:{kind}": tuple(names) for kind, names in COLUMN_ALIASES.items()},
+                   **{f"component:{f}": a for f, a in COMPONENT.aliases.items()},
+                   **{f"event:{f}": a for f, a in EVENT.aliases.items()}}
 _BY_KEY = {normalize_name(a): kind for kind, names in COLUMN_ALIASES.items() for a in names}
 CODE_KINDS = ("component", "unit grid", "community", "street", "county", "event", "code")
 # An empty value is an error where the code is the row's identity, a warning elsewhere; an
@@ -486,7 +492,7 @@ def check_file(path: str | Path, *, layer: str | None = None, components: Catalo
     >>> check_file(path).clean
     True
     """
-    tables = read_tables(path, layer)
+    tables = read_tables(path, layer, aliases=_HEADER_ALIASES)
     reports = [
         check_table(table, components=components, events=events)
         for table in tables
