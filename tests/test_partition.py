@@ -12,6 +12,7 @@ from conftest import X0, Y0, four_communities, layout
 
 from gridkit.errors import GridkitError
 from gridkit.partition import partition, unit_grids
+from gridkit.partition.communities import prepare_communities
 from gridkit.partition.cutting import area_below
 
 
@@ -294,3 +295,14 @@ def test_each_grid_outside_the_band_is_a_qa_row_with_its_code():
     assert [(i.key, i.rule) for i in issues] == [("441900003001001", "grid-size-band"),
                                                 ("441900003002002", "grid-size-band")]
     assert "0.40×" in issues[0].message and "2.50×" in issues[1].message
+
+
+@pytest.mark.parametrize(("code", "name"),
+                         [("行政区划代", "行政区划名"), ("居委会代码", "居委会名称")])
+def test_community_fields_under_their_dbf_names(code, name):
+    """行政区划代码/行政区划名称 as a GBK DBF cuts them (10 bytes), and 居委会代码/居委会名称,
+    are found without --code-field/--name-field."""
+    frame = gpd.GeoDataFrame({code: ["310116001001"], name: ["东林社区"]},
+                             geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100)], crs=4549)
+    prepared, _ = prepare_communities(frame, frame.crs)
+    assert prepared[["CODE", "NAME"]].values.tolist() == [["310116001001", "东林社区"]]

@@ -35,10 +35,12 @@ from gridkit.qa import QAIssue
 from gridkit.sources.cells import fold_text
 from gridkit.sources.columns import column_key, map_columns
 
-CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "区划代码", "统计用区划代码",
-                "QHDM", "SQDM", "CJQHDM", "XZQDM"]
-NAME_ALIASES = ["NAME", "名称", "社区名称", "村居名称", "居委名称", "区划名称", "QHMC", "SQMC",
-                "XZQMC"]
+# 居委会代码 as `gridkit codes check` knows it; 行政区划代码 (a GBK DBF cuts it to 行政区划代) last,
+# as a layer holding it besides a 社区代码 may mean the county.
+CODE_ALIASES = ["CODE", "代码", "社区代码", "村居代码", "居委代码", "居委会代码", "区划代码",
+                "统计用区划代码", "QHDM", "SQDM", "CJQHDM", "XZQDM", "行政区划代码"]
+NAME_ALIASES = ["NAME", "名称", "社区名称", "村居名称", "居委名称", "居委会名称", "区划名称",
+                "QHMC", "SQMC", "XZQMC", "行政区划名称"]
 SLIVER_WIDTH = 10.0  # metres: thinner conflicts are digitising slivers whatever their area
 # m²: a conflict piece smaller than a square centimetre is below any survey's precision (the
 # rounding of two digitisations of one line); it is neither resolved nor reported.
