@@ -178,6 +178,7 @@ def test_a_two_row_header_under_a_merged_cell(tmp_path):
                          "replace", *extra)
         assert (figures["rows"], figures["accepted"]) == (2, 2), figures
         assert figures["files"][0]["header_row"] == 2
+        assert figures["files"][0]["srcrow"] == "sheet row number (header on rows 2-3)"
         components, _ = layers(out)
         assert components["SRCROW"].tolist() == [4, 5]
         assert components["BGID"].tolist() == [bgid[2], bgid[3]]
@@ -188,6 +189,7 @@ def test_a_two_row_header_under_a_merged_cell(tmp_path):
                    f"1,路灯,{lon[2]:.8f},{lat[2]:.8f},2025-05-12\n", encoding="gbk")
     figures = census(csv, "-o", out, "--crs", "wgs84", "--mode", "replace")
     assert (figures["rows"], figures["accepted"]) == (1, 1), figures
+    assert figures["files"][0]["srcrow"].endswith("(header on rows 2-3)")
     assert layers(out)[0]["SRCROW"].tolist() == [4]
 
 

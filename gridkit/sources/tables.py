@@ -398,7 +398,17 @@ def _read_csv_as(path: Path, encoding: str, header_row: int | None,
     rows = _record_numbers(table.num_rows, [b.row for b in bad], last_header_row)
     return SourceTable(path, path.name, table, rows, bad_rows=bad, encoding=encoding,
                        header_row=header_row,
-                       numbering=f"row number as Excel shows it (header on row {header_row})")
+                       numbering="row number as Excel shows it "
+                       f"({_header_rows_text(header_row, last_header_row)})")
+
+
+def _header_rows_text(first: int, last: int) -> str:
+    """Where the header is, for the SRCROW note: one row, or a two-row header (位置 over 经度).
+
+    >>> _header_rows_text(1, 1), _header_rows_text(2, 3)
+    ('header on row 1', 'header on rows 2-3')
+    """
+    return f"header on row {first}" if last == first else f"header on rows {first}-{last}"
 
 
 def _record_numbers(n: int, bad: list[int | None], header_row: int = 1) -> np.ndarray:
@@ -505,6 +515,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                 else:
                     index = choose_header([[t for t, _ in c] for _, c in head], aliases)
                 used, header, skip = _xlsx_header(head, index, aliases)
+                last = head[index + skip][0]
                 columns = [[] for _ in header]
                 numbers = [[] for _ in header]
                 for later, later_cells in head[index + 1 + skip:]:
@@ -519,6 +530,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                      if header_row is not None else
                      choose_header([[t for t, _ in c] for _, c in head], aliases))
             used, header, skip = _xlsx_header(head, index, aliases)
+            last = head[index + skip][0]
             columns = [[] for _ in header]
             numbers = [[] for _ in header]
             for later, later_cells in head[index + 1 + skip:]:
@@ -534,7 +546,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
     name = f"{path.name}:{chosen}" if len(names) > 1 else path.name
     return SourceTable(path, name, table, np.asarray(rows, dtype=np.int64), encoding="xlsx",
                        numeric=numeric, header_row=used,
-                       numbering=f"sheet row number (header on row {used})")
+                       numbering=f"sheet row number ({_header_rows_text(used, last)})")
 
 
 def _xlsx_header(head: list[tuple[int, list[tuple[str, bool]]]], index: int,
