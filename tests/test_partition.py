@@ -306,3 +306,17 @@ def test_community_fields_under_their_dbf_names(code, name):
                              geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100)], crs=4549)
     prepared, _ = prepare_communities(frame, frame.crs)
     assert prepared[["CODE", "NAME"]].values.tolist() == [["310116001001", "东林社区"]]
+
+
+@pytest.mark.parametrize("name", ["communities", "roads", "key_areas"])
+def test_an_input_without_crs_is_a_one_line_error_naming_it(name):
+    """A frame built in a notebook without ``crs=``: an InputError naming it, not geopandas'
+    'Cannot transform naive geometries'."""
+    box = shapely.box(X0, Y0, X0 + 100, Y0 + 100)
+    frames = {"communities": gpd.GeoDataFrame({"CODE": ["310116001001"]}, geometry=[box],
+                                              crs=4549),
+              "roads": gpd.GeoDataFrame(geometry=[box.boundary], crs=4549),
+              "key_areas": gpd.GeoDataFrame(geometry=[box], crs=4549)}
+    frames[name] = frames[name].set_crs(None, allow_override=True)
+    with pytest.raises(GridkitError, match=rf"^{name} has no CRS: set it with {name}\.set_crs"):
+        partition(frames["communities"], frames["roads"], key_areas=frames["key_areas"])
