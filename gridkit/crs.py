@@ -89,6 +89,40 @@ def data_longitude(frames: list[gpd.GeoDataFrame]) -> float:
     return float(np.mean([c[0] for c in centres]))
 
 
+def require_crs(**frames: gpd.GeoDataFrame | None) -> None:
+    """Refuse an input frame without a CRS, before geopandas refuses to reproject it.
+
+    The commands read files with ``--crs`` for those without one; a frame built in a notebook
+    (``GeoDataFrame(geometry=...)`` without ``crs=``) has none to go by.
+
+    Parameters
+    ----------
+    **frames : geopandas.GeoDataFrame or None
+        The inputs by their parameter names (``roads=roads``); None is skipped.
+
+    Raises
+    ------
+    InputError
+        Naming the first frame without a CRS (and its file, when read from one) and the fix.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> try:
+    ...     require_crs(roads=None, key_areas=gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)]))
+    ... except InputError as error:
+    ...     print(str(error)[:56])
+    key_areas has no CRS: set it with key_areas.set_crs(...)
+    """
+    for name, frame in frames.items():
+        if frame is not None and frame.crs is None:
+            source = frame.attrs.get("source")
+            raise InputError(
+                f"{source + ' (' + name + ')' if source else name} has no CRS: set it with "
+                f"{name}.set_crs(...), e.g. 'EPSG:4490' for CGCS2000 longitude/latitude",
+                parameter=name, file=source)
+
+
 def working_crs(frames: list[gpd.GeoDataFrame], override: pyproj.CRS | None = None) -> pyproj.CRS:
     """The projected metric CRS to work in: a projected override, else the GK zone."""
     if override is not None and override.is_projected:

@@ -247,3 +247,13 @@ def test_connected_parts_partition_the_nodes(n, pairs, seed):
                     reached.add(v)
                     stack.append(v)
         assert reached == members
+
+
+def test_key_areas_without_crs_are_a_one_line_error():
+    """Key areas drawn in a notebook without ``crs=``: an error naming them, not geopandas'."""
+    grids = gpd.GeoDataFrame(
+        {"BGID": ["310116001001001"], "STREET": ["310116001"]},
+        geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100)], crs=4549)
+    keys = gpd.GeoDataFrame(geometry=[shapely.box(X0, Y0, X0 + 50, Y0 + 50)])
+    with pytest.raises(GridkitError, match=r"^key_areas has no CRS: set it with key_areas"):
+        group(grids, keys)

@@ -27,7 +27,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gridkit.crs import working_crs
+from gridkit.crs import require_crs, working_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import GridkitError, InputError, mention
 from gridkit.geometry import skipped_features
@@ -290,8 +290,8 @@ def partition(
     if cutting not in CUTTINGS:
         raise InputError(f"{mention(cutting=cutting)} is not one of {', '.join(CUTTINGS)}",
                          parameter="cutting")
-    _require_crs(communities=communities, roads=roads, water=water, buildings=buildings,
-                 parcels=parcels, key_areas=key_areas)
+    require_crs(communities=communities, roads=roads, water=water, buildings=buildings,
+                parcels=parcels, key_areas=key_areas)
     say = progress or (lambda _stage: None)
     work = working_crs([communities], crs)
     say("checking communities")
@@ -584,21 +584,6 @@ def _block_issues(plans: dict, comm, community, block, targets) -> list[QAIssue]
                 f"{area:,.0f} m² are cut by a grid boundary: keeping them whole would make a "
                 f"grid larger than {MAX_RATIO:g}× the target", shape))
     return issues
-
-
-def _require_crs(**frames: gpd.GeoDataFrame | None) -> None:
-    """A one-line error for an input without a CRS, before geopandas refuses to reproject it.
-
-    The command reads files with ``--crs`` for those without one; a frame built in a notebook
-    (``GeoDataFrame(geometry=...)`` without ``crs=``) has none to go by.
-    """
-    for name, frame in frames.items():
-        if frame is not None and frame.crs is None:
-            source = frame.attrs.get("source")
-            raise InputError(
-                f"{source + ' (' + name + ')' if source else name} has no CRS: set it with "
-                f"{name}.set_crs(...), e.g. 'EPSG:4490' for CGCS2000 longitude/latitude",
-                parameter=name, file=source)
 
 
 def _band_issues(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, target_of: dict,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.crs import require_crs
 from gridkit.distributed import map_ordered
 from gridkit.errors import InputError, mention, parameter_name
 from gridkit.geometry import dissolve_coverage, polsby_popper
@@ -187,7 +188,7 @@ def group(
     ------
     GridkitError
         When the unit grid layer is empty or lacks BGID or STREET, a band is not ``low-high`` with
-        1 ≤ low ≤ high, or ``min_shared_edge`` is negative.
+        1 ≤ low ≤ high, ``min_shared_edge`` is negative, or an input has no CRS.
 
     Examples
     --------
@@ -209,6 +210,7 @@ def group(
                          f"be 0 or more (default {MIN_SHARED_EDGE:g})", parameter="min_shared_edge")
     if unit_grids.empty:
         raise InputError("unit_grid has no features: run gridkit partition first")
+    require_crs(unit_grids=unit_grids, key_areas=key_areas)
     for column in ("BGID", "STREET"):
         if column not in unit_grids or unit_grids[column].isna().any() or (
                 unit_grids[column].astype(str).str.strip() == "").any():
