@@ -10,14 +10,8 @@ import pyogrio
 import pytest
 import shapely
 
-from gridkit.acceptance import (
-    AccuracyOptions,
-    SampleOptions,
-    census_accuracy,
-    census_accuracy_geopackage,
-    census_sample,
-    census_sample_geopackage,
-)
+from gridkit import acceptance
+from gridkit.acceptance import AccuracyOptions, SampleOptions, census_accuracy, census_sample
 from gridkit.components import ImportOptions, UnitGrids, import_census
 from gridkit.errors import GridkitError
 from gridkit.io import ArrowLayer, write_geopackage
@@ -55,7 +49,7 @@ def _figures(figures: dict) -> dict:
 def test_in_memory_plan_and_verdict_are_the_commands(district, tmp_path):
     gpkg, grids, table = district
     options = SampleOptions(tmp_path / "plan", seed=11, grids=6, minimum=1)
-    on_file = census_sample_geopackage(gpkg, options)
+    on_file = acceptance.census_sample_geopackage(gpkg, options)
     drawn = census_sample(grids, table, options)
     assert _figures(drawn.figures) == _figures(on_file.figures)
     assert drawn["sampled_grids"] == on_file["sampled_grids"] and len(drawn["sampled_grids"]) == 6
@@ -74,8 +68,8 @@ def test_in_memory_plan_and_verdict_are_the_commands(district, tmp_path):
     sheet["VERDICT"] = "正确"
     sheet.loc[sheet.index[::5], "VERDICT"] = "位置错误"
     sheet.to_csv(tmp_path / "checked.csv", index=False, encoding="utf-8-sig")
-    judged_file = census_accuracy_geopackage(gpkg, AccuracyOptions(check=tmp_path / "checked.csv",
-                                                                   plan=tmp_path / "plan"))
+    judged_file = acceptance.census_accuracy_geopackage(
+        gpkg, AccuracyOptions(check=tmp_path / "checked.csv", plan=tmp_path / "plan"))
     judged = census_accuracy(drawn, table, sheet)
     wrong = len(sheet.index[::5])
     assert judged["rework"]["counts"]["wrong_position"] == wrong

@@ -368,15 +368,15 @@ def census_accuracy(plan: SpotCheckPlan | gpd.GeoDataFrame, components: Componen
 
     Examples
     --------
-    >>> import geopandas as gpd, shapely
-    >>> x, y = 624_000, 3_398_000  # EPSG:4549 metres
-    >>> grids = gpd.GeoDataFrame(
-    ...     {"BGID": [f"310116001001{i:03d}" for i in (1, 2, 3)]}, crs=4549,
-    ...     geometry=[shapely.box(x + 100 * i, y, x + 100 * (i + 1), y + 100) for i in range(3)])
-    >>> lamps = gpd.GeoDataFrame(
-    ...     {"BGID": grids["BGID"], "OBJCODE": ["3101160101000001", "3101160101000002",
-    ...                                         "3101160101000003"], "OBJNAME": "路灯"},
-    ...     geometry=grids.centroid, crs=4549)
+    Three 1 ha unit grids side by side (EPSG:4549 metres), a street lamp in each:
+
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> west = 624_000 + 100 * np.arange(3)
+    >>> grids = gpd.GeoDataFrame({"BGID": ["310116001001001", "310116001001002",
+    ...                                    "310116001001003"]}, crs=4549,
+    ...                          geometry=shapely.box(west, 3_398_000, west + 100, 3_398_100))
+    >>> lamps = grids.assign(OBJCODE=[f"310116010100000{i}" for i in (1, 2, 3)], OBJNAME="路灯")
+    >>> lamps = lamps.set_geometry(grids.centroid)
     >>> drawn = census_sample(grids, lamps, SampleOptions(seed=7, grids=2, minimum=1))
     >>> sheet = drawn.checklist.drop(columns="geometry").assign(VERDICT="正确")
     >>> judged = census_accuracy(drawn, lamps, sheet)
