@@ -425,6 +425,11 @@ def test_changed_values_are_logged_and_kept(tmp_path):
     changes = {(c["field"], c["from"], c["to"]) for c in figures["files"][0]["changed_values"]}
     assert {("状态", "好", "完好"), ("状态", "正常", "完好"),
             ("部件名称", "行道树（香樟）", "行道树"), ("部件名称", "雨水井", "雨水井盖")} <= changes
+    # The terminal says it too, not only --json: the same file again, replacing itself.
+    shown = run("census", "import", csv, "-o", out, "--crs", "wgs84", "--mode", "replace")
+    assert shown.exit_code == 0, shown.output
+    assert "  状态 好 -> 完好 (" in shown.stdout and "from row 2)" in shown.stdout
+    assert "  部件名称 行道树（香樟） -> 行道树 (" in shown.stdout
 
 
 def test_event_spellings_time_and_web_map_crs(tmp_path):

@@ -43,9 +43,6 @@ def import_command(output: Path, options: EventImportOptions, as_json: bool) -> 
                    + (f", header on row {item['header_row']}" if item["header_row"] > 1 else ""))
         for line in column_notes(item):
             click.echo(line)
-        for change in item["changed_values"]:
-            click.echo(f"  {change['field']} {change['from']} -> {change['to']} "
-                       f"({change['rule']}, {change['rows']:,} rows)")
     click.echo(f"{figures['rows']:,} rows read: {figures['accepted']:,} events, "
                f"{figures['rejected']:,} rejected (layer event_reject); "
                f"{figures['events']:,} events in {figures['output']}")

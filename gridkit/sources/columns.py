@@ -28,6 +28,7 @@ from gridkit.errors import GridkitWarning, InputError, mention
 Aliases = Mapping[str, tuple[str, ...]]
 _DROP = set(" \t_-–—.·()（）[]【】{}<>《》:：/\\'\"")
 DBF_NAME_BYTES = 10
+SHOWN_CHANGES = 10  # changed values listed on the terminal per file
 # A name this short (bytes) is a word of its own, not a cut: 街道 is not the cut of 街道名称.
 CUT_MIN_BYTES = 7
 
@@ -329,8 +330,9 @@ def column_notes(figures: Mapping) -> list[str]:
     Parameters
     ----------
     figures : mapping
-        One file's figures with ``kept_in_extra``, ``cut_names``, ``ambiguous_cut_names``
-        and ``srcrow`` (what SRCROW numbers are).
+        One file's figures with ``kept_in_extra``, ``cut_names``, ``ambiguous_cut_names``,
+        ``srcrow`` (what SRCROW numbers are) and ``changed_values`` (the values the import
+        changed: the first ``SHOWN_CHANGES`` of them, the rest counted; ``--json`` has all).
 
     Returns
     -------
@@ -353,4 +355,11 @@ DEPTCODE1 or DEPTNAME1 (a cut field name): kept in EXTRA; --map FIELD=主管部 
     for column, targets in figures.get("ambiguous_cut_names", {}).items():
         lines.append(f"  {column} could be {' or '.join(targets)} (a cut field name): kept in "
                      f"EXTRA; --map FIELD={column} decides")
+    changes = figures.get("changed_values", [])
+    for change in changes[:SHOWN_CHANGES]:
+        lines.append(f"  {change['field']} {change['from']} -> {change['to']} "
+                     f"({change['rule']}, {change['rows']:,} rows from row {change['first_row']})")
+    if len(changes) > SHOWN_CHANGES:
+        lines.append(f"  ... {len(changes) - SHOWN_CHANGES:,} more changed values "
+                     "(changed_values in --json)")
     return lines
