@@ -164,6 +164,10 @@ RULES: dict[str, Rule] = {r.name: r for r in [
          "community {code}: buildings cut by a grid boundary",
          "check the grid boundary; move it along a wall if needed", "建筑被网格边界切分",
          "building split", ("building_split",), steps=("partition",)),
+    Rule("building-across-communities", "warning", "community",
+         "a building lies in communities {codes}: grids follow the community border through it",
+         "correct the community border if the building belongs to one of them",
+         "建筑跨越社区边界", "building across communities", (), steps=("partition",)),
     # -- group (responsibility grids) --------------------------------------------------------
     Rule("density-relabel", "warning", "unit_grid",
          "{what}: too few for a {old} responsibility grid, so counted {new}",

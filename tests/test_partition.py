@@ -320,3 +320,22 @@ def test_an_input_without_crs_is_a_one_line_error_naming_it(name):
     frames[name] = frames[name].set_crs(None, allow_override=True)
     with pytest.raises(GridkitError, match=rf"^{name} has no CRS: set it with {name}\.set_crs"):
         partition(frames["communities"], frames["roads"], key_areas=frames["key_areas"])
+
+
+def test_a_building_across_a_community_border_is_reported_with_both_codes():
+    """Grids never cross a community border, so a building two communities share is cut
+    whatever the cutting does: reported once (the community layer is what to correct), with
+    each community's share; a building touching the border from one side is not."""
+    comm = gpd.GeoDataFrame(
+        {"CODE": ["441900003001", "441900003002"]},
+        geometry=[shapely.box(X0, Y0, X0 + 150, Y0 + 100),
+                  shapely.box(X0 + 150, Y0, X0 + 300, Y0 + 100)], crs=4547)
+    buildings = gpd.GeoDataFrame(geometry=[
+        shapely.box(X0 + 140, Y0 + 40, X0 + 160, Y0 + 60),   # 50/50 across the border
+        shapely.box(X0 + 130, Y0 + 70, X0 + 150, Y0 + 80),   # touches it from the west
+        shapely.box(X0 + 20, Y0 + 20, X0 + 40, Y0 + 40)], crs=4547)
+    result = partition(comm, buildings=buildings, target_area=10_000)
+    found = [i for i in result.issues if i.rule == "building-across-communities"]
+    assert len(found) == 1
+    assert "441900003001 (50%), 441900003002 (50%)" in found[0].message
+    assert found[0].geometry.equals(buildings.geometry.iloc[0])

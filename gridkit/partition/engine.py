@@ -51,7 +51,7 @@ from gridkit.partition.faces import (
     polygonize_loose,
     shared_edges,
 )
-from gridkit.partition.metrics import partition_figures
+from gridkit.partition.metrics import SPLIT_SHARE, partition_figures
 from gridkit.qa import QAIssue, qa_frame
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
@@ -333,6 +333,7 @@ def partition(
     target_of = dict(zip(comm["CODE"], targets, strict=True))
     grids, comm = _finish(grids, comm, targets)
     issues += _band_issues(grids, comm, target_of, cut_issues)
+    issues += _border_buildings(comm, footprints)
     if len(footprints):
         # The responsibility grouping falls back on it for workload when no census exists.
         grids.insert(len(grids.columns) - 1, "BLDG_AREA", _covered_area(grids, footprints))
@@ -610,6 +611,37 @@ def _band_issues(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, target_of: dic
             f"unit grid {code}: {shape.area:,.0f} m² is {ratio[k]:.2f}× the target "
             f"{target[k]:,.0f} m², outside {MIN_RATIO:g}–{MAX_RATIO:g}×; split or merge it by hand",
             shape))
+    return issues
+
+
+def _border_buildings(comm: gpd.GeoDataFrame, footprints: np.ndarray) -> list[QAIssue]:
+    """One ``building-across-communities`` warning per building that two communities share.
+
+    A grid never crosses a community border (DOMAIN.md rule 2), so such a building is cut
+    whatever the cutting does: the community layer, not the grids, is what to correct. Each
+    community holding over 1% of the footprint counts, as in the buildings-split figure.
+    """
+    if not len(footprints):
+        return []
+    shapes = comm.geometry.to_numpy()
+    b, c = shapely.STRtree(shapes).query(footprints, predicate="intersects")
+    several = np.bincount(b, minlength=len(footprints))[b] >= 2
+    b, c = b[several], c[several]
+    share = shapely.area(shapely.intersection(footprints[b], shapes[c])) / \
+        shapely.area(footprints[b])
+    held = share > SPLIT_SHARE
+    b, c, share = b[held], c[held], share[held]
+    codes = comm["CODE"].to_numpy()
+    issues = []
+    for k in np.flatnonzero(np.bincount(b, minlength=len(footprints)) >= 2).tolist():
+        mine = np.flatnonzero(b == k)
+        parts = ", ".join(f"{codes[c[i]]} ({share[i]:.0%})" for i in mine)
+        area = shapely.area(footprints[k])
+        issues.append(QAIssue(
+            "community", str(codes[c[mine[0]]]), "building-across-communities", "warning",
+            f"a building of {area:,.0f} m² lies in communities {parts}: its unit grids follow "
+            "the community border through it; correct the border if the building belongs to "
+            "one of them", footprints[k]))
     return issues
 
 
