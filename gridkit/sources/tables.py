@@ -500,6 +500,18 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                 flags.append(was)
             rows.append(number)
 
+        last = 0
+
+        def start(index: int) -> None:
+            """``head[index]`` (with a sub-header row under it) is the header; later rows data."""
+            nonlocal used, header, last, columns, numbers
+            used, header, skip = _xlsx_header(head, index, aliases)
+            last = head[index + skip][0]
+            columns = [[] for _ in header]
+            numbers = [[] for _ in header]
+            for later, later_cells in head[index + 1 + skip:]:
+                add(later, later_cells)
+
         for number, row in enumerate(book[chosen].iter_rows(), start=1):
             cells = [cell_text(c.value, getattr(c, "number_format", "") or "") for c in row]
             if header is None:
@@ -514,12 +526,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
                         if any(n == header_row for n, _ in head) else len(head) - 1
                 else:
                     index = choose_header([[t for t, _ in c] for _, c in head], aliases)
-                used, header, skip = _xlsx_header(head, index, aliases)
-                last = head[index + skip][0]
-                columns = [[] for _ in header]
-                numbers = [[] for _ in header]
-                for later, later_cells in head[index + 1 + skip:]:
-                    add(later, later_cells)
+                start(index)
                 continue
             add(number, cells)
         if header is None and head:  # fewer rows than the title search looks at
@@ -529,12 +536,7 @@ def read_xlsx(path: Path, sheet: str | None, header_row: int | None = None,
             index = (next(i for i, (n, _) in enumerate(head) if n == header_row)
                      if header_row is not None else
                      choose_header([[t for t, _ in c] for _, c in head], aliases))
-            used, header, skip = _xlsx_header(head, index, aliases)
-            last = head[index + skip][0]
-            columns = [[] for _ in header]
-            numbers = [[] for _ in header]
-            for later, later_cells in head[index + 1 + skip:]:
-                add(later, later_cells)
+            start(index)
     finally:
         book.close()
     if header is None:
