@@ -51,7 +51,7 @@ from gridkit.partition.faces import (
     polygonize_loose,
     shared_edges,
 )
-from gridkit.partition.metrics import SPLIT_SHARE, partition_figures
+from gridkit.partition.metrics import partition_figures, shared_buildings
 from gridkit.qa import QAIssue, qa_frame
 
 MIN_RATIO, MAX_RATIO = 0.5, 2.0  # the band of unit grid areas, as multiples of the target
@@ -623,22 +623,17 @@ def _border_buildings(comm: gpd.GeoDataFrame, footprints: np.ndarray) -> list[QA
     """
     if not len(footprints):
         return []
-    shapes = comm.geometry.to_numpy()
-    b, c = shapely.STRtree(shapes).query(footprints, predicate="intersects")
-    several = np.bincount(b, minlength=len(footprints))[b] >= 2
-    b, c = b[several], c[several]
-    share = shapely.area(shapely.intersection(footprints[b], shapes[c])) / \
-        shapely.area(footprints[b])
-    held = share > SPLIT_SHARE
-    b, c, share = b[held], c[held], share[held]
+    b, c, share = shared_buildings(footprints, comm.geometry.to_numpy())
+    if not len(b):
+        return []
     codes = comm["CODE"].to_numpy()
     issues = []
-    for k in np.flatnonzero(np.bincount(b, minlength=len(footprints)) >= 2).tolist():
-        mine = np.flatnonzero(b == k)
-        parts = ", ".join(f"{codes[c[i]]} ({share[i]:.0%})" for i in mine)
+    buildings, first = np.unique(b, return_index=True)
+    for k, start, end in zip(buildings.tolist(), first, [*first[1:], len(b)], strict=True):
+        parts = ", ".join(f"{codes[c[i]]} ({share[i]:.0%})" for i in range(start, end))
         area = shapely.area(footprints[k])
         issues.append(QAIssue(
-            "community", str(codes[c[mine[0]]]), "building-across-communities", "warning",
+            "community", str(codes[c[start]]), "building-across-communities", "warning",
             f"a building of {area:,.0f} m² lies in communities {parts}: its unit grids follow "
             "the community border through it; correct the border if the building belongs to "
             "one of them", footprints[k]))

@@ -166,18 +166,48 @@ def boundary_on_fabric(grids: np.ndarray, lines: np.ndarray, buildings: np.ndarr
                   | _in_gaps(points, buildings)).mean())
 
 
+def shared_buildings(buildings: np.ndarray, polygons: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The buildings that two or more polygons each hold more than ``SPLIT_SHARE`` of.
+
+    Parameters
+    ----------
+    buildings : ndarray of Polygon
+        Footprints, metres.
+    polygons : ndarray of Polygon
+        A coverage in the same CRS (unit grids, communities).
+
+    Returns
+    -------
+    tuple of ndarray
+        (building index, polygon index, share of the footprint) of every such holding,
+        ordered by building.
+
+    Examples
+    --------
+    >>> b, p, share = shared_buildings(shapely.box([5, 50], 0, [15, 60], 10),
+    ...                                shapely.box([0, 10], 0, [10, 100], 100))
+    >>> b.tolist(), p.tolist(), share.tolist()
+    ([0, 0], [0, 1], [0.5, 0.5])
+    """
+    b, p = shapely.STRtree(polygons).query(buildings, predicate="intersects")
+    several = np.bincount(b, minlength=len(buildings))[b] >= 2  # one polygon splits nothing
+    b, p = b[several], p[several]
+    share = shapely.area(shapely.intersection(buildings[b], polygons[p])) / \
+        shapely.area(buildings[b])
+    held = share > SPLIT_SHARE
+    b, p, share = b[held], p[held], share[held]
+    shared = np.bincount(b, minlength=len(buildings))[b] >= 2
+    order = np.argsort(b[shared], kind="stable")
+    return b[shared][order], p[shared][order], share[shared][order]
+
+
 def buildings_split(grids: np.ndarray, buildings: np.ndarray, target: float) -> dict:
     """How many buildings smaller than ``target`` (m²) more than one unit grid cuts."""
     small = buildings[shapely.area(buildings) < target]
     if len(small) == 0:
         return {"buildings": 0, "split": 0, "split_share": 0.0}
-    tree = shapely.STRtree(grids)
-    b, g = tree.query(small, predicate="intersects")
-    pieces = shapely.area(shapely.intersection(small[b], grids[g]))
-    share = pieces / shapely.area(small[b])
-    visible = share > SPLIT_SHARE
-    holders = np.bincount(b[visible], minlength=len(small))
-    split = int(np.sum(holders >= 2))
+    split = len(np.unique(shared_buildings(small, grids)[0]))
     return {"buildings": int(len(small)), "split": split, "split_share": split / len(small)}
 
 
